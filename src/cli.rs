@@ -1,0 +1,111 @@
+//! Every command and flag, documented once. Completions and the man page come from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "squidctl",
+    version,
+    about = "Run microscope acquisitions from YAML protocols — supervised, cancellable, resumable",
+    long_about = "squidctl runs acquisitions described in YAML protocols (plates, wells, fields of view, \
+z-stacks, channels, time-lapses) on Squid-style microscopes, or on the built-in simulated microscope. \
+Every device step runs under a deadline, errors become recorded outcomes, and Ctrl-C ends a run cleanly.",
+    after_help = "Exit codes: 0 completed, 1 failed, 2 invalid input, 3 completed with errors, 4 hung, \
+5 output error, 6 microscope busy, 130/143 cancelled by SIGINT/SIGTERM."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check protocols against the microscope description without running anything
+    Validate(ValidateArgs),
+    /// Stream the events a protocol expands into (first line at once, even for huge plans)
+    Plan(PlanArgs),
+    /// Dry-run a protocol on the simulated microscope, or estimate it with --estimate
+    Simulate(SimulateArgs),
+    /// Run a protocol on the microscope
+    Acquire(AcquireArgs),
+}
+
+/// Options shared by every command that reads a protocol.
+#[derive(Debug, Args)]
+pub struct ProtocolInput {
+    /// Microscope description YAML [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    /// Override a protocol value, e.g. --set time.count=3 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Protocol files (`-` reads standard input)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    #[command(flatten)]
+    pub input: ProtocolInput,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Protocol file (`-` reads standard input)
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub input: ProtocolInput,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PlanFormat,
+    /// Stop after N events
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Protocol file (`-` reads standard input)
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub input: ProtocolInput,
+    /// Print positions, frames, bytes, time per round and total, without running
+    #[arg(long)]
+    pub estimate: bool,
+    /// Where runs would be written [default: the protocol's output.directory]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AcquireArgs {
+    /// Protocol file (`-` reads standard input)
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub input: ProtocolInput,
+    /// Parent directory for the run [default: the protocol's output.directory]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}

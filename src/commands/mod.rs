@@ -1,0 +1,43 @@
+//! One file per command. Each returns an [`Exit`]; none prints a panic or a Rust error type.
+
+pub mod acquire;
+pub mod describe;
+pub mod plan;
+pub mod simulate;
+pub mod validate;
+
+use crate::cli::ProtocolInput;
+use crate::diagnostic::Diagnostics;
+use crate::exit::Exit;
+use crate::microscope::Microscope;
+use crate::plan::Plan;
+use crate::protocol::LoadedProtocol;
+
+/// A protocol checked against its microscope and expanded.
+pub struct Loaded {
+    pub protocol: LoadedProtocol,
+    pub microscope: Microscope,
+    pub plan: Plan,
+}
+
+pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
+    let microscope = Microscope::load(input.microscope.as_deref())?;
+    let protocol = LoadedProtocol::load(file, &input.sets)?;
+    let plan = Plan::build(&protocol, &microscope)?;
+    Ok(Loaded {
+        protocol,
+        microscope,
+        plan,
+    })
+}
+
+/// Print diagnostics to stderr and give the "invalid input" exit.
+pub fn invalid(d: &Diagnostics) -> Exit {
+    eprint!("{}", d.render());
+    Exit::Invalid
+}
+
+/// Print a JSON value as one line on stdout.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{v}");
+}

@@ -1,0 +1,77 @@
+//! `squidctl validate FILE...`: batch-check protocols; exit 0 only when all are valid.
+
+use std::io::Write;
+
+use super::{describe, print_json};
+use crate::cli::ValidateArgs;
+use crate::exit::Exit;
+use crate::human;
+
+pub fn run(args: &ValidateArgs) -> Exit {
+    let mut results = Vec::new();
+    let mut all_ok = true;
+    let mut err = std::io::stderr().lock();
+    for file in &args.files {
+        match super::load(file, &args.input) {
+            Ok(l) => {
+                let frames = l.plan.total_frames();
+                let bytes = frames * l.plan.frame.bytes();
+                let _ = writeln!(
+                    err,
+                    "ok  {file}: {} {}, {} frames, {} before compression",
+                    l.plan.name,
+                    human::plural(l.plan.total_fovs(), "FOV", "FOVs"),
+                    human::count(frames),
+                    human::bytes(bytes)
+                );
+                if !args.json && args.files.len() == 1 {
+                    let _ = describe::print_rows(
+                        &mut err,
+                        &describe::plan_rows(&l.protocol, &l.microscope, &l.plan),
+                    );
+                }
+                results.push(serde_json::json!({
+                    "file": file,
+                    "valid": true,
+                    "name": l.plan.name,
+                    "regions": l.plan.regions.len(),
+                    "fovs": l.plan.total_fovs(),
+                    "frames": frames,
+                    "bytes": bytes,
+                    "errors": [],
+                }));
+            }
+            Err(d) => {
+                all_ok = false;
+                let _ = writeln!(err, "FAIL {file}");
+                let _ = write!(err, "{}", d.render());
+                results.push(serde_json::json!({
+                    "file": file,
+                    "valid": false,
+                    "errors": d.0.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
+                }));
+            }
+        }
+    }
+    let invalid = results.iter().filter(|r| r["valid"] == false).count();
+    if args.files.len() > 1 {
+        let _ = writeln!(
+            err,
+            "{} of {} protocols valid",
+            args.files.len() - invalid,
+            args.files.len()
+        );
+    }
+    if args.json {
+        print_json(&serde_json::json!({
+            "command": "validate",
+            "valid": all_ok,
+            "files": results,
+        }));
+    }
+    if all_ok {
+        Exit::Completed
+    } else {
+        Exit::Invalid
+    }
+}

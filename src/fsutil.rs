@@ -1,0 +1,29 @@
+//! File-system facts the planner and savers need.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+
+/// Bytes available to us on the file system holding `path` (or its nearest existing
+/// ancestor, since the output directory usually does not exist yet).
+pub fn free_space(path: &Path) -> Option<(u64, PathBuf)> {
+    let mut p = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    loop {
+        if p.exists() {
+            break;
+        }
+        if !p.pop() {
+            return None;
+        }
+    }
+    let c = CString::new(p.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs only writes into the zeroed struct we own; `c` is a valid C string.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    Some((s.f_bavail as u64 * s.f_frsize as u64, p))
+}

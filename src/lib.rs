@@ -1,0 +1,40 @@
+//! squidctl: a supervised, scriptable acquisition runner for Squid-style microscopes.
+//!
+//! Data flows one way: protocol → plan → runner → savers → run directory.
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod diagnostic;
+pub mod exit;
+pub mod fsutil;
+pub mod human;
+pub mod microscope;
+pub mod plan;
+pub mod protocol;
+pub mod suggest;
+pub mod yaml;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::diagnostic::SourceFile;
+    use crate::microscope::Microscope;
+    use crate::plan::Plan;
+    use crate::protocol::LoadedProtocol;
+
+    /// A plan from protocol text on the built-in microscope; panics with the rendered
+    /// diagnostics so a failing test shows what was wrong.
+    pub fn plan_from(yaml: &str) -> Plan {
+        match try_plan(yaml) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    pub fn try_plan(yaml: &str) -> Result<Plan, String> {
+        let lp = LoadedProtocol::from_source(SourceFile::new("test.yaml", yaml), ".".into(), &[])
+            .map_err(|d| d.render())?;
+        let m = Microscope::builtin().map_err(|d| d.render())?;
+        Plan::build(&lp, &m).map_err(|d| d.render())
+    }
+}

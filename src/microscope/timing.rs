@@ -1,0 +1,126 @@
+//! How long the microscope takes to do things. One model, used by the plan's estimate and by
+//! the simulator's virtual clock, so a dry run and an estimate agree.
+
+use super::description::{AxisDesc, MicroscopeDesc};
+
+/// Time to move one axis by `distance` (mm) from rest to rest: a trapezoidal velocity profile,
+/// or a triangular one when the move is too short to reach full speed. Settle not included.
+pub fn axis_move_secs(distance_mm: f64, axis: &AxisDesc) -> f64 {
+    let d = distance_mm.abs();
+    if d == 0.0 {
+        return 0.0;
+    }
+    let v = axis.speed.0.max(1e-9);
+    let a = axis.acceleration.0.max(1e-9);
+    if d < v * v / a {
+        2.0 * (d / a).sqrt()
+    } else {
+        d / v + v / a
+    }
+}
+
+/// The timing-relevant numbers of a microscope, in seconds and millimetres.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub xy: AxisDesc,
+    pub z: AxisDesc,
+    pub readout_s: f64,
+    pub switch_s: f64,
+    pub laser_af_s: Option<f64>,
+}
+
+impl Timing {
+    pub fn new(m: &MicroscopeDesc) -> Self {
+        Timing {
+            xy: m.stage.xy,
+            z: m.stage.z,
+            readout_s: m.camera.readout.secs(),
+            switch_s: m.illumination.switch_time.secs(),
+            laser_af_s: m.laser_autofocus.as_ref().map(|l| l.measure_time.secs()),
+        }
+    }
+
+    /// X and Y move together; the longer axis decides, then the stage settles.
+    pub fn xy_move_s(&self, dx_mm: f64, dy_mm: f64) -> f64 {
+        if dx_mm == 0.0 && dy_mm == 0.0 {
+            return 0.0;
+        }
+        axis_move_secs(dx_mm, &self.xy).max(axis_move_secs(dy_mm, &self.xy)) + self.xy.settle.secs()
+    }
+
+    pub fn z_move_s(&self, dz_mm: f64) -> f64 {
+        if dz_mm.abs() < 1e-12 {
+            return 0.0;
+        }
+        axis_move_secs(dz_mm, &self.z) + self.z.settle.secs()
+    }
+
+    /// One frame: exposure then sensor readout.
+    pub fn frame_s(&self, exposure_s: f64) -> f64 {
+        exposure_s + self.readout_s
+    }
+
+    /// Contrast autofocus: go to the bottom of the range, image each plane on the way up,
+    /// then return to the best plane (on average the middle).
+    pub fn contrast_af_s(&self, range_um: f64, step_um: f64, exposure_s: f64) -> f64 {
+        let planes = contrast_af_planes(range_um, step_um);
+        let half = range_um / 2000.0;
+        self.z_move_s(half)
+            + (planes - 1) as f64 * self.z_move_s(step_um / 1000.0)
+            + planes as f64 * self.frame_s(exposure_s)
+            + self.z_move_s(half)
+    }
+
+    /// Laser autofocus: one spot measurement, one corrective move (a few µm), a confirmation.
+    pub fn laser_af_s(&self) -> f64 {
+        let m = self.laser_af_s.unwrap_or(0.0);
+        2.0 * m + self.z_move_s(0.005)
+    }
+}
+
+/// Planes a contrast autofocus scan images.
+pub fn contrast_af_planes(range_um: f64, step_um: f64) -> u32 {
+    if step_um <= 0.0 {
+        return 1;
+    }
+    ((range_um / step_um + 1e-9).floor() as u32).max(1) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::units::{Accel, Duration, Speed};
+
+    fn axis() -> AxisDesc {
+        AxisDesc {
+            speed: Speed(10.0),
+            acceleration: Accel(100.0),
+            settle: Duration(0),
+        }
+    }
+
+    #[test]
+    fn long_moves_are_trapezoidal() {
+        // 10 mm at 10 mm/s, 100 mm/s²: 0.1 s to accelerate, 0.1 s to stop, 0.9 s cruising.
+        let t = axis_move_secs(10.0, &axis());
+        assert!((t - 1.1).abs() < 1e-9, "{t}");
+    }
+
+    #[test]
+    fn short_moves_are_triangular() {
+        // 0.25 mm: never reaches 10 mm/s; t = 2 sqrt(d/a) = 0.1 s.
+        let t = axis_move_secs(0.25, &axis());
+        assert!((t - 0.1).abs() < 1e-9, "{t}");
+        assert_eq!(axis_move_secs(0.0, &axis()), 0.0);
+        // Continuous at the boundary d = v²/a = 1 mm.
+        let a = axis_move_secs(1.0 - 1e-9, &axis());
+        let b = axis_move_secs(1.0 + 1e-9, &axis());
+        assert!((a - b).abs() < 1e-6);
+    }
+
+    #[test]
+    fn af_planes() {
+        assert_eq!(contrast_af_planes(40.0, 2.0), 21);
+        assert_eq!(contrast_af_planes(1.0, 2.0), 2);
+    }
+}

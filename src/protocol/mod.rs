@@ -1,0 +1,122 @@
+//! The protocol: its YAML schema, units, and loading with located errors and `--set`
+//! overrides.
+
+pub mod positions_csv;
+pub mod schema;
+pub mod template;
+pub mod units;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use schema::Protocol;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::yaml::{Node, Value};
+
+/// A typed protocol plus what located checks and relative paths need.
+#[derive(Clone, Debug)]
+pub struct LoadedProtocol {
+    pub spec: Protocol,
+    pub root: Node,
+    pub source: Arc<SourceFile>,
+    /// Relative paths inside the protocol (a positions CSV) start here.
+    pub base_dir: PathBuf,
+}
+
+impl LoadedProtocol {
+    /// Load `path` (`-` reads standard input) and apply `key.path=value` overrides.
+    pub fn load(path: &str, overrides: &[String]) -> Result<Self, Diagnostics> {
+        let (source, base_dir) = if path == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                Diagnostic::new(format!("cannot read the protocol from standard input: {e}"))
+                    .help("pipe a UTF-8 YAML protocol into squidctl, or give a file path")
+            })?;
+            (
+                SourceFile::new("<stdin>", text),
+                std::env::current_dir().unwrap_or_default(),
+            )
+        } else {
+            let p = PathBuf::from(path);
+            let text = crate::yaml::read_text(&p)?;
+            let base = p.parent().map(PathBuf::from).unwrap_or_default();
+            (SourceFile::new(path, text), base)
+        };
+        Self::from_source(source, base_dir, overrides)
+    }
+
+    pub fn from_source(
+        source: Arc<SourceFile>,
+        base_dir: PathBuf,
+        overrides: &[String],
+    ) -> Result<Self, Diagnostics> {
+        let mut root = Node::parse(&source)?;
+        apply_overrides(&mut root, overrides)?;
+        let spec: Protocol = crate::yaml::type_tree(&root)?;
+        if spec.version != 1 {
+            return Err(Diagnostic::new(format!(
+                "protocol version {} is not supported",
+                spec.version
+            ))
+            .at(Some(root.best_loc("version")))
+            .help("this squidctl reads `version: 1` protocols")
+            .into());
+        }
+        Ok(LoadedProtocol {
+            spec,
+            root,
+            source,
+            base_dir,
+        })
+    }
+
+    /// Error at a key path of the protocol (or its nearest existing parent).
+    pub fn err(&self, path: &str, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(msg)
+            .at(Some(self.root.best_loc(path)))
+            .path(path)
+    }
+}
+
+/// Apply `--set key.path=value`. The value is read as YAML, so `3`, `true`, `[a, b]` and
+/// `20ms` mean what they would in the file; errors in it point at the `--set`.
+pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diagnostics> {
+    let mut errors = Diagnostics::default();
+    for o in overrides {
+        let Some((key, value)) = o.split_once('=') else {
+            errors.push(
+                Diagnostic::new(format!("`--set {o}` has no `=`"))
+                    .help("write --set key.path=value, e.g. --set time.count=3"),
+            );
+            continue;
+        };
+        let key = key.trim();
+        let source = SourceFile::new(format!("--set {key}"), value.to_string());
+        let node = if value.trim().is_empty() {
+            Node {
+                value: Value::Str(String::new()),
+                loc: crate::diagnostic::Loc {
+                    file: source,
+                    line: 1,
+                    col: 1,
+                    len: 1,
+                },
+                raw: None,
+            }
+        } else {
+            match Node::parse(&source) {
+                Ok(n) => n,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
+                }
+            }
+        };
+        if let Err(m) = root.set(key, node) {
+            errors.push(Diagnostic::new(format!("cannot apply `--set {o}`: {m}")));
+        }
+    }
+    errors.into_result(())
+}

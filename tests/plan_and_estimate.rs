@@ -1,0 +1,148 @@
+//! `squidctl plan` streams events in every format; `simulate --estimate` reports totals.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn csv_has_a_header_and_one_line_per_event() {
+    let r = run(&["plan", "--format", "csv", "protocols/quickstart.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("index,t,region,fov,z,channel,x_mm,y_mm,z_mm"));
+    assert_eq!(lines.len(), 1 + 72);
+    assert!(lines[1].starts_with("0,0,A1,0,0,BF,"), "{}", lines[1]);
+    assert!(lines[72].starts_with("71,0,A3,3,2,GFP,"), "{}", lines[72]);
+}
+
+#[test]
+fn jsonl_parses_and_limit_stops() {
+    let r = run(&[
+        "plan",
+        "--format",
+        "jsonl",
+        "--limit",
+        "5",
+        "protocols/384well_multichannel_zstack.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(events.len(), 5);
+    assert_eq!(events[0]["region"], "A1");
+    assert_eq!(events[0]["autofocus"], true);
+    assert_eq!(events[1]["autofocus"], false);
+    assert_eq!(events[0]["channel"], "DAPI");
+    assert_eq!(events[4]["index"], 4);
+}
+
+#[test]
+fn table_is_aligned() {
+    let r = run(&["plan", "--limit", "3", "protocols/from_coordinates.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].contains("region") && lines[1].contains("organoid-1"));
+    assert_eq!(lines[1].len(), lines[2].len());
+}
+
+#[test]
+fn a_billion_event_plan_starts_streaming_at_once_and_stops_when_the_reader_does() {
+    let start = Instant::now();
+    let mut child = squidctl(&["plan", "--format", "csv", "bench/protocols/huge_1536.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read");
+    assert!(line.starts_with("index,"));
+    line.clear();
+    reader.read_line(&mut line).expect("read");
+    assert!(line.starts_with("0,0,A1,0,0,BF,"), "{line}");
+    drop(reader);
+    // Closing the pipe ends the run quietly, like `| head`.
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn estimate_reports_totals_and_free_space() {
+    let r = run(&[
+        "simulate",
+        "--estimate",
+        "protocols/overnight_96well_timelapse.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for s in [
+        "frames      7,296",
+        "25 time points every 30m",
+        "free space",
+        "rounds",
+        "t=1,3,…,23 (12 rounds)",
+        "overruns    none",
+    ] {
+        assert!(r.stdout.contains(s), "missing `{s}` in:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn estimate_json_flags_overruns_and_missing_space() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "name: busy\nplate: {format: 96, wells: all}\nfov: {grid: 3x3}\nchannels: [{name: BF, exposure: 100ms, intensity: 5%}]\ntime: {every: 1m, count: 4}\n",
+    );
+    let r = run(&["simulate", "--estimate", "--json", &p]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let e = &j["estimate"];
+    assert_eq!(e["frames"], 96 * 9 * 4);
+    assert_eq!(e["rounds_total"], 4);
+    assert_eq!(e["overruns"], 4);
+    assert!(e["duration_s"].as_f64().unwrap_or(0.0) > 4.0 * 60.0);
+    assert!(j["free_bytes"].as_u64().is_some());
+    assert_eq!(j["enough_space"], true);
+    // Human text still goes to stderr with --json.
+    assert!(r.stderr.contains("OVERRUNS"), "{}", r.stderr);
+    let r = run(&[
+        "simulate",
+        "--estimate",
+        "--json",
+        "--set",
+        "overrun=skip",
+        &p,
+    ]);
+    assert_eq!(
+        r.code, 2,
+        "an unknown top-level key is refused: {}",
+        r.stderr
+    );
+    let r = run(&[
+        "simulate",
+        "--estimate",
+        "--json",
+        "--set",
+        "time.overrun=skip",
+        &p,
+    ]);
+    let e = &r.json()["estimate"];
+    assert!(e["skipped"].as_u64().unwrap_or(0) > 0);
+    assert!(e["frames_acquired"].as_u64() < e["frames"].as_u64());
+}
+
+#[test]
+fn estimate_says_when_the_disk_is_too_small() {
+    let r = run(&["simulate", "--estimate", "bench/protocols/huge_1536.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("NOT ENOUGH"), "{}", r.stdout);
+    assert!(r.stdout.contains("960,000,000"), "{}", r.stdout);
+}
