@@ -107,6 +107,92 @@ fn planning(rows: &mut Vec<Row>) {
     });
 }
 
+/// Frames per second the simulated camera produces at `time_scale: 0`, on this thread.
+fn simulator(rows: &mut Vec<Row>, disk_mb_s: f64) {
+    use squidctl::hardware::autofocus::{AfMethod, AfRequest};
+    use squidctl::hardware::{BuildOptions, build};
+    use squidctl::microscope::MicroscopeConfig;
+    let Ok(cfg) = MicroscopeConfig::builtin() else {
+        return;
+    };
+    let Ok(mut m) = build(
+        &cfg,
+        &BuildOptions {
+            time_scale: Some(0.0),
+        },
+    ) else {
+        return;
+    };
+    let frame_mb = 2048.0 * 2048.0 * 2.0 / 1e6;
+    let _ = m.illumination.set("laser-488", 50.0);
+    let _ = m.illumination.on();
+    let _ = m.camera.set_exposure(0.02);
+    let _ = m.camera.snap();
+    for (label, dz_um) in [("in focus", 0.0), ("z-stack, ±10 um", 10.0)] {
+        let fps = median(
+            (0..3)
+                .map(|trial| {
+                    let n = 40;
+                    let t = Instant::now();
+                    let mut rendering = 0.0;
+                    for i in 0..n {
+                        let k = (i % 21) as f64 - 10.0;
+                        let _ = m.xy.move_to(20.0 + trial as f64 + i as f64 * 0.7, 30.0);
+                        // Find the focal surface (cheap laser autofocus), then image around it.
+                        let focus = m.run_autofocus(&AfRequest {
+                            method: AfMethod::Laser { range_um: 200.0 },
+                            reference_z_mm: 4.0,
+                            exposure_s: 0.02,
+                            gain: None,
+                            source: "laser-488".into(),
+                            intensity_pct: 50.0,
+                        });
+                        let z = focus.map_or(4.0, |r| r.z_mm);
+                        let _ = m.z.move_to(z + k * dz_um / 10_000.0);
+                        let t = Instant::now();
+                        let _ = m.camera.snap();
+                        rendering += t.elapsed().as_secs_f64();
+                    }
+                    let _ = t;
+                    n as f64 / rendering
+                })
+                .collect(),
+        );
+        rows.push(Row {
+            name: format!("simulator 2048² u16 frames, 1 core, {label}"),
+            value: fps,
+            unit: "fps",
+            goal: format!("> disk ({:.0} fps)", disk_mb_s / frame_mb),
+            ok: Some(fps * frame_mb > disk_mb_s),
+        });
+    }
+}
+
+/// Sequential write rate of `dd` with fsync into `dir`, MB/s.
+fn dd_rate(dir: &Path, mb: usize) -> f64 {
+    let file = dir.join("squidctl-bench-dd.tmp");
+    let t = Instant::now();
+    let ok = Command::new("dd")
+        .args([
+            "if=/dev/zero",
+            &format!("of={}", file.display()),
+            "bs=8M",
+            &format!("count={}", mb / 8),
+            "conv=fsync",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let secs = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&file);
+    if ok {
+        (mb / 8 * 8) as f64 * 1.048576 / secs
+    } else {
+        f64::NAN
+    }
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -123,7 +209,17 @@ fn machine() -> String {
 fn main() {
     // `cargo bench` passes `--bench`; ignore harness flags.
     let mut rows = Vec::new();
+    let target = repo().join("target");
+    let disk = dd_rate(&target, 1024);
+    rows.push(Row {
+        name: "dd with fsync into target/ (reference)".into(),
+        value: disk,
+        unit: "MB/s",
+        goal: String::new(),
+        ok: None,
+    });
     planning(&mut rows);
+    simulator(&mut rows, disk);
     let m = machine();
     println!("\nsquidctl benchmarks — {m}\n");
     println!("{:<48} {:>12}  {:<10}", "measure", "value", "goal");

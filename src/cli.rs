@@ -4,6 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::protocol::units::Duration;
+
+/// Durations on the command line use the protocol's units (`30s`, `5m`, `1h`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    Duration::parse(s).map_err(|e| e.replace("\nhelp: ", "; "))
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "squidctl",
@@ -30,6 +37,21 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Run a protocol on the microscope
     Acquire(AcquireArgs),
+    /// Show the resolved microscope and check that each device answers
+    Devices(DevicesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Microscope description YAML [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    /// How long each device may take to answer
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by every command that reads a protocol.

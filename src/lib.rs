@@ -8,8 +8,10 @@ pub mod commands;
 pub mod diagnostic;
 pub mod exit;
 pub mod fsutil;
+pub mod hardware;
 pub mod human;
 pub mod microscope;
+pub mod panics;
 pub mod plan;
 pub mod protocol;
 pub mod suggest;
@@ -18,7 +20,7 @@ pub mod yaml;
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::diagnostic::SourceFile;
-    use crate::microscope::Microscope;
+    use crate::microscope::MicroscopeConfig;
     use crate::plan::Plan;
     use crate::protocol::LoadedProtocol;
 
@@ -34,7 +36,7 @@ pub(crate) mod test_support {
     pub fn try_plan(yaml: &str) -> Result<Plan, String> {
         let lp = LoadedProtocol::from_source(SourceFile::new("test.yaml", yaml), ".".into(), &[])
             .map_err(|d| d.render())?;
-        let m = Microscope::builtin().map_err(|d| d.render())?;
+        let m = MicroscopeConfig::builtin().map_err(|d| d.render())?;
         Plan::build(&lp, &m).map_err(|d| d.render())
     }
 }

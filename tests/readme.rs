@@ -76,6 +76,9 @@ fn every_key_is_documented() {
     keys.extend(fields::<m::ChannelDesc>());
     keys.extend(fields::<m::LaserAfDesc>());
     keys.extend(fields::<m::AxisDesc>());
+    keys.extend(fields::<m::SimDesc>());
+    keys.extend(fields::<m::FocusSurfaceDesc>());
+    keys.extend(fields::<squidctl::hardware::faults::FaultSpec>());
     assert!(keys.len() > 60, "{keys:?}");
     let missing: Vec<_> = keys
         .iter()

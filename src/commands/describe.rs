@@ -1,7 +1,7 @@
 //! A plan in a few lines for people (validate, estimate, the run log).
 
 use crate::human;
-use crate::microscope::Microscope;
+use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 use crate::protocol::schema::{AfEvery, AfMethod, Axis, PositionsSpec, WellOrder};
@@ -18,7 +18,11 @@ pub fn axis_name(a: Axis) -> &'static str {
 }
 
 /// (label, text) rows describing what the plan will do.
-pub fn plan_rows(lp: &LoadedProtocol, m: &Microscope, plan: &Plan) -> Vec<(&'static str, String)> {
+pub fn plan_rows(
+    lp: &LoadedProtocol,
+    m: &MicroscopeConfig,
+    plan: &Plan,
+) -> Vec<(&'static str, String)> {
     let p = &lp.spec;
     let mut rows = Vec::new();
     rows.push((

@@ -2,6 +2,7 @@
 
 pub mod acquire;
 pub mod describe;
+pub mod devices;
 pub mod plan;
 pub mod simulate;
 pub mod validate;
@@ -9,19 +10,19 @@ pub mod validate;
 use crate::cli::ProtocolInput;
 use crate::diagnostic::Diagnostics;
 use crate::exit::Exit;
-use crate::microscope::Microscope;
+use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 
 /// A protocol checked against its microscope and expanded.
 pub struct Loaded {
     pub protocol: LoadedProtocol,
-    pub microscope: Microscope,
+    pub microscope: MicroscopeConfig,
     pub plan: Plan,
 }
 
 pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
-    let microscope = Microscope::load(input.microscope.as_deref())?;
+    let microscope = MicroscopeConfig::load(input.microscope.as_deref())?;
     let protocol = LoadedProtocol::load(file, &input.sets)?;
     let plan = Plan::build(&protocol, &microscope)?;
     Ok(Loaded {

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::units::{Accel, Duration, Length, Speed};
+use crate::hardware::faults::FaultSpec;
+use crate::protocol::units::{Accel, Duration, Length, Slope, Speed};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +20,99 @@ pub struct MicroscopeDesc {
     pub channels: Vec<ChannelDesc>,
     #[serde(default)]
     pub laser_autofocus: Option<LaserAfDesc>,
+    /// Settings of the simulated microscope (`driver: sim` only).
+    #[serde(default)]
+    pub sim: Option<SimDesc>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimDesc {
+    /// Real seconds per simulated second: 0 instant, 1 real time, 0.01 a hundred times faster.
+    #[serde(default = "default_time_scale")]
+    pub time_scale: f64,
+    /// Seeds the sample and the noise: same seed and position, same image.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub sample: SampleKind,
+    /// The focal surface: tilted and curved like a real plate, so autofocus matters.
+    #[serde(default)]
+    pub focus: FocusSurfaceDesc,
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+fn default_time_scale() -> f64 {
+    0.1
+}
+
+impl Default for SimDesc {
+    fn default() -> Self {
+        SimDesc {
+            time_scale: default_time_scale(),
+            seed: 0,
+            sample: SampleKind::default(),
+            focus: FocusSurfaceDesc::default(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleKind {
+    /// Nuclei, cytoplasm and bright-field outlines.
+    #[default]
+    Cells,
+    /// Fluorescent beads.
+    Beads,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FocusSurfaceDesc {
+    #[serde(default = "default_tilt_x")]
+    pub tilt_x: Slope,
+    #[serde(default = "default_tilt_y")]
+    pub tilt_y: Slope,
+    /// Sag of the surface 50 mm from its centre.
+    #[serde(default = "default_curvature")]
+    pub curvature: Length,
+    /// Where the surface is at `stage.focus_z` (default: the centre of the travel).
+    #[serde(default)]
+    pub center: Option<XY>,
+    /// Defocus at which images are clearly blurred.
+    #[serde(default = "default_dof")]
+    pub depth_of_field: Length,
+}
+
+fn default_tilt_x() -> Slope {
+    Slope(0.15)
+}
+
+fn default_tilt_y() -> Slope {
+    Slope(-0.1)
+}
+
+fn default_curvature() -> Length {
+    Length(8.0)
+}
+
+fn default_dof() -> Length {
+    Length(1.5)
+}
+
+impl Default for FocusSurfaceDesc {
+    fn default() -> Self {
+        FocusSurfaceDesc {
+            tilt_x: default_tilt_x(),
+            tilt_y: default_tilt_y(),
+            curvature: default_curvature(),
+            center: None,
+            depth_of_field: default_dof(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -21,14 +21,14 @@ pub const DRIVERS: [&str; 1] = ["sim"];
 
 /// A checked microscope description and the tree it came from (for located errors).
 #[derive(Clone, Debug)]
-pub struct Microscope {
+pub struct MicroscopeConfig {
     pub desc: MicroscopeDesc,
     pub root: Node,
     pub source: Arc<SourceFile>,
     pub builtin: bool,
 }
 
-impl Microscope {
+impl MicroscopeConfig {
     pub fn builtin() -> Result<Self, Diagnostics> {
         let mut m = Self::from_source(SourceFile::new(
             "built-in microscope (squid-sim)",
@@ -49,7 +49,7 @@ impl Microscope {
 
     pub fn from_source(source: Arc<SourceFile>) -> Result<Self, Diagnostics> {
         let (desc, root) = crate::yaml::load::<MicroscopeDesc>(&source)?;
-        let m = Microscope {
+        let m = MicroscopeConfig {
             desc,
             root,
             source,
@@ -149,6 +149,31 @@ impl Microscope {
                 ));
             }
         }
+        if let Some(sim) = &d.sim {
+            if d.driver != "sim" {
+                out.push(self.err("sim", "the `sim` section only applies to `driver: sim`"));
+            }
+            if !(0.0..=100.0).contains(&sim.time_scale) {
+                out.push(
+                    self.err(
+                        "sim.time_scale",
+                        format!("time_scale {} is out of range", sim.time_scale),
+                    )
+                    .help("0 is instant, 1 real time, 0.01 a hundred times faster"),
+                );
+            }
+            if sim.focus.depth_of_field.0 <= 0.0 {
+                out.push(self.err(
+                    "sim.focus.depth_of_field",
+                    "the depth of field must be positive",
+                ));
+            }
+            for (i, f) in sim.faults.iter().enumerate() {
+                if let Err(m) = f.check() {
+                    out.push(self.err(&format!("sim.faults[{i}]"), m));
+                }
+            }
+        }
         out.into_result(())
     }
 
@@ -187,7 +212,7 @@ mod tests {
 
     #[test]
     fn builtin_loads_and_has_a_665um_fov() {
-        let m = Microscope::builtin().expect("builtin");
+        let m = MicroscopeConfig::builtin().expect("builtin");
         let (w, h) = m.fov_mm();
         assert!((w - 0.6656).abs() < 1e-9 && (h - 0.6656).abs() < 1e-9);
         assert!((m.pixel_um() - 0.325).abs() < 1e-12);
@@ -197,7 +222,7 @@ mod tests {
     #[test]
     fn rejects_unknown_driver_with_suggestion() {
         let text = BUILTIN_YAML.replace("driver: sim", "driver: simm");
-        let e = Microscope::from_source(SourceFile::new("m.yaml", text)).unwrap_err();
+        let e = MicroscopeConfig::from_source(SourceFile::new("m.yaml", text)).unwrap_err();
         let d = &e.0[0];
         assert!(d.message.contains("unknown driver `simm`"));
         assert_eq!(d.help.as_deref(), Some("did you mean `sim`?"));

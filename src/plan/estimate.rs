@@ -330,7 +330,7 @@ mod tests {
             "name: t\npositions: [{name: a, x: 10mm, y: 10mm}]\nchannels: [{name: BF, exposure: 20ms, intensity: 10%}]\n",
         );
         let e = plan.estimate(
-            &crate::microscope::Microscope::builtin()
+            &crate::microscope::MicroscopeConfig::builtin()
                 .expect("m")
                 .timing(),
         );
@@ -350,7 +350,7 @@ mod tests {
             "name: t\npositions: [{name: a, x: 10mm, y: 10mm}]\nchannels: [{name: BF, exposure: 20ms, intensity: 10%}]\ntime: {every: 1m, count: 3}\n",
         );
         let e = plan.estimate(
-            &crate::microscope::Microscope::builtin()
+            &crate::microscope::MicroscopeConfig::builtin()
                 .expect("m")
                 .timing(),
         );
@@ -366,7 +366,7 @@ mod tests {
     #[test]
     fn overrunning_rounds_run_late_or_skip() {
         let base = "name: t\nplate: {format: 96, wells: \"A1:H12\"}\nfov: {grid: 3x3}\nchannels: [{name: BF, exposure: 200ms, intensity: 10%}]\n";
-        let m = crate::microscope::Microscope::builtin().expect("m");
+        let m = crate::microscope::MicroscopeConfig::builtin().expect("m");
         let late =
             plan_from(&format!("{base}time: {{every: 10s, count: 4}}\n")).estimate(&m.timing());
         assert_eq!(late.frames_acquired, late.frames);

@@ -12,7 +12,7 @@ pub mod zplan;
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc};
-use crate::microscope::Microscope;
+use crate::microscope::MicroscopeConfig;
 use crate::protocol::schema::{
     AfEvery, AfMethod, AfTimepoints, Axis, FillShape, OnError, OutputSpec, Overrun, PositionsSpec,
     Protocol, Timeouts, WellOrder, WellShape,
@@ -123,7 +123,7 @@ pub struct Plan {
 impl Plan {
     /// Check the protocol against the microscope and expand it. All problems found are
     /// returned together, each pointing at the key that causes it.
-    pub fn build(lp: &LoadedProtocol, m: &Microscope) -> Result<Plan, Diagnostics> {
+    pub fn build(lp: &LoadedProtocol, m: &MicroscopeConfig) -> Result<Plan, Diagnostics> {
         Builder {
             lp,
             m,
@@ -214,7 +214,7 @@ pub fn template_vars(
 
 struct Builder<'a> {
     lp: &'a LoadedProtocol,
-    m: &'a Microscope,
+    m: &'a MicroscopeConfig,
     errors: Diagnostics,
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::microscope::Microscope;
+use crate::microscope::MicroscopeConfig;
 use crate::plan::{Event, Plan};
 use crate::protocol::schema::{AfMethod, Axis, Overrun};
 use crate::test_support::{plan_from, try_plan};
@@ -204,7 +204,7 @@ fn regions_with_uneven_fov_counts() {
         &[],
     )
     .expect("load");
-    let plan = Plan::build(&lp, &Microscope::builtin().expect("m")).expect("plan");
+    let plan = Plan::build(&lp, &MicroscopeConfig::builtin().expect("m")).expect("plan");
     assert_eq!(plan.max_fovs, 3);
     let ev: Vec<(u32, u32)> = plan.events().map(|e| (e.fov, e.region)).collect();
     // FOV outermost: fov 0 of a, b, c; fov 1 of a, c; fov 2 of c.
@@ -213,7 +213,7 @@ fn regions_with_uneven_fov_counts() {
 }
 
 /// The estimate, recomputed event by event with the same timing model.
-fn reference_duration(plan: &Plan, m: &Microscope) -> (f64, u64) {
+fn reference_duration(plan: &Plan, m: &MicroscopeConfig) -> (f64, u64) {
     let tm = m.timing();
     let af_cost = match plan.autofocus.method {
         AfMethod::None => 0.0,
@@ -263,7 +263,7 @@ fn reference_duration(plan: &Plan, m: &Microscope) -> (f64, u64) {
 
 #[test]
 fn blockwise_estimate_equals_event_by_event() {
-    let m = Microscope::builtin().expect("m");
+    let m = MicroscopeConfig::builtin().expect("m");
     for order in all_orders() {
         for extra in [
             "autofocus: {method: contrast, every: well}\n",

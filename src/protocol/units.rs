@@ -287,6 +287,31 @@ impl fmt::Display for Accel {
     }
 }
 
+/// A slope of a surface, in µm of height per mm across (`0.15um/mm`).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Slope(pub f64);
+
+impl Slope {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let text = s.trim();
+        match text.strip_suffix("/mm") {
+            Some(len) => Length::parse(len).map(|l| Slope(l.um())),
+            None => match split_number(text) {
+                Some((n, "")) => Err(bare_number_error(&fmt_num(n), "slope", &["um/mm"])),
+                _ => Err(format!(
+                    "cannot read `{text}` as a slope\nhelp: write e.g. `0.15um/mm`"
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Slope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}um/mm", fmt_num(self.0))
+    }
+}
+
 /// Shortest decimal form: `20`, `1.5`, `0.325`.
 pub fn fmt_num(n: f64) -> String {
     let r = (n * 1e9).round() / 1e9;
@@ -336,6 +361,7 @@ unit_serde!(Length, "a length such as `1.5um` or `2mm`");
 unit_serde!(Percent, "a percentage such as `10%`");
 unit_serde!(Speed, "a speed such as `30mm/s`");
 unit_serde!(Accel, "an acceleration such as `500mm/s2`");
+unit_serde!(Slope, "a slope such as `0.15um/mm`");
 
 #[cfg(test)]
 mod tests {
@@ -398,5 +424,7 @@ mod tests {
         assert_eq!(Accel::parse("500mm/s2"), Ok(Accel(500.0)));
         assert_eq!(Accel::parse("500mm/s²"), Ok(Accel(500.0)));
         assert_eq!(split_number("1e3ms"), Some((1000.0, "ms")));
+        assert_eq!(Slope::parse("0.15um/mm"), Ok(Slope(0.15)));
+        assert!(Slope::parse("0.15").unwrap_err().contains("`0.15um/mm`"));
     }
 }

@@ -1,0 +1,272 @@
+//! Device interfaces: one small trait per device kind, and the [`Microscope`] that bundles
+//! them. Every call blocks and returns a typed error; devices are `Send` so they can live on
+//! the acquisition thread while a supervisor watches the clock from another.
+//!
+//! A driver is a folder (like `sim/`) with a [`Driver`] registered in [`DRIVERS`]; the runner
+//! never names a driver.
+
+pub mod autofocus;
+pub mod clock;
+pub mod faults;
+pub mod sim;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use autofocus::{AfRequest, AfResult, Autofocus};
+pub use clock::Clock;
+
+use crate::microscope::MicroscopeConfig;
+
+/// The device calls a step can be made of; fault injection and deadlines are keyed by these.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    MoveXy,
+    MoveZ,
+    Capture,
+    Illumination,
+    Autofocus,
+}
+
+impl CallKind {
+    pub const ALL: [CallKind; 5] = [
+        CallKind::MoveXy,
+        CallKind::MoveZ,
+        CallKind::Capture,
+        CallKind::Illumination,
+        CallKind::Autofocus,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CallKind::MoveXy => "move_xy",
+            CallKind::MoveZ => "move_z",
+            CallKind::Capture => "capture",
+            CallKind::Illumination => "illumination",
+            CallKind::Autofocus => "autofocus",
+        }
+    }
+}
+
+impl fmt::Display for CallKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The call failed; a retry may succeed.
+    Failed,
+    /// The device no longer answers until it is reconnected.
+    Disconnected,
+    /// The request is outside what the device can do (travel, exposure range).
+    OutOfRange,
+}
+
+/// A device call that did not succeed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceError {
+    pub device: String,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl DeviceError {
+    pub fn failed(device: &str, message: impl Into<String>) -> Self {
+        DeviceError {
+            device: device.into(),
+            kind: ErrorKind::Failed,
+            message: message.into(),
+        }
+    }
+
+    pub fn disconnected(device: &str) -> Self {
+        DeviceError {
+            device: device.into(),
+            kind: ErrorKind::Disconnected,
+            message: "device disconnected".into(),
+        }
+    }
+
+    pub fn out_of_range(device: &str, message: impl Into<String>) -> Self {
+        DeviceError {
+            device: device.into(),
+            kind: ErrorKind::OutOfRange,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.device, self.message)
+    }
+}
+
+impl std::error::Error for DeviceError {}
+
+pub type DeviceResult<T> = Result<T, DeviceError>;
+
+/// A camera region of interest, in sensor pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roi {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One image from the camera.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major, `width × height` values of at most `bit_depth` bits.
+    pub pixels: Vec<u16>,
+    pub meta: FrameMeta,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrameMeta {
+    /// Counts every frame the camera delivered since it was opened.
+    pub frame_number: u64,
+    /// Seconds on the microscope's clock at the end of the exposure.
+    pub timestamp_s: f64,
+    pub exposure_s: f64,
+    pub gain: f64,
+    pub bit_depth: u32,
+}
+
+pub trait XyStage: Send {
+    fn move_to(&mut self, x_mm: f64, y_mm: f64) -> DeviceResult<()>;
+    fn position(&mut self) -> DeviceResult<(f64, f64)>;
+    /// ((xmin, xmax), (ymin, ymax)) in mm.
+    fn limits(&self) -> ((f64, f64), (f64, f64));
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+}
+
+pub trait ZStage: Send {
+    fn move_to(&mut self, z_mm: f64) -> DeviceResult<()>;
+    fn position(&mut self) -> DeviceResult<f64>;
+    fn limits(&self) -> (f64, f64);
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+}
+
+pub trait Camera: Send {
+    fn set_exposure(&mut self, seconds: f64) -> DeviceResult<()>;
+    fn set_gain(&mut self, gain: f64) -> DeviceResult<()>;
+    fn set_binning(&mut self, binning: u32) -> DeviceResult<()>;
+    /// `None` is the full sensor.
+    fn set_roi(&mut self, roi: Option<Roi>) -> DeviceResult<()>;
+    fn roi(&self) -> Option<Roi>;
+    fn snap(&mut self) -> DeviceResult<Frame>;
+    /// (width, height) of the full sensor in pixels.
+    fn sensor_size(&self) -> (u32, u32);
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+}
+
+pub trait Illumination: Send {
+    /// Select a source and its intensity (0–100 %); the light stays off until `on`.
+    fn set(&mut self, source: &str, intensity_pct: f64) -> DeviceResult<()>;
+    fn on(&mut self) -> DeviceResult<()>;
+    fn off(&mut self) -> DeviceResult<()>;
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+}
+
+pub trait FilterWheel: Send {
+    fn select(&mut self, position: u32) -> DeviceResult<()>;
+    fn position(&mut self) -> DeviceResult<u32>;
+}
+
+/// A reflection (laser) autofocus sensor: reads how far the sample surface is from the
+/// reference plane, so one move corrects the focus.
+pub trait LaserAutofocus: Send {
+    /// Displacement in µm: positive means the focus is above the current z.
+    fn measure_um(&mut self) -> DeviceResult<f64>;
+    fn range_um(&self) -> f64;
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+}
+
+/// The devices of one microscope, built from its description.
+pub struct Microscope {
+    pub name: String,
+    pub xy: Box<dyn XyStage>,
+    pub z: Box<dyn ZStage>,
+    pub camera: Box<dyn Camera>,
+    pub illumination: Box<dyn Illumination>,
+    pub filter_wheel: Option<Box<dyn FilterWheel>>,
+    pub laser_af: Option<Box<dyn LaserAutofocus>>,
+    pub autofocus: Box<dyn Autofocus>,
+    /// The microscope's clock: real time, or the simulator's virtual time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Microscope {
+    /// Run an autofocus with the devices it needs.
+    pub fn run_autofocus(&mut self, req: &AfRequest) -> DeviceResult<AfResult> {
+        let devs = autofocus::AfDevices {
+            camera: &mut *self.camera,
+            z: &mut *self.z,
+            illumination: &mut *self.illumination,
+            laser: match &mut self.laser_af {
+                Some(l) => Some(&mut **l),
+                None => None,
+            },
+        };
+        self.autofocus.run(devs, req)
+    }
+
+    /// Reconnect whichever device a call kind uses (after a `Disconnected` error).
+    pub fn reconnect(&mut self, kind: CallKind) -> DeviceResult<()> {
+        match kind {
+            CallKind::MoveXy => self.xy.reconnect(),
+            CallKind::MoveZ => self.z.reconnect(),
+            CallKind::Capture => self.camera.reconnect(),
+            CallKind::Illumination => self.illumination.reconnect(),
+            CallKind::Autofocus => match &mut self.laser_af {
+                Some(l) => l.reconnect(),
+                None => self.camera.reconnect(),
+            },
+        }
+    }
+}
+
+/// Builds a [`Microscope`] for descriptions naming it.
+pub trait Driver: Sync {
+    fn name(&self) -> &'static str;
+    fn build(&self, config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope>;
+}
+
+/// Per-run choices that are not part of the microscope description.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Override the simulator's `time_scale` (`simulate` runs in accelerated time).
+    pub time_scale: Option<f64>,
+}
+
+/// Every driver squidctl knows. A new driver is a new folder and one line here.
+pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver];
+
+pub fn build(config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
+    match DRIVERS.iter().find(|d| d.name() == config.desc.driver) {
+        Some(d) => d.build(config, options),
+        None => Err(DeviceError::failed(
+            "microscope",
+            format!("no driver named `{}`", config.desc.driver),
+        )),
+    }
+}

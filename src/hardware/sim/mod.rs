@@ -1,0 +1,477 @@
+//! The simulated microscope: devices that take the time the real ones would (on a virtual
+//! clock, slept `time_scale` times as fast), see a synthetic sample, and fail exactly as the
+//! microscope description's `sim.faults` script says.
+
+pub mod sample;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::autofocus::{AfDevices, AfRequest, AfResult, Autofocus, StandardAutofocus};
+use super::clock::{Clock, VirtualClock};
+use super::faults::FaultInjector;
+use super::{
+    BuildOptions, CallKind, Camera, DeviceError, DeviceResult, Driver, Frame, FrameMeta,
+    Illumination, LaserAutofocus, Microscope, Roi, XyStage, ZStage,
+};
+use crate::microscope::MicroscopeConfig;
+use crate::microscope::description::SimDesc;
+use crate::microscope::timing::Timing;
+use sample::{Sample, Shot};
+
+pub struct SimDriver;
+
+impl Driver for SimDriver {
+    fn name(&self) -> &'static str {
+        "sim"
+    }
+
+    fn build(&self, config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
+        let shared = Arc::new(SimShared::new(config, options));
+        let laser: Option<Box<dyn LaserAutofocus>> =
+            config.desc.laser_autofocus.as_ref().map(|l| {
+                Box::new(SimLaserAf {
+                    sh: shared.clone(),
+                    range_um: l.range.um(),
+                    measure_s: l.measure_time.secs(),
+                }) as Box<dyn LaserAutofocus>
+            });
+        Ok(Microscope {
+            name: config.desc.name.clone(),
+            xy: Box::new(SimXy { sh: shared.clone() }),
+            z: Box::new(SimZ { sh: shared.clone() }),
+            camera: Box::new(SimCamera { sh: shared.clone() }),
+            illumination: Box::new(SimIllumination { sh: shared.clone() }),
+            filter_wheel: None,
+            laser_af: laser,
+            autofocus: Box::new(SimAutofocus { sh: shared.clone() }),
+            clock: shared.clock.clone(),
+        })
+    }
+}
+
+struct State {
+    x: f64,
+    y: f64,
+    z: f64,
+    source: Option<String>,
+    wavelength_nm: Option<f64>,
+    intensity: f64,
+    light_on: bool,
+    exposure_s: f64,
+    gain: f64,
+    roi: Option<Roi>,
+    binning: u32,
+    frame_number: u64,
+}
+
+/// What all simulated devices share: they sit on one instrument and look at one sample.
+pub struct SimShared {
+    pub clock: Arc<VirtualClock>,
+    pub faults: FaultInjector,
+    pub sample: Sample,
+    timing: Timing,
+    travel: [(f64, f64); 3],
+    sensor: (u32, u32),
+    bit_depth: u32,
+    /// (source, wavelength) of each channel, to tell what a source excites.
+    sources: Vec<(String, Option<f64>)>,
+    state: Mutex<State>,
+}
+
+impl SimShared {
+    fn new(config: &MicroscopeConfig, options: &BuildOptions) -> Self {
+        let d = &config.desc;
+        let sim = d.sim.clone().unwrap_or_default();
+        let scale = options.time_scale.unwrap_or(sim.time_scale);
+        let t = d.stage.travel;
+        let travel = [
+            (t.x[0].mm(), t.x[1].mm()),
+            (t.y[0].mm(), t.y[1].mm()),
+            (t.z[0].mm(), t.z[1].mm()),
+        ];
+        let center = sim.focus.center.map_or(
+            (
+                (travel[0].0 + travel[0].1) / 2.0,
+                (travel[1].0 + travel[1].1) / 2.0,
+            ),
+            |c| (c.x.mm(), c.y.mm()),
+        );
+        SimShared {
+            clock: Arc::new(VirtualClock::new(scale)),
+            faults: FaultInjector::new(sim.faults.clone()),
+            sample: Sample::new(
+                sim.seed,
+                sim.sample,
+                d.stage.focus_z.mm(),
+                sim.focus,
+                center,
+            ),
+            timing: Timing::new(d),
+            travel,
+            sensor: (d.camera.width, d.camera.height),
+            bit_depth: d.camera.bit_depth,
+            sources: d
+                .channels
+                .iter()
+                .map(|c| (c.source.clone(), c.wavelength.map(|w| w.um() * 1000.0)))
+                .collect(),
+            state: Mutex::new(State {
+                x: d.stage.plate_origin.x.mm().clamp(travel[0].0, travel[0].1),
+                y: d.stage.plate_origin.y.mm().clamp(travel[1].0, travel[1].1),
+                z: d.stage.focus_z.mm(),
+                source: None,
+                wavelength_nm: None,
+                intensity: 0.0,
+                light_on: false,
+                exposure_s: 0.01,
+                gain: 0.0,
+                roi: None,
+                binning: d.camera.binning.max(1),
+                frame_number: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Count the call and carry out any scripted fault (hang, panic, delay, error) here, in
+    /// the device call, so a thread dump shows the simulated driver on the stack.
+    fn fault(&self, kind: CallKind, device: &str) -> DeviceResult<()> {
+        let action = self.faults.on_call(kind, device);
+        if let super::faults::Action::Delay(d) = &action {
+            self.clock.spend(0.0);
+            std::thread::sleep(*d);
+            return Ok(());
+        }
+        self.faults.apply(action)
+    }
+
+    fn check_range(
+        &self,
+        device: &str,
+        axis: &str,
+        v: f64,
+        (lo, hi): (f64, f64),
+    ) -> DeviceResult<()> {
+        if !v.is_finite() || v < lo - 1e-9 || v > hi + 1e-9 {
+            return Err(DeviceError::out_of_range(
+                device,
+                format!("{axis} = {v:.4} mm is outside the travel {lo}–{hi} mm"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct SimXy {
+    sh: Arc<SimShared>,
+}
+
+impl XyStage for SimXy {
+    fn move_to(&mut self, x_mm: f64, y_mm: f64) -> DeviceResult<()> {
+        self.sh.fault(CallKind::MoveXy, "xy stage")?;
+        self.sh
+            .check_range("xy stage", "x", x_mm, self.sh.travel[0])?;
+        self.sh
+            .check_range("xy stage", "y", y_mm, self.sh.travel[1])?;
+        let (dx, dy) = {
+            let mut st = self.sh.lock();
+            let d = (x_mm - st.x, y_mm - st.y);
+            st.x = x_mm;
+            st.y = y_mm;
+            d
+        };
+        self.sh.clock.spend(self.sh.timing.xy_move_s(dx, dy));
+        Ok(())
+    }
+
+    fn position(&mut self) -> DeviceResult<(f64, f64)> {
+        let st = self.sh.lock();
+        Ok((st.x, st.y))
+    }
+
+    fn limits(&self) -> ((f64, f64), (f64, f64)) {
+        (self.sh.travel[0], self.sh.travel[1])
+    }
+
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.sh.faults.reconnect(CallKind::MoveXy);
+        Ok(())
+    }
+}
+
+struct SimZ {
+    sh: Arc<SimShared>,
+}
+
+impl ZStage for SimZ {
+    fn move_to(&mut self, z_mm: f64) -> DeviceResult<()> {
+        self.sh.fault(CallKind::MoveZ, "z stage")?;
+        self.sh
+            .check_range("z stage", "z", z_mm, self.sh.travel[2])?;
+        let dz = {
+            let mut st = self.sh.lock();
+            let d = z_mm - st.z;
+            st.z = z_mm;
+            d
+        };
+        self.sh.clock.spend(self.sh.timing.z_move_s(dz));
+        Ok(())
+    }
+
+    fn position(&mut self) -> DeviceResult<f64> {
+        Ok(self.sh.lock().z)
+    }
+
+    fn limits(&self) -> (f64, f64) {
+        self.sh.travel[2]
+    }
+
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.sh.faults.reconnect(CallKind::MoveZ);
+        Ok(())
+    }
+}
+
+struct SimCamera {
+    sh: Arc<SimShared>,
+}
+
+impl Camera for SimCamera {
+    fn set_exposure(&mut self, seconds: f64) -> DeviceResult<()> {
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return Err(DeviceError::out_of_range(
+                "camera",
+                format!("exposure {seconds} s"),
+            ));
+        }
+        self.sh.lock().exposure_s = seconds;
+        Ok(())
+    }
+
+    fn set_gain(&mut self, gain: f64) -> DeviceResult<()> {
+        self.sh.lock().gain = gain;
+        Ok(())
+    }
+
+    fn set_binning(&mut self, binning: u32) -> DeviceResult<()> {
+        if binning == 0
+            || !self.sh.sensor.0.is_multiple_of(binning)
+            || !self.sh.sensor.1.is_multiple_of(binning)
+        {
+            return Err(DeviceError::out_of_range(
+                "camera",
+                format!("binning {binning}"),
+            ));
+        }
+        self.sh.lock().binning = binning;
+        Ok(())
+    }
+
+    fn set_roi(&mut self, roi: Option<Roi>) -> DeviceResult<()> {
+        if let Some(r) = roi
+            && (r.width == 0
+                || r.height == 0
+                || r.x + r.width > self.sh.sensor.0
+                || r.y + r.height > self.sh.sensor.1)
+        {
+            return Err(DeviceError::out_of_range(
+                "camera",
+                format!("ROI {r:?} is not on the sensor"),
+            ));
+        }
+        self.sh.lock().roi = roi;
+        Ok(())
+    }
+
+    fn roi(&self) -> Option<Roi> {
+        self.sh.lock().roi
+    }
+
+    fn snap(&mut self) -> DeviceResult<Frame> {
+        self.sh.fault(CallKind::Capture, "camera")?;
+        let (shot_state, frame_number) = {
+            let mut st = self.sh.lock();
+            st.frame_number += 1;
+            let roi = st.roi.unwrap_or(Roi {
+                x: 0,
+                y: 0,
+                width: self.sh.sensor.0,
+                height: self.sh.sensor.1,
+            });
+            (
+                (
+                    st.x,
+                    st.y,
+                    st.z,
+                    if st.light_on { st.source.clone() } else { None },
+                    st.wavelength_nm,
+                    st.intensity,
+                    st.exposure_s,
+                    st.gain,
+                    roi,
+                    st.binning,
+                ),
+                st.frame_number,
+            )
+        };
+        let (x, y, z, source, wl, intensity, exposure_s, gain, roi, binning) = shot_state;
+        let shot = Shot {
+            x_mm: x,
+            y_mm: y,
+            z_mm: z,
+            source: source.as_deref(),
+            wavelength_nm: wl,
+            intensity_pct: intensity,
+            exposure_s,
+            gain_db: gain,
+            roi: (roi.x, roi.y, roi.width, roi.height),
+            binning,
+            bit_depth: self.sh.bit_depth,
+        };
+        let mut pixels = Vec::new();
+        self.sh.sample.render(&shot, &mut pixels);
+        self.sh.clock.spend(self.sh.timing.frame_s(exposure_s));
+        Ok(Frame {
+            width: roi.width / binning,
+            height: roi.height / binning,
+            pixels,
+            meta: FrameMeta {
+                frame_number,
+                timestamp_s: self.sh.clock.now_s(),
+                exposure_s,
+                gain,
+                bit_depth: self.sh.bit_depth,
+            },
+        })
+    }
+
+    fn sensor_size(&self) -> (u32, u32) {
+        self.sh.sensor
+    }
+
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.sh.faults.reconnect(CallKind::Capture);
+        Ok(())
+    }
+}
+
+struct SimIllumination {
+    sh: Arc<SimShared>,
+}
+
+impl Illumination for SimIllumination {
+    fn set(&mut self, source: &str, intensity_pct: f64) -> DeviceResult<()> {
+        self.sh.fault(CallKind::Illumination, "illumination")?;
+        let Some((_, wl)) = self.sh.sources.iter().find(|(s, _)| s == source) else {
+            return Err(DeviceError::out_of_range(
+                "illumination",
+                format!("no light source named `{source}`"),
+            ));
+        };
+        if !(0.0..=100.0).contains(&intensity_pct) {
+            return Err(DeviceError::out_of_range(
+                "illumination",
+                format!("intensity {intensity_pct}%"),
+            ));
+        }
+        let changed = {
+            let mut st = self.sh.lock();
+            let changed = st.source.as_deref() != Some(source) || st.intensity != intensity_pct;
+            st.source = Some(source.to_string());
+            st.wavelength_nm = *wl;
+            st.intensity = intensity_pct;
+            changed
+        };
+        if changed {
+            self.sh.clock.spend(self.sh.timing.switch_s);
+        }
+        Ok(())
+    }
+
+    fn on(&mut self) -> DeviceResult<()> {
+        self.sh.lock().light_on = true;
+        Ok(())
+    }
+
+    fn off(&mut self) -> DeviceResult<()> {
+        self.sh.lock().light_on = false;
+        Ok(())
+    }
+
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.sh.faults.reconnect(CallKind::Illumination);
+        Ok(())
+    }
+}
+
+struct SimLaserAf {
+    sh: Arc<SimShared>,
+    range_um: f64,
+    measure_s: f64,
+}
+
+impl LaserAutofocus for SimLaserAf {
+    fn measure_um(&mut self) -> DeviceResult<f64> {
+        self.sh.fault(CallKind::Autofocus, "laser autofocus")?;
+        let (x, y, z) = {
+            let st = self.sh.lock();
+            (st.x, st.y, st.z)
+        };
+        self.sh.clock.spend(self.measure_s);
+        let d = (self.sh.sample.focus_at(x, y) - z) * 1000.0;
+        if d.abs() > self.range_um / 2.0 {
+            return Err(DeviceError::out_of_range(
+                "laser autofocus",
+                format!(
+                    "no reflection spot: the surface is beyond ±{:.0} um",
+                    self.range_um / 2.0
+                ),
+            ));
+        }
+        // The spot fit is good to about 0.1 µm; deterministic per position.
+        let jitter = ((x * 7919.0 + y * 104_729.0).sin() * 0.1).clamp(-0.1, 0.1);
+        Ok(d + jitter)
+    }
+
+    fn range_um(&self) -> f64 {
+        self.range_um
+    }
+
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.sh.faults.reconnect(CallKind::Autofocus);
+        Ok(())
+    }
+}
+
+/// The standard autofocus, with the `autofocus` fault counted once per run and the scan's own
+/// moves and snaps not counted as `move_z`/`capture` calls.
+struct SimAutofocus {
+    sh: Arc<SimShared>,
+}
+
+impl Autofocus for SimAutofocus {
+    fn run(&mut self, devs: AfDevices<'_>, req: &AfRequest) -> DeviceResult<AfResult> {
+        self.sh.fault(CallKind::Autofocus, "autofocus")?;
+        self.sh.faults.set_muted(true);
+        let r = StandardAutofocus.run(devs, req);
+        self.sh.faults.set_muted(false);
+        r
+    }
+}
+
+/// Re-export so tests and benches can drive the simulator's sample directly.
+pub use sample::Sample as SimSample;
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<SimXy>();
+    is_send::<SimCamera>();
+    let _ = SimDesc::default();
+}
+
+#[cfg(test)]
+mod tests;

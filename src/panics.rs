@@ -1,0 +1,97 @@
+//! Panics turned into values: a driver or writer that panics becomes a recorded outcome with
+//! its message, location and backtrace, instead of a crashed run or a line on stderr.
+
+use std::backtrace::Backtrace;
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What a caught panic said, where, and the stack at that moment.
+#[derive(Clone, Debug)]
+pub struct PanicReport {
+    pub message: String,
+    pub location: String,
+    pub backtrace: String,
+}
+
+impl std::fmt::Display for PanicReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "panicked at {}: {}", self.location, self.message)
+    }
+}
+
+thread_local! {
+    static LAST: RefCell<Option<PanicReport>> = const { RefCell::new(None) };
+}
+
+/// Replace the default hook (which prints to stderr) with one that records the panic for
+/// [`catch`]. Panics outside `catch` are still reported on stderr, with the backtrace.
+pub fn install_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "unknown panic payload".to_string()
+        };
+        let location = info.location().map_or_else(
+            || "unknown location".into(),
+            |l| format!("{}:{}", l.file(), l.line()),
+        );
+        let report = PanicReport {
+            message,
+            location,
+            backtrace: Backtrace::force_capture().to_string(),
+        };
+        let caught = CATCHING.with(|c| *c.borrow());
+        if !caught {
+            let name = std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_string();
+            eprintln!(
+                "error: internal error: thread '{name}' {report}\n{}",
+                report.backtrace
+            );
+        }
+        LAST.with(|l| *l.borrow_mut() = Some(report));
+    }));
+}
+
+thread_local! {
+    static CATCHING: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Run `f`, turning a panic into a [`PanicReport`].
+pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, PanicReport> {
+    let was = CATCHING.with(|c| std::mem::replace(&mut *c.borrow_mut(), true));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| *c.borrow_mut() = was);
+    r.map_err(|payload| {
+        LAST.with(|l| l.borrow_mut().take())
+            .unwrap_or_else(|| PanicReport {
+                message: payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panic".into()),
+                location: "unknown location".into(),
+                backtrace: String::new(),
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_report() {
+        install_hook();
+        let r = catch(|| -> u32 { panic!("boom {}", 7) });
+        let p = r.unwrap_err();
+        assert_eq!(p.message, "boom 7");
+        assert!(p.location.contains("panics.rs"), "{}", p.location);
+        assert_eq!(catch(|| 5).ok(), Some(5));
+    }
+}

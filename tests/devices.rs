@@ -1,0 +1,112 @@
+//! `squidctl devices`: the resolved microscope, each device checked, failures named.
+
+mod common;
+use common::*;
+
+fn microscope_with(dir: &std::path::Path, faults: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");
+    write(
+        dir,
+        "m.yaml",
+        &text.replace("  faults: []", &format!("  faults:\n{faults}")),
+    )
+}
+
+#[test]
+fn builtin_devices_answer() {
+    let r = run(&["devices"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for s in [
+        "squid-sim",
+        "driver sim",
+        "FOV 0.666 × 0.666 mm",
+        "camera        ok",
+        "laser AF      ok",
+        "GFP",
+    ] {
+        assert!(r.stdout.contains(s), "missing `{s}`:\n{}", r.stdout);
+    }
+    let r = run(&["devices", "--json"]);
+    let j = r.json();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["microscope"]["camera"]["width"], 2048);
+    assert_eq!(j["checks"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn a_failing_device_is_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope_with(
+        dir.path(),
+        "    - {call: capture, at: 1, kind: error, message: sensor overheated}\n",
+    );
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("camera        FAIL camera: sensor overheated"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("fault         capture at call 1: error"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_panicking_driver_is_contained() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope_with(dir.path(), "    - {call: capture, at: 1, kind: panic}\n");
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("camera        FAIL driver panicked at"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("illumination  ok"),
+        "checks go on after a panic:\n{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_hung_device_is_named_and_the_command_still_exits() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope_with(dir.path(), "    - {call: capture, at: 1, kind: hang}\n");
+    let start = std::time::Instant::now();
+    let r = run(&["devices", "--microscope", &m, "--timeout", "1s"]);
+    assert_eq!(r.code, 4, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("camera        HUNG did not answer within 1s"),
+        "{}",
+        r.stdout
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn bad_fault_specs_are_located() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope_with(dir.path(), "    - {call: capture, kind: hang}\n");
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("exactly one of `at`, `every` and `probability`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("m.yaml:"), "{}", r.stderr);
+    let m = microscope_with(dir.path(), "    - {call: capture, at: 1, kind: hnag}\n");
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("did you mean `hang`?"), "{}", r.stderr);
+    let m = microscope_with(dir.path(), "    - {call: snap, at: 1, kind: hang}\n");
+    let r = run(&["devices", "--microscope", &m]);
+    assert!(r.stderr.contains("unknown value `snap`"), "{}", r.stderr);
+}
