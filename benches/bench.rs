@@ -119,6 +119,7 @@ fn simulator(rows: &mut Vec<Row>, disk_mb_s: f64) {
         &cfg,
         &BuildOptions {
             time_scale: Some(0.0),
+            ..Default::default()
         },
     ) else {
         return;
@@ -128,38 +129,48 @@ fn simulator(rows: &mut Vec<Row>, disk_mb_s: f64) {
     let _ = m.illumination.on();
     let _ = m.camera.set_exposure(0.02);
     let _ = m.camera.snap();
-    for (label, dz_um) in [("in focus", 0.0), ("z-stack, ±10 um", 10.0)] {
-        let fps = median(
-            (0..3)
-                .map(|trial| {
-                    let n = 40;
-                    let t = Instant::now();
-                    let mut rendering = 0.0;
-                    for i in 0..n {
-                        let k = (i % 21) as f64 - 10.0;
-                        let _ = m.xy.move_to(20.0 + trial as f64 + i as f64 * 0.7, 30.0);
-                        // Find the focal surface (cheap laser autofocus), then image around it.
-                        let focus = m.run_autofocus(&AfRequest {
-                            method: AfMethod::Laser { range_um: 200.0 },
-                            reference_z_mm: 4.0,
-                            exposure_s: 0.02,
-                            gain: None,
-                            source: "laser-488".into(),
-                            intensity_pct: 50.0,
-                        });
-                        let z = focus.map_or(4.0, |r| r.z_mm);
-                        let _ = m.z.move_to(z + k * dz_um / 10_000.0);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+    let all = rayon::ThreadPoolBuilder::new().build().ok();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (label, dz_um, pool) in [
+        ("1 core, in focus".to_string(), 0.0, &one),
+        ("1 core, z-stack ±10 um".to_string(), 10.0, &one),
+        (format!("{cores} cores, z-stack ±10 um"), 10.0, &all),
+    ] {
+        let Some(pool) = pool else { continue };
+        let fps = pool.install(|| {
+            median(
+                (0..3)
+                    .map(|trial| {
+                        let n = 40;
                         let t = Instant::now();
-                        let _ = m.camera.snap();
-                        rendering += t.elapsed().as_secs_f64();
-                    }
-                    let _ = t;
-                    n as f64 / rendering
-                })
-                .collect(),
-        );
+                        let mut rendering = 0.0;
+                        for i in 0..n {
+                            let k = (i % 21) as f64 - 10.0;
+                            let _ = m.xy.move_to(20.0 + trial as f64 + i as f64 * 0.7, 30.0);
+                            // Find the focal surface (cheap laser autofocus), then image around it.
+                            let focus = m.run_autofocus(&AfRequest {
+                                method: AfMethod::Laser { range_um: 200.0 },
+                                reference_z_mm: 4.0,
+                                exposure_s: 0.02,
+                                gain: None,
+                                source: "laser-488".into(),
+                                intensity_pct: 50.0,
+                            });
+                            let z = focus.map_or(4.0, |r| r.z_mm);
+                            let _ = m.z.move_to(z + k * dz_um / 10_000.0);
+                            let t = Instant::now();
+                            let _ = m.camera.snap();
+                            rendering += t.elapsed().as_secs_f64();
+                        }
+                        let _ = t;
+                        n as f64 / rendering
+                    })
+                    .collect(),
+            )
+        });
         rows.push(Row {
-            name: format!("simulator 2048² u16 frames, 1 core, {label}"),
+            name: format!("simulator 2048² u16 frames, {label}"),
             value: fps,
             unit: "fps",
             goal: format!("> disk ({:.0} fps)", disk_mb_s / frame_mb),
@@ -193,6 +204,278 @@ fn dd_rate(dir: &Path, mb: usize) -> f64 {
     }
 }
 
+/// The built-in microscope at `time_scale`, optionally binned, with faults, as a file.
+fn microscope_file(name: &str, time_scale: f64, binning: u32, faults: &str) -> PathBuf {
+    let text = squidctl::microscope::BUILTIN_YAML
+        .replace("time_scale: 0.1", &format!("time_scale: {time_scale}"))
+        .replace("binning: 1", &format!("binning: {binning}"))
+        .replace("  faults: []", &format!("  faults: [{faults}]"));
+    let p = repo().join("target").join(format!("bench-{name}.yaml"));
+    let _ = std::fs::write(&p, text);
+    p
+}
+
+fn bench_out() -> PathBuf {
+    let p = repo().join("target/bench-runs");
+    let _ = std::fs::remove_dir_all(&p);
+    let _ = std::fs::create_dir_all(&p);
+    p
+}
+
+fn newest_run(out: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(out)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .max()
+}
+
+fn journal(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Saving throughput: image bytes per second from the first frame to the end of the run,
+/// each format measured between two dd runs into the same directory (side by side, so a
+/// noisy disk affects both).
+fn saving(rows: &mut Vec<Row>) {
+    let m = microscope_file("zero", 0.0, 1, "");
+    let m = m.display().to_string();
+    let target = repo().join("target");
+    for (format, compression) in [
+        ("ome-tiff", "none"),
+        ("tiff", "none"),
+        ("ome-tiff", "deflate"),
+        ("tiff", "deflate"),
+    ] {
+        let dd_before = dd_rate(&target, 1024);
+        let out = bench_out();
+        let fmt = format!("output.format={format}");
+        let comp = format!("output.compression={compression}");
+        let _ = run_measured(&[
+            "acquire",
+            "bench/protocols/throughput.yaml",
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+            "--set",
+            &fmt,
+            "--set",
+            &comp,
+            "--force",
+        ]);
+        let j = newest_run(&out).map(|rd| journal(&rd)).unwrap_or_default();
+        let first = j
+            .iter()
+            .find(|e| e["kind"] == "frame")
+            .and_then(|e| e["run_s"].as_f64());
+        let end = j
+            .iter()
+            .find(|e| e["kind"] == "end")
+            .and_then(|e| e["run_s"].as_f64());
+        let _ = std::fs::remove_dir_all(&out);
+        let dd_after = dd_rate(&target, 1024);
+        let dd = (dd_before + dd_after) / 2.0;
+        let bytes = 240.0 * 2048.0 * 2048.0 * 2.0;
+        let rate = match (first, end) {
+            (Some(a), Some(b)) if b > a => bytes / 1e6 / (b - a),
+            _ => f64::NAN,
+        };
+        let ratio = rate / dd;
+        rows.push(Row {
+            name: format!(
+                "saving {format} {compression} ({:.0}% of dd at {dd:.0} MB/s)",
+                ratio * 100.0
+            ),
+            value: rate,
+            unit: "MB/s",
+            goal: if compression == "none" {
+                "≥ 90% of dd".into()
+            } else {
+                String::new()
+            },
+            ok: (compression == "none").then_some(ratio >= 0.9),
+        });
+    }
+}
+
+/// What the runner costs per event with every delay zero and no images.
+fn overhead(rows: &mut Vec<Row>) {
+    let m = microscope_file("zero", 0.0, 1, "");
+    let t = Instant::now();
+    let ok = Command::new(bin())
+        .args(["simulate", "bench/protocols/overhead.yaml", "--microscope"])
+        .arg(&m)
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let secs = t.elapsed().as_secs_f64();
+    rows.push(Row {
+        name: "runner overhead, no delays, null writer".into(),
+        value: if ok { 115_200.0 / secs } else { f64::NAN },
+        unit: "ev/s",
+        goal: String::new(),
+        ok: None,
+    });
+}
+
+/// Hang detection beyond the deadline and the thread dump's duration, from the journal.
+fn hang(rows: &mut Vec<Row>) {
+    let m = microscope_file("hang", 0.0, 4, "{call: capture, at: 5, kind: hang}");
+    let mut late = Vec::new();
+    let mut dumps = Vec::new();
+    let mut threads = 0;
+    for _ in 0..5 {
+        let out = bench_out();
+        let _ = Command::new(bin())
+            .args(["acquire", "protocols/quickstart.yaml", "--microscope"])
+            .arg(&m)
+            .arg("--output")
+            .arg(&out)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Some(rd) = newest_run(&out)
+            && let Some(t) = journal(&rd).into_iter().find(|e| e["kind"] == "timeout")
+        {
+            late.push(
+                t["noticed_after_s"].as_f64().unwrap_or(f64::NAN)
+                    - t["deadline_s"].as_f64().unwrap_or(f64::NAN),
+            );
+            dumps.push(t["dump_took_s"].as_f64().unwrap_or(f64::NAN));
+            threads = t["dump"]
+                .as_str()
+                .map_or(0, |d| d.matches("\nthread \"").count());
+        }
+    }
+    if late.is_empty() {
+        return;
+    }
+    let worst = late.iter().copied().fold(0.0, f64::max);
+    rows.push(Row {
+        name: "hang noticed after the deadline (worst of 5)".into(),
+        value: worst * 1000.0,
+        unit: "ms",
+        goal: "≤ 100 ms".into(),
+        ok: Some(worst <= 0.1),
+    });
+    let d = dumps.iter().copied().fold(0.0, f64::max);
+    rows.push(Row {
+        name: format!("thread dump of {threads} threads (worst of 5)"),
+        value: d * 1000.0,
+        unit: "ms",
+        goal: "< 300 ms, ≥ 8 threads".into(),
+        ok: Some(d < 0.3 && threads >= 8),
+    });
+}
+
+/// From SIGINT to exit, less the time the savers spent writing queued frames.
+fn sigint(rows: &mut Vec<Row>) {
+    let m = microscope_file("real", 1.0, 1, "");
+    let mut beyond = Vec::new();
+    for _ in 0..3 {
+        let out = bench_out();
+        let Ok(mut child) = Command::new(bin())
+            .args(["acquire", "protocols/quickstart.yaml", "--microscope"])
+            .arg(&m)
+            .arg("--output")
+            .arg(&out)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return;
+        };
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::time::SystemTime::now();
+        let t = Instant::now();
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let _ = child.wait();
+        let total = t.elapsed().as_secs_f64();
+        let sent_unix = sent
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let last_write = newest_run(&out)
+            .map(|rd| journal(&rd))
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e["kind"] == "file")
+            .filter_map(|e| e["wall"].as_str().and_then(parse_rfc3339))
+            .fold(sent_unix, f64::max);
+        beyond.push(total - (last_write - sent_unix).max(0.0));
+    }
+    let worst = beyond.iter().copied().fold(0.0, f64::max);
+    rows.push(Row {
+        name: "SIGINT to exit beyond draining (worst of 3)".into(),
+        value: worst * 1000.0,
+        unit: "ms",
+        goal: "< 500 ms".into(),
+        ok: Some(worst < 0.5),
+    });
+}
+
+/// Seconds since the epoch from our journal's `2026-11-22T23:59:01.123+01:00`.
+fn parse_rfc3339(s: &str) -> Option<f64> {
+    let (date, rest) = s.split_once('T')?;
+    let mut d = date.split('-').map(|v| v.parse::<i64>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let (time, off) = rest.split_at(rest.len().checked_sub(6)?);
+    let mut t = time.split(':');
+    let (h, mi) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let sec: f64 = t.next()?.parse().ok()?;
+    let sign = if off.starts_with('-') { -1 } else { 1 };
+    let (oh, om) = (
+        off[1..3].parse::<i64>().ok()?,
+        off[4..6].parse::<i64>().ok()?,
+    );
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (mo + if mo > 2 { -3 } else { 9 }) + 2) / 5 + da - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86400 + h * 3600 + mi * 60 - sign * (oh * 3600 + om * 60)) as f64 + sec)
+}
+
+/// Peak RSS over a 10,000-frame run against the queue's capacity.
+fn memory(rows: &mut Vec<Row>) {
+    let m = microscope_file("binned", 0.0, 4, "");
+    let out = bench_out();
+    let queue_mb = 64.0;
+    let (_, rss) = run_measured(&[
+        "acquire",
+        "bench/protocols/memory.yaml",
+        "--microscope",
+        &m.display().to_string(),
+        "--output",
+        &out.display().to_string(),
+        "--queue-memory",
+        "64MB",
+        "--force",
+    ]);
+    let _ = std::fs::remove_dir_all(&out);
+    rows.push(Row {
+        name: "peak RSS, 10,752 frames (512², queue 64 MB)".into(),
+        value: rss,
+        unit: "MB",
+        goal: format!("< queue + 100 MB ({:.0} MB)", queue_mb + 100.0),
+        ok: Some(rss < queue_mb + 100.0),
+    });
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -208,18 +491,43 @@ fn machine() -> String {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore harness flags.
+    // `cargo bench -- saving memory` runs just those groups.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |g: &str| only.is_empty() || only.iter().any(|o| o == g);
     let mut rows = Vec::new();
     let target = repo().join("target");
-    let disk = dd_rate(&target, 1024);
-    rows.push(Row {
-        name: "dd with fsync into target/ (reference)".into(),
-        value: disk,
-        unit: "MB/s",
-        goal: String::new(),
-        ok: None,
-    });
-    planning(&mut rows);
-    simulator(&mut rows, disk);
+    if want("planning") {
+        planning(&mut rows);
+    }
+    if want("simulator") {
+        let disk = dd_rate(&target, 1024);
+        rows.push(Row {
+            name: "dd with fsync into target/ (reference)".into(),
+            value: disk,
+            unit: "MB/s",
+            goal: String::new(),
+            ok: None,
+        });
+        simulator(&mut rows, disk);
+    }
+    if want("saving") {
+        saving(&mut rows);
+    }
+    if want("overhead") {
+        overhead(&mut rows);
+    }
+    if want("hang") {
+        hang(&mut rows);
+    }
+    if want("sigint") {
+        sigint(&mut rows);
+    }
+    if want("memory") {
+        memory(&mut rows);
+    }
     let m = machine();
     println!("\nsquidctl benchmarks — {m}\n");
     println!("{:<48} {:>12}  {:<10}", "measure", "value", "goal");

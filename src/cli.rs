@@ -6,6 +6,47 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::protocol::units::Duration;
 
+/// Sizes on the command line: `512MB`, `2GiB`, `1G`, or plain bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let n: f64 = t[..split]
+        .parse()
+        .map_err(|_| format!("cannot read `{s}` as a size; write e.g. 512MB or 2GiB"))?;
+    let mult: f64 = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}`; use B, kB, MB, GB, TB, KiB, MiB or GiB"
+            ));
+        }
+    };
+    Ok((n * mult) as u64)
+}
+
+/// How the saver pool is sized (defaults come from the machine).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SaverArgs {
+    /// Saver threads [default: one per core, at least 2]
+    #[arg(long, value_name = "N")]
+    pub savers: Option<usize>,
+    /// Most frames waiting to be written [default: from available memory]
+    #[arg(long, value_name = "N")]
+    pub queue_frames: Option<usize>,
+    /// Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub queue_memory: Option<u64>,
+}
+
 /// Durations on the command line use the protocol's units (`30s`, `5m`, `1h`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s).map_err(|e| e.replace("\nhelp: ", "; "))
@@ -109,9 +150,20 @@ pub struct SimulateArgs {
     /// Print positions, frames, bytes, time per round and total, without running
     #[arg(long)]
     pub estimate: bool,
-    /// Where runs would be written [default: the protocol's output.directory]
+    /// With --estimate: where runs would be written [default: the protocol's output.directory]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Keep the simulated images: write a run directory under DIR
+    #[arg(long, value_name = "DIR", conflicts_with = "estimate")]
+    pub write: Option<PathBuf>,
+    /// Real seconds per simulated second (0: as fast as possible)
+    #[arg(long, value_name = "SCALE", default_value_t = 0.0)]
+    pub time_scale: f64,
+    /// Start even if the estimated size exceeds the free space
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub savers: SaverArgs,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -127,6 +179,11 @@ pub struct AcquireArgs {
     /// Parent directory for the run [default: the protocol's output.directory]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Start even if the estimated size exceeds the free space
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub savers: SaverArgs,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,

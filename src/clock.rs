@@ -65,6 +65,18 @@ impl WallTime {
         )
     }
 
+    /// Squid's time stamp format: `2026-11-22_23-59-01.123456`.
+    pub fn squid_time(&self) -> String {
+        let us = (self.unix_s.fract() * 1e6).floor() as u32;
+        format!(
+            "{}_{:02}-{:02}-{:02}.{us:06}",
+            self.date(),
+            self.hour,
+            self.minute,
+            self.second
+        )
+    }
+
     /// RFC 3339 with the local offset and milliseconds, for records.
     pub fn rfc3339(&self) -> String {
         let off = self.utc_offset_s;

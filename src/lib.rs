@@ -10,11 +10,16 @@ pub mod exit;
 pub mod fsutil;
 pub mod hardware;
 pub mod human;
+pub mod logging;
 pub mod microscope;
 pub mod panics;
 pub mod plan;
 pub mod protocol;
+pub mod run_dir;
+pub mod runner;
+pub mod saver;
 pub mod suggest;
+pub mod supervisor;
 pub mod yaml;
 
 #[cfg(test)]

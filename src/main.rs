@@ -5,8 +5,16 @@ use squidctl::cli::{Cli, Command};
 use squidctl::commands;
 
 fn main() -> ExitCode {
-    squidctl::panics::install_hook();
     let cli = Cli::parse();
+    if matches!(&cli.command, Command::Acquire(_))
+        || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
+    {
+        // Before any thread exists, so every thread inherits the mask and only the runner's
+        // signal thread receives SIGINT/SIGTERM/SIGHUP/SIGUSR1.
+        squidctl::runner::cancel::block_signals();
+    }
+    squidctl::panics::install_hook();
+    squidctl::logging::init(0);
     let exit = match &cli.command {
         Command::Validate(a) => commands::validate::run(a),
         Command::Plan(a) => commands::plan::run(a),

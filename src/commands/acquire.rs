@@ -1,14 +1,33 @@
 //! `squidctl acquire FILE`: run a protocol on the microscope.
 
 use crate::cli::AcquireArgs;
+use crate::clock::WallTime;
 use crate::exit::Exit;
 
+use super::run::{RunRequest, execute, output_parent};
+
 pub fn run(args: &AcquireArgs) -> Exit {
-    if let Err(d) = super::load(&args.file, &args.input) {
-        return super::invalid(&d);
-    }
-    eprintln!(
-        "error: the supervised runner is not available in this build yet; use `squidctl simulate --estimate`"
-    );
-    Exit::Failed
+    let l = match super::load(&args.file, &args.input) {
+        Ok(l) => l,
+        Err(d) => return super::invalid(&d),
+    };
+    let parent = match output_parent(&l, args.output.as_ref(), &WallTime::now()) {
+        Ok(p) => p,
+        Err(m) => {
+            eprintln!(
+                "error: output.directory: {}",
+                m.replace("\nhelp: ", "\n  = help: ")
+            );
+            return Exit::Invalid;
+        }
+    };
+    execute(RunRequest {
+        command: "acquire",
+        loaded: &l,
+        output_parent: Some(parent),
+        time_scale: None,
+        force: args.force,
+        json: args.json,
+        savers: args.savers.clone(),
+    })
 }

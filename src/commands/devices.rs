@@ -30,7 +30,15 @@ pub fn run(args: &DevicesArgs) -> Exit {
     let spawned = std::thread::Builder::new()
         .name("device-check".into())
         .spawn(move || {
-            let m = match crate::panics::catch(|| hardware::build(&cfg, &BuildOptions::default())) {
+            let m = match crate::panics::catch(|| {
+                hardware::build(
+                    &cfg,
+                    &BuildOptions {
+                        sources: Some(Vec::new()),
+                        ..BuildOptions::default()
+                    },
+                )
+            }) {
                 Ok(Ok(m)) => m,
                 Ok(Err(e)) => {
                     let _ = tx.send(Check {

@@ -4,7 +4,9 @@ pub mod acquire;
 pub mod describe;
 pub mod devices;
 pub mod plan;
+pub mod run;
 pub mod simulate;
+pub mod timeline;
 pub mod validate;
 
 use crate::cli::ProtocolInput;

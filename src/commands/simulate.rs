@@ -1,4 +1,5 @@
-//! `squidctl simulate FILE --estimate`: what a protocol will cost before running it.
+//! `squidctl simulate FILE`: the dry run on the simulated microscope in accelerated time;
+//! with `--estimate`, what a protocol will cost without running it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,8 +8,7 @@ use super::{Loaded, describe, print_json};
 use crate::cli::SimulateArgs;
 use crate::clock::WallTime;
 use crate::exit::Exit;
-use crate::plan::estimate::{Estimate, RoundEstimate};
-use crate::protocol::template;
+use crate::plan::estimate::Estimate;
 use crate::{fsutil, human};
 
 pub fn run(args: &SimulateArgs) -> Exit {
@@ -19,24 +19,20 @@ pub fn run(args: &SimulateArgs) -> Exit {
     if args.estimate {
         return estimate(args, &l);
     }
-    eprintln!(
-        "error: the supervised runner is not available in this build yet; use `squidctl simulate --estimate`"
-    );
-    Exit::Failed
-}
-
-/// The parent directory runs of this protocol go to.
-pub fn output_parent(l: &Loaded, cli: Option<&PathBuf>) -> Result<PathBuf, String> {
-    if let Some(p) = cli {
-        return Ok(p.clone());
-    }
-    let vars = l.plan.template_vars(&WallTime::now());
-    template::render(&l.plan.output.directory, &vars).map(PathBuf::from)
+    super::run::execute(super::run::RunRequest {
+        command: "simulate",
+        loaded: &l,
+        output_parent: args.write.clone(),
+        time_scale: Some(args.time_scale),
+        force: args.force,
+        json: args.json,
+        savers: args.savers.clone(),
+    })
 }
 
 fn estimate(args: &SimulateArgs, l: &Loaded) -> Exit {
     let est = l.plan.estimate(&l.microscope.timing());
-    let out_dir = match output_parent(l, args.output.as_ref()) {
+    let out_dir = match super::run::output_parent(l, args.output.as_ref(), &WallTime::now()) {
         Ok(p) => p,
         Err(m) => {
             eprintln!(
@@ -170,7 +166,7 @@ fn write_report(
         ],
     )?;
     writeln!(out, "  rounds")?;
-    for line in round_lines(e, l.plan.time.interval.secs()) {
+    for line in super::timeline::lines(&e.rounds, e.rounds_total, l.plan.time.interval.secs()) {
         writeln!(out, "    {line}")?;
     }
     let overruns = if e.overruns == 0 {
@@ -195,106 +191,4 @@ fn write_report(
         )
     };
     describe::print_rows(out, &[("overruns", overruns)])
-}
-
-/// Rounds folded into classes that take the same time, in order of first appearance.
-fn round_lines(e: &Estimate, interval: f64) -> Vec<String> {
-    struct Class {
-        key: String,
-        ts: Vec<u32>,
-        late_max: f64,
-        first_start: f64,
-    }
-    let key = |r: &RoundEstimate| -> String {
-        if r.skipped {
-            "skipped: its start had passed".to_string()
-        } else {
-            let mut s = format!("takes {}", human::duration(r.end_s - r.start_s));
-            if r.overran {
-                s.push_str(&format!(
-                    ", OVERRUNS the {} interval",
-                    human::duration(interval)
-                ));
-            }
-            s
-        }
-    };
-    let mut classes: Vec<Class> = Vec::new();
-    for r in &e.rounds {
-        let k = key(r);
-        match classes.iter_mut().find(|c| c.key == k) {
-            Some(c) => {
-                c.ts.push(r.t);
-                c.late_max = c.late_max.max(r.late_s);
-            }
-            None => classes.push(Class {
-                key: k,
-                ts: vec![r.t],
-                late_max: r.late_s,
-                first_start: r.start_s,
-            }),
-        }
-    }
-    let sweeps = e.rounds.iter().map(|r| r.sweep).max().unwrap_or(0) + 1;
-    let mut lines: Vec<String> = classes
-        .iter()
-        .take(30)
-        .map(|c| {
-            let n = c.ts.len() as u64;
-            let label = if n == 1 {
-                format!("t={}", c.ts[0])
-            } else {
-                format!("t={} ({} rounds)", compress(&c.ts), human::count(n))
-            };
-            let late = if c.late_max > 1e-6 {
-                format!(", starting up to {} late", human::duration(c.late_max))
-            } else {
-                String::new()
-            };
-            let at = if n == 1 {
-                format!(" at {}", human::duration(c.first_start))
-            } else {
-                String::new()
-            };
-            format!("{label}{at}: {}{late}", c.key)
-        })
-        .collect();
-    if sweeps > 1 {
-        lines.push(format!(
-            "({} time-lapse sweeps: time is not the outermost loop)",
-            human::count(sweeps)
-        ));
-    }
-    if e.rounds_total > e.rounds.len() as u64 {
-        lines.push(format!(
-            "(first {} of {} rounds shown)",
-            human::count(e.rounds.len() as u64),
-            human::count(e.rounds_total)
-        ));
-    }
-    lines
-}
-
-/// `0–24`, `0,2,…,24`, or the first few then `…`.
-fn compress(ts: &[u32]) -> String {
-    let mut v = ts.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    if v.len() >= 3 {
-        let step = v[1] - v[0];
-        if v.windows(2).all(|w| w[1] - w[0] == step) {
-            let (a, b) = (v[0], v[v.len() - 1]);
-            return if step == 1 {
-                format!("{a}–{b}")
-            } else {
-                format!("{a},{},…,{b}", a + step)
-            };
-        }
-    }
-    let shown: Vec<String> = v.iter().take(6).map(u32::to_string).collect();
-    if v.len() > 6 {
-        format!("{},…", shown.join(","))
-    } else {
-        shown.join(",")
-    }
 }

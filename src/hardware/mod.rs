@@ -256,6 +256,11 @@ pub trait Driver: Sync {
 pub struct BuildOptions {
     /// Override the simulator's `time_scale` (`simulate` runs in accelerated time).
     pub time_scale: Option<f64>,
+    /// Skip rendering images (a dry run that keeps no frames only needs the timing).
+    pub skip_images: bool,
+    /// The light sources the run will use, so a driver can get ready for just those
+    /// (the simulator builds their textures); `None`: all of them.
+    pub sources: Option<Vec<String>>,
 }
 
 /// Every driver squidctl knows. A new driver is a new folder and one line here.

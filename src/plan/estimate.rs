@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::Plan;
 use super::events::{Coord, Odometer, VisitTracker};
+use super::round::Round;
 use crate::microscope::timing::Timing;
 use crate::protocol::schema::{AfMethod, Axis, ImageFormat, Overrun};
 
@@ -22,22 +23,6 @@ pub struct Breakdown {
     pub switching_s: f64,
     pub autofocus_s: f64,
     pub waiting_s: f64,
-}
-
-/// One time point of one sweep.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RoundEstimate {
-    pub t: u32,
-    pub sweep: u64,
-    pub scheduled_s: f64,
-    pub start_s: f64,
-    pub end_s: f64,
-    pub late_s: f64,
-    pub frames: u64,
-    pub autofocus_runs: u64,
-    /// Took longer than the interval, so the next time point starts late (or is skipped).
-    pub overran: bool,
-    pub skipped: bool,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -63,7 +48,7 @@ pub struct Estimate {
     pub skipped: u64,
     pub max_late_s: f64,
     /// The first rounds in full (at most [`ROUND_RECORD_LIMIT`]).
-    pub rounds: Vec<RoundEstimate>,
+    pub rounds: Vec<Round>,
 }
 
 pub const ROUND_RECORD_LIMIT: usize = 10_000;
@@ -205,28 +190,21 @@ impl Plan {
         let mut sweep: u64 = 0;
         let mut prev: Option<(f64, f64, f64, u32)> = None;
         let mut skipping = false;
-        let mut round: Option<RoundEstimate> = None;
+        let mut round: Option<Round> = None;
         let bd = &mut est.breakdown;
 
-        let close = |r: Option<RoundEstimate>,
-                     now: f64,
-                     est_rounds: &mut Vec<RoundEstimate>,
-                     overruns: &mut u64| {
-            if let Some(mut r) = r {
-                if !r.skipped {
-                    r.end_s = now;
-                    r.overran = plan.time.count > 1
-                        && interval > 0.0
-                        && r.end_s - r.start_s > interval + 1e-9;
+        let close =
+            |r: Option<Round>, now: f64, est_rounds: &mut Vec<Round>, overruns: &mut u64| {
+                if let Some(mut r) = r {
+                    r.close(now, interval, plan.time.count);
                     if r.overran {
                         *overruns += 1;
                     }
+                    if est_rounds.len() < ROUND_RECORD_LIMIT {
+                        est_rounds.push(r);
+                    }
                 }
-                if est_rounds.len() < ROUND_RECORD_LIMIT {
-                    est_rounds.push(r);
-                }
-            }
-        };
+            };
 
         while let Some(c) = odo.next_coord() {
             let mask: u64 = plan
@@ -263,18 +241,7 @@ impl Plan {
                 } else {
                     est.max_late_s = est.max_late_s.max(late);
                 }
-                round = Some(RoundEstimate {
-                    t: c[T],
-                    sweep: sweep - 1,
-                    scheduled_s: scheduled,
-                    start_s: now,
-                    end_s: now,
-                    late_s: late.max(0.0),
-                    frames: 0,
-                    autofocus_runs: 0,
-                    overran: false,
-                    skipped: skipping,
-                });
+                round = Some(Round::start(c[T], sweep - 1, scheduled, now, skipping));
             }
             if skipping {
                 continue;
@@ -294,6 +261,7 @@ impl Plan {
                 est.autofocus_runs += 1;
                 if let Some(r) = &mut round {
                     r.autofocus_runs += 1;
+                    r.autofocus_s += af_cost;
                 }
             }
             let entry_z = region.z_mm + b.first_dz_um / 1000.0;

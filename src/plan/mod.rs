@@ -6,6 +6,7 @@ pub mod estimate;
 pub mod events;
 pub mod fov;
 pub mod plate;
+pub mod round;
 pub mod wells;
 pub mod zplan;
 

@@ -663,6 +663,28 @@ pub struct OutputSpec {
     pub format: ImageFormat,
     #[serde(default)]
     pub compression: Compression,
+    /// What one OME-TIFF file holds: one channel's z stack, or all channels of a FOV.
+    #[serde(default)]
+    pub grouping: Grouping,
+    /// `auto`: BigTIFF whenever a file could pass 4 GiB; `always`: every file.
+    #[serde(default)]
+    pub bigtiff: BigTiff,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grouping {
+    #[default]
+    Channel,
+    Fov,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum BigTiff {
+    #[default]
+    Auto,
+    Always,
 }
 
 fn default_dir() -> String {
@@ -680,6 +702,8 @@ impl Default for OutputSpec {
             run_name: default_run_name(),
             format: ImageFormat::default(),
             compression: Compression::default(),
+            grouping: Grouping::default(),
+            bigtiff: BigTiff::default(),
         }
     }
 }
@@ -699,5 +723,4 @@ pub enum Compression {
     None,
     Deflate,
     Lzw,
-    Zstd,
 }

@@ -95,3 +95,105 @@ channels:
     exposure: 20ms
     intensity: 50%
 ";
+
+/// The built-in microscope with a time scale and scripted faults (YAML list items).
+pub fn microscope(dir: &Path, time_scale: f64, faults: &[&str]) -> String {
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");
+    let faults = if faults.is_empty() {
+        "  faults: []".to_string()
+    } else {
+        format!(
+            "  faults:\n{}",
+            faults
+                .iter()
+                .map(|f| format!("    - {f}\n"))
+                .collect::<String>()
+        )
+    };
+    let text = text
+        .replace("time_scale: 0.1", &format!("time_scale: {time_scale}"))
+        .replace("  faults: []", faults.trim_end());
+    write(dir, "microscope.yaml", &text)
+}
+
+/// One well, 2×2 FOVs, 3 planes, 2 channels: 24 frames.
+pub const RUN: &str = "name: run
+plate: {format: 96, wells: \"B2\"}
+fov: {grid: 2x2, overlap: 10%}
+z: {count: 3, step: 2um, from: center}
+channels:
+  - {name: BF, exposure: 10ms, intensity: 30%}
+  - {name: GFP, exposure: 20ms, intensity: 50%}
+on_error: {retries: 2, backoff: 10ms}
+";
+
+/// The single run directory under `parent`.
+pub fn run_dir(parent: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(parent)
+        .expect("output dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "expected one run directory in {}: {dirs:?}",
+        parent.display()
+    );
+    dirs[0].clone()
+}
+
+pub fn run_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json");
+    serde_json::from_str(&text).expect("run.json parses")
+}
+
+pub fn journal(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .expect("journal")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Planes in every image file of a run, read back with the tiff crate.
+pub fn planes_on_disk(dir: &Path) -> u64 {
+    let mut n = 0;
+    for entry in walk(dir) {
+        let name = entry.display().to_string();
+        if !(name.ends_with(".tiff") || name.ends_with(".tif")) {
+            continue;
+        }
+        let f = std::fs::File::open(&entry).expect("open image");
+        let mut d =
+            tiff::decoder::Decoder::new(std::io::BufReader::new(f)).expect("a readable TIFF");
+        loop {
+            n += 1;
+            if !d.more_images() {
+                break;
+            }
+            d.next_image().expect("next page");
+        }
+    }
+    n
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn kinds(j: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
+    j.iter().filter(|e| e["kind"] == kind).cloned().collect()
+}

@@ -27,6 +27,15 @@ impl Driver for SimDriver {
 
     fn build(&self, config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
         let shared = Arc::new(SimShared::new(config, options));
+        if shared.render {
+            let used: Vec<(String, Option<f64>)> = shared
+                .sources
+                .iter()
+                .filter(|(s, _)| options.sources.as_ref().is_none_or(|u| u.contains(s)))
+                .cloned()
+                .collect();
+            shared.sample.prepare(&used);
+        }
         let laser: Option<Box<dyn LaserAutofocus>> =
             config.desc.laser_autofocus.as_ref().map(|l| {
                 Box::new(SimLaserAf {
@@ -75,6 +84,7 @@ pub struct SimShared {
     bit_depth: u32,
     /// (source, wavelength) of each channel, to tell what a source excites.
     sources: Vec<(String, Option<f64>)>,
+    render: bool,
     state: Mutex<State>,
 }
 
@@ -115,6 +125,7 @@ impl SimShared {
                 .iter()
                 .map(|c| (c.source.clone(), c.wavelength.map(|w| w.um() * 1000.0)))
                 .collect(),
+            render: !options.skip_images,
             state: Mutex::new(State {
                 x: d.stage.plate_origin.x.mm().clamp(travel[0].0, travel[0].1),
                 y: d.stage.plate_origin.y.mm().clamp(travel[1].0, travel[1].1),
@@ -332,7 +343,9 @@ impl Camera for SimCamera {
             bit_depth: self.sh.bit_depth,
         };
         let mut pixels = Vec::new();
-        self.sh.sample.render(&shot, &mut pixels);
+        if self.sh.render || roi.width * roi.height < 1 << 20 {
+            self.sh.sample.render(&shot, &mut pixels);
+        }
         self.sh.clock.spend(self.sh.timing.frame_s(exposure_s));
         Ok(Frame {
             width: roi.width / binning,

@@ -9,6 +9,8 @@
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
+
 use crate::hardware::faults::SplitMix;
 use crate::microscope::description::{FocusSurfaceDesc, SampleKind};
 
@@ -81,8 +83,6 @@ pub struct Sample {
     center: (f64, f64),
     textures: [OnceLock<Texture>; 4],
     noise: Vec<i16>,
-    /// σ of the noise for a signal value, in grey values × 1 (shot + read noise).
-    sigma: Vec<u16>,
 }
 
 fn mix(mut h: u64, v: u64) -> u64 {
@@ -112,13 +112,6 @@ impl Sample {
             noise.push((r * a.cos() * 256.0).clamp(-32767.0, 32767.0) as i16);
             noise.push((r * a.sin() * 256.0).clamp(-32767.0, 32767.0) as i16);
         }
-        let sigma = (0..=u16::MAX as u32)
-            .map(|v| {
-                ((v.saturating_sub(DARK)) as f64 + READ_NOISE * READ_NOISE)
-                    .sqrt()
-                    .round() as u16
-            })
-            .collect();
         Sample {
             seed,
             kind,
@@ -127,7 +120,6 @@ impl Sample {
             center,
             textures: Default::default(),
             noise,
-            sigma,
         }
     }
 
@@ -158,6 +150,28 @@ impl Sample {
 
     fn texture(&self, f: Family) -> &Texture {
         self.textures[f.index()].get_or_init(|| build_texture(f, self.seed))
+    }
+
+    /// Build the textures these sources need now, in parallel, so the first frame of a run
+    /// does not spend its capture deadline on them.
+    pub fn prepare(&self, sources: &[(String, Option<f64>)]) {
+        let mut families: Vec<Family> = sources.iter().map(|(s, w)| self.family(s, *w)).collect();
+        families.dedup();
+        families.sort_by_key(|f| f.index());
+        families.dedup();
+        std::thread::scope(|scope| {
+            for f in families {
+                scope.spawn(move || {
+                    self.texture(f);
+                });
+            }
+        });
+        // The working buffers are freed; give their pages back to the system.
+        // SAFETY: malloc_trim only releases free heap memory.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 
     /// Render a frame into `out` (width × height after ROI and binning).
@@ -209,93 +223,148 @@ impl Sample {
         } else {
             None
         };
-        // Per frame, every texture value maps to a mean grey value and a noise σ: one small
-        // table (16 KB, stays in L1) instead of arithmetic and a square root per pixel.
-        let lut: Vec<(i32, i32)> = (0..=TEX_MAX as u64)
-            .map(|v| {
-                let mean = (dark + ((v * scale) >> 16)).min(65535) as usize;
-                (mean as i32, self.sigma[mean] as i32)
-            })
-            .collect();
+        // Mean grey value and shot + read noise, in straight-line f32 arithmetic the compiler
+        // turns into SIMD (a table lookup per pixel would not vectorise).
+        let shading = Shading {
+            dark: dark as f32,
+            scale: scale as f32 / 65536.0,
+            read2: (READ_NOISE * READ_NOISE) as f32,
+            max: max as f32,
+        };
+        let lut = shading;
         let noise = &self.noise;
         let bstep = b as usize;
-        let mut blend: Vec<u16> = Vec::with_capacity(w);
-        for i in 0..h {
-            let row = &mut out[i * w..(i + 1) * w];
-            let sy = (ry as usize + i * bstep + oy) & MASK;
-            let k = (rng.next_u64() as usize) % (NOISE_LEN - w.min(NOISE_LEN - 1));
-            let nz = &noise[k..k + w];
-            let x0 = (rx as usize + ox) & MASK;
-            match tex {
-                Some(t) if w1 == 0 && w2 == 0 && bstep == 1 => {
-                    // In focus, full resolution: the crop is at most two contiguous runs.
-                    let r0 = &t.l0[sy * N..sy * N + N];
-                    let first = (N - x0).min(w);
-                    let (ra, rb) = row.split_at_mut(first);
-                    let (na, nb) = nz.split_at(first);
-                    shade(ra, &r0[x0..x0 + first], na, &lut, max);
-                    let mut done = first;
-                    let (mut rb, mut nb) = (rb, nb);
-                    while !rb.is_empty() {
-                        let n = rb.len().min(N);
-                        let (r_head, r_tail) = rb.split_at_mut(n);
-                        let (n_head, n_tail) = nb.split_at(n);
-                        shade(r_head, &r0[..n], n_head, &lut, max);
-                        done += n;
-                        rb = r_tail;
-                        nb = n_tail;
+        let x0 = (rx as usize + ox) & MASK;
+        // Rows are independent (each has its own seeded noise offset), so bands of rows are
+        // rendered in parallel: the simulated camera keeps up with fast disks like a real one.
+        let row_seed = rng.next_u64();
+        if tex.is_none() {
+            // A dark frame (light off or zero intensity) is offset plus read noise only: copy
+            // each row from a precomputed noisy bank at a seeded offset — as fast as memory.
+            let bank: Vec<u16> = noise.iter().map(|&n| shading.pixel(0.0, n)).collect();
+            out.par_chunks_mut(w * ROWS_PER_TASK)
+                .enumerate()
+                .for_each(|(band, rows)| {
+                    for (r, row) in rows.chunks_mut(w).enumerate() {
+                        let i = band * ROWS_PER_TASK + r;
+                        let k = (SplitMix(mix(row_seed, i as u64)).next_u64() as usize)
+                            % (NOISE_LEN - w.min(NOISE_LEN - 1));
+                        row.copy_from_slice(&bank[k..k + w]);
                     }
-                    debug_assert_eq!(done, w);
+                });
+            return;
+        }
+        out.par_chunks_mut(w * ROWS_PER_TASK)
+            .enumerate()
+            .for_each(|(band, rows)| {
+                let mut blend: Vec<u16> = Vec::with_capacity(w);
+                for (r, row) in rows.chunks_mut(w).enumerate() {
+                    let i = band * ROWS_PER_TASK + r;
+                    let sy = (ry as usize + i * bstep + oy) & MASK;
+                    let k = (SplitMix(mix(row_seed, i as u64)).next_u64() as usize)
+                        % (NOISE_LEN - w.min(NOISE_LEN - 1));
+                    let nz = &noise[k..k + w];
+                    render_row(row, nz, tex, sy, x0, bstep, (w0, w1, w2), lut, &mut blend);
                 }
-                Some(t) if bstep == 1 => {
-                    // Defocused: blend two levels along the row into `blend`, then shade.
-                    let r0 = &t.l0[sy * N..sy * N + N];
-                    let r1 = &t.l1[(sy >> 1) * (N / 2)..(sy >> 1) * (N / 2) + N / 2];
-                    let r2 = &t.l2[(sy >> 2) * (N / 4)..(sy >> 2) * (N / 4) + N / 4];
-                    blend.clear();
-                    blend.resize(w, 0);
-                    let mut done = 0;
-                    while done < w {
-                        let sx0 = (x0 + done) & MASK;
-                        let n = (N - sx0).min(w - done);
-                        blend_run(
-                            &mut blend[done..done + n],
-                            r0,
-                            r1,
-                            r2,
-                            sx0,
-                            (w0 as u32, w1 as u32, w2 as u32),
-                        );
-                        done += n;
-                    }
-                    shade(row, &blend, nz, &lut, max);
-                }
-                Some(t) => {
-                    let r0 = &t.l0[sy * N..sy * N + N];
-                    let r1 = &t.l1[(sy >> 1) * (N / 2)..(sy >> 1) * (N / 2) + N / 2];
-                    let r2 = &t.l2[(sy >> 2) * (N / 4)..(sy >> 2) * (N / 4) + N / 4];
-                    for (j, (px, &n)) in row.iter_mut().zip(nz).enumerate() {
-                        let sx = (x0 + j * bstep) & MASK;
-                        let blended = (r0[sx] as u64 * w0
-                            + r1[sx >> 1] as u64 * w1
-                            + r2[sx >> 2] as u64 * w2)
-                            >> 8;
-                        *px = noisy(lut[blended.min(TEX_MAX as u64) as usize], n, max);
-                    }
-                }
-                None => {
-                    for (px, &n) in row.iter_mut().zip(nz) {
-                        *px = noisy(lut[0], n, max);
-                    }
-                }
+            });
+    }
+}
+
+/// Rows rendered per parallel task.
+const ROWS_PER_TASK: usize = 32;
+
+#[allow(clippy::too_many_arguments)]
+fn render_row(
+    row: &mut [u16],
+    nz: &[i16],
+    tex: Option<&Texture>,
+    sy: usize,
+    x0: usize,
+    bstep: usize,
+    (w0, w1, w2): (u64, u64, u64),
+    lut: Shading,
+    blend: &mut Vec<u16>,
+) {
+    let w = row.len();
+    match tex {
+        Some(t) if w1 == 0 && w2 == 0 && bstep == 1 => {
+            // In focus, full resolution: the crop is at most a few contiguous runs.
+            let r0 = &t.l0[sy * N..sy * N + N];
+            let mut done = 0;
+            while done < w {
+                let sx0 = (x0 + done) & MASK;
+                let n = (N - sx0).min(w - done);
+                shade(
+                    &mut row[done..done + n],
+                    &r0[sx0..sx0 + n],
+                    &nz[done..done + n],
+                    lut,
+                );
+                done += n;
+            }
+        }
+        Some(t) if bstep == 1 => {
+            // Defocused: blend two levels along the row, then shade.
+            let r0 = &t.l0[sy * N..sy * N + N];
+            let r1 = &t.l1[(sy >> 1) * (N / 2)..(sy >> 1) * (N / 2) + N / 2];
+            let r2 = &t.l2[(sy >> 2) * (N / 4)..(sy >> 2) * (N / 4) + N / 4];
+            blend.clear();
+            blend.resize(w, 0);
+            let mut done = 0;
+            while done < w {
+                let sx0 = (x0 + done) & MASK;
+                let n = (N - sx0).min(w - done);
+                blend_run(
+                    &mut blend[done..done + n],
+                    r0,
+                    r1,
+                    r2,
+                    sx0,
+                    (w0 as u32, w1 as u32, w2 as u32),
+                );
+                done += n;
+            }
+            shade(row, blend, nz, lut);
+        }
+        Some(t) => {
+            let r0 = &t.l0[sy * N..sy * N + N];
+            let r1 = &t.l1[(sy >> 1) * (N / 2)..(sy >> 1) * (N / 2) + N / 2];
+            let r2 = &t.l2[(sy >> 2) * (N / 4)..(sy >> 2) * (N / 4) + N / 4];
+            for (j, (px, &n)) in row.iter_mut().zip(nz).enumerate() {
+                let sx = (x0 + j * bstep) & MASK;
+                let blended =
+                    (r0[sx] as u64 * w0 + r1[sx >> 1] as u64 * w1 + r2[sx >> 2] as u64 * w2) >> 8;
+                *px = lut.pixel(blended.min(TEX_MAX as u64) as f32, n);
+            }
+        }
+        None => {
+            for (px, &n) in row.iter_mut().zip(nz) {
+                *px = lut.pixel(0.0, n);
             }
         }
     }
 }
 
-#[inline(always)]
-fn noisy((mean, sigma): (i32, i32), n: i16, max: i32) -> u16 {
-    (mean + ((n as i32 * sigma) >> 8)).clamp(0, max) as u16
+/// How texture values become grey values for one frame.
+#[derive(Clone, Copy)]
+struct Shading {
+    dark: f32,
+    /// Grey values per texture unit.
+    scale: f32,
+    read2: f32,
+    max: f32,
+}
+
+impl Shading {
+    /// Mean plus noise: σ² is the signal (shot noise, one electron per grey value) plus the
+    /// read noise squared; `n` is a standard normal × 256.
+    #[inline(always)]
+    fn pixel(self, t: f32, n: i16) -> u16 {
+        let signal = t * self.scale;
+        let sigma = (signal + self.read2).sqrt();
+        let v = self.dark + signal + n as f32 * (1.0 / 256.0) * sigma;
+        v.clamp(0.0, self.max) as u16
+    }
 }
 
 /// Blend a contiguous run of the blur levels starting at texture column `sx0`.
@@ -321,9 +390,9 @@ fn blend_run(
 }
 
 #[inline(always)]
-fn shade(out: &mut [u16], tex: &[u16], noise: &[i16], lut: &[(i32, i32)], max: i32) {
+fn shade(out: &mut [u16], tex: &[u16], noise: &[i16], sh: Shading) {
     for ((px, &t), &n) in out.iter_mut().zip(tex).zip(noise) {
-        *px = noisy(lut[(t as usize).min(TEX_MAX as usize)], n, max);
+        *px = sh.pixel(t as f32, n);
     }
 }
 
@@ -449,13 +518,13 @@ fn build_texture(f: Family, seed: u64) -> Texture {
             }
         }
     }
+    // Blur in place, level after level, so generating a texture never holds two copies.
     let l0 = quantize(&img);
-    let mut b1 = img.clone();
-    box_blur(&mut b1, N, 2, 3);
-    let l1 = quantize(&downsample(&b1, N, 2));
-    let mut b2 = img;
-    box_blur(&mut b2, N, 8, 3);
-    let l2 = quantize(&downsample(&b2, N, 4));
+    box_blur(&mut img, N, 2, 3);
+    let l1 = quantize(&downsample(&img, N, 2));
+    box_blur(&mut img, N, 8, 3);
+    let l2 = quantize(&downsample(&img, N, 4));
+    drop(img);
     Texture { l0, l1, l2 }
 }
 

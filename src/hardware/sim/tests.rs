@@ -27,6 +27,7 @@ fn scope(faults: &str) -> Microscope {
         &config(faults),
         &BuildOptions {
             time_scale: Some(0.0),
+            ..Default::default()
         },
     )
     .expect("build")
@@ -39,6 +40,7 @@ fn a_move_takes_the_modelled_time_on_the_virtual_clock() {
         &cfg,
         &BuildOptions {
             time_scale: Some(0.0),
+            ..Default::default()
         },
     )
     .expect("build");
@@ -70,6 +72,7 @@ fn time_scale_sets_real_time() {
         &config(""),
         &BuildOptions {
             time_scale: Some(0.5),
+            ..Default::default()
         },
     )
     .expect("build");

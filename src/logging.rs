@@ -1,0 +1,85 @@
+//! Logs: human lines on stderr (coloured on a terminal), and the same lines without colour
+//! in the run's log file once a run directory exists. `SQUIDCTL_LOG` filters (e.g.
+//! `squidctl=debug`); `-v`/`-q` raise or lower the default level.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+static LOG_FILE: Mutex<Option<File>> = Mutex::new(None);
+
+/// Start writing log lines to `path` as well (the run's log).
+pub fn set_log_file(path: &std::path::Path) -> io::Result<()> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    *LOG_FILE.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct FileWriter;
+
+impl Write for FileWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(f) = LOG_FILE.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            // A full disk must not take the run down through its log.
+            let _ = f.write_all(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for FileWriter {
+    type Writer = FileWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
+
+/// Where stderr lines go; progress bars (issue of the CLI) can swap this for one that
+/// prints above the bars.
+pub type StderrWriter = fn() -> Box<dyn Write + Send>;
+
+fn stderr_writer() -> Box<dyn Write + Send> {
+    Box::new(io::stderr())
+}
+
+/// Install the subscriber. `verbosity`: 0 default (info), positive more, negative less.
+pub fn init(verbosity: i8) {
+    let default = match verbosity {
+        i8::MIN..=-2 => "error",
+        -1 => "warn",
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("SQUIDCTL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("squidctl={default},warn")));
+    let ansi = io::stderr().is_terminal();
+    let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_writer(stderr_writer as StderrWriter)
+        .with_ansi(ansi)
+        .with_target(false)
+        .without_time()
+        .compact();
+    let file_layer = tracing_subscriber::fmt::layer()
+        .with_writer(FileWriter)
+        .with_ansi(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr_layer)
+        .with(file_layer)
+        .try_init();
+}

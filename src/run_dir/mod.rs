@@ -1,0 +1,110 @@
+//! The run directory: everything a run leaves behind — the resolved protocol and microscope,
+//! `run.json` (state, counts, heartbeat; replaced atomically), `journal.jsonl` (append-only),
+//! the log, `coordinates.csv`, thread dumps, the images, and `.done` when complete.
+
+pub mod journal;
+pub mod record;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use journal::Journal;
+pub use record::{Counts, RunRecord, RunState};
+
+pub const RUN_JSON: &str = "run.json";
+pub const JOURNAL: &str = "journal.jsonl";
+pub const LOG: &str = "squidctl.log";
+pub const PROTOCOL_COPY: &str = "protocol.yaml";
+pub const MICROSCOPE_COPY: &str = "microscope.yaml";
+pub const DONE: &str = ".done";
+/// Space set aside at the start so the final records can be written even on a full disk.
+pub const RESERVE: &str = ".space-reserve";
+pub const RESERVE_BYTES: usize = 2 << 20;
+
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// Create `<parent>/<name>`, adding `-2`, `-3`, … if it exists (two runs in one second).
+    pub fn create(parent: &Path, name: &str) -> io::Result<RunDir> {
+        std::fs::create_dir_all(parent)?;
+        for n in 1..1000 {
+            let candidate = if n == 1 {
+                parent.join(name)
+            } else {
+                parent.join(format!("{name}-{n}"))
+            };
+            match std::fs::create_dir(&candidate) {
+                Ok(()) => return Ok(RunDir { root: candidate }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other(format!(
+            "too many runs named {name} in {}",
+            parent.display()
+        )))
+    }
+
+    pub fn open(root: &Path) -> RunDir {
+        RunDir {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Replace a file atomically: write a temporary, make it durable, rename over.
+    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        write_atomic(&self.root.join(name), bytes)
+    }
+
+    /// Set aside [`RESERVE_BYTES`] on the disk (released by [`RunDir::release_reserve`]).
+    pub fn reserve_space(&self) -> io::Result<()> {
+        let mut f = std::fs::File::create(self.root.join(RESERVE))?;
+        f.write_all(&vec![0u8; RESERVE_BYTES])?;
+        f.sync_data()
+    }
+
+    pub fn release_reserve(&self) {
+        let _ = std::fs::remove_file(self.root.join(RESERVE));
+    }
+
+    /// Save a thread dump as `thread-dump-N.txt`; returns its name.
+    pub fn save_dump(&self, text: &str) -> io::Result<String> {
+        for n in 1..10_000 {
+            let name = format!("thread-dump-{n}.txt");
+            let p = self.root.join(&name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+            {
+                Ok(mut f) => {
+                    f.write_all(text.as_bytes())?;
+                    f.sync_data()?;
+                    return Ok(name);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other("too many thread dumps"))
+    }
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+    }
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,339 @@
+//! The supervised runner: one acquisition thread doing the plan's steps, a watchdog holding
+//! each step to its deadline, a signal thread turning Ctrl-C/SIGTERM into a clean stop, and
+//! the saver pool — ending every run with a state and what it acquired safely on disk.
+
+pub mod cancel;
+pub mod deadlines;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{RecvTimeoutError, unbounded};
+use serde_json::json;
+
+use crate::exit::Exit;
+use crate::hardware::Microscope;
+use crate::plan::Plan;
+use crate::plan::round::Round;
+use crate::run_dir::{Counts, Journal, RunDir, RunState};
+use crate::saver::{FileDone, SaverPool, Sink};
+use crate::supervisor::{dump, watchdog};
+pub use cancel::Cancel;
+use deadlines::Deadlines;
+pub use worker::{DoneFilter, Stats};
+use worker::{Output, Worker, WorkerEnd};
+
+/// Saving after a hang in the savers themselves, or after a second Ctrl-C, gets this long.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+pub struct RunInput {
+    pub plan: Arc<Plan>,
+    pub microscope: Microscope,
+    /// `None`: frames are discarded (a dry run without `--write`).
+    pub savers: Option<(SaverPool, Sink)>,
+    pub journal: Option<Arc<Journal>>,
+    pub run_dir: Option<RunDir>,
+    pub deadlines: Deadlines,
+    pub cancel: Arc<Cancel>,
+    pub stats: Arc<Stats>,
+    pub done: Option<worker::DoneFilter>,
+    pub schedule_origin_s: f64,
+    pub run_start_unix: f64,
+}
+
+pub struct RunOutcome {
+    pub state: RunState,
+    pub exit: Exit,
+    pub reason: String,
+    pub counts: Counts,
+    pub rounds: Vec<Round>,
+    /// Seconds on the microscope's clock (virtual on the simulator).
+    pub clock_s: f64,
+    pub files: Vec<FileDone>,
+    pub dump_file: Option<String>,
+}
+
+enum Control {
+    WorkerDone(WorkerEnd),
+    Hung(watchdog::Hang),
+    Signal(i32, u8),
+}
+
+/// A periodic look at the run (heartbeat, progress display).
+pub struct Tick<'a> {
+    pub stats: &'a Stats,
+    pub planes_written: u64,
+    pub queued: u64,
+    pub clock_s: f64,
+}
+
+pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
+    let RunInput {
+        plan,
+        microscope,
+        savers,
+        journal,
+        run_dir,
+        deadlines,
+        cancel,
+        stats,
+        done,
+        schedule_origin_s,
+        run_start_unix,
+    } = input;
+    dump::warm_up();
+    let (tx, rx) = unbounded::<Control>();
+    let clock = microscope.clock.clone();
+    let rounds = Arc::new(Mutex::new(Vec::new()));
+    let dump_files: Arc<Mutex<Vec<String>>> = Arc::default();
+
+    // Signals: the first asks for a graceful stop, the second a fast one; SIGUSR1 dumps.
+    {
+        let (tx, cancel, run_dir, journal, dump_files) = (
+            tx.clone(),
+            cancel.clone(),
+            run_dir.clone(),
+            journal.clone(),
+            dump_files.clone(),
+        );
+        let _ = crate::supervisor::spawn("signals", move || {
+            loop {
+                let sig = cancel::wait_signal();
+                if sig == 0 {
+                    continue;
+                }
+                if sig == libc::SIGUSR1 {
+                    let d = dump::dump("requested with SIGUSR1");
+                    eprintln!("{}", d.text);
+                    if let Some(rd) = &run_dir
+                        && let Ok(name) = rd.save_dump(&d.text)
+                    {
+                        if let Some(j) = &journal {
+                            let _ = j.record("dump", json!({"reason": "SIGUSR1", "file": name, "threads": d.threads, "took_s": d.took.as_secs_f64()}));
+                        }
+                        dump_files
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(name);
+                    }
+                    continue;
+                }
+                let level = cancel.request(sig);
+                let _ = tx.send(Control::Signal(sig, level));
+            }
+        });
+    }
+    let stop_watch = Arc::new(AtomicBool::new(false));
+    {
+        let tx = tx.clone();
+        if let Err(e) = watchdog::start(stop_watch.clone(), move |h| {
+            let _ = tx.send(Control::Hung(h));
+        }) {
+            tracing::error!("cannot start the watchdog: {e}");
+        }
+    }
+    let (pool, sink) = match savers {
+        Some((p, s)) => (Some(p), Some(s)),
+        None => (None, None),
+    };
+    let shared = pool.as_ref().map(|p| p.shared.clone());
+    let worker = Worker {
+        plan: plan.clone(),
+        m: microscope,
+        output: sink.clone().map_or(Output::Discard, Output::Savers),
+        cancel: cancel.clone(),
+        journal: journal.clone(),
+        deadlines,
+        stats: stats.clone(),
+        rounds: rounds.clone(),
+        done,
+        run_start_unix,
+        schedule_origin_s,
+    };
+    {
+        let wtx = tx.clone();
+        if let Err(e) = crate::supervisor::spawn("acquisition", move || {
+            let end = worker.run();
+            let _ = wtx.send(Control::WorkerDone(end));
+        }) {
+            let _ = tx.send(Control::WorkerDone(WorkerEnd::Aborted(format!(
+                "cannot start the acquisition thread: {e}"
+            ))));
+        }
+    }
+
+    // Wait for the end, ticking for the heartbeat and progress display.
+    enum End {
+        Worker(WorkerEnd),
+        Hung(watchdog::Hang),
+        Forced,
+    }
+    let tick = |on_tick: &mut dyn FnMut(&Tick<'_>)| {
+        on_tick(&Tick {
+            stats: &stats,
+            planes_written: shared
+                .as_ref()
+                .map_or(0, |s| s.planes_written.load(Ordering::SeqCst)),
+            queued: shared
+                .as_ref()
+                .map_or(0, |s| s.queued.load(Ordering::SeqCst)),
+            clock_s: clock.now_s(),
+        })
+    };
+    let end = loop {
+        match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(Control::WorkerDone(e)) => break End::Worker(e),
+            Ok(Control::Hung(h)) => break End::Hung(h),
+            Ok(Control::Signal(sig, 1)) => {
+                tracing::warn!(
+                    "{} received: stopping after the frame in flight and writing everything queued (send it again to stop at once)",
+                    cancel::signal_name(sig)
+                );
+            }
+            Ok(Control::Signal(sig, _)) => {
+                tracing::warn!(
+                    "{} received again: stopping now; queued frames get {} s to be written",
+                    cancel::signal_name(sig),
+                    GRACE.as_secs()
+                );
+                break End::Forced;
+            }
+            Err(RecvTimeoutError::Timeout) => tick(&mut on_tick),
+            Err(RecvTimeoutError::Disconnected) => {
+                break End::Worker(WorkerEnd::Aborted(
+                    "internal: control channel closed".into(),
+                ));
+            }
+        }
+    };
+    stop_watch.store(true, Ordering::SeqCst);
+
+    let mut dump_file = None;
+    let (grace, reason_hang) = match &end {
+        End::Hung(h) => {
+            let summary = h.summary();
+            tracing::error!("HUNG: {summary}");
+            eprintln!("{}", h.dump.text);
+            if let Some(rd) = &run_dir {
+                match rd.save_dump(&h.dump.text) {
+                    Ok(name) => {
+                        tracing::error!("thread dump saved to {}", rd.path(&name).display());
+                        dump_file = Some(name);
+                    }
+                    Err(e) => tracing::error!("cannot save the thread dump: {e}"),
+                }
+            }
+            if let Some(j) = &journal {
+                let _ = j.record(
+                    "timeout",
+                    json!({"step": h.crumb.step, "detail": h.crumb.detail, "thread": h.thread,
+                           "deadline_s": h.crumb.deadline.map(|d| d.as_secs_f64()), "noticed_after_s": h.noticed_after.as_secs_f64(),
+                           "dump_file": dump_file, "dump": h.dump.text, "dump_took_s": h.dump.took.as_secs_f64()}),
+                );
+            }
+            cancel.request(0);
+            // A hang in the savers themselves cannot be waited out.
+            (
+                if h.crumb.step == "save" {
+                    Some(GRACE)
+                } else {
+                    None
+                },
+                Some(summary),
+            )
+        }
+        End::Forced => (Some(GRACE), None),
+        End::Worker(_) => (None, None),
+    };
+    let report = pool.zip(sink).map(|(p, s)| p.finish(s, grace));
+    let acquired = stats.acquired.load(Ordering::SeqCst);
+    let saved = report.as_ref().map_or(acquired, |r| r.planes_written);
+    let mut counts = Counts {
+        planned: plan.total_frames(),
+        acquired,
+        saved,
+        failed: stats.failed_steps.load(Ordering::SeqCst),
+        skipped: stats.skipped_frames.load(Ordering::SeqCst),
+        skipped_fovs: stats.skipped_fovs.load(Ordering::SeqCst),
+        retries: stats.retries.load(Ordering::SeqCst),
+        lost: 0,
+        autofocus_runs: stats.autofocus_runs.load(Ordering::SeqCst),
+    };
+    if report.is_some() {
+        counts.lost = acquired.saturating_sub(saved);
+    }
+    let failure = report.as_ref().and_then(|r| r.failure.clone());
+    let signal_exit = |sig: i32| {
+        if sig == libc::SIGINT {
+            Exit::Interrupted
+        } else {
+            Exit::Terminated
+        }
+    };
+    let (state, exit, reason) = match end {
+        End::Hung(_) => (
+            RunState::TimedOut,
+            Exit::Hung,
+            reason_hang.unwrap_or_default(),
+        ),
+        End::Forced => (
+            RunState::Cancelled,
+            signal_exit(cancel.signal()),
+            format!(
+                "cancelled by {} (twice)",
+                cancel::signal_name(cancel.signal())
+            ),
+        ),
+        End::Worker(WorkerEnd::Cancelled) => (
+            RunState::Cancelled,
+            signal_exit(cancel.signal()),
+            format!("cancelled by {}", cancel::signal_name(cancel.signal())),
+        ),
+        End::Worker(WorkerEnd::Aborted(m)) => (RunState::Failed, Exit::Failed, m),
+        End::Worker(WorkerEnd::OutputFailed(f)) => {
+            (RunState::Failed, Exit::OutputError, f.to_string())
+        }
+        End::Worker(WorkerEnd::Completed) => match (&failure, counts.lost, counts.skipped_fovs) {
+            (Some(f), _, _) => (RunState::Failed, Exit::OutputError, f.to_string()),
+            (None, lost, _) if lost > 0 => (
+                RunState::Failed,
+                Exit::OutputError,
+                format!("{lost} acquired frames were not saved"),
+            ),
+            (None, _, n) if n > 0 || counts.skipped > 0 => (
+                RunState::CompletedWithErrors,
+                Exit::CompletedWithErrors,
+                format!(
+                    "completed; {n} FOV visits and {} frames skipped",
+                    counts.skipped
+                ),
+            ),
+            _ => (RunState::Completed, Exit::Completed, "completed".into()),
+        },
+    };
+    if let Some(r) = &report
+        && let Some(e) = &r.coords_error
+    {
+        tracing::warn!("coordinates.csv could not be fully written: {e}");
+    }
+    if let Some(j) = &journal {
+        let _ = j.record(
+            "end",
+            json!({"state": state, "reason": reason, "counts": counts, "clock_s": clock.now_s()}),
+        );
+        let _ = j.sync();
+    }
+    let rounds = rounds.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    RunOutcome {
+        state,
+        exit,
+        reason,
+        counts,
+        rounds,
+        clock_s: clock.now_s(),
+        files: report.map(|r| r.files).unwrap_or_default(),
+        dump_file,
+    }
+}

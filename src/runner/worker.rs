@@ -1,0 +1,489 @@
+//! The acquisition thread: walks the plan's events, runs each device call as a supervised
+//! step, applies the error policy, keeps the time-lapse schedule, and hands frames to the
+//! savers. It stops between frames when asked to.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::cancel::Cancel;
+use super::deadlines::Deadlines;
+use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, FocusMetric};
+use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
+use crate::plan::round::Round;
+use crate::plan::{Event, Plan};
+use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
+use crate::run_dir::Journal;
+use crate::saver::{FrameMsg, SaveFailure, Sink, SinkError};
+use crate::supervisor::registry;
+
+/// Says whether an event is already safely saved (by an earlier session of a resumed run).
+pub type DoneFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// Live counters, read by the heartbeat and progress display.
+#[derive(Default)]
+pub struct Stats {
+    pub acquired: AtomicU64,
+    pub skipped_frames: AtomicU64,
+    pub skipped_fovs: AtomicU64,
+    pub failed_steps: AtomicU64,
+    pub retries: AtomicU64,
+    pub autofocus_runs: AtomicU64,
+    /// Index of the event in progress (for progress lines).
+    pub current_seq: AtomicU64,
+    pub current_t: AtomicU64,
+}
+
+/// Where frames go: the saver pool, or nowhere (a dry run without `--write`).
+pub enum Output {
+    Savers(Sink),
+    Discard,
+}
+
+#[derive(Debug)]
+pub enum WorkerEnd {
+    Completed,
+    Cancelled,
+    /// A step failed after its retries and the policy is `abort`.
+    Aborted(String),
+    OutputFailed(SaveFailure),
+}
+
+pub struct Worker {
+    pub plan: Arc<Plan>,
+    pub m: Microscope,
+    pub output: Output,
+    pub cancel: Arc<Cancel>,
+    pub journal: Option<Arc<Journal>>,
+    pub deadlines: Deadlines,
+    pub stats: Arc<Stats>,
+    pub rounds: Arc<Mutex<Vec<Round>>>,
+    /// Event numbers already safely saved by an earlier session (resume skips them).
+    pub done: Option<DoneFilter>,
+    pub run_start_unix: f64,
+    /// Clock time the schedule counts from (0 for a new run; a resume continues the schedule).
+    pub schedule_origin_s: f64,
+}
+
+/// A step that failed after its retries.
+struct StepFailure {
+    kind: CallKind,
+    message: String,
+}
+
+#[derive(Default)]
+struct Hw {
+    xy: Option<(f64, f64)>,
+    z: Option<f64>,
+    light: Option<(String, f64)>,
+    exposure: Option<f64>,
+    gain: Option<f64>,
+}
+
+fn coords(plan: &Plan, ev: &Event) -> String {
+    format!(
+        "t={} well={} fov={} z={} channel={}",
+        ev.t,
+        plan.regions[ev.region as usize].name,
+        ev.fov,
+        ev.z,
+        plan.channels[ev.channel as usize].name
+    )
+}
+
+impl Worker {
+    fn journal(&self, kind: &str, v: serde_json::Value) {
+        if let Some(j) = &self.journal
+            && let Err(e) = j.record(kind, v)
+        {
+            tracing::warn!("cannot write the journal: {e}");
+        }
+    }
+
+    /// Run one device call as a supervised step, with the retry policy.
+    fn step<T>(
+        &mut self,
+        kind: CallKind,
+        ev: &Event,
+        deadline: Duration,
+        times: &mut Vec<(CallKind, f64)>,
+        mut f: impl FnMut(&mut Microscope) -> Result<T, DeviceError>,
+    ) -> Result<T, StepFailure> {
+        let policy = self.plan.on_error.clone();
+        let detail = coords(&self.plan, ev);
+        let mut attempt = 0u32;
+        loop {
+            registry::set_crumb(kind.name(), detail.clone(), Some(deadline));
+            let start = Instant::now();
+            let r = crate::panics::catch(|| f(&mut self.m));
+            registry::clear_crumb();
+            let took = start.elapsed().as_secs_f64();
+            let (message, disconnected, retriable, backtrace) = match r {
+                Ok(Ok(v)) => {
+                    times.push((kind, took));
+                    return Ok(v);
+                }
+                Ok(Err(e)) => (
+                    e.to_string(),
+                    e.kind == ErrorKind::Disconnected,
+                    e.kind != ErrorKind::OutOfRange,
+                    None,
+                ),
+                Err(p) => (format!("driver {p}"), false, true, Some(p.backtrace)),
+            };
+            attempt += 1;
+            let will_retry = retriable && attempt <= policy.retries && !self.cancel.requested();
+            tracing::warn!(
+                "{kind} failed at {detail}: {message}{}",
+                if will_retry {
+                    format!(" (retry {attempt} of {})", policy.retries)
+                } else {
+                    String::new()
+                }
+            );
+            self.journal(
+                "step_error",
+                json!({
+                    "step": kind.name(), "seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov,
+                    "z": ev.z, "channel": ev.channel, "attempt": attempt, "error": message,
+                    "duration_s": took, "will_retry": will_retry, "backtrace": backtrace,
+                }),
+            );
+            if !will_retry {
+                self.stats.failed_steps.fetch_add(1, Ordering::SeqCst);
+                return Err(StepFailure { kind, message });
+            }
+            self.stats.retries.fetch_add(1, Ordering::SeqCst);
+            let backoff = policy.backoff.secs() * 2f64.powi(attempt as i32 - 1);
+            let clock = self.m.clock.clone();
+            let cancel = self.cancel.clone();
+            registry::set_crumb(
+                "backoff",
+                format!("before retry {attempt} of {kind} at {detail}"),
+                None,
+            );
+            let waited = clock.wait_until(clock.now_s() + backoff, &|| cancel.requested());
+            registry::clear_crumb();
+            if !waited {
+                return Err(StepFailure { kind, message });
+            }
+            if disconnected {
+                registry::set_crumb(
+                    "reconnect",
+                    format!("{kind} device at {detail}"),
+                    Some(deadline),
+                );
+                let r = crate::panics::catch(|| self.m.reconnect(kind));
+                registry::clear_crumb();
+                match r {
+                    Ok(Ok(())) => {
+                        self.journal("reconnect", json!({"step": kind.name(), "seq": ev.seq}))
+                    }
+                    Ok(Err(e)) => tracing::warn!("reconnecting the {kind} device failed: {e}"),
+                    Err(p) => tracing::warn!("reconnecting the {kind} device: driver {p}"),
+                }
+            }
+        }
+    }
+
+    fn af_request(&self, reference_z: f64) -> AfRequest {
+        let af = &self.plan.autofocus;
+        let ch = &self.plan.channels[af.channel.min(self.plan.channels.len().saturating_sub(1))];
+        AfRequest {
+            method: match af.method {
+                AfMethod::Laser => HwAf::Laser {
+                    range_um: af.range_um,
+                },
+                _ => HwAf::Contrast {
+                    range_um: af.range_um,
+                    step_um: af.step_um,
+                    metric: FocusMetric::NormalizedVariance,
+                },
+            },
+            reference_z_mm: reference_z,
+            exposure_s: ch.exposure.secs(),
+            gain: ch.gain,
+            source: ch.source.clone(),
+            intensity_pct: ch.intensity_pct,
+        }
+    }
+
+    /// Acquire one event; returns the frame.
+    fn acquire(
+        &mut self,
+        ev: &Event,
+        hw: &mut Hw,
+        focus: &mut HashMap<u32, f64>,
+        round: &mut Round,
+    ) -> Result<Option<FrameMsg>, StepFailure> {
+        let plan = self.plan.clone();
+        let region = &plan.regions[ev.region as usize];
+        let mut times = Vec::with_capacity(5);
+        if hw.xy != Some((ev.x_mm, ev.y_mm)) {
+            let d = self
+                .deadlines
+                .move_xy(hw.xy.map(|(x, y)| (ev.x_mm - x, ev.y_mm - y)));
+            hw.xy = None;
+            self.step(CallKind::MoveXy, ev, d, &mut times, |m| {
+                m.xy.move_to(ev.x_mm, ev.y_mm)
+            })?;
+            hw.xy = Some((ev.x_mm, ev.y_mm));
+        }
+        if ev.autofocus && plan.autofocus.method != AfMethod::None {
+            let reference = focus.get(&ev.region).copied().unwrap_or(region.z_mm);
+            if hw.z != Some(reference) {
+                let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
+                hw.z = None;
+                self.step(CallKind::MoveZ, ev, d, &mut times, |m| {
+                    m.z.move_to(reference)
+                })?;
+                hw.z = Some(reference);
+            }
+            let req = self.af_request(reference);
+            let t0 = self.m.clock.now_s();
+            let d = self.deadlines.autofocus();
+            hw.z = None;
+            hw.light = None;
+            hw.exposure = None;
+            let r = self.step(CallKind::Autofocus, ev, d, &mut times, |m| {
+                m.run_autofocus(&req)
+            })?;
+            round.autofocus_s += self.m.clock.now_s() - t0;
+            round.autofocus_runs += 1;
+            hw.z = Some(r.z_mm);
+            focus.insert(ev.region, r.z_mm);
+            self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
+            self.journal(
+                "autofocus",
+                json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "z_mm": r.z_mm, "samples": r.samples, "from_z_mm": reference}),
+            );
+        }
+        let z = focus.get(&ev.region).copied().unwrap_or(region.z_mm) + ev.z_offset_um / 1000.0;
+        if hw.z != Some(z) {
+            let d = self.deadlines.move_z(hw.z.map(|from| z - from));
+            hw.z = None;
+            self.step(CallKind::MoveZ, ev, d, &mut times, |m| m.z.move_to(z))?;
+            hw.z = Some(z);
+        }
+        let ch = &plan.channels[ev.channel as usize];
+        let light = (ch.source.clone(), ch.intensity_pct);
+        if hw.light.as_ref() != Some(&light) {
+            let d = self.deadlines.illumination();
+            hw.light = None;
+            self.step(CallKind::Illumination, ev, d, &mut times, |m| {
+                m.illumination.set(&light.0, light.1)
+            })?;
+            hw.light = Some(light);
+        }
+        let exposure = ch.exposure.secs();
+        let gain = ch.gain;
+        let (set_exp, set_gain) = (
+            hw.exposure != Some(exposure),
+            gain.is_some() && hw.gain != gain,
+        );
+        let d = self.deadlines.capture(exposure);
+        let frame = self.step(CallKind::Capture, ev, d, &mut times, |m| {
+            if set_exp {
+                m.camera.set_exposure(exposure)?;
+            }
+            if let (true, Some(g)) = (set_gain, gain) {
+                m.camera.set_gain(g)?;
+            }
+            m.illumination.on()?;
+            let f = m.camera.snap();
+            let off = m.illumination.off();
+            let f = f?;
+            off?;
+            Ok(f)
+        })?;
+        hw.exposure = Some(exposure);
+        if gain.is_some() {
+            hw.gain = gain;
+        }
+        self.stats.acquired.fetch_add(1, Ordering::SeqCst);
+        round.frames += 1;
+        if let Some(j) = &self.journal {
+            let steps: serde_json::Map<String, serde_json::Value> = times
+                .iter()
+                .map(|(k, s)| (k.name().to_string(), json!((s * 1e6).round() / 1e6)))
+                .collect();
+            let _ = j.record(
+                "frame",
+                json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "z": ev.z, "channel": ev.channel, "clock_s": self.m.clock.now_s(), "steps": steps}),
+            );
+        }
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(self.run_start_unix, |d| d.as_secs_f64());
+        Ok(Some(FrameMsg {
+            ev: ev.clone(),
+            pixels: frame.pixels,
+            width: frame.width,
+            height: frame.height,
+            stage_mm: (ev.x_mm, ev.y_mm, z),
+            exposure_s: exposure,
+            elapsed_s: self.m.clock.now_s(),
+            wall_unix_s: wall,
+        }))
+    }
+
+    fn push_round(&self, mut r: Round, now: f64) {
+        r.close(now, self.plan.time.interval.secs(), self.plan.time.count);
+        self.rounds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(r);
+    }
+
+    pub fn run(mut self) -> WorkerEnd {
+        let plan = self.plan.clone();
+        let mut hw = Hw::default();
+        let mut focus: HashMap<u32, f64> = HashMap::new();
+        let mut sweep_origin = self.schedule_origin_s;
+        let mut sweep: u64 = 0;
+        let mut first_sweep = true;
+        let mut round: Option<Round> = None;
+        let mut skipping_round = false;
+        let mut skip_visit = false;
+        let clock = self.m.clock.clone();
+        let end = 'events: {
+            for ev in plan.events() {
+                self.stats.current_seq.store(ev.seq, Ordering::Relaxed);
+                if self.cancel.requested() {
+                    break 'events WorkerEnd::Cancelled;
+                }
+                if let Output::Savers(s) = &self.output
+                    && let Some(f) = s.failure()
+                {
+                    break 'events WorkerEnd::OutputFailed(f);
+                }
+                if ev.round_start {
+                    if let Some(r) = round.take() {
+                        self.push_round(r, clock.now_s());
+                    }
+                    if ev.sweep_start {
+                        if !first_sweep {
+                            sweep_origin = clock.now_s();
+                            sweep += 1;
+                        }
+                        first_sweep = false;
+                    }
+                    self.stats.current_t.store(ev.t as u64, Ordering::Relaxed);
+                    let scheduled = sweep_origin + plan.scheduled_s(ev.t);
+                    if clock.now_s() < scheduled {
+                        registry::set_crumb(
+                            "wait",
+                            format!("for time point t={} (starts at {:.1} s)", ev.t, scheduled),
+                            None,
+                        );
+                        let cancel = self.cancel.clone();
+                        let ok = clock.wait_until(scheduled, &|| cancel.requested());
+                        registry::clear_crumb();
+                        if !ok {
+                            break 'events WorkerEnd::Cancelled;
+                        }
+                    }
+                    let now = clock.now_s();
+                    let late = (now - scheduled).max(0.0);
+                    skipping_round =
+                        plan.time.overrun == Overrun::Skip && late > plan.time.skip_grace_s();
+                    if skipping_round {
+                        tracing::warn!(
+                            "skipping time point t={}: its start passed {:.1} s ago (overrun: skip)",
+                            ev.t,
+                            late
+                        );
+                    } else if late > 0.5 && plan.time.count > 1 {
+                        tracing::warn!(
+                            "time point t={} starts {:.1} s late (overrun: run-late)",
+                            ev.t,
+                            late
+                        );
+                    }
+                    self.journal(
+                        if skipping_round { "timepoint_skipped" } else { "timepoint_start" },
+                        json!({"t": ev.t, "sweep": sweep, "scheduled_s": scheduled, "clock_s": now, "late_s": late}),
+                    );
+                    round = Some(Round::start(ev.t, sweep, scheduled, now, skipping_round));
+                }
+                if skipping_round {
+                    self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                if ev.visit_start {
+                    skip_visit = false;
+                }
+                if skip_visit {
+                    self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+                if self.done.as_ref().is_some_and(|d| d(&ev)) {
+                    continue;
+                }
+                let Some(r) = round.as_mut() else { continue };
+                match self.acquire(&ev, &mut hw, &mut focus, r) {
+                    Ok(Some(frame)) => {
+                        if let Output::Savers(s) = &self.output {
+                            let cancel = self.cancel.clone();
+                            match s.send(frame, &|| cancel.level() >= 2) {
+                                Ok(()) => {}
+                                Err(SinkError::Failed(f)) => {
+                                    break 'events WorkerEnd::OutputFailed(f);
+                                }
+                                Err(SinkError::Cancelled) => break 'events WorkerEnd::Cancelled,
+                            }
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(fail) => {
+                        if self.cancel.requested() {
+                            break 'events WorkerEnd::Cancelled;
+                        }
+                        match plan.on_error.then {
+                            ErrorAction::Abort => {
+                                let msg = format!(
+                                    "{} failed at {}: {}",
+                                    fail.kind,
+                                    coords(&plan, &ev),
+                                    fail.message
+                                );
+                                self.journal("abort", json!({"seq": ev.seq, "error": msg}));
+                                break 'events WorkerEnd::Aborted(msg);
+                            }
+                            ErrorAction::SkipFov => {
+                                skip_visit = true;
+                                self.stats.skipped_fovs.fetch_add(1, Ordering::SeqCst);
+                                self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
+                                tracing::warn!(
+                                    "skipping FOV {} of {} at t={} after {} failed: {}",
+                                    ev.fov,
+                                    plan.regions[ev.region as usize].name,
+                                    ev.t,
+                                    fail.kind,
+                                    fail.message
+                                );
+                                self.journal(
+                                    "fov_skipped",
+                                    json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "step": fail.kind.name(), "error": fail.message}),
+                                );
+                                if let Output::Savers(s) = &self.output {
+                                    s.end_visit(ev.t, ev.region, ev.fov);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            WorkerEnd::Completed
+        };
+        if let Some(r) = round.take() {
+            self.push_round(r, clock.now_s());
+        }
+        // Leave the light off whatever happened.
+        let _ = crate::panics::catch(|| self.m.illumination.off());
+        end
+    }
+}

@@ -1,0 +1,8 @@
+//! Supervision: which threads exist and what each is doing (breadcrumbs), a watchdog that
+//! notices a step past its deadline, and a thread dump of every thread's native stack.
+
+pub mod dump;
+pub mod registry;
+pub mod watchdog;
+
+pub use registry::{Crumb, spawn};

@@ -1,0 +1,181 @@
+//! Our files read back with an independent reader (Python `tifffile`, installed by `.ci/run`):
+//! OME metadata, axes, shapes, physical sizes, channel names, and pixels identical to what
+//! the simulator produced (per-plane CRC-32 from before writing).
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+const PROTOCOL: &str = "name: img
+plate: {format: 96, wells: \"C3\"}
+fov: {grid: 1x2, overlap: 10%}
+z: {count: 4, step: 1.5um, from: bottom}
+channels:
+  - {name: BF, exposure: 5ms, intensity: 30%}
+  - {name: GFP, exposure: 20ms, intensity: 50%}
+";
+
+fn binned_microscope(dir: &std::path::Path, time_scale: f64) -> String {
+    let m = microscope(dir, time_scale, &[]);
+    let text = std::fs::read_to_string(&m)
+        .expect("m")
+        .replace("binning: 1", "binning: 2");
+    std::fs::write(&m, text).expect("write");
+    m
+}
+
+fn check(dir: &std::path::Path, expect: serde_json::Value) {
+    let script = repo().join("tests/python/check_ome.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .arg(expect.to_string())
+        .output()
+        .expect("python3 is installed (see .ci/run)");
+    assert!(
+        out.status.success(),
+        "tifffile check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn acquire_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", &format!("{PROTOCOL}{extra}"));
+    let m = binned_microscope(dir.path(), 0.0);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rd = run_dir(&out);
+    (dir, rd)
+}
+
+fn ome_expect() -> serde_json::Value {
+    serde_json::json!({"ome": true, "axes": "ZYX", "yx": [1024, 1024], "pixel_um": 0.65, "z_step_um": 1.5, "channels": ["BF", "GFP"]})
+}
+
+#[test]
+fn ome_tiff_stacks_read_back_exactly() {
+    let (_d, rd) = acquire_with("");
+    let files: Vec<_> = walk(&rd)
+        .into_iter()
+        .filter(|p| p.display().to_string().ends_with(".ome.tiff"))
+        .collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(rd.join("0/C3_1_GFP.ome.tiff").exists());
+    check(&rd, ome_expect());
+}
+
+#[test]
+fn compressed_stacks_read_back_exactly() {
+    for c in ["deflate", "lzw"] {
+        let (_d, rd) = acquire_with(&format!("output: {{compression: {c}}}\n"));
+        check(&rd, ome_expect());
+        let raw = 1024 * 1024 * 2 * 4;
+        let size = std::fs::metadata(rd.join("0/C3_0_GFP.ome.tiff"))
+            .expect("file")
+            .len();
+        assert!(size < raw, "{c}: {size} bytes is not smaller than {raw}");
+    }
+}
+
+#[test]
+fn bigtiff_stacks_read_back_exactly() {
+    let (_d, rd) = acquire_with("output: {bigtiff: always}\n");
+    let mut e = ome_expect();
+    e["bigtiff"] = true.into();
+    check(&rd, e);
+}
+
+#[test]
+fn all_channels_of_a_fov_in_one_file() {
+    let (_d, rd) = acquire_with("output: {grouping: fov}\n");
+    assert!(rd.join("0/C3_0.ome.tiff").exists());
+    let mut e = ome_expect();
+    e["axes"] = "ZCYX".into();
+    // tifffile reports ZCYX for XYCZT (channels fastest); shapes are checked by plane count.
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys,tifffile; t=tifffile.TiffFile(sys.argv[1]); print(t.series[0].axes, t.series[0].shape)"])
+        .arg(rd.join("0/C3_0.ome.tiff"))
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ZCYX (4, 2, 1024, 1024)"), "{text}");
+}
+
+#[test]
+fn plain_tiffs_in_squid_layout() {
+    let (_d, rd) = acquire_with("output: {format: tiff}\n");
+    for z in 0..4 {
+        assert!(rd.join(format!("0/C3_1_{z}_GFP.tiff")).exists());
+    }
+    assert!(rd.join("0/coordinates.csv").exists());
+    check(
+        &rd,
+        serde_json::json!({"ome": false, "axes": "YX", "yx": [1024, 1024], "pixel_um": 0.65, "channels": []}),
+    );
+}
+
+#[test]
+fn a_cancelled_stack_reads_back_with_the_planes_it_holds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let protocol = PROTOCOL
+        .replace("count: 4", "count: 30")
+        .replace("grid: 1x2", "grid: 1x1");
+    let p = write(dir.path(), "p.yaml", &protocol);
+    let m = binned_microscope(dir.path(), 1.0);
+    let out = dir.path().join("out");
+    let child = squidctl(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    // Wait for a few planes of the first stack, then Ctrl-C.
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(mut rd) = std::fs::read_dir(&out)
+            && let Some(Ok(d)) = rd.next()
+            && d.path().join("journal.jsonl").exists()
+            && kinds(&journal(&d.path()), "frame").len() >= 9
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let r = Run::from(child.wait_with_output().expect("wait"));
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let rd = run_dir(&out);
+    let files = kinds(&journal(&rd), "file");
+    assert_eq!(files.len(), 2);
+    for f in &files {
+        let planes = f["planes"].as_u64().expect("planes");
+        assert!(planes > 0 && planes < 30, "{f}");
+        assert_eq!(f["expected"], 30);
+    }
+    assert!(
+        !walk(&rd)
+            .iter()
+            .any(|p| p.display().to_string().ends_with(".partial"))
+    );
+    check(&rd, ome_expect());
+}
