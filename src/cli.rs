@@ -80,6 +80,47 @@ pub enum Command {
     Acquire(AcquireArgs),
     /// Show the resolved microscope and check that each device answers
     Devices(DevicesArgs),
+    /// Continue an interrupted run in its own directory
+    Resume(ResumeArgs),
+    /// Check that every file of a run is present, readable and intact
+    Verify(VerifyArgs),
+    /// Summarise a run, finished or still running
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run directory
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration)]
+    pub wait_lock: Option<Option<Duration>>,
+    #[command(flatten)]
+    pub savers: SaverArgs,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The run directory
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run directory
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +223,9 @@ pub struct AcquireArgs {
     /// Start even if the estimated size exceeds the free space
     #[arg(long)]
     pub force: bool,
+    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration)]
+    pub wait_lock: Option<Option<Duration>>,
     #[command(flatten)]
     pub savers: SaverArgs,
     /// Print one JSON summary on stdout

@@ -41,6 +41,7 @@ fn in_tmpfs(mnt: &std::path::Path, size: &str, read_only: bool, args: &[&str]) -
         .args(["--mount", "--map-root-user", "sh", "-c", &script])
         .current_dir(repo())
         .env_remove("SQUIDCTL_MICROSCOPE")
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
         .output()
         .expect("unshare (util-linux) is installed");
     Run::from(out)
@@ -77,6 +78,7 @@ fn a_full_disk_stops_the_run_with_a_clear_message() {
     let out = std::process::Command::new("unshare")
         .args(["--mount", "--map-root-user", "sh", "-c", &script])
         .current_dir(repo())
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
         .output()
         .expect("unshare");
     let r = Run::from(out);
@@ -207,6 +209,7 @@ fn a_directory_we_may_not_write_is_a_clear_output_error() {
         ])
         .current_dir("/")
         .env_remove("SQUIDCTL_MICROSCOPE")
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
         .output()
         .expect("run");
     let r = Run::from(out);

@@ -133,18 +133,29 @@ fn readme_commands_run() {
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // Run where a newcomer would, with the examples at hand, without writing into the repo.
+    let work = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(work.path().join("protocols")).expect("mkdir");
+    for e in std::fs::read_dir(repo().join("protocols"))
+        .expect("protocols")
+        .flatten()
+    {
+        std::fs::copy(e.path(), work.path().join("protocols").join(e.file_name())).expect("copy");
+    }
     for c in cmds {
         let out = std::process::Command::new("sh")
             .args(["-c", &format!("set -e; {c}")])
-            .current_dir(repo())
+            .current_dir(work.path())
             .env("PATH", &path)
+            .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
             .env_remove("SQUIDCTL_MICROSCOPE")
             .output()
             .expect("sh");
         assert!(
             out.status.success(),
-            "`{c}` failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+            "`{c}` failed:\n{}\nfiles: {:?}",
+            String::from_utf8_lossy(&out.stderr),
+            walk(work.path())
         );
     }
 }

@@ -24,7 +24,8 @@ pub fn run(args: &AcquireArgs) -> Exit {
     execute(RunRequest {
         command: "acquire",
         loaded: &l,
-        output_parent: Some(parent),
+        target: super::run::Target::New(parent),
+        lock: Some(args.wait_lock.map(|w| w.map(|d| d.std()))),
         time_scale: None,
         force: args.force,
         json: args.json,

@@ -4,10 +4,13 @@ pub mod acquire;
 pub mod describe;
 pub mod devices;
 pub mod plan;
+pub mod report;
+pub mod resume;
 pub mod run;
 pub mod simulate;
 pub mod timeline;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::ProtocolInput;
 use crate::diagnostic::Diagnostics;

@@ -1,8 +1,9 @@
 //! What `acquire` and `simulate` share: open the microscope, make the run directory, start
 //! the savers, run, record, and report.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::json;
@@ -19,17 +20,47 @@ use crate::protocol::template;
 use crate::run_dir::{self, Counts, Journal, RunDir, RunRecord, RunState};
 use crate::runner::{self, Cancel, RunInput, RunOutcome, Stats, deadlines::Deadlines};
 use crate::saver::layout::{Layout, OmeTiffLayout, PlainTiffLayout};
-use crate::saver::{Coordinates, PoolConfig, SaverPool};
+use crate::saver::{Coordinates, FileKey, PoolConfig, SaverPool};
+
+/// Where a run's output goes.
+pub enum Target {
+    /// A dry run that keeps no images.
+    Discard,
+    /// A new run directory under this parent.
+    New(PathBuf),
+    /// Continue an interrupted run in its own directory.
+    Resume(Box<ResumeState>),
+}
+
+/// What `resume` found in the run directory.
+pub struct ResumeState {
+    pub rd: RunDir,
+    pub record: RunRecord,
+    /// Files the journal proves saved (present, complete, checksums matching).
+    pub done: HashSet<FileKey>,
+    /// The last autofocus result of each region, so redone FOVs are focused as before.
+    pub focus: HashMap<u32, f64>,
+    /// Autofocus results already measured, by (time point, region, FOV): a redone visit
+    /// reuses its focus rather than searching again, so its planes come out the same.
+    pub focused: HashMap<(u32, u32, u32), f64>,
+    /// How far the time-lapse had gone on the microscope's clock when the run stopped.
+    pub clock_s: f64,
+    /// Wall-clock seconds between the run's last record and now.
+    pub gap_s: f64,
+    /// Files that will be written again, and why.
+    pub redo: Vec<String>,
+}
 
 pub struct RunRequest<'a> {
     pub command: &'static str,
     pub loaded: &'a Loaded,
-    /// Parent of the run directory; `None` keeps no images (a dry run).
-    pub output_parent: Option<PathBuf>,
+    pub target: Target,
     pub time_scale: Option<f64>,
     pub force: bool,
     pub json: bool,
     pub savers: crate::cli::SaverArgs,
+    /// Take the microscope's lock; `Some(wait)` as for `--wait-lock`.
+    pub lock: Option<Option<Option<std::time::Duration>>>,
 }
 
 /// The parent directory runs of this protocol go to.
@@ -41,7 +72,7 @@ pub fn output_parent(l: &Loaded, cli: Option<&PathBuf>, now: &WallTime) -> Resul
     template::render(&l.plan.output.directory, &vars).map(PathBuf::from)
 }
 
-fn fail(json: bool, command: &str, exit: Exit, message: String) -> Exit {
+pub fn fail(json: bool, command: &str, exit: Exit, message: String) -> Exit {
     tracing::error!("{message}");
     if json {
         super::print_json(
@@ -51,7 +82,7 @@ fn fail(json: bool, command: &str, exit: Exit, message: String) -> Exit {
     exit
 }
 
-fn record(rd: &RunDir, r: &RunRecord) {
+fn write_record(rd: &RunDir, r: &RunRecord) {
     match serde_json::to_vec_pretty(r) {
         Ok(bytes) => {
             if let Err(e) = rd.write_atomic(run_dir::RUN_JSON, &bytes) {
@@ -62,7 +93,7 @@ fn record(rd: &RunDir, r: &RunRecord) {
     }
 }
 
-fn layout_for(plan: &Arc<Plan>, root: PathBuf, started: &WallTime) -> Arc<dyn Layout> {
+pub fn layout_for(plan: &Arc<Plan>, root: PathBuf, started: &WallTime) -> Arc<dyn Layout> {
     match plan.output.format {
         ImageFormat::OmeTiff => Arc::new(OmeTiffLayout {
             root,
@@ -80,6 +111,7 @@ fn layout_for(plan: &Arc<Plan>, root: PathBuf, started: &WallTime) -> Arc<dyn La
     }
 }
 
+/// Open the microscope, prepare the output, run, record, report.
 pub fn execute(req: RunRequest<'_>) -> Exit {
     let l = req.loaded;
     let plan = Arc::new(l.plan.clone());
@@ -89,27 +121,66 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
             "using the built-in simulated microscope (give --microscope FILE or set SQUIDCTL_MICROSCOPE for another)"
         );
     }
+    let fail = |exit: Exit, message: String| fail(req.json, req.command, exit, message);
+
+    // One run per microscope: take its lock before touching anything.
+    let _lock = match req.lock {
+        None => None,
+        Some(wait) => {
+            let where_ = match &req.target {
+                Target::Resume(r) => r.rd.root.clone(),
+                Target::New(p) => p.clone(),
+                Target::Discard => PathBuf::new(),
+            };
+            match run_dir::lock::acquire(
+                &l.microscope.desc.name,
+                wait,
+                &run_dir::lock::owner_text(&where_),
+            ) {
+                Ok(lock) => Some(lock),
+                Err(run_dir::lock::LockError::Busy { holder, path }) => {
+                    return fail(
+                        Exit::Busy,
+                        format!(
+                            "the microscope `{}` is busy ({}; lock {}) — wait for it with --wait-lock [DURATION]",
+                            l.microscope.desc.name,
+                            holder.replace('\n', ", ").trim_end_matches(", "),
+                            path.display()
+                        ),
+                    );
+                }
+                Err(run_dir::lock::LockError::Interrupted(sig)) => {
+                    return fail(
+                        if sig == libc::SIGINT {
+                            Exit::Interrupted
+                        } else {
+                            Exit::Terminated
+                        },
+                        "cancelled while waiting for the microscope".into(),
+                    );
+                }
+                Err(run_dir::lock::LockError::Io(e, path)) => {
+                    return fail(
+                        Exit::Failed,
+                        format!("cannot take the microscope lock {}: {e}", path.display()),
+                    );
+                }
+            }
+        }
+    };
+
     let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
     sources.dedup();
     let opts = BuildOptions {
         time_scale: req.time_scale,
-        skip_images: req.output_parent.is_none(),
+        skip_images: matches!(req.target, Target::Discard),
         sources: Some(sources),
     };
     let microscope = match crate::panics::catch(|| hardware::build(&l.microscope, &opts)) {
         Ok(Ok(m)) => m,
-        Ok(Err(e)) => {
-            return fail(
-                req.json,
-                req.command,
-                Exit::Failed,
-                format!("cannot open the microscope: {e}"),
-            );
-        }
+        Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
         Err(p) => {
             return fail(
-                req.json,
-                req.command,
                 Exit::Failed,
                 format!("cannot open the microscope: driver {p}"),
             );
@@ -134,137 +205,53 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         plan.autofocus.clone(),
         af_exposure,
     );
-    let cancel = Arc::new(Cancel::default());
-    let stats = Arc::new(Stats::default());
-    let run_start_unix = started.unix_s;
 
-    let mut run_dir = None;
+    let mut prepared = None;
+    let mut done_filter = None;
+    let mut initial_focus = HashMap::new();
+    let mut known_focus = HashMap::new();
+    let mut schedule_origin_s = 0.0;
+    let mut prior = None;
+    match req.target {
+        Target::Discard => {}
+        Target::New(ref parent) => match new_run(&req, parent, &plan, &started) {
+            Ok(p) => prepared = Some(p),
+            Err((exit, message)) => return fail(exit, message),
+        },
+        Target::Resume(ref state) => {
+            match resumed_run(&req, state, &plan, &started) {
+                Ok(p) => prepared = Some(p),
+                Err((exit, message)) => return fail(exit, message),
+            }
+            // The schedule goes on from where it was: the gap counts as time passed.
+            schedule_origin_s = -(state.clock_s + state.gap_s * scale);
+            initial_focus = state.focus.clone();
+            known_focus = state.focused.clone();
+            prior = Some(state.record.counts.clone());
+        }
+    }
     let mut savers = None;
-    let mut journal = None;
-    let mut base_record = None;
-    if let Some(parent) = &req.output_parent {
-        let estimate = plan.estimate(&l.microscope.timing());
-        if let Some((free, at)) = crate::fsutil::free_space(parent)
-            && free < estimate.bytes
-            && !req.force
-        {
-            return fail(
-                req.json,
-                req.command,
-                Exit::OutputError,
-                format!(
-                    "the run needs about {} but only {} is free on {} — free space, choose another --output, or pass --force to start anyway",
-                    human::bytes(estimate.bytes),
-                    human::bytes(free),
-                    at.display()
-                ),
-            );
-        }
-        let vars = plan.template_vars(&started);
-        let name = match template::render(&plan.output.run_name, &vars) {
-            Ok(n) => n,
-            Err(m) => {
-                return fail(
-                    req.json,
-                    req.command,
-                    Exit::Invalid,
-                    format!("output.run_name: {}", m.replace("\nhelp: ", "; ")),
+    if let Some(p) = &prepared {
+        let layout = layout_for(&plan, p.rd.root.clone(), &started);
+        if let Target::Resume(state) = &req.target {
+            let done = state.done.clone();
+            let layout = layout.clone();
+            done_filter =
+                Some(
+                    Arc::new(move |ev: &crate::plan::Event| done.contains(&layout.key(ev)))
+                        as runner::DoneFilter,
                 );
-            }
-        };
-        let rd = match RunDir::create(parent, &name) {
-            Ok(rd) => rd,
-            Err(e) => {
-                return fail(
-                    req.json,
-                    req.command,
-                    Exit::OutputError,
-                    format!(
-                        "cannot create the run directory in {}: {e}",
-                        parent.display()
-                    ),
-                );
-            }
-        };
-        if let Err(e) = rd.reserve_space() {
-            rd.release_reserve();
-            return fail(
-                req.json,
-                req.command,
-                Exit::OutputError,
-                format!(
-                    "cannot write in the run directory {}: {e}",
-                    rd.root.display()
-                ),
-            );
         }
-        if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
-            tracing::warn!("cannot write the log file: {e}");
-        }
-        let protocol_yaml = serde_saphyr::to_string(&l.protocol.spec).unwrap_or_default();
-        let microscope_yaml = serde_saphyr::to_string(&l.microscope.desc).unwrap_or_default();
-        for (file, text) in [
-            (run_dir::PROTOCOL_COPY, &protocol_yaml),
-            (run_dir::MICROSCOPE_COPY, &microscope_yaml),
-        ] {
-            if let Err(e) = rd.write_atomic(file, text.as_bytes()) {
-                return fail(
-                    req.json,
-                    req.command,
-                    Exit::OutputError,
-                    format!("cannot write {} in {}: {e}", file, rd.root.display()),
-                );
-            }
-        }
-        let j = match Journal::open(&rd.path(run_dir::JOURNAL)) {
-            Ok(j) => Arc::new(j),
-            Err(e) => {
-                return fail(
-                    req.json,
-                    req.command,
-                    Exit::OutputError,
-                    format!("cannot create the journal in {}: {e}", rd.root.display()),
-                );
-            }
-        };
-        let _ = j.record(
-            "start",
-            json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
-                   "planned_frames": plan.total_frames(), "files": plan.file_count(), "pid": std::process::id(),
-                   "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes())}),
-        );
-        let rec = RunRecord {
-            squidctl_version: env!("CARGO_PKG_VERSION").into(),
-            state: RunState::Running,
-            pid: std::process::id(),
-            host: run_dir::record::hostname(),
-            name: plan.name.clone(),
-            protocol_file: l.protocol.source.name.clone(),
-            microscope: l.microscope.desc.name.clone(),
-            run_dir: rd.root.display().to_string(),
-            started: started.rfc3339(),
-            started_unix: started.unix_s,
-            heartbeat: started.rfc3339(),
-            heartbeat_unix: started.unix_s,
-            ended: None,
-            counts: Counts {
-                planned: plan.total_frames(),
-                ..Counts::default()
-            },
-            end_reason: None,
-            exit_code: None,
-            sessions: Vec::new(),
-        };
-        record(&rd, &rec);
-        let layout = layout_for(&plan, rd.root.clone(), &started);
-        let coords = match Coordinates::new(rd.root.clone(), plan.clone()) {
+        let coords = match Coordinates::new(
+            p.rd.root.clone(),
+            plan.clone(),
+            matches!(req.target, Target::Resume(_)),
+        ) {
             Ok(c) => Some(Arc::new(c)),
             Err(e) => {
                 return fail(
-                    req.json,
-                    req.command,
                     Exit::OutputError,
-                    format!("cannot create coordinates.csv: {e}"),
+                    format!("cannot write coordinates.csv: {e}"),
                 );
             }
         };
@@ -281,39 +268,29 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
                 .capacity
                 .min((b / plan.frame.bytes().max(1)).max(1) as usize);
         }
-        let jf = j.clone();
+        let jf = p.journal.clone();
         let on_file: crate::saver::OnFile = Arc::new(move |f| {
             let _ = jf.record("file", serde_json::to_value(f).unwrap_or_default());
         });
-        let rd_reserve = rd.clone();
+        let rd_reserve = p.rd.clone();
         let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
         match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {
-            Ok(p) => savers = Some(p),
-            Err(e) => {
-                return fail(
-                    req.json,
-                    req.command,
-                    Exit::Failed,
-                    format!("cannot start the savers: {e}"),
-                );
-            }
+            Ok(pool) => savers = Some(pool),
+            Err(e) => return fail(Exit::Failed, format!("cannot start the savers: {e}")),
         }
         tracing::info!(
             "run directory {} ({} savers, queue of {} frames)",
-            rd.root.display(),
+            p.rd.root.display(),
             cfg.savers,
             cfg.capacity
         );
-        run_dir = Some(rd);
-        journal = Some(j);
-        base_record = Some(rec);
     }
     tracing::info!(
         "{} `{}`: {} frames in {} FOVs{}",
-        if req.command == "simulate" {
-            "simulating"
-        } else {
-            "acquiring"
+        match req.command {
+            "simulate" => "simulating",
+            "resume" => "resuming",
+            _ => "acquiring",
         },
         plan.name,
         human::count(plan.total_frames()),
@@ -328,50 +305,71 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         }
     );
 
+    let run_dir = prepared.as_ref().map(|p| p.rd.clone());
     let input = RunInput {
         plan: plan.clone(),
         microscope,
         savers,
-        journal,
+        journal: prepared.as_ref().map(|p| p.journal.clone()),
         run_dir: run_dir.clone(),
         deadlines,
-        cancel,
-        stats,
-        done: None,
-        schedule_origin_s: 0.0,
-        run_start_unix,
+        cancel: Arc::new(Cancel::default()),
+        stats: Arc::new(Stats::default()),
+        done: done_filter,
+        initial_focus,
+        known_focus,
+        schedule_origin_s,
+        run_start_unix: started.unix_s,
     };
     let mut last_beat = std::time::Instant::now();
-    let rd_beat = run_dir.clone();
-    let mut beat_rec = base_record.clone();
-    let outcome = runner::run(input, |tick| {
+    let mut beat = prepared.as_ref().map(|p| (p.rd.clone(), p.record.clone()));
+    let mut outcome = runner::run(input, |tick| {
         if last_beat.elapsed() < std::time::Duration::from_secs(2) {
             return;
         }
         last_beat = std::time::Instant::now();
-        if let (Some(rd), Some(rec)) = (&rd_beat, beat_rec.as_mut()) {
+        if let Some((rd, rec)) = beat.as_mut() {
             let now = WallTime::now();
             rec.heartbeat = now.rfc3339();
             rec.heartbeat_unix = now.unix_s;
             rec.counts.acquired = tick
                 .stats
                 .acquired
-                .load(std::sync::atomic::Ordering::Relaxed);
+                .load(std::sync::atomic::Ordering::Relaxed)
+                + prior.as_ref().map_or(0, |c| c.acquired);
             rec.counts.saved = tick.planes_written;
-            record(rd, rec);
+            write_record(rd, rec);
         }
     });
-    if let (Some(rd), Some(mut rec)) = (&run_dir, base_record) {
+    if let Some(p) = prepared {
+        let (rd, mut rec) = (p.rd, p.record);
         rd.release_reserve();
+        if let Some(prior) = &prior {
+            let c = &mut outcome.counts;
+            c.acquired += prior.acquired;
+            c.retries += prior.retries;
+            c.failed += prior.failed;
+            c.autofocus_runs += prior.autofocus_runs;
+            let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
+            c.saved = run_dir::verify::saved_files(&journal)
+                .values()
+                .map(|f| f.planes as u64)
+                .sum();
+        }
         let now = WallTime::now();
         rec.state = outcome.state;
         rec.counts = outcome.counts.clone();
+        rec.pid = std::process::id();
         rec.ended = Some(now.rfc3339());
         rec.heartbeat = now.rfc3339();
         rec.heartbeat_unix = now.unix_s;
         rec.end_reason = Some(outcome.reason.clone());
         rec.exit_code = Some(outcome.exit.code());
-        record(rd, &rec);
+        if let Some(s) = rec.sessions.last_mut() {
+            s.ended = Some(now.rfc3339());
+            s.state = Some(outcome.state);
+        }
+        write_record(&rd, &rec);
         if matches!(
             outcome.state,
             RunState::Completed | RunState::CompletedWithErrors
@@ -379,9 +377,203 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         {
             tracing::warn!("cannot write .done: {e}");
         }
+        report(&req, &plan, &outcome, Some(&rd));
+    } else {
+        report(&req, &plan, &outcome, None);
     }
-    report(&req, &plan, &outcome, run_dir.as_ref());
     outcome.exit
+}
+
+/// The run directory, journal and record of a run in progress.
+struct Prepared {
+    rd: RunDir,
+    journal: Arc<Journal>,
+    record: RunRecord,
+}
+
+type Refusal = (Exit, String);
+
+fn session(started: &WallTime) -> run_dir::record::Session {
+    run_dir::record::Session {
+        pid: std::process::id(),
+        started: started.rfc3339(),
+        ended: None,
+        state: None,
+    }
+}
+
+/// Create a new run directory with copies of the protocol and microscope.
+fn new_run(
+    req: &RunRequest<'_>,
+    parent: &Path,
+    plan: &Arc<Plan>,
+    started: &WallTime,
+) -> Result<Prepared, Refusal> {
+    let l = req.loaded;
+    let estimate = plan.estimate(&l.microscope.timing());
+    if let Some((free, at)) = crate::fsutil::free_space(parent)
+        && free < estimate.bytes
+        && !req.force
+    {
+        return Err((
+            Exit::OutputError,
+            format!(
+                "the run needs about {} but only {} is free on {} — free space, choose another --output, or pass --force to start anyway",
+                human::bytes(estimate.bytes),
+                human::bytes(free),
+                at.display()
+            ),
+        ));
+    }
+    let vars = plan.template_vars(started);
+    let name = template::render(&plan.output.run_name, &vars).map_err(|m| {
+        (
+            Exit::Invalid,
+            format!("output.run_name: {}", m.replace("\nhelp: ", "; ")),
+        )
+    })?;
+    let rd = RunDir::create(parent, &name).map_err(|e| {
+        (
+            Exit::OutputError,
+            format!(
+                "cannot create the run directory in {}: {e}",
+                parent.display()
+            ),
+        )
+    })?;
+    let out_err = |what: &str, e: std::io::Error| {
+        (
+            Exit::OutputError,
+            format!("cannot write {what} in {}: {e}", rd.root.display()),
+        )
+    };
+    if let Err(e) = rd.reserve_space() {
+        rd.release_reserve();
+        return Err(out_err("the space reserve", e));
+    }
+    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
+        tracing::warn!("cannot write the log file: {e}");
+    }
+    // The copy must stand alone: a positions CSV comes along into the run directory.
+    let mut spec = l.protocol.spec.clone();
+    if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
+        let from = l.protocol.base_dir.join(csv);
+        std::fs::copy(&from, rd.path(run_dir::POSITIONS_COPY))
+            .map_err(|e| out_err("the positions CSV", e))?;
+        spec.positions = Some(crate::protocol::schema::PositionsSpec::Csv(
+            run_dir::POSITIONS_COPY.into(),
+        ));
+    }
+    let protocol_yaml = serde_saphyr::to_string(&spec)
+        .map_err(|e| (Exit::Failed, format!("cannot write the protocol copy: {e}")))?;
+    let microscope_yaml = serde_saphyr::to_string(&l.microscope.desc).map_err(|e| {
+        (
+            Exit::Failed,
+            format!("cannot write the microscope copy: {e}"),
+        )
+    })?;
+    rd.write_atomic(run_dir::PROTOCOL_COPY, protocol_yaml.as_bytes())
+        .map_err(|e| out_err(run_dir::PROTOCOL_COPY, e))?;
+    rd.write_atomic(run_dir::MICROSCOPE_COPY, microscope_yaml.as_bytes())
+        .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
+    let journal =
+        Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
+    let _ = journal.record(
+        "start",
+        json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
+               "planned_frames": plan.total_frames(), "files": plan.file_count(), "pid": std::process::id(),
+               "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes()),
+               "microscope_crc32": crc32fast::hash(microscope_yaml.as_bytes())}),
+    );
+    let record = RunRecord {
+        squidctl_version: env!("CARGO_PKG_VERSION").into(),
+        state: RunState::Running,
+        pid: std::process::id(),
+        host: run_dir::record::hostname(),
+        name: plan.name.clone(),
+        protocol_file: l.protocol.source.name.clone(),
+        microscope: l.microscope.desc.name.clone(),
+        run_dir: rd.root.display().to_string(),
+        started: started.rfc3339(),
+        started_unix: started.unix_s,
+        heartbeat: started.rfc3339(),
+        heartbeat_unix: started.unix_s,
+        ended: None,
+        counts: Counts {
+            planned: plan.total_frames(),
+            ..Counts::default()
+        },
+        end_reason: None,
+        exit_code: None,
+        sessions: vec![session(started)],
+    };
+    write_record(&rd, &record);
+    Ok(Prepared {
+        rd,
+        journal,
+        record,
+    })
+}
+
+/// Reopen an interrupted run: its journal goes on, its record gets a new session.
+fn resumed_run(
+    req: &RunRequest<'_>,
+    state: &ResumeState,
+    plan: &Arc<Plan>,
+    started: &WallTime,
+) -> Result<Prepared, Refusal> {
+    let rd = state.rd.clone();
+    let out_err = |what: &str, e: std::io::Error| {
+        (
+            Exit::OutputError,
+            format!("cannot write {what} in {}: {e}", rd.root.display()),
+        )
+    };
+    if let Err(e) = rd.reserve_space() {
+        rd.release_reserve();
+        return Err(out_err("the space reserve", e));
+    }
+    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
+        tracing::warn!("cannot write the log file: {e}");
+    }
+    let journal =
+        Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
+    let _ = journal.record(
+        "resume",
+        json!({"pid": std::process::id(), "gap_s": state.gap_s, "from_clock_s": state.clock_s,
+               "files_kept": state.done.len(), "redo": state.redo}),
+    );
+    tracing::info!(
+        "resuming after a gap of {}: {} files kept, {} to write again",
+        human::duration(state.gap_s),
+        state.done.len(),
+        state.redo.len()
+    );
+    for r in &state.redo {
+        tracing::info!("  again: {r}");
+    }
+    let mut record = state.record.clone();
+    record.state = RunState::Running;
+    record.pid = std::process::id();
+    record.ended = None;
+    record.end_reason = None;
+    record.exit_code = None;
+    record.heartbeat = started.rfc3339();
+    record.heartbeat_unix = started.unix_s;
+    record.counts.planned = plan.total_frames();
+    record.sessions.push(session(started));
+    let _ = req;
+    crate::run_dir::write_atomic(
+        &rd.path(run_dir::RUN_JSON),
+        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
+    )
+    .map_err(|e| out_err(run_dir::RUN_JSON, e))?;
+    let _ = std::fs::remove_file(rd.path(run_dir::DONE));
+    Ok(Prepared {
+        rd,
+        journal,
+        record,
+    })
 }
 
 fn report(req: &RunRequest<'_>, plan: &Plan, o: &RunOutcome, rd: Option<&RunDir>) {

@@ -22,7 +22,11 @@ pub fn run(args: &SimulateArgs) -> Exit {
     super::run::execute(super::run::RunRequest {
         command: "simulate",
         loaded: &l,
-        output_parent: args.write.clone(),
+        target: args
+            .write
+            .clone()
+            .map_or(super::run::Target::Discard, super::run::Target::New),
+        lock: None,
         time_scale: Some(args.time_scale),
         force: args.force,
         json: args.json,

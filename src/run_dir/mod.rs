@@ -3,7 +3,9 @@
 //! the log, `coordinates.csv`, thread dumps, the images, and `.done` when complete.
 
 pub mod journal;
+pub mod lock;
 pub mod record;
+pub mod verify;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +19,8 @@ pub const LOG: &str = "squidctl.log";
 pub const PROTOCOL_COPY: &str = "protocol.yaml";
 pub const MICROSCOPE_COPY: &str = "microscope.yaml";
 pub const DONE: &str = ".done";
+/// A positions CSV the protocol names, copied so the run directory stands alone.
+pub const POSITIONS_COPY: &str = "positions.csv";
 /// Space set aside at the start so the final records can be written even on a full disk.
 pub const RESERVE: &str = ".space-reserve";
 pub const RESERVE_BYTES: usize = 2 << 20;

@@ -39,6 +39,10 @@ pub struct RunInput {
     pub cancel: Arc<Cancel>,
     pub stats: Arc<Stats>,
     pub done: Option<worker::DoneFilter>,
+    /// Focus found earlier for each region (a resumed run focuses redone FOVs as before).
+    pub initial_focus: std::collections::HashMap<u32, f64>,
+    /// Focus already measured at (time point, region, FOV) visits by an earlier session.
+    pub known_focus: std::collections::HashMap<(u32, u32, u32), f64>,
     pub schedule_origin_s: f64,
     pub run_start_unix: f64,
 }
@@ -80,6 +84,8 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         cancel,
         stats,
         done,
+        initial_focus,
+        known_focus,
         schedule_origin_s,
         run_start_unix,
     } = input;
@@ -149,6 +155,8 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         stats: stats.clone(),
         rounds: rounds.clone(),
         done,
+        initial_focus,
+        known_focus,
         run_start_unix,
         schedule_origin_s,
     };

@@ -63,6 +63,8 @@ pub struct Worker {
     pub rounds: Arc<Mutex<Vec<Round>>>,
     /// Event numbers already safely saved by an earlier session (resume skips them).
     pub done: Option<DoneFilter>,
+    pub initial_focus: HashMap<u32, f64>,
+    pub known_focus: HashMap<(u32, u32, u32), f64>,
     pub run_start_unix: f64,
     /// Clock time the schedule counts from (0 for a new run; a resume continues the schedule).
     pub schedule_origin_s: f64,
@@ -232,7 +234,12 @@ impl Worker {
             })?;
             hw.xy = Some((ev.x_mm, ev.y_mm));
         }
-        if ev.autofocus && plan.autofocus.method != AfMethod::None {
+        if ev.autofocus
+            && let Some(&z) = self.known_focus.get(&(ev.t, ev.region, ev.fov))
+        {
+            // Measured by an earlier session of this run: use it as it was.
+            focus.insert(ev.region, z);
+        } else if ev.autofocus && plan.autofocus.method != AfMethod::None {
             let reference = focus.get(&ev.region).copied().unwrap_or(region.z_mm);
             if hw.z != Some(reference) {
                 let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
@@ -341,7 +348,10 @@ impl Worker {
     pub fn run(mut self) -> WorkerEnd {
         let plan = self.plan.clone();
         let mut hw = Hw::default();
-        let mut focus: HashMap<u32, f64> = HashMap::new();
+        let mut focus: HashMap<u32, f64> = std::mem::take(&mut self.initial_focus);
+        // An autofocus due on a skipped (already saved) event moves to the next one taken
+        // in the same visit.
+        let mut af_due = false;
         let mut sweep_origin = self.schedule_origin_s;
         let mut sweep: u64 = 0;
         let mut first_sweep = true;
@@ -420,8 +430,17 @@ impl Worker {
                     self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
                     continue;
                 }
+                if ev.visit_start {
+                    af_due = false;
+                }
                 if self.done.as_ref().is_some_and(|d| d(&ev)) {
+                    af_due |= ev.autofocus;
                     continue;
+                }
+                let mut ev = ev;
+                if af_due {
+                    ev.autofocus = true;
+                    af_due = false;
                 }
                 let Some(r) = round.as_mut() else { continue };
                 match self.acquire(&ev, &mut hw, &mut focus, r) {

@@ -13,6 +13,17 @@ use crate::plan::Plan;
 
 const HEADER: &str = "region,fov,z_level,x (mm),y (mm),z (um),time";
 
+fn open(path: &std::path::Path, append: bool) -> io::Result<File> {
+    if append {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    } else {
+        File::create(path)
+    }
+}
+
 struct State {
     all: Option<BufWriter<File>>,
     per_t: HashMap<u32, BufWriter<File>>,
@@ -23,16 +34,23 @@ struct State {
 pub struct Coordinates {
     root: PathBuf,
     plan: Arc<Plan>,
+    append: bool,
     state: Mutex<State>,
 }
 
 impl Coordinates {
-    pub fn new(root: PathBuf, plan: Arc<Plan>) -> io::Result<Self> {
-        let mut all = BufWriter::new(File::create(root.join("coordinates.csv"))?);
-        writeln!(all, "t,{HEADER}")?;
+    /// `append`: a resumed run adds to the files an earlier session wrote.
+    pub fn new(root: PathBuf, plan: Arc<Plan>, append: bool) -> io::Result<Self> {
+        let path = root.join("coordinates.csv");
+        let exists = append && path.exists();
+        let mut all = BufWriter::new(open(&path, append)?);
+        if !exists {
+            writeln!(all, "t,{HEADER}")?;
+        }
         Ok(Coordinates {
             root,
             plan,
+            append,
             state: Mutex::new(State {
                 all: Some(all),
                 per_t: HashMap::new(),
@@ -66,8 +84,12 @@ impl Coordinates {
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let dir = self.root.join(f.ev.t.to_string());
                     std::fs::create_dir_all(&dir)?;
-                    let mut w = BufWriter::new(File::create(dir.join("coordinates.csv"))?);
-                    writeln!(w, "{HEADER}")?;
+                    let path = dir.join("coordinates.csv");
+                    let exists = self.append && path.exists();
+                    let mut w = BufWriter::new(open(&path, self.append)?);
+                    if !exists {
+                        writeln!(w, "{HEADER}")?;
+                    }
                     v.insert(w)
                 }
             };

@@ -13,6 +13,14 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A fresh lock directory, so tests running in parallel on the same simulated microscope do
+/// not see each other as busy (lock tests share one on purpose).
+pub fn private_lock_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    std::env::temp_dir().join(format!("squidctl-test-locks-{}-{n}", std::process::id()))
+}
+
 /// A squidctl command with a clean environment (no user microscope, no log settings).
 pub fn squidctl(args: &[&str]) -> Command {
     let mut c = Command::new(bin());
@@ -20,6 +28,7 @@ pub fn squidctl(args: &[&str]) -> Command {
         .current_dir(repo())
         .env_remove("SQUIDCTL_MICROSCOPE")
         .env_remove("SQUIDCTL_LOG")
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
         .stdin(Stdio::null());
     c
 }

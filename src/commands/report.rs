@@ -1,0 +1,259 @@
+//! `squidctl report RUN_DIR`: what a run did or is doing — state (and whether a running run
+//! still beats), durations, frames, throughput, per-step timing, errors, lateness.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use super::resume::alive;
+use super::run::fail;
+use crate::cli::ReportArgs;
+use crate::clock::WallTime;
+use crate::exit::Exit;
+use crate::human;
+use crate::run_dir::{self, RunDir, RunRecord, RunState};
+
+/// A running run whose heartbeat is older than this is reported as possibly stalled.
+const STALE_AFTER_S: f64 = 30.0;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(s: f64) -> String {
+    if s.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.1} ms", s * 1000.0)
+    }
+}
+
+pub fn run(args: &ReportArgs) -> Exit {
+    let rd = RunDir::open(&args.run_dir);
+    let record: RunRecord = match std::fs::read_to_string(rd.path(run_dir::RUN_JSON))
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(
+                args.json,
+                "report",
+                Exit::Invalid,
+                format!("{} is not a squidctl run directory: {e}", rd.root.display()),
+            );
+        }
+    };
+    let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
+    let now = WallTime::now().unix_s;
+    let running = record.state == RunState::Running;
+    let beat_age = now - record.heartbeat_unix;
+    let stalled = running && (beat_age > STALE_AFTER_S || !alive(record.pid, &record.host));
+    let state_text = if stalled {
+        format!(
+            "POSSIBLY STALLED: recorded as running, last heartbeat {} ago{}",
+            human::duration(beat_age),
+            if alive(record.pid, &record.host) {
+                String::new()
+            } else {
+                format!(", pid {} is not running", record.pid)
+            }
+        )
+    } else if running {
+        format!(
+            "running (pid {}, heartbeat {} ago)",
+            record.pid,
+            human::duration(beat_age)
+        )
+    } else {
+        format!(
+            "{} — {}",
+            record.state.name(),
+            record.end_reason.clone().unwrap_or_default()
+        )
+    };
+    let end = if running {
+        now
+    } else {
+        journal
+            .iter()
+            .filter_map(|e| e["unix"].as_f64())
+            .fold(record.heartbeat_unix, f64::max)
+    };
+    let elapsed = (end - record.started_unix).max(0.0);
+
+    // Frames and steps from the journal (the live truth, even before run.json's next beat).
+    let frames: Vec<&Value> = journal.iter().filter(|e| e["kind"] == "frame").collect();
+    let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for f in &frames {
+        if let Some(m) = f["steps"].as_object() {
+            for (k, v) in m {
+                if let Some(s) = v.as_f64() {
+                    steps.entry(k.clone()).or_default().push(s);
+                }
+            }
+        }
+    }
+    for v in steps.values_mut() {
+        v.sort_by(f64::total_cmp);
+    }
+    let files: Vec<&Value> = journal.iter().filter(|e| e["kind"] == "file").collect();
+    let bytes: u64 = files.iter().filter_map(|f| f["bytes"].as_u64()).sum();
+    let saved_planes: u64 = crate::run_dir::verify::saved_files(&journal)
+        .values()
+        .map(|f| f.planes as u64)
+        .sum();
+    let acquired = if running {
+        frames.len() as u64
+    } else {
+        record.counts.acquired.max(frames.len() as u64)
+    };
+    let errors = journal.iter().filter(|e| e["kind"] == "step_error").count();
+    let timeouts = journal.iter().filter(|e| e["kind"] == "timeout").count();
+    let skipped: Vec<&Value> = journal
+        .iter()
+        .filter(|e| e["kind"] == "fov_skipped")
+        .collect();
+    let rounds: Vec<&Value> = journal
+        .iter()
+        .filter(|e| e["kind"] == "timepoint_start" || e["kind"] == "timepoint_skipped")
+        .collect();
+    let planned = record.counts.planned;
+
+    let mut t = String::new();
+    t.push_str(&format!(
+        "run         {} ({})\n",
+        record.name,
+        rd.root.display()
+    ));
+    t.push_str(&format!("state       {state_text}\n"));
+    t.push_str(&format!(
+        "protocol    {} on {}, squidctl {}\n",
+        record.protocol_file, record.microscope, record.squidctl_version
+    ));
+    t.push_str(&format!(
+        "time        started {}, {} {}{}\n",
+        record.started,
+        if running { "running for" } else { "took" },
+        human::duration(elapsed),
+        if record.sessions.len() > 1 {
+            format!(" ({} sessions: resumed)", record.sessions.len())
+        } else {
+            String::new()
+        }
+    ));
+    let pct = if planned > 0 {
+        acquired as f64 / planned as f64 * 100.0
+    } else {
+        0.0
+    };
+    t.push_str(&format!(
+        "frames      {} of {} acquired ({pct:.1}%), {} saved{}{}\n",
+        human::count(acquired),
+        human::count(planned),
+        human::count(saved_planes),
+        if record.counts.skipped > 0 {
+            format!(", {} skipped", human::count(record.counts.skipped))
+        } else {
+            String::new()
+        },
+        if record.counts.lost > 0 {
+            format!(", {} LOST", human::count(record.counts.lost))
+        } else {
+            String::new()
+        },
+    ));
+    let rate = if elapsed > 0.0 {
+        acquired as f64 / elapsed
+    } else {
+        0.0
+    };
+    t.push_str(&format!(
+        "throughput  {rate:.2} frames/s, {}/s written\n",
+        human::bytes((bytes as f64 / elapsed.max(1e-9)) as u64)
+    ));
+    if running && rate > 0.0 && planned > acquired {
+        t.push_str(&format!(
+            "remaining   about {} at this rate\n",
+            human::duration((planned - acquired) as f64 / rate)
+        ));
+    }
+    t.push_str(&format!(
+        "{:<16} {:>8} {:>10} {:>10} {:>10}\n",
+        "steps", "count", "p50", "p99", "max"
+    ));
+    for (k, v) in &steps {
+        t.push_str(&format!(
+            "  {k:<14} {:>8} {:>10} {:>10} {:>10}\n",
+            human::count(v.len() as u64),
+            ms(percentile(v, 50.0)),
+            ms(percentile(v, 99.0)),
+            ms(v.last().copied().unwrap_or(f64::NAN))
+        ));
+    }
+    t.push_str(&format!(
+        "errors      {errors} step errors, {} retries, {} FOV visits skipped, {timeouts} timeouts\n",
+        record.counts.retries,
+        skipped.len()
+    ));
+    for s in skipped.iter().take(10) {
+        t.push_str(&format!(
+            "  skipped t={} region {} fov {}: {}\n",
+            s["t"],
+            s["region"],
+            s["fov"],
+            s["error"].as_str().unwrap_or("")
+        ));
+    }
+    if rounds.len() > 1
+        || rounds
+            .iter()
+            .any(|r| r["late_s"].as_f64().unwrap_or(0.0) > 0.5)
+    {
+        t.push_str("time points\n");
+        for r in rounds.iter().take(50) {
+            let late = r["late_s"].as_f64().unwrap_or(0.0);
+            let what = if r["kind"] == "timepoint_skipped" {
+                format!("SKIPPED ({} late)", human::duration(late))
+            } else if late > 0.5 {
+                format!("{} late", human::duration(late))
+            } else {
+                "on time".into()
+            };
+            t.push_str(&format!("  t={:<5} {what}\n", r["t"]));
+        }
+    }
+    if args.json {
+        let _ = std::io::stderr().write_all(t.as_bytes());
+        super::print_json(&json!({
+            "command": "report",
+            "run_dir": rd.root.display().to_string(),
+            "state": record.state,
+            "possibly_stalled": stalled,
+            "heartbeat_age_s": beat_age,
+            "elapsed_s": elapsed,
+            "planned": planned,
+            "acquired": acquired,
+            "saved": saved_planes,
+            "bytes_written": bytes,
+            "frames_per_s": rate,
+            "steps": steps.iter().map(|(k, v)| (k.clone(), json!({
+                "count": v.len(), "p50_s": percentile(v, 50.0), "p99_s": percentile(v, 99.0), "max_s": v.last(),
+            }))).collect::<serde_json::Map<String, Value>>(),
+            "step_errors": errors,
+            "retries": record.counts.retries,
+            "skipped_fovs": skipped.len(),
+            "timeouts": timeouts,
+            "time_points": rounds.iter().map(|r| json!({"t": r["t"], "late_s": r["late_s"], "skipped": r["kind"] == "timepoint_skipped"})).collect::<Vec<_>>(),
+            "record": record,
+        }));
+    } else {
+        let _ = std::io::stdout().write_all(t.as_bytes());
+    }
+    Exit::Completed
+}

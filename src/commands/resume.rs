@@ -1,0 +1,243 @@
+//! `squidctl resume RUN_DIR`: continue an interrupted run in its own directory — keep what
+//! the journal proves saved, write again what is incomplete or damaged, and go on.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::Loaded;
+use super::run::{ResumeState, RunRequest, Target, execute, fail};
+use crate::cli::ResumeArgs;
+use crate::diagnostic::SourceFile;
+use crate::exit::Exit;
+use crate::microscope::MicroscopeConfig;
+use crate::plan::Plan;
+use crate::protocol::LoadedProtocol;
+use crate::run_dir::{self, RunDir, RunRecord, RunState, verify};
+use crate::saver::FileKey;
+
+/// A run directory read back: its record, journal, and plan rebuilt from its own copies.
+pub struct OpenRun {
+    pub rd: RunDir,
+    pub record: RunRecord,
+    pub journal: Vec<serde_json::Value>,
+    pub loaded: Loaded,
+}
+
+/// Read a run directory; refuses (exit 2) with a message when it is not one, or when its
+/// protocol or microscope copy no longer matches what the run started with.
+pub fn open_run(dir: &Path) -> Result<OpenRun, (Exit, String)> {
+    let rd = RunDir::open(dir);
+    let invalid = |m: String| (Exit::Invalid, m);
+    if !rd.path(run_dir::JOURNAL).exists() {
+        return Err(invalid(format!(
+            "{} is not a squidctl run directory, or its run stopped before it began (no journal.jsonl): nothing was acquired there",
+            dir.display()
+        )));
+    }
+    let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL))
+        .map_err(|e| invalid(format!("cannot read the journal in {}: {e}", dir.display())))?;
+    let start = journal.iter().find(|e| e["kind"] == "start").ok_or_else(|| {
+        invalid(format!(
+            "the run in {} stopped before it began (its journal has no start record): nothing was acquired — start it again with `squidctl acquire`",
+            dir.display()
+        ))
+    })?;
+    // run.json is written just after the start record; a run killed in between has none yet.
+    let record: RunRecord = match std::fs::read_to_string(rd.path(run_dir::RUN_JSON)) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| invalid(format!("{}/run.json is damaged: {e}", dir.display())))?,
+        Err(_) => record_from_start(start, &rd),
+    };
+    let mut copies = Vec::new();
+    for (file, key) in [
+        (run_dir::PROTOCOL_COPY, "protocol_crc32"),
+        (run_dir::MICROSCOPE_COPY, "microscope_crc32"),
+    ] {
+        let text = std::fs::read_to_string(rd.path(file))
+            .map_err(|e| invalid(format!("cannot read {file} in {}: {e}", dir.display())))?;
+        if start[key].as_u64() != Some(crc32fast::hash(text.as_bytes()) as u64) {
+            return Err(invalid(format!(
+                "{file} in {} was modified after the run started (its checksum no longer matches the journal); \
+                 a run continues exactly as it was planned — restore the original copy, or start a new run with `squidctl acquire`",
+                dir.display()
+            )));
+        }
+        copies.push(text);
+    }
+    let render =
+        |d: crate::diagnostic::Diagnostics| (Exit::Invalid, d.render().trim_end().to_string());
+    let microscope = MicroscopeConfig::from_source(SourceFile::new(
+        rd.path(run_dir::MICROSCOPE_COPY).display().to_string(),
+        copies[1].clone(),
+    ))
+    .map_err(render)?;
+    let protocol = LoadedProtocol::from_source(
+        SourceFile::new(
+            rd.path(run_dir::PROTOCOL_COPY).display().to_string(),
+            copies[0].clone(),
+        ),
+        rd.root.clone(),
+        &[],
+    )
+    .map_err(render)?;
+    let plan = Plan::build(&protocol, &microscope).map_err(render)?;
+    Ok(OpenRun {
+        rd,
+        record,
+        journal,
+        loaded: Loaded {
+            protocol,
+            microscope,
+            plan,
+        },
+    })
+}
+
+/// A run record rebuilt from the journal's start record.
+fn record_from_start(start: &serde_json::Value, rd: &RunDir) -> RunRecord {
+    let text = |k: &str| start[k].as_str().unwrap_or("").to_string();
+    let unix = start["unix"].as_f64().unwrap_or(0.0);
+    RunRecord {
+        squidctl_version: env!("CARGO_PKG_VERSION").into(),
+        state: RunState::Running,
+        pid: start["pid"].as_u64().unwrap_or(0) as u32,
+        host: run_dir::record::hostname(),
+        name: text("name"),
+        protocol_file: text("protocol"),
+        microscope: text("microscope"),
+        run_dir: rd.root.display().to_string(),
+        started: text("wall"),
+        started_unix: unix,
+        heartbeat: text("wall"),
+        heartbeat_unix: unix,
+        ended: None,
+        counts: run_dir::Counts {
+            planned: start["planned_frames"].as_u64().unwrap_or(0),
+            ..Default::default()
+        },
+        end_reason: None,
+        exit_code: None,
+        sessions: vec![run_dir::record::Session {
+            pid: start["pid"].as_u64().unwrap_or(0) as u32,
+            started: text("wall"),
+            ended: None,
+            state: None,
+        }],
+    }
+}
+
+pub fn key_of(f: &crate::saver::FileDone) -> FileKey {
+    FileKey {
+        t: f.t,
+        region: f.region,
+        fov: f.fov,
+        channel: f.channel,
+        z: f.z,
+    }
+}
+
+/// Whether a process with this pid runs on this host.
+pub fn alive(pid: u32, host: &str) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    host == run_dir::record::hostname()
+        && pid != std::process::id()
+        && unsafe { libc::kill(pid as i32, 0) } == 0
+}
+
+pub fn run(args: &ResumeArgs) -> Exit {
+    let open = match open_run(&args.run_dir) {
+        Ok(o) => o,
+        Err((exit, m)) => return fail(args.json, "resume", exit, m),
+    };
+    let OpenRun {
+        rd,
+        record,
+        journal,
+        loaded,
+    } = open;
+    if record.state == RunState::Running && alive(record.pid, &record.host) {
+        return fail(
+            args.json,
+            "resume",
+            Exit::Busy,
+            format!(
+                "the run is still running (pid {} on {}); stop it or let it finish first",
+                record.pid, record.host
+            ),
+        );
+    }
+    // Keep what is proven saved; clear what will be written again.
+    let mut done = HashSet::new();
+    let mut redo = Vec::new();
+    for (path, f) in verify::saved_files(&journal) {
+        match verify::check(&rd.root, &f) {
+            None => {
+                done.insert(key_of(&f));
+            }
+            Some(problem) => {
+                redo.push(format!("{path}: {problem}"));
+                let _ = std::fs::remove_file(rd.root.join(&path));
+            }
+        }
+    }
+    for p in crate::saver::layout::walk(&rd.root) {
+        if p.extension().is_some_and(|e| e == "partial") {
+            redo.push(format!(
+                "{}: cut short when the run stopped",
+                p.strip_prefix(&rd.root).unwrap_or(&p).display()
+            ));
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    if record.state == RunState::Completed && redo.is_empty() {
+        tracing::info!(
+            "the run in {} is already complete and intact; nothing to resume",
+            rd.root.display()
+        );
+        if args.json {
+            super::print_json(
+                &serde_json::json!({"command": "resume", "state": "completed", "exit_code": 0, "reason": "already complete"}),
+            );
+        }
+        return Exit::Completed;
+    }
+    let mut focus = HashMap::new();
+    let mut focused = HashMap::new();
+    for e in journal.iter().filter(|e| e["kind"] == "autofocus") {
+        if let (Some(r), Some(z)) = (e["region"].as_u64(), e["z_mm"].as_f64()) {
+            focus.insert(r as u32, z);
+            if let (Some(t), Some(fov)) = (e["t"].as_u64(), e["fov"].as_u64()) {
+                focused.insert((t as u32, r as u32, fov as u32), z);
+            }
+        }
+    }
+    let clock_s = journal
+        .iter()
+        .filter_map(|e| e["clock_s"].as_f64())
+        .fold(0.0, f64::max);
+    let last_unix = journal
+        .iter()
+        .filter_map(|e| e["unix"].as_f64())
+        .fold(record.heartbeat_unix, f64::max);
+    let gap_s = (crate::clock::WallTime::now().unix_s - last_unix).max(0.0);
+    let state = ResumeState {
+        rd,
+        record,
+        done,
+        focus,
+        focused,
+        clock_s,
+        gap_s,
+        redo,
+    };
+    execute(RunRequest {
+        command: "resume",
+        loaded: &loaded,
+        target: Target::Resume(Box::new(state)),
+        lock: Some(args.wait_lock.map(|w| w.map(|d| d.std()))),
+        time_scale: None,
+        force: true,
+        json: args.json,
+        savers: args.savers.clone(),
+    })
+}

@@ -1,0 +1,88 @@
+//! `squidctl verify RUN_DIR`: is every file the plan asks for present, readable, complete and
+//! exactly what was acquired? Exit 0 only when all of them are.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::Arc;
+
+use super::resume::open_run;
+use super::run::{fail, layout_for};
+use crate::cli::VerifyArgs;
+use crate::clock::WallTime;
+use crate::exit::Exit;
+use crate::human;
+use crate::run_dir::verify::{self, Problem};
+use crate::saver::FileKey;
+
+pub fn run(args: &VerifyArgs) -> Exit {
+    let open = match open_run(&args.run_dir) {
+        Ok(o) => o,
+        Err((exit, m)) => return fail(args.json, "verify", exit, m),
+    };
+    let plan = Arc::new(open.loaded.plan.clone());
+    let layout = layout_for(&plan, open.rd.root.clone(), &WallTime::now());
+    let expected: BTreeSet<FileKey> = plan.events().map(|e| layout.key(&e)).collect();
+    let saved = verify::saved_files(&open.journal);
+    let mut problems: Vec<(String, Problem)> = Vec::new();
+    let mut intact = 0u64;
+    let mut planes = 0u64;
+    for key in &expected {
+        let path = layout.path(key);
+        let rel = path
+            .strip_prefix(&open.rd.root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        match saved.get(&rel) {
+            None => problems.push((rel, Problem::NotSaved)),
+            Some(rec) => match verify::check(&open.rd.root, rec) {
+                None => {
+                    intact += 1;
+                    planes += rec.planes as u64;
+                }
+                Some(p) => problems.push((rel, p)),
+            },
+        }
+    }
+    let ok = problems.is_empty();
+    let mut text = String::new();
+    text.push_str(&format!(
+        "{}: {} of {} files intact ({} planes) in {}\n",
+        if ok { "ok" } else { "FAILED" },
+        human::count(intact),
+        human::count(expected.len() as u64),
+        human::count(planes),
+        open.rd.root.display()
+    ));
+    for (path, p) in problems.iter().take(200) {
+        text.push_str(&format!("  {path}: {p}\n"));
+    }
+    if problems.len() > 200 {
+        text.push_str(&format!("  … and {} more\n", problems.len() - 200));
+    }
+    if !ok {
+        text.push_str(
+            "  (`squidctl resume` acquires what is missing, incomplete or damaged again)\n",
+        );
+    }
+    if args.json {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        super::print_json(&serde_json::json!({
+            "command": "verify",
+            "ok": ok,
+            "run_dir": open.rd.root.display().to_string(),
+            "expected_files": expected.len(),
+            "intact_files": intact,
+            "intact_planes": planes,
+            "problems": problems.iter().map(|(path, p)| {
+                let mut v = serde_json::to_value(p).unwrap_or_default();
+                v["path"] = path.clone().into();
+                v["message"] = p.to_string().into();
+                v
+            }).collect::<Vec<_>>(),
+        }));
+    } else {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+    }
+    if ok { Exit::Completed } else { Exit::Failed }
+}

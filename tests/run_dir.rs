@@ -1,0 +1,450 @@
+//! The run directory: SIGKILL at random moments then `resume` ends with the same planes an
+//! uninterrupted run saves; `verify` names damaged files; a modified protocol copy is
+//! refused; one run per microscope; `report` on finished and running runs.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const PROTOCOL: &str = "name: rd
+plate: {format: 96, wells: \"B2:B3\"}
+fov: {grid: 2x2, overlap: 10%}
+z: {count: 3, step: 2um, from: center}
+channels:
+  - {name: BF, exposure: 10ms, intensity: 30%}
+  - {name: GFP, exposure: 20ms, intensity: 50%}
+autofocus: {method: contrast, every: well, channel: BF}
+";
+
+/// path → per-plane CRCs, from the latest journal record of each file.
+fn saved_planes(dir: &std::path::Path) -> BTreeMap<String, Vec<u64>> {
+    let mut out = BTreeMap::new();
+    for f in kinds(&journal(dir), "file") {
+        let crcs = f["plane_crc32"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
+            .unwrap_or_default();
+        out.insert(f["path"].as_str().unwrap_or("").to_string(), crcs);
+    }
+    out
+}
+
+fn setup(time_scale: f64) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", PROTOCOL);
+    let m = microscope(dir.path(), time_scale, &[]);
+    (dir, p, m)
+}
+
+/// Start an acquisition and SIGKILL it `after` its run directory's journal appears.
+fn kill_after(args: &[&str], out: &std::path::Path, after: Duration) {
+    let mut child = squidctl(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        if let Ok(mut e) = std::fs::read_dir(out)
+            && let Some(Ok(d)) = e.next()
+            && d.path().join("journal.jsonl").exists()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn acquire_to(p: &str, m: &str, out: &std::path::Path) -> Run {
+    run(&[
+        "acquire",
+        p,
+        "--microscope",
+        m,
+        "--output",
+        &out.display().to_string(),
+    ])
+}
+
+#[test]
+fn sigkill_then_resume_gives_the_uninterrupted_planes() {
+    let (dir, p, m) = setup(0.3);
+    let full = dir.path().join("full");
+    let r = acquire_to(&p, &m, &full);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let reference = saved_planes(&run_dir(&full));
+    assert_eq!(reference.len(), 16);
+    // Deterministic "random" moments across the run (about 2.5 s long at this scale).
+    for (i, delay_ms) in [0u64, 400, 1100, 1900].into_iter().enumerate() {
+        let out = dir.path().join(format!("killed-{i}"));
+        kill_after(
+            &[
+                "acquire",
+                &p,
+                "--microscope",
+                &m,
+                "--output",
+                &out.display().to_string(),
+            ],
+            &out,
+            Duration::from_millis(delay_ms),
+        );
+        let rd = run_dir(&out);
+        let before = run(&["verify", &rd.display().to_string()]);
+        let r = run(&["resume", &rd.display().to_string()]);
+        assert_eq!(r.code, 0, "resume after {delay_ms} ms:\n{}", r.stderr);
+        let v = run(&["verify", &rd.display().to_string(), "--json"]);
+        assert_eq!(
+            v.code, 0,
+            "verify after resume ({delay_ms} ms):\n{}",
+            v.stdout
+        );
+        assert_eq!(v.json()["intact_files"], 16);
+        assert_eq!(
+            saved_planes(&rd),
+            reference,
+            "planes after a kill at {delay_ms} ms (verify before resume said:\n{})",
+            before.stdout
+        );
+        let rec = run_json(&rd);
+        assert_eq!(rec["state"], "completed");
+        assert_eq!(rec["sessions"].as_array().map(Vec::len), Some(2));
+        assert!(rd.join(".done").exists());
+        assert_eq!(kinds(&journal(&rd), "resume").len(), 1);
+    }
+}
+
+#[test]
+fn a_kill_during_resume_is_resumed_too() {
+    let (dir, p, m) = setup(0.3);
+    let full = dir.path().join("full");
+    assert_eq!(acquire_to(&p, &m, &full).code, 0);
+    let reference = saved_planes(&run_dir(&full));
+    let out = dir.path().join("twice");
+    kill_after(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+        Duration::from_millis(1000),
+    );
+    let rd = run_dir(&out);
+    let mut child = squidctl(&["resume", &rd.display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(900));
+    let _ = child.kill();
+    let _ = child.wait();
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
+    assert_eq!(saved_planes(&rd), reference);
+}
+
+#[test]
+fn verify_names_damaged_and_missing_files() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("out");
+    assert_eq!(acquire_to(&p, &m, &out).code, 0);
+    let rd = run_dir(&out);
+    let ok = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.contains("ok: 16 of 16 files intact (48 planes)"),
+        "{}",
+        ok.stdout
+    );
+    // Flip pixels in one file, cut another short, delete a third.
+    let flipped = rd.join("0/B2_0_GFP.ome.tiff");
+    let mut bytes = std::fs::read(&flipped).expect("read");
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&flipped, bytes).expect("write");
+    let cut = rd.join("0/B2_1_BF.ome.tiff");
+    let len = std::fs::metadata(&cut).expect("meta").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cut)
+        .expect("open")
+        .set_len(len / 2)
+        .expect("truncate");
+    std::fs::remove_file(rd.join("0/B3_3_GFP.ome.tiff")).expect("delete");
+    let r = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("FAILED: 13 of 16 files intact"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("0/B2_0_GFP.ome.tiff: corrupt: the pixels of plane"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("0/B2_1_BF.ome.tiff: corrupt: cannot be read"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("0/B3_3_GFP.ome.tiff: missing"),
+        "{}",
+        r.stdout
+    );
+    let j = run(&["verify", &rd.display().to_string(), "--json"]).json();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["problems"].as_array().map(Vec::len), Some(3));
+    // Resume mends exactly those.
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
+}
+
+#[test]
+fn verify_counts_skipped_fovs_as_not_saved() {
+    let (dir, p, _) = setup(0.0);
+    let faults = [
+        "{call: capture, at: 3, kind: error}",
+        "{call: capture, at: 4, kind: error}",
+        "{call: capture, at: 5, kind: error}",
+    ];
+    let m = microscope(dir.path(), 0.0, &faults);
+    let out = dir.path().join("out");
+    assert_eq!(acquire_to(&p, &m, &out).code, 3);
+    let r = run(&["verify", &run_dir(&out).display().to_string()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("not saved") || r.stdout.contains("incomplete"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_modified_protocol_copy_is_refused() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("out");
+    kill_after(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+        Duration::from_millis(50),
+    );
+    let rd = run_dir(&out);
+    let copy = rd.join("protocol.yaml");
+    let text = std::fs::read_to_string(&copy).expect("copy");
+    std::fs::write(&copy, text.replace("exposure: 20ms", "exposure: 40ms")).expect("write");
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("protocol.yaml in")
+            && r.stderr.contains("was modified after the run started"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("restore the original copy"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn one_run_per_microscope() {
+    let (dir, p, m) = setup(1.0);
+    let locks = dir.path().join("locks");
+    let with_locks = |args: &[&str]| {
+        let mut c = squidctl(args);
+        c.env("SQUIDCTL_LOCK_DIR", &locks);
+        c
+    };
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let first = with_locks(&["acquire", &p, "--microscope", &m, "--output", &out_s])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait for the first to hold the lock.
+    let t = Instant::now();
+    while !locks.join("squid-sim.lock").exists() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    let second = Run::from(
+        with_locks(&["acquire", &p, "--microscope", &m, "--output", &out_s])
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(second.code, 6, "{}", second.stderr);
+    assert!(t.elapsed() < Duration::from_secs(2), "refused at once");
+    assert!(
+        second.stderr.contains("the microscope `squid-sim` is busy")
+            && second.stderr.contains(&format!("pid {}", first.id())),
+        "{}",
+        second.stderr
+    );
+    assert!(second.stderr.contains("--wait-lock"), "{}", second.stderr);
+    let timed = Run::from(
+        with_locks(&[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out_s,
+            "--wait-lock",
+            "300ms",
+        ])
+        .output()
+        .expect("run"),
+    );
+    assert_eq!(timed.code, 6, "{}", timed.stderr);
+    // Waiting without a limit gets the microscope once the first run ends.
+    let waiter = Run::from(
+        with_locks(&[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out_s,
+            "--wait-lock",
+        ])
+        .output()
+        .expect("run"),
+    );
+    assert_eq!(waiter.code, 0, "{}", waiter.stderr);
+    let first = Run::from(first.wait_with_output().expect("first"));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+}
+
+#[test]
+fn a_stale_lock_is_taken_over() {
+    let (dir, p, m) = setup(0.0);
+    let locks = dir.path().join("locks");
+    std::fs::create_dir_all(&locks).expect("dir");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    std::fs::write(
+        locks.join("squid-sim.lock"),
+        format!("pid 999999\nhost {}\nsince earlier\n", host.trim()),
+    )
+    .expect("write");
+    let out = dir.path().join("out");
+    let r = Run::from(
+        squidctl(&[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ])
+        .env("SQUIDCTL_LOCK_DIR", &locks)
+        .output()
+        .expect("run"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("taking over the lock left by pid 999999"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn report_on_a_finished_and_a_running_run() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("done");
+    assert_eq!(acquire_to(&p, &m, &out).code, 0);
+    let rd = run_dir(&out);
+    let r = run(&["report", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for s in [
+        "state       completed",
+        "48 of 48 acquired (100.0%), 48 saved",
+        "p50",
+        "p99",
+        "max",
+        "capture",
+        "move_xy",
+        "move_z",
+        "autofocus",
+    ] {
+        assert!(r.stdout.contains(s), "missing `{s}`:\n{}", r.stdout);
+    }
+    let j = run(&["report", &rd.display().to_string(), "--json"]).json();
+    assert_eq!(j["steps"]["capture"]["count"], 48);
+    assert!(j["steps"]["capture"]["p99_s"].as_f64().is_some());
+
+    // A live run.
+    let m_slow = microscope(dir.path(), 1.0, &[]);
+    let live = dir.path().join("live");
+    let mut child = squidctl(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m_slow,
+        "--output",
+        &live.display().to_string(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn");
+    let t = Instant::now();
+    let rd = loop {
+        if let Ok(mut e) = std::fs::read_dir(&live)
+            && let Some(Ok(d)) = e.next()
+            && d.path().join("journal.jsonl").exists()
+            && kinds(&journal(&d.path()), "frame").len() >= 3
+        {
+            break d.path();
+        }
+        assert!(t.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let r = run(&["report", &rd.display().to_string()]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        r.stdout.contains("state       running (pid"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("of 48 acquired") && r.stdout.contains("remaining   about"),
+        "{}",
+        r.stdout
+    );
+    // Killed, it is possibly stalled.
+    let r = run(&["report", &rd.display().to_string()]);
+    assert!(
+        r.stdout.contains("POSSIBLY STALLED") && r.stdout.contains("is not running"),
+        "{}",
+        r.stdout
+    );
+}
