@@ -66,6 +66,23 @@ Every device step runs under a deadline, errors become recorded outcomes, and Ct
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less log detail (-q warnings only, -qq errors only)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+}
+
+/// How a running acquisition shows its progress.
+#[derive(Debug, Args, Clone)]
+pub struct ProgressArgs {
+    /// Progress bars: on a terminal (auto), always, or never (plain lines)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: crate::progress::ProgressMode,
+    /// Without bars, print a progress line this often
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub progress_interval: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +103,24 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Summarise a run, finished or still running
     Report(ReportArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print a man page (of squidctl, or of one command)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command (`acquire`, `resume`, …); without it, the main page
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +133,8 @@ pub struct ResumeArgs {
     pub wait_lock: Option<Option<Duration>>,
     #[command(flatten)]
     pub savers: SaverArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -205,6 +242,8 @@ pub struct SimulateArgs {
     pub force: bool,
     #[command(flatten)]
     pub savers: SaverArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -228,6 +267,8 @@ pub struct AcquireArgs {
     pub wait_lock: Option<Option<Duration>>,
     #[command(flatten)]
     pub savers: SaverArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,

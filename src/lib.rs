@@ -14,6 +14,7 @@ pub mod logging;
 pub mod microscope;
 pub mod panics;
 pub mod plan;
+pub mod progress;
 pub mod protocol;
 pub mod run_dir;
 pub mod runner;

@@ -12,6 +12,12 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 static LOG_FILE: Mutex<Option<File>> = Mutex::new(None);
+/// The progress bar on screen, if any: log lines are printed above it.
+static BAR: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+pub fn set_bar(bar: Option<indicatif::ProgressBar>) {
+    *BAR.lock().unwrap_or_else(|p| p.into_inner()) = bar;
+}
 
 /// Start writing log lines to `path` as well (the run's log).
 pub fn set_log_file(path: &std::path::Path) -> io::Result<()> {
@@ -47,12 +53,30 @@ impl<'a> MakeWriter<'a> for FileWriter {
     }
 }
 
-/// Where stderr lines go; progress bars (issue of the CLI) can swap this for one that
-/// prints above the bars.
-pub type StderrWriter = fn() -> Box<dyn Write + Send>;
+/// Writes a log line to stderr, above the progress bar when one is drawn.
+#[derive(Clone, Copy)]
+struct StderrWriter;
 
-fn stderr_writer() -> Box<dyn Write + Send> {
-    Box::new(io::stderr())
+impl Write for StderrWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let bar = BAR.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match bar {
+            Some(b) => b.suspend(|| io::stderr().write_all(buf))?,
+            None => io::stderr().write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for StderrWriter {
+    type Writer = StderrWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
 }
 
 /// Install the subscriber. `verbosity`: 0 default (info), positive more, negative less.
@@ -68,7 +92,7 @@ pub fn init(verbosity: i8) {
         .unwrap_or_else(|_| EnvFilter::new(format!("squidctl={default},warn")));
     let ansi = io::stderr().is_terminal();
     let stderr_layer = tracing_subscriber::fmt::layer()
-        .with_writer(stderr_writer as StderrWriter)
+        .with_writer(StderrWriter)
         .with_ansi(ansi)
         .with_target(false)
         .without_time()

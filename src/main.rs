@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         squidctl::runner::cancel::block_signals();
     }
     squidctl::panics::install_hook();
-    squidctl::logging::init(0);
+    squidctl::logging::init(cli.verbose as i8 - cli.quiet as i8);
     let exit = match &cli.command {
         Command::Validate(a) => commands::validate::run(a),
         Command::Plan(a) => commands::plan::run(a),
@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Resume(a) => commands::resume::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Completions(a) => commands::completions::completions(a),
+        Command::Man(a) => commands::completions::man(a),
     };
     exit.into()
 }

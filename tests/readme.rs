@@ -99,22 +99,38 @@ fn exit_code_table_matches_the_code() {
     }
 }
 
-/// Commands in the README's ```sh blocks, one per line (comments stripped).
-fn readme_commands() -> Vec<String> {
+/// The README's shell examples: each ```sh block (except the set-up one with `cargo`) as one
+/// script, and each ```crontab line's command (after its five schedule fields).
+fn readme_scripts() -> Vec<String> {
     let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
     let mut out = Vec::new();
-    let mut in_sh = false;
+    let mut block: Option<(String, Vec<String>)> = None;
     for line in readme.lines() {
-        if line.starts_with("```") {
-            in_sh = line.trim() == "```sh";
+        if let Some(fence) = line.strip_prefix("```") {
+            match block.take() {
+                None => block = Some((fence.trim().to_string(), Vec::new())),
+                Some((kind, lines)) => {
+                    if kind == "sh" && !lines.iter().any(|l| l.starts_with("cargo ")) {
+                        out.push(lines.join("\n"));
+                    }
+                    if kind == "crontab" {
+                        for l in lines {
+                            let cmd: Vec<&str> = l.split_whitespace().skip(5).collect();
+                            out.push(cmd.join(" "));
+                        }
+                    }
+                }
+            }
             continue;
         }
-        if !in_sh {
-            continue;
-        }
-        let cmd = line.split(" # ").next().unwrap_or("").trim();
-        if cmd.contains("squidctl ") && !cmd.starts_with("cargo") {
-            out.push(cmd.to_string());
+        if let Some((_, lines)) = block.as_mut() {
+            lines.push(
+                line.split(" # ")
+                    .next()
+                    .unwrap_or("")
+                    .trim_end()
+                    .to_string(),
+            );
         }
     }
     out
@@ -122,8 +138,14 @@ fn readme_commands() -> Vec<String> {
 
 #[test]
 fn readme_commands_run() {
-    let cmds = readme_commands();
-    assert!(cmds.len() >= 4, "{cmds:?}");
+    let scripts = readme_scripts();
+    assert!(scripts.len() >= 5, "{scripts:#?}");
+    assert!(
+        scripts.iter().any(|s| s.contains("squidctl acquire"))
+            && scripts
+                .iter()
+                .any(|s| s.contains("squidctl resume") || s.contains("squidctl verify"))
+    );
     let dir = bin()
         .parent()
         .map(std::path::Path::to_path_buf)
@@ -133,29 +155,40 @@ fn readme_commands_run() {
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    // Run where a newcomer would, with the examples at hand, without writing into the repo.
+    // Run where a newcomer would, with the examples at hand, without writing into the repo;
+    // `$HOME/screens` is where the cron example works.
     let work = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir_all(work.path().join("protocols")).expect("mkdir");
-    for e in std::fs::read_dir(repo().join("protocols"))
-        .expect("protocols")
-        .flatten()
-    {
-        std::fs::copy(e.path(), work.path().join("protocols").join(e.file_name())).expect("copy");
+    for sub in ["protocols", "screens/protocols"] {
+        std::fs::create_dir_all(work.path().join(sub)).expect("mkdir");
+        for e in std::fs::read_dir(repo().join("protocols"))
+            .expect("protocols")
+            .flatten()
+        {
+            std::fs::copy(e.path(), work.path().join(sub).join(e.file_name())).expect("copy");
+        }
     }
-    for c in cmds {
+    // The built-in microscope, but instant and binned 8× so whole examples run in seconds.
+    let fast = squidctl::microscope::BUILTIN_YAML
+        .replace("time_scale: 0.1", "time_scale: 0")
+        .replace("binning: 1", "binning: 8");
+    let fast_path = work.path().join("fast-microscope.yaml");
+    std::fs::write(&fast_path, fast).expect("write");
+    for script in scripts {
         let out = std::process::Command::new("sh")
-            .args(["-c", &format!("set -e; {c}")])
+            .args(["-c", &format!("set -e\n{script}")])
             .current_dir(work.path())
             .env("PATH", &path)
+            .env("HOME", work.path())
             .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
-            .env_remove("SQUIDCTL_MICROSCOPE")
+            .env("SQUIDCTL_MICROSCOPE", &fast_path)
             .output()
             .expect("sh");
         assert!(
             out.status.success(),
-            "`{c}` failed:\n{}\nfiles: {:?}",
+            "`{script}` failed:\n{}",
             String::from_utf8_lossy(&out.stderr),
-            walk(work.path())
         );
     }
+    assert!(work.path().join("batch.jsonl").exists());
+    assert!(work.path().join("screens/cron.log").exists());
 }

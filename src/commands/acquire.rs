@@ -30,5 +30,6 @@ pub fn run(args: &AcquireArgs) -> Exit {
         force: args.force,
         json: args.json,
         savers: args.savers.clone(),
+        progress: args.progress.clone(),
     })
 }

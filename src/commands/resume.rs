@@ -239,5 +239,6 @@ pub fn run(args: &ResumeArgs) -> Exit {
         force: true,
         json: args.json,
         savers: args.savers.clone(),
+        progress: args.progress.clone(),
     })
 }

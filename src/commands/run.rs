@@ -59,6 +59,7 @@ pub struct RunRequest<'a> {
     pub force: bool,
     pub json: bool,
     pub savers: crate::cli::SaverArgs,
+    pub progress: crate::cli::ProgressArgs,
     /// Take the microscope's lock; `Some(wait)` as for `--wait-lock`.
     pub lock: Option<Option<Option<std::time::Duration>>>,
 }
@@ -231,6 +232,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         }
     }
     let mut savers = None;
+    let mut queue_capacity = 0u64;
     if let Some(p) = &prepared {
         let layout = layout_for(&plan, p.rd.root.clone(), &started);
         if let Target::Resume(state) = &req.target {
@@ -274,6 +276,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         });
         let rd_reserve = p.rd.clone();
         let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
+        queue_capacity = cfg.capacity as u64;
         match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {
             Ok(pool) => savers = Some(pool),
             Err(e) => return fail(Exit::Failed, format!("cannot start the savers: {e}")),
@@ -323,7 +326,16 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     };
     let mut last_beat = std::time::Instant::now();
     let mut beat = prepared.as_ref().map(|p| (p.rd.clone(), p.record.clone()));
+    let mut display = crate::progress::Display::new(
+        req.progress.progress,
+        req.progress.progress_interval.std(),
+        plan.clone(),
+        queue_capacity,
+        0,
+        plan.estimate(&l.microscope.timing()).duration_s,
+    );
     let mut outcome = runner::run(input, |tick| {
+        display.tick(tick);
         if last_beat.elapsed() < std::time::Duration::from_secs(2) {
             return;
         }
@@ -341,6 +353,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
             write_record(rd, rec);
         }
     });
+    display.finish();
     if let Some(p) = prepared {
         let (rd, mut rec) = (p.rd, p.record);
         rd.release_reserve();
@@ -580,7 +593,11 @@ fn report(req: &RunRequest<'_>, plan: &Plan, o: &RunOutcome, rd: Option<&RunDir>
     let c = &o.counts;
     let mut text = String::new();
     let where_ = rd.map_or_else(String::new, |r| format!(" in {}", r.root.display()));
-    text.push_str(&format!("\n{}: {}{where_}\n", o.state.name(), o.reason));
+    if o.reason == o.state.name() {
+        text.push_str(&format!("\n{}{where_}\n", o.state.name()));
+    } else {
+        text.push_str(&format!("\n{}: {}{where_}\n", o.state.name(), o.reason));
+    }
     let saved = if rd.is_some() {
         format!("{} saved", human::count(c.saved))
     } else {

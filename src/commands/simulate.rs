@@ -31,6 +31,7 @@ pub fn run(args: &SimulateArgs) -> Exit {
         force: args.force,
         json: args.json,
         savers: args.savers.clone(),
+        progress: args.progress.clone(),
     })
 }
 

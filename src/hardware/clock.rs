@@ -116,17 +116,32 @@ impl Clock for VirtualClock {
         if target_s <= now {
             return !cancelled();
         }
-        let wait = target_s - now;
-        if self.scale > 0.0
-            && !sleep_cancellable(Duration::from_secs_f64(wait * self.scale), cancelled)
-        {
-            return false;
+        if self.scale <= 0.0 {
+            if cancelled() {
+                return false;
+            }
+            self.advance(target_s - now);
+            return true;
         }
-        if cancelled() {
-            return false;
+        // Sleep in slices, moving the virtual clock along, so a countdown shown meanwhile
+        // counts down and a cancel is seen within a slice.
+        let slice = Duration::from_millis(20);
+        let target_ns = (target_s * 1e9).round() as u64;
+        loop {
+            if cancelled() {
+                return false;
+            }
+            let now_ns = self.ns.load(Ordering::SeqCst);
+            if now_ns >= target_ns {
+                return true;
+            }
+            let left_ns = target_ns - now_ns;
+            let real = Duration::from_secs_f64(left_ns as f64 * 1e-9 * self.scale).min(slice);
+            std::thread::sleep(real);
+            // At least a nanosecond, at most what is left: the loop always ends.
+            let step = ((real.as_secs_f64() / self.scale * 1e9) as u64).clamp(1, left_ns);
+            self.ns.fetch_add(step, Ordering::SeqCst);
         }
-        self.advance(wait);
-        true
     }
 
     fn scale(&self) -> f64 {

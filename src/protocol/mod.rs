@@ -106,13 +106,18 @@ pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diag
                 raw: None,
             }
         } else {
-            match Node::parse(&source) {
-                Ok(n) => n,
-                Err(d) => {
-                    errors.push(d);
-                    continue;
-                }
-            }
+            // Read as YAML (`3`, `true`, `[a, b]`, `20ms`); what is not YAML is plain text, so
+            // `--set output.run_name={plate}_{name}` needs no quoting.
+            Node::parse(&source).unwrap_or_else(|_| Node {
+                value: Value::Str(value.to_string()),
+                loc: crate::diagnostic::Loc {
+                    file: source.clone(),
+                    line: 1,
+                    col: 1,
+                    len: value.chars().count().max(1) as u32,
+                },
+                raw: None,
+            })
         };
         if let Err(m) = root.set(key, node) {
             errors.push(Diagnostic::new(format!("cannot apply `--set {o}`: {m}")));

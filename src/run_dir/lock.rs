@@ -16,8 +16,15 @@ pub fn lock_dir() -> PathBuf {
 
 /// Held for the life of the run (released when dropped or when the process ends).
 pub struct MicroscopeLock {
-    _file: File,
+    file: File,
     pub path: PathBuf,
+}
+
+impl Drop for MicroscopeLock {
+    /// A clean end leaves an empty file: only a holder that died leaves its name behind.
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 #[derive(Debug)]
@@ -154,7 +161,7 @@ pub fn acquire(
     f.rewind().map_err(io_err)?;
     f.write_all(owner.as_bytes()).map_err(io_err)?;
     let _ = f.sync_data();
-    Ok(MicroscopeLock { _file: f, path })
+    Ok(MicroscopeLock { file: f, path })
 }
 
 /// The text written into the lock file.

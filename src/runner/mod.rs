@@ -69,6 +69,7 @@ enum Control {
 pub struct Tick<'a> {
     pub stats: &'a Stats,
     pub planes_written: u64,
+    pub bytes_written: u64,
     pub queued: u64,
     pub clock_s: f64,
 }
@@ -184,6 +185,9 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             planes_written: shared
                 .as_ref()
                 .map_or(0, |s| s.planes_written.load(Ordering::SeqCst)),
+            bytes_written: shared
+                .as_ref()
+                .map_or(0, |s| s.bytes_written.load(Ordering::SeqCst)),
             queued: shared
                 .as_ref()
                 .map_or(0, |s| s.queued.load(Ordering::SeqCst)),

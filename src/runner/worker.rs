@@ -35,6 +35,10 @@ pub struct Stats {
     /// Index of the event in progress (for progress lines).
     pub current_seq: AtomicU64,
     pub current_t: AtomicU64,
+    pub current_region: AtomicU64,
+    pub current_fov: AtomicU64,
+    /// While waiting for a time point: its start on the microscope clock (f64 bits), else 0.
+    pub waiting_until: AtomicU64,
 }
 
 /// Where frames go: the saver pool, or nowhere (a dry run without `--write`).
@@ -362,6 +366,12 @@ impl Worker {
         let end = 'events: {
             for ev in plan.events() {
                 self.stats.current_seq.store(ev.seq, Ordering::Relaxed);
+                self.stats
+                    .current_region
+                    .store(ev.region as u64, Ordering::Relaxed);
+                self.stats
+                    .current_fov
+                    .store(ev.fov as u64, Ordering::Relaxed);
                 if self.cancel.requested() {
                     break 'events WorkerEnd::Cancelled;
                 }
@@ -390,7 +400,11 @@ impl Worker {
                             None,
                         );
                         let cancel = self.cancel.clone();
+                        self.stats
+                            .waiting_until
+                            .store(scheduled.to_bits(), Ordering::Relaxed);
                         let ok = clock.wait_until(scheduled, &|| cancel.requested());
+                        self.stats.waiting_until.store(0, Ordering::Relaxed);
                         registry::clear_crumb();
                         if !ok {
                             break 'events WorkerEnd::Cancelled;

@@ -1,0 +1,193 @@
+//! What a person sees while a run goes on. On a terminal: a progress bar (frames, rate,
+//! percentage) and a status line (time point, well, FOV, saver queue, MB/s, time left, or a
+//! countdown to the next time point), with log lines printed above them. Elsewhere (cron,
+//! pipes) or with `--progress never`: no bars and no escape codes, but a plain progress line
+//! every 30 s (`--progress-interval`) so a log shows where the run is.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::human;
+use crate::plan::Plan;
+use crate::runner::Tick;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// Bars on a terminal, plain lines otherwise.
+    Auto,
+    /// Bars even when stderr is not a terminal.
+    Always,
+    /// Never bars: plain lines only.
+    Never,
+}
+
+pub struct Display {
+    plan: Arc<Plan>,
+    bar: Option<ProgressBar>,
+    plain_every: Duration,
+    last_plain: Instant,
+    started: Instant,
+    queue_capacity: u64,
+    /// Frames already taken before this session (a resumed run).
+    offset: u64,
+    last_bytes: Option<(Instant, u64)>,
+    mb_s: f64,
+    /// The plan's modelled duration: time left in a time-lapse is measured against it.
+    estimated_s: f64,
+}
+
+impl Display {
+    pub fn new(
+        mode: ProgressMode,
+        plain_every: Duration,
+        plan: Arc<Plan>,
+        queue_capacity: u64,
+        offset: u64,
+        estimated_s: f64,
+    ) -> Display {
+        let bars = match mode {
+            ProgressMode::Always => true,
+            ProgressMode::Never => false,
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+        };
+        let bar = bars.then(|| {
+            let b = ProgressBar::with_draw_target(
+                Some(plan.total_frames()),
+                ProgressDrawTarget::stderr_with_hz(4),
+            );
+            let style = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} frames ({percent}%) · {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("█▉▊▋▌▍▎▏ ");
+            b.set_style(style);
+            b.set_position(offset);
+            crate::logging::set_bar(Some(b.clone()));
+            b
+        });
+        Display {
+            plan,
+            bar,
+            plain_every,
+            last_plain: Instant::now(),
+            started: Instant::now(),
+            queue_capacity,
+            offset,
+            last_bytes: None,
+            mb_s: 0.0,
+            estimated_s,
+        }
+    }
+
+    /// Where the run is, in words.
+    fn status(&self, t: &Tick<'_>) -> String {
+        let s = t.stats;
+        let tp = s.current_t.load(Ordering::Relaxed);
+        let region = s.current_region.load(Ordering::Relaxed) as usize;
+        let fov = s.current_fov.load(Ordering::Relaxed);
+        let name = self
+            .plan
+            .regions
+            .get(region)
+            .map_or("?", |r| r.name.as_str());
+        let mut parts = Vec::new();
+        if self.plan.time.count > 1 {
+            parts.push(format!("t={}/{}", tp + 1, self.plan.time.count));
+        }
+        let waiting = f64::from_bits(s.waiting_until.load(Ordering::Relaxed));
+        if waiting > 0.0 {
+            parts.push(format!(
+                "waiting: time point {} starts in {}",
+                tp + 1,
+                human::duration(waiting - t.clock_s)
+            ));
+        } else {
+            parts.push(format!("well {name} · fov {fov}"));
+        }
+        let done = t.stats.acquired.load(Ordering::Relaxed);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if done > 0 && elapsed > 0.0 {
+            parts.push(format!("{:.1} frames/s", done as f64 / elapsed));
+        }
+        if self.queue_capacity > 0 {
+            parts.push(format!("queue {}/{}", t.queued, self.queue_capacity));
+            parts.push(format!("{:.0} MB/s", self.mb_s));
+        }
+        if let Some(left) = self.time_left(t) {
+            parts.push(format!("about {} left", human::duration(left)));
+        }
+        parts.join(" · ")
+    }
+
+    /// Time left: the time-lapse schedule when there is one, else the current rate.
+    fn time_left(&self, t: &Tick<'_>) -> Option<f64> {
+        let done = t.stats.acquired.load(Ordering::Relaxed);
+        let planned = self.plan.total_frames().saturating_sub(self.offset);
+        if done == 0 || done >= planned {
+            return None;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let by_rate = (planned - done) as f64 * elapsed / done as f64;
+        if self.plan.time.count > 1 {
+            // A time-lapse is paced by its schedule: what is left of the modelled duration,
+            // on the microscope's clock (like the countdown).
+            return Some((self.estimated_s - t.clock_s).max(0.0));
+        }
+        Some(by_rate)
+    }
+
+    pub fn tick(&mut self, t: &Tick<'_>) {
+        let now = Instant::now();
+        if let Some((then, bytes)) = self.last_bytes {
+            let dt = now.duration_since(then).as_secs_f64();
+            if dt >= 1.0 {
+                let rate = (t.bytes_written.saturating_sub(bytes)) as f64 / 1e6 / dt;
+                self.mb_s = if self.mb_s == 0.0 {
+                    rate
+                } else {
+                    0.7 * self.mb_s + 0.3 * rate
+                };
+                self.last_bytes = Some((now, t.bytes_written));
+            }
+        } else {
+            self.last_bytes = Some((now, t.bytes_written));
+        }
+        let acquired = self.offset + t.stats.acquired.load(Ordering::Relaxed);
+        match &self.bar {
+            Some(b) => {
+                b.set_position(acquired);
+                b.set_message(self.status(t));
+            }
+            None => {
+                if self.last_plain.elapsed() >= self.plain_every {
+                    self.last_plain = now;
+                    let planned = self.plan.total_frames();
+                    tracing::info!(
+                        "progress: {} of {} frames ({:.1}%), {}",
+                        human::count(acquired),
+                        human::count(planned),
+                        acquired as f64 / planned.max(1) as f64 * 100.0,
+                        self.status(t)
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            crate::logging::set_bar(None);
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

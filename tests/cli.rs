@@ -1,0 +1,256 @@
+//! The command line as scripts and cron see it: no escape codes and a periodic progress line
+//! without a terminal, one JSON document per command with --json, --set reaching the plan and
+//! the output path, protocols on stdin, -q/-v, and completions and man pages kept current.
+
+mod common;
+use common::*;
+
+const P: &str = "name: cli
+plate: {format: 96, wells: \"C2\"}
+fov: {grid: 2x2}
+z: {count: 2, step: 1um}
+channels:
+  - {name: GFP, exposure: 20ms, intensity: 50%}
+";
+
+#[test]
+fn without_a_terminal_no_escape_codes_and_a_periodic_progress_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", P);
+    let m = microscope(dir.path(), 1.0, &[]);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+        "--progress-interval",
+        "150ms",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}'),
+        "escape codes in:\n{:?}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("progress: ") && r.stderr.contains(" of 8 frames ("),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("well C2 · fov"), "{}", r.stderr);
+    let log = std::fs::read_to_string(run_dir(&out).join("squidctl.log")).expect("log");
+    assert!(
+        log.contains("progress: ") && !log.contains('\u{1b}'),
+        "{log}"
+    );
+    // --progress never behaves the same on a terminal; here it must stay plain too.
+    let r = run(&["simulate", &p, "--microscope", &m, "--progress", "never"]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stderr.contains('\u{1b}'));
+}
+
+#[test]
+fn every_command_prints_one_json_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", P);
+    let m = microscope(dir.path(), 0.0, &[]);
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let acquire = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out_s,
+        "--json",
+    ]);
+    assert_eq!(acquire.code, 0, "{}", acquire.stderr);
+    let rd = run_dir(&out).display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["validate", &p, "--json"], "validate"),
+        (
+            vec!["simulate", &p, "--microscope", &m, "--estimate", "--json"],
+            "simulate",
+        ),
+        (
+            vec!["simulate", &p, "--microscope", &m, "--json"],
+            "simulate",
+        ),
+        (vec!["devices", "--microscope", &m, "--json"], "devices"),
+        (vec!["verify", &rd, "--json"], "verify"),
+        (vec!["report", &rd, "--json"], "report"),
+        (vec!["resume", &rd, "--json"], "resume"),
+    ];
+    let j = acquire.json();
+    assert_eq!(j["command"], "acquire");
+    assert_eq!(j["counts"]["saved"], 8);
+    assert_eq!(j["exit_code"], 0);
+    for (args, command) in cases {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["command"], command, "{args:?}");
+        assert_eq!(
+            r.stdout.trim().lines().count(),
+            1,
+            "one line of JSON for {args:?}"
+        );
+    }
+    // Failures are JSON too.
+    let r = run(&["verify", "/nonexistent", "--json"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["command"], "verify");
+    let r = run(&["plan", &p, "--format", "jsonl", "--limit", "3"]);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn set_overrides_reach_the_plan_and_the_output_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", P);
+    let m = microscope(dir.path(), 0.0, &[]);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+        "--set",
+        "plate.wells=C2:C3",
+        "--set",
+        "metadata.plate=P042",
+        "--set",
+        "output.run_name={plate}_{name}",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["counts"]["planned"], 16);
+    let rd = run_dir(&out);
+    assert_eq!(rd.file_name().and_then(|n| n.to_str()), Some("P042_cli"));
+    let copy = std::fs::read_to_string(rd.join("protocol.yaml")).expect("copy");
+    assert!(
+        copy.contains("plate: P042") && copy.contains("C2:C3"),
+        "{copy}"
+    );
+    // A --set with a bad value is located at the --set.
+    let r = run(&["validate", &p, "--set", "z.step=1"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--set z.step:1:1") && r.stderr.contains("`1um`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn protocols_from_stdin_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope(dir.path(), 0.0, &[]);
+    let out = dir.path().join("out");
+    let r = run_stdin(
+        &[
+            "acquire",
+            "-",
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+            "--json",
+        ],
+        P,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["counts"]["saved"], 8);
+    let rec = run_json(&run_dir(&out));
+    assert_eq!(rec["protocol_file"], "<stdin>");
+}
+
+#[test]
+fn quiet_and_verbose() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", P);
+    let m = microscope(dir.path(), 0.0, &[]);
+    let r = run(&["simulate", &p, "--microscope", &m, "-q"]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stderr.contains(" INFO "), "{}", r.stderr);
+    let r = run(&["simulate", &p, "--microscope", &m]);
+    assert!(r.stderr.contains(" INFO "), "{}", r.stderr);
+    let r = Run::from(
+        squidctl(&["simulate", &p, "--microscope", &m])
+            .env("SQUIDCTL_LOG", "squidctl=warn")
+            .output()
+            .expect("run"),
+    );
+    assert!(!r.stderr.contains(" INFO "), "{}", r.stderr);
+}
+
+#[test]
+fn completions_are_current() {
+    for (shell, file) in [
+        ("bash", "squidctl.bash"),
+        ("zsh", "_squidctl"),
+        ("fish", "squidctl.fish"),
+        ("elvish", "squidctl.elv"),
+        ("powershell", "_squidctl.ps1"),
+    ] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0);
+        let checked =
+            std::fs::read_to_string(repo().join("completions").join(file)).unwrap_or_default();
+        assert!(
+            r.stdout == checked,
+            "completions/{file} is stale: run `cargo run -q -- completions {shell} > completions/{file}` and commit it"
+        );
+        assert!(
+            r.stdout.contains("resume") && r.stdout.contains("wait-lock"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn man_pages_are_current() {
+    let mut pages = vec![(None, "squidctl.1".to_string())];
+    for c in [
+        "validate",
+        "plan",
+        "simulate",
+        "acquire",
+        "devices",
+        "resume",
+        "verify",
+        "report",
+        "completions",
+        "man",
+    ] {
+        pages.push((Some(c), format!("squidctl-{c}.1")));
+    }
+    for (cmd, file) in pages {
+        let mut args = vec!["man"];
+        args.extend(cmd);
+        let r = run(&args);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.starts_with(".ie") && r.stdout.contains(".SH NAME"));
+        let checked = std::fs::read_to_string(repo().join("man").join(&file)).unwrap_or_default();
+        assert!(
+            r.stdout == checked,
+            "man/{file} is stale: run `cargo run -q -- man {} > man/{file}` and commit it",
+            cmd.unwrap_or("")
+        );
+    }
+    let r = run(&["man", "acquier"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("did you mean `acquire`?"), "{}", r.stderr);
+}
