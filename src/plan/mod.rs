@@ -532,6 +532,19 @@ impl Builder<'_> {
             }
             _ => 1,
         };
+        const MAX_TIMEPOINTS: u32 = 100_000_000;
+        let count = if count > MAX_TIMEPOINTS {
+            self.err_help(
+                "time",
+                format!(
+                    "{count} time points is more than squidctl plans for (at most 100 million)"
+                ),
+                "check the interval and duration units",
+            );
+            1
+        } else {
+            count
+        };
         TimePlan {
             count,
             interval,
@@ -681,11 +694,12 @@ impl Builder<'_> {
                 (None, Vec::new())
             }
             (Some(spec), None) => {
+                let mut sized = true;
                 let geom = match (spec.format, &spec.custom) {
                     (Some(f), None) => PlateGeometry::sbs(f.0),
                     (None, Some(c)) => {
                         let g = PlateGeometry::custom(c);
-                        self.check_custom(&g);
+                        sized = self.check_custom(&g);
                         Some(g)
                     }
                     (Some(_), Some(_)) => {
@@ -708,7 +722,7 @@ impl Builder<'_> {
                 let Some(geom) = geom else {
                     return (None, Vec::new());
                 };
-                if !self.errors.is_empty() && (geom.rows == 0 || geom.cols == 0) {
+                if !sized {
                     return (Some(geom), Vec::new());
                 }
                 let selected = match wells::parse_selection(&spec.wells.0, geom.rows, geom.cols) {
@@ -762,11 +776,17 @@ impl Builder<'_> {
         }
     }
 
-    fn check_custom(&mut self, g: &PlateGeometry) {
-        if g.rows == 0 || g.cols == 0 || g.rows > 702 {
+    /// False when the plate's size is unusable (nothing further can be checked).
+    fn check_custom(&mut self, g: &PlateGeometry) -> bool {
+        let sized = g.rows > 0
+            && g.cols > 0
+            && g.rows <= 702
+            && g.cols <= 10_000
+            && g.rows as u64 * g.cols as u64 <= 100_000;
+        if !sized {
             self.err_help(
                 "plate.custom",
-                "a plate needs 1 to 702 rows and at least 1 column",
+                "a plate needs 1 to 702 rows, 1 to 10,000 columns and at most 100,000 wells",
                 "set `rows` and `columns`",
             );
         }
@@ -780,6 +800,7 @@ impl Builder<'_> {
         if g.well_size_mm <= 0.0 {
             self.err("plate.custom.well_size", "the well size must be positive");
         }
+        sized
     }
 
     fn fov_offsets(

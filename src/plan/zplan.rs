@@ -22,7 +22,13 @@ pub fn offsets(count: u32, step_um: f64, from: ZFrom) -> Vec<f64> {
 /// Planes in a `range` (first to last) at `step`: range/step + 1, rounding the range down to
 /// a whole number of steps.
 pub fn count_for_range(range_um: f64, step_um: f64) -> u32 {
-    ((range_um / step_um + 1e-6).floor() as u32) + 1
+    let steps = (range_um / step_um + 1e-6).floor();
+    if steps.is_finite() && steps >= 0.0 && steps < (u32::MAX - 1) as f64 {
+        steps as u32 + 1
+    } else {
+        // Absurd stacks are refused by the caller's size check, not wrapped around.
+        u32::MAX
+    }
 }
 
 /// The plane closest to the focus, for channels that take one plane instead of the stack.
@@ -54,5 +60,7 @@ mod tests {
         assert_eq!(count_for_range(0.3, 0.1), 4);
         assert_eq!(reference_index(&offsets(5, 1.0, ZFrom::Center)), 2);
         assert_eq!(reference_index(&offsets(5, 1.0, ZFrom::Top)), 0);
+        assert_eq!(count_for_range(3e25, 1.0), u32::MAX);
+        assert_eq!(count_for_range(f64::INFINITY, 1.0), u32::MAX);
     }
 }

@@ -1,0 +1,162 @@
+//! The fault matrix: every fault kind at every device call kind, under each error policy.
+//! Each case checks the exit code, the run record, and that every acquired frame is on disk
+//! in a file that reads back plane for plane as the journal recorded it.
+
+mod common;
+use common::*;
+
+/// One well, two FOVs, two planes, two channels (8 frames), contrast autofocus at every FOV
+/// so that every call kind is made.
+const PROTOCOL: &str = "name: matrix
+plate: {format: 96, wells: \"D4\"}
+fov: {grid: 1x2}
+z: {count: 2, step: 1um}
+channels:
+  - {name: BF, exposure: 5ms, intensity: 30%}
+  - {name: GFP, exposure: 10ms, intensity: 50%}
+autofocus: {method: contrast, every: fov, channel: BF, range: 10um, step: 2um}
+";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Completed,
+    WithErrors,
+    Failed,
+    Hung,
+}
+
+/// The call on which faults start: the second call of its kind (so something is saved first).
+const AT: u32 = 2;
+
+fn faults(kind: &str, call: &str) -> Vec<String> {
+    match kind {
+        // Three failures in a row exhaust the two retries.
+        "error" | "panic" => (AT..AT + 3)
+            .map(|n| format!("{{call: {call}, at: {n}, kind: {kind}}}"))
+            .collect(),
+        "hang" => vec![format!("{{call: {call}, at: {AT}, kind: hang}}")],
+        "slow" => vec![format!(
+            "{{call: {call}, at: {AT}, kind: slow, delay: 300ms}}"
+        )],
+        "disconnect" => vec![format!("{{call: {call}, at: {AT}, kind: disconnect}}")],
+        _ => unreachable!(),
+    }
+}
+
+fn expected(kind: &str, policy: &str) -> Expect {
+    match (kind, policy) {
+        ("hang", _) => Expect::Hung,
+        ("slow", _) | ("disconnect", _) => Expect::Completed,
+        (_, "skip-fov") => Expect::WithErrors,
+        _ => Expect::Failed,
+    }
+}
+
+fn case(call: &str, kind: &str, policy: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let protocol = format!("{PROTOCOL}on_error: {{retries: 2, backoff: 10ms, then: {policy}}}\n");
+    let p = write(dir.path(), "p.yaml", &protocol);
+    let f = faults(kind, call);
+    let fr: Vec<&str> = f.iter().map(String::as_str).collect();
+    let m = microscope(dir.path(), 0.0, &fr);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    let label = format!("{kind} at {call} with {policy}");
+    let want = expected(kind, policy);
+    let (code, state) = match want {
+        Expect::Completed => (0, "completed"),
+        Expect::WithErrors => (3, "completed_with_errors"),
+        Expect::Failed => (1, "failed"),
+        Expect::Hung => (4, "timed_out"),
+    };
+    assert_eq!(r.code, code, "{label}:\n{}", r.stderr);
+    let rd = run_dir(&out);
+    let rec = run_json(&rd);
+    assert_eq!(rec["state"], state, "{label}: {rec}");
+    assert_eq!(rec["exit_code"], code, "{label}");
+    let c = &rec["counts"];
+    let acquired = c["acquired"].as_u64().expect("acquired");
+    assert_eq!(c["saved"].as_u64(), Some(acquired), "{label}: {c}");
+    assert_eq!(c["lost"], 0, "{label}: {c}");
+    assert!(
+        acquired >= 1,
+        "{label}: something was acquired before the fault"
+    );
+    assert_eq!(
+        planes_on_disk(&rd),
+        acquired,
+        "{label}: every acquired frame is on disk"
+    );
+    match want {
+        Expect::Completed => {
+            assert_eq!(acquired, 8, "{label}");
+            assert!(rd.join(".done").exists());
+        }
+        Expect::WithErrors => {
+            assert_eq!(c["skipped_fovs"], 1, "{label}: {c}");
+            assert_eq!(
+                acquired + c["skipped"].as_u64().unwrap_or(0),
+                8,
+                "{label}: {c}"
+            );
+        }
+        Expect::Failed => assert!(acquired < 8, "{label}"),
+        Expect::Hung => {
+            assert!(rd.join("thread-dump-1.txt").exists(), "{label}");
+            assert_eq!(kinds(&journal(&rd), "timeout").len(), 1);
+        }
+    }
+    // What the journal says was saved reads back exactly (the same check `verify` makes).
+    for f in kinds(&journal(&rd), "file") {
+        let path = rd.join(f["path"].as_str().expect("path"));
+        let crcs = squidctl::run_dir::verify::plane_crcs(&path)
+            .unwrap_or_else(|e| panic!("{label}: {}: {e}", path.display()));
+        let want: Vec<u32> = f["plane_crc32"]
+            .as_array()
+            .expect("crcs")
+            .iter()
+            .filter_map(|v| v.as_u64().map(|v| v as u32))
+            .collect();
+        assert_eq!(crcs, want, "{label}: {}", path.display());
+    }
+}
+
+fn matrix(call: &str) {
+    for kind in ["hang", "error", "panic", "slow", "disconnect"] {
+        for policy in ["skip-fov", "abort"] {
+            case(call, kind, policy);
+        }
+    }
+}
+
+#[test]
+fn faults_in_move_xy() {
+    matrix("move_xy");
+}
+
+#[test]
+fn faults_in_move_z() {
+    matrix("move_z");
+}
+
+#[test]
+fn faults_in_capture() {
+    matrix("capture");
+}
+
+#[test]
+fn faults_in_illumination() {
+    matrix("illumination");
+}
+
+#[test]
+fn faults_in_autofocus() {
+    matrix("autofocus");
+}
