@@ -74,6 +74,21 @@ pub struct Cli {
     pub quiet: u8,
 }
 
+/// Waiting for the microscope when another run holds it.
+#[derive(Debug, Args, Clone)]
+pub struct LockArgs {
+    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration)]
+    pub wait_lock: Option<Option<Duration>>,
+}
+
+impl LockArgs {
+    /// `None`: refuse at once when busy; `Some(None)`: wait forever; `Some(Some(d))`: up to d.
+    pub fn wait(&self) -> Option<Option<std::time::Duration>> {
+        self.wait_lock.map(|w| w.map(|d| d.std()))
+    }
+}
+
 /// How a running acquisition shows its progress.
 #[derive(Debug, Args, Clone)]
 pub struct ProgressArgs {
@@ -128,9 +143,8 @@ pub struct ResumeArgs {
     /// The run directory
     #[arg(value_name = "RUN_DIR")]
     pub run_dir: PathBuf,
-    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration)]
-    pub wait_lock: Option<Option<Duration>>,
+    #[command(flatten)]
+    pub lock: LockArgs,
     #[command(flatten)]
     pub savers: SaverArgs,
     #[command(flatten)]
@@ -262,9 +276,8 @@ pub struct AcquireArgs {
     /// Start even if the estimated size exceeds the free space
     #[arg(long)]
     pub force: bool,
-    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
-    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration)]
-    pub wait_lock: Option<Option<Duration>>,
+    #[command(flatten)]
+    pub lock: LockArgs,
     #[command(flatten)]
     pub savers: SaverArgs,
     #[command(flatten)]

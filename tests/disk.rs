@@ -16,10 +16,7 @@ channels:
 /// The simulated camera binned 4× (512×512 frames of 0.5 MB).
 fn small_frames(dir: &std::path::Path) -> String {
     let m = microscope(dir, 0.0, &[]);
-    let text = std::fs::read_to_string(&m)
-        .expect("m")
-        .replace("binning: 1", "binning: 4");
-    std::fs::write(&m, text).expect("write");
+    binned(&m, 4);
     m
 }
 
@@ -189,15 +186,7 @@ fn a_directory_we_may_not_write_is_a_clear_output_error() {
     }
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     // Root ignores permissions: run as nobody then.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin());
-        c
-    } else {
-        std::process::Command::new(bin())
-    };
+    let mut cmd = squidctl_unprivileged();
     let out = cmd
         .args([
             "acquire",

@@ -114,18 +114,7 @@ fn case(call: &str, kind: &str, policy: &str) {
         }
     }
     // What the journal says was saved reads back exactly (the same check `verify` makes).
-    for f in kinds(&journal(&rd), "file") {
-        let path = rd.join(f["path"].as_str().expect("path"));
-        let crcs = squidctl::run_dir::verify::plane_crcs(&path)
-            .unwrap_or_else(|e| panic!("{label}: {}: {e}", path.display()));
-        let want: Vec<u32> = f["plane_crc32"]
-            .as_array()
-            .expect("crcs")
-            .iter()
-            .filter_map(|v| v.as_u64().map(|v| v as u32))
-            .collect();
-        assert_eq!(crcs, want, "{label}: {}", path.display());
-    }
+    assert_files_read_back(&rd, &label);
 }
 
 fn matrix(call: &str) {

@@ -12,17 +12,6 @@ use squidctl::plan::Plan;
 use squidctl::protocol::LoadedProtocol;
 use std::time::{Duration, Instant};
 
-fn seed() -> u64 {
-    std::env::var("SQUIDCTL_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        })
-}
-
 const PIECES: &[&str] = &[
     ":",
     "- ",

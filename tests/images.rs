@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::time::Duration;
 
 const PROTOCOL: &str = "name: img
 plate: {format: 96, wells: \"C3\"}
@@ -17,10 +16,7 @@ channels:
 
 fn binned_microscope(dir: &std::path::Path, time_scale: f64) -> String {
     let m = microscope(dir, time_scale, &[]);
-    let text = std::fs::read_to_string(&m)
-        .expect("m")
-        .replace("binning: 1", "binning: 2");
-    std::fs::write(&m, text).expect("write");
+    binned(&m, 2);
     m
 }
 
@@ -146,18 +142,7 @@ fn a_cancelled_stack_reads_back_with_the_planes_it_holds() {
     .spawn()
     .expect("spawn");
     // Wait for a few planes of the first stack, then Ctrl-C.
-    let start = std::time::Instant::now();
-    loop {
-        if let Ok(mut rd) = std::fs::read_dir(&out)
-            && let Some(Ok(d)) = rd.next()
-            && d.path().join("journal.jsonl").exists()
-            && kinds(&journal(&d.path()), "frame").len() >= 9
-        {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_frames(&out, 9);
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);

@@ -6,7 +6,6 @@
 mod common;
 use common::*;
 use squidctl::hardware::faults::SplitMix;
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -20,50 +19,6 @@ channels:
 autofocus: {method: laser, every: well}
 time: {every: 4s, count: 2}
 ";
-
-fn seed() -> u64 {
-    std::env::var("SQUIDCTL_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        })
-}
-
-fn planes(dir: &std::path::Path) -> BTreeMap<String, Vec<u64>> {
-    kinds(&journal(dir), "file")
-        .into_iter()
-        .map(|f| {
-            let crcs = f["plane_crc32"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
-                .unwrap_or_default();
-            (f["path"].as_str().unwrap_or("").to_string(), crcs)
-        })
-        .collect()
-}
-
-/// Start a run and wait until its journal exists; returns the child.
-fn start(args: &[&str], out: &std::path::Path) -> std::process::Child {
-    let child = squidctl(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(20) {
-        if let Ok(mut e) = std::fs::read_dir(out)
-            && let Some(Ok(d)) = e.next()
-            && d.path().join("journal.jsonl").exists()
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child
-}
 
 #[test]
 fn sigkill_at_random_moments_then_resume() {
@@ -84,7 +39,7 @@ fn sigkill_at_random_moments_then_resume() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let length = t.elapsed().as_secs_f64();
-    let reference = planes(&run_dir(&full));
+    let reference = saved_planes(&run_dir(&full));
     assert_eq!(reference.len(), 32);
     for i in 0..6 {
         let at = rng.next_f64() * length;
@@ -97,14 +52,14 @@ fn sigkill_at_random_moments_then_resume() {
             "--output",
             &out.display().to_string(),
         ];
-        let mut child = start(&args, &out);
+        let mut child = start_run(&args, &out);
         std::thread::sleep(Duration::from_secs_f64(at));
         let _ = child.kill();
         let _ = child.wait();
         let rd = run_dir(&out);
         // Sometimes the resume is killed too.
         if rng.next_u64().is_multiple_of(3) {
-            let mut again = start(&["resume", &rd.display().to_string()], &out);
+            let mut again = start_run(&["resume", &rd.display().to_string()], &out);
             std::thread::sleep(Duration::from_secs_f64(rng.next_f64() * length / 2.0));
             let _ = again.kill();
             let _ = again.wait();
@@ -114,7 +69,7 @@ fn sigkill_at_random_moments_then_resume() {
         let v = run(&["verify", &rd.display().to_string()]);
         assert_eq!(v.code, 0, "seed {seed}, kill at {at:.2} s:\n{}", v.stdout);
         assert_eq!(
-            planes(&rd),
+            saved_planes(&rd),
             reference,
             "seed {seed}, kill at {at:.2} s: the planes differ from an uninterrupted run"
         );
@@ -137,7 +92,7 @@ fn signals_at_random_moments_once_or_twice() {
         let twice = rng.next_u64().is_multiple_of(3);
         let at = rng.next_f64() * 3.0;
         let out = dir.path().join(format!("s{i}"));
-        let child = start(
+        let child = start_run(
             &[
                 "acquire",
                 &p,
@@ -223,23 +178,12 @@ fn a_directory_that_becomes_unwritable_mid_run() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let p = write(dir.path(), "p.yaml", PROTOCOL);
     let m = microscope(dir.path(), 0.6, &[]);
-    let text = std::fs::read_to_string(&m)
-        .expect("m")
-        .replace("binning: 1", "binning: 4");
-    std::fs::write(&m, text).expect("write");
+    binned(&m, 4);
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).expect("out");
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     // Root ignores permissions, so the run is made as nobody; the change comes from outside.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin());
-        c
-    } else {
-        std::process::Command::new(bin())
-    };
+    let mut cmd = squidctl_unprivileged();
     // A long enough interval that the change lands while waiting for the second time point.
     let child = cmd
         .args([
@@ -281,20 +225,8 @@ fn a_directory_that_becomes_unwritable_mid_run() {
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
     // Every file saved before is intact.
-    let files = kinds(&journal(&rd), "file");
-    assert!(files.len() >= 16);
-    for f in files {
-        let path = rd.join(f["path"].as_str().expect("path"));
-        let crcs = squidctl::run_dir::verify::plane_crcs(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let want: Vec<u32> = f["plane_crc32"]
-            .as_array()
-            .expect("crcs")
-            .iter()
-            .filter_map(|v| v.as_u64().map(|v| v as u32))
-            .collect();
-        assert_eq!(crcs, want, "{}", path.display());
-    }
+    assert!(kinds(&journal(&rd), "file").len() >= 16);
+    assert_files_read_back(&rd, "unwritable mid-run");
 }
 
 /// Resident memory of a process, in MB.
@@ -316,10 +248,7 @@ fn a_twelve_hour_soak_keeps_memory_flat() {
     // binned frames, with memory sampled throughout.
     let dir = tempfile::tempdir().expect("tmp");
     let m = microscope(dir.path(), 0.0, &[]);
-    let text = std::fs::read_to_string(&m)
-        .expect("m")
-        .replace("binning: 1", "binning: 8");
-    std::fs::write(&m, text).expect("write");
+    binned(&m, 8);
     let out = dir.path().join("soak");
     let child = squidctl(&[
         "simulate",

@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -18,19 +17,6 @@ channels:
 autofocus: {method: contrast, every: well, channel: BF}
 ";
 
-/// path → per-plane CRCs, from the latest journal record of each file.
-fn saved_planes(dir: &std::path::Path) -> BTreeMap<String, Vec<u64>> {
-    let mut out = BTreeMap::new();
-    for f in kinds(&journal(dir), "file") {
-        let crcs = f["plane_crc32"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
-            .unwrap_or_default();
-        out.insert(f["path"].as_str().unwrap_or("").to_string(), crcs);
-    }
-    out
-}
-
 fn setup(time_scale: f64) -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().expect("tmp");
     let p = write(dir.path(), "p.yaml", PROTOCOL);
@@ -40,21 +26,7 @@ fn setup(time_scale: f64) -> (tempfile::TempDir, String, String) {
 
 /// Start an acquisition and SIGKILL it `after` its run directory's journal appears.
 fn kill_after(args: &[&str], out: &std::path::Path, after: Duration) {
-    let mut child = squidctl(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(20) {
-        if let Ok(mut e) = std::fs::read_dir(out)
-            && let Some(Ok(d)) = e.next()
-            && d.path().join("journal.jsonl").exists()
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut child = start_run(args, out);
     std::thread::sleep(after);
     let _ = child.kill();
     let _ = child.wait();
@@ -415,18 +387,7 @@ fn report_on_a_finished_and_a_running_run() {
     .stderr(Stdio::null())
     .spawn()
     .expect("spawn");
-    let t = Instant::now();
-    let rd = loop {
-        if let Ok(mut e) = std::fs::read_dir(&live)
-            && let Some(Ok(d)) = e.next()
-            && d.path().join("journal.jsonl").exists()
-            && kinds(&journal(&d.path()), "frame").len() >= 3
-        {
-            break d.path();
-        }
-        assert!(t.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let rd = wait_for_frames(&live, 3);
     let r = run(&["report", &rd.display().to_string()]);
     let _ = child.kill();
     let _ = child.wait();

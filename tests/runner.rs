@@ -264,18 +264,7 @@ fn finish(child: std::process::Child) -> Run {
 
 /// Wait until the run has acquired at least `n` frames (from its journal).
 fn wait_frames(c: &Case, n: usize) {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(30) {
-        if let Ok(rd) = std::fs::read_dir(&c.out)
-            && let Some(Ok(d)) = rd.into_iter().next()
-            && d.path().join("journal.jsonl").exists()
-            && kinds(&journal(&d.path()), "frame").len() >= n
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("the run did not reach {n} frames");
+    wait_for_frames(&c.out, n);
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! `squidctl acquire FILE`: run a protocol on the microscope.
 
 use crate::cli::AcquireArgs;
-use crate::clock::WallTime;
 use crate::exit::Exit;
 
 use super::run::{RunRequest, execute, output_parent};
@@ -11,21 +10,15 @@ pub fn run(args: &AcquireArgs) -> Exit {
         Ok(l) => l,
         Err(d) => return super::invalid(&d),
     };
-    let parent = match output_parent(&l, args.output.as_ref(), &WallTime::now()) {
+    let parent = match output_parent(&l, args.output.as_ref(), args.json, "acquire") {
         Ok(p) => p,
-        Err(m) => {
-            eprintln!(
-                "error: output.directory: {}",
-                m.replace("\nhelp: ", "\n  = help: ")
-            );
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     execute(RunRequest {
         command: "acquire",
         loaded: &l,
         target: super::run::Target::New(parent),
-        lock: Some(args.wait_lock.map(|w| w.map(|d| d.std()))),
+        lock: Some(args.lock.wait()),
         time_scale: None,
         force: args.force,
         json: args.json,

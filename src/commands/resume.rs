@@ -234,7 +234,7 @@ pub fn run(args: &ResumeArgs) -> Exit {
         command: "resume",
         loaded: &loaded,
         target: Target::Resume(Box::new(state)),
-        lock: Some(args.wait_lock.map(|w| w.map(|d| d.std()))),
+        lock: Some(args.lock.wait()),
         time_scale: None,
         force: true,
         json: args.json,

@@ -65,12 +65,28 @@ pub struct RunRequest<'a> {
 }
 
 /// The parent directory runs of this protocol go to.
-pub fn output_parent(l: &Loaded, cli: Option<&PathBuf>, now: &WallTime) -> Result<PathBuf, String> {
+/// The parent directory runs of this protocol go to: `--output`, else `output.directory`
+/// rendered now. A template error is reported (as JSON too) and becomes the exit.
+pub fn output_parent(
+    l: &Loaded,
+    cli: Option<&PathBuf>,
+    json: bool,
+    command: &str,
+) -> Result<PathBuf, Exit> {
     if let Some(p) = cli {
         return Ok(p.clone());
     }
-    let vars = l.plan.template_vars(now);
-    template::render(&l.plan.output.directory, &vars).map(PathBuf::from)
+    let vars = l.plan.template_vars(&WallTime::now());
+    template::render(&l.plan.output.directory, &vars)
+        .map(PathBuf::from)
+        .map_err(|m| {
+            fail(
+                json,
+                command,
+                Exit::Invalid,
+                format!("output.directory: {}", m.replace("\nhelp: ", "; ")),
+            )
+        })
 }
 
 pub fn fail(json: bool, command: &str, exit: Exit, message: String) -> Exit {
@@ -406,6 +422,25 @@ struct Prepared {
 
 type Refusal = (Exit, String);
 
+fn out_error(rd: &RunDir, what: &str, e: std::io::Error) -> Refusal {
+    (
+        Exit::OutputError,
+        format!("cannot write {what} in {}: {e}", rd.root.display()),
+    )
+}
+
+/// Set aside the space reserve and send the log into the run directory.
+fn claim(rd: &RunDir) -> Result<(), Refusal> {
+    if let Err(e) = rd.reserve_space() {
+        rd.release_reserve();
+        return Err(out_error(rd, "the space reserve", e));
+    }
+    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
+        tracing::warn!("cannot write the log file: {e}");
+    }
+    Ok(())
+}
+
 fn session(started: &WallTime) -> run_dir::record::Session {
     run_dir::record::Session {
         pid: std::process::id(),
@@ -454,19 +489,8 @@ fn new_run(
             ),
         )
     })?;
-    let out_err = |what: &str, e: std::io::Error| {
-        (
-            Exit::OutputError,
-            format!("cannot write {what} in {}: {e}", rd.root.display()),
-        )
-    };
-    if let Err(e) = rd.reserve_space() {
-        rd.release_reserve();
-        return Err(out_err("the space reserve", e));
-    }
-    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
-        tracing::warn!("cannot write the log file: {e}");
-    }
+    let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
+    claim(&rd)?;
     // The copy must stand alone: a positions CSV comes along into the run directory.
     let mut spec = l.protocol.spec.clone();
     if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
@@ -536,19 +560,8 @@ fn resumed_run(
     started: &WallTime,
 ) -> Result<Prepared, Refusal> {
     let rd = state.rd.clone();
-    let out_err = |what: &str, e: std::io::Error| {
-        (
-            Exit::OutputError,
-            format!("cannot write {what} in {}: {e}", rd.root.display()),
-        )
-    };
-    if let Err(e) = rd.reserve_space() {
-        rd.release_reserve();
-        return Err(out_err("the space reserve", e));
-    }
-    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
-        tracing::warn!("cannot write the log file: {e}");
-    }
+    let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
+    claim(&rd)?;
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
     let _ = journal.record(

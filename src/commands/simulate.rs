@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use super::{Loaded, describe, print_json};
 use crate::cli::SimulateArgs;
-use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::plan::estimate::Estimate;
 use crate::{fsutil, human};
@@ -37,15 +36,9 @@ pub fn run(args: &SimulateArgs) -> Exit {
 
 fn estimate(args: &SimulateArgs, l: &Loaded) -> Exit {
     let est = l.plan.estimate(&l.microscope.timing());
-    let out_dir = match super::run::output_parent(l, args.output.as_ref(), &WallTime::now()) {
+    let out_dir = match super::run::output_parent(l, args.output.as_ref(), args.json, "simulate") {
         Ok(p) => p,
-        Err(m) => {
-            eprintln!(
-                "error: output.directory: {}",
-                m.replace("\nhelp: ", "\n  = help: ")
-            );
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     let free = fsutil::free_space(&out_dir);
     let enough = free.as_ref().map(|(b, _)| *b >= est.bytes);

@@ -187,22 +187,100 @@ pub fn planes_on_disk(dir: &Path) -> u64 {
     n
 }
 
-pub fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+pub use squidctl::saver::layout::walk;
 
 pub fn kinds(j: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
     j.iter().filter(|e| e["kind"] == kind).cloned().collect()
+}
+
+/// The random seed of a randomized test: `$SQUIDCTL_TEST_SEED`, else the clock (tests print it
+/// on failure so a run can be replayed).
+pub fn seed() -> u64 {
+    std::env::var("SQUIDCTL_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        })
+}
+
+/// Bin a microscope file's camera (smaller frames, faster tests).
+pub fn binned(microscope: &str, binning: u32) {
+    let text = std::fs::read_to_string(microscope).expect("microscope file");
+    std::fs::write(
+        microscope,
+        text.replace("binning: 1", &format!("binning: {binning}")),
+    )
+    .expect("write");
+}
+
+/// The single run directory under `out` once its journal has at least `frames` frames.
+pub fn wait_for_frames(out: &Path, frames: usize) -> PathBuf {
+    let t = std::time::Instant::now();
+    loop {
+        if let Ok(mut e) = std::fs::read_dir(out)
+            && let Some(Ok(d)) = e.next()
+            && d.path().join("journal.jsonl").exists()
+            && kinds(&journal(&d.path()), "frame").len() >= frames
+        {
+            return d.path();
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "no run reached {frames} frames in {}",
+            out.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Start squidctl in the background and return once its run directory has a journal.
+pub fn start_run(args: &[&str], out: &Path) -> std::process::Child {
+    let child = squidctl(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_frames(out, 0);
+    child
+}
+
+/// path → per-plane CRCs, from the latest journal record of each file.
+pub fn saved_planes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u64>> {
+    kinds(&journal(dir), "file")
+        .into_iter()
+        .map(|f| {
+            let crcs = f["plane_crc32"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
+                .unwrap_or_default();
+            (f["path"].as_str().unwrap_or("").to_string(), crcs)
+        })
+        .collect()
+}
+
+/// Every file the journal lists reads back with exactly the recorded plane checksums.
+pub fn assert_files_read_back(rd: &Path, label: &str) {
+    for (path, want) in saved_planes(rd) {
+        let full = rd.join(&path);
+        let crcs = squidctl::run_dir::verify::plane_crcs(&full)
+            .unwrap_or_else(|e| panic!("{label}: {}: {e}", full.display()));
+        let crcs: Vec<u64> = crcs.into_iter().map(u64::from).collect();
+        assert_eq!(crcs, want, "{label}: {path}");
+    }
+}
+
+/// squidctl as a user that file permissions apply to: `nobody` when we are root.
+pub fn squidctl_unprivileged() -> Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin());
+        c
+    } else {
+        Command::new(bin())
+    }
 }
