@@ -147,21 +147,20 @@ fn resolve(ip: usize, first: bool) -> Vec<String> {
     out
 }
 
-/// Trim a source path to what a reader needs (`src/…`, `library/std/…`, `.cargo/…/crate/…`).
+/// Trim a source path to what a reader needs (`src/…`, `library/std/…`, `crate-1.0/src/…`),
+/// wherever the checkout, toolchain or cargo registry happens to live.
 fn shorten(p: &std::path::Path) -> String {
+    if let Ok(rest) = p.strip_prefix(env!("CARGO_MANIFEST_DIR")) {
+        return rest.display().to_string();
+    }
     let s = p.display().to_string();
-    for marker in [
-        "/squidctl/src/",
-        "/main/src/",
-        "/library/",
-        "/registry/src/",
-    ] {
+    for marker in ["/rustc/", "/registry/src/"] {
         if let Some(i) = s.find(marker) {
-            let rest = &s[i + 1..];
-            return rest
-                .trim_start_matches("main/")
-                .trim_start_matches("squidctl/")
-                .to_string();
+            let rest = &s[i + marker.len()..];
+            // Drop the toolchain hash or the registry index directory.
+            if let Some(j) = rest.find('/') {
+                return rest[j + 1..].to_string();
+            }
         }
     }
     s
@@ -341,5 +340,23 @@ mod tests {
         if std::env::var_os("SHOW_DUMP").is_some() {
             eprintln!("{}", d.text);
         }
+    }
+
+    #[test]
+    fn source_paths_are_shortened_wherever_the_checkout_lives() {
+        use std::path::Path;
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/runner/mod.rs");
+        assert_eq!(shorten(&here), "src/runner/mod.rs");
+        assert_eq!(
+            shorten(Path::new("/rustc/5980761/library/std/src/rt.rs")),
+            "library/std/src/rt.rs"
+        );
+        assert_eq!(
+            shorten(Path::new(
+                "/home/u/.cargo/registry/src/index.crates.io-1949/rayon-1.10.0/src/lib.rs"
+            )),
+            "rayon-1.10.0/src/lib.rs"
+        );
+        assert_eq!(shorten(Path::new("/opt/x/y.rs")), "/opt/x/y.rs");
     }
 }
