@@ -28,11 +28,16 @@ fn check(dir: &std::path::Path, expect: serde_json::Value) {
         .arg(expect.to_string())
         .output()
         .expect("python3 is installed (see .ci/run)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let hint = if err.contains("ModuleNotFoundError") {
+        "\nthe independent reader is missing: python3 -m pip install tifffile imagecodecs numpy (as .ci/run does)"
+    } else {
+        ""
+    };
     assert!(
         out.status.success(),
-        "tifffile check failed:\n{}\n{}",
+        "tifffile check failed:\n{}\n{err}{hint}",
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

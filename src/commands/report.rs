@@ -71,11 +71,12 @@ pub fn run(args: &ReportArgs) -> Exit {
             human::duration(beat_age)
         )
     } else {
-        format!(
-            "{} — {}",
-            record.state.name(),
-            record.end_reason.clone().unwrap_or_default()
-        )
+        match record.end_reason.as_deref() {
+            Some(why) if !why.is_empty() && why != record.state.name() => {
+                format!("{} — {why}", record.state.name())
+            }
+            _ => record.state.name().to_string(),
+        }
     };
     let end = if running {
         now

@@ -8,6 +8,7 @@
 pub mod autofocus;
 pub mod clock;
 pub mod faults;
+pub mod frame_pool;
 pub mod sim;
 
 use std::fmt;

@@ -478,7 +478,7 @@ fn saver_loop(
             pending.borrow_mut().flush(&shared, &on_file);
         }
         match rx.recv_timeout(Duration::from_millis(20)) {
-            Ok(SaverMsg::Frame(f)) => {
+            Ok(SaverMsg::Frame(mut f)) => {
                 shared.queued.fetch_sub(1, Ordering::SeqCst);
                 if shared.failure().is_some() {
                     // Saving already failed: this frame cannot be written; count it.
@@ -526,6 +526,7 @@ fn saver_loop(
                         if let Some(c) = &coords {
                             c.record(&f);
                         }
+                        crate::hardware::frame_pool::give_back(std::mem::take(&mut f.pixels));
                     }
                     Ok(Err(e)) => {
                         shared.lost.fetch_add(1, Ordering::SeqCst);

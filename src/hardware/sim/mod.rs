@@ -344,6 +344,9 @@ impl Camera for SimCamera {
         };
         let mut pixels = Vec::new();
         if self.sh.render || roi.width * roi.height < 1 << 20 {
+            let b = binning.max(1);
+            pixels =
+                crate::hardware::frame_pool::take(((roi.width / b) * (roi.height / b)) as usize);
             self.sh.sample.render(&shot, &mut pixels);
         }
         self.sh.clock.spend(self.sh.timing.frame_s(exposure_s));

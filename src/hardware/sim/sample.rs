@@ -179,8 +179,11 @@ impl Sample {
         let (rx, ry, rw, rh) = shot.roi;
         let b = shot.binning.max(1);
         let (w, h) = ((rw / b) as usize, (rh / b) as usize);
-        out.clear();
-        out.resize(w * h, 0);
+        // Every pixel is written below, so a recycled buffer of the right size is not cleared.
+        if out.len() != w * h {
+            out.clear();
+            out.resize(w * h, 0);
+        }
         let max = ((1u32 << shot.bit_depth.clamp(1, 16)) - 1) as i32;
         let gain = 10f64.powf(shot.gain_db / 20.0);
         let source = shot.source.unwrap_or("");
@@ -627,6 +630,30 @@ mod tests {
         let mut fd = Vec::new();
         other_seed.render(&shot(10.0, 10.0, 4.0), &mut fd);
         assert_ne!(fa, fd);
+    }
+
+    #[test]
+    fn a_recycled_buffer_is_fully_overwritten() {
+        let s = sample();
+        let focus = s.focus_at(10.0, 10.0);
+        let mut dark = shot(10.0, 10.0, focus);
+        dark.source = None;
+        let mut binned = shot(10.0, 10.0, focus + 0.01);
+        binned.binning = 2;
+        binned.roi = (0, 0, 512, 512);
+        for sh in [
+            shot(10.0, 10.0, focus),
+            shot(10.0, 10.0, focus + 0.005),
+            shot(10.0, 10.0, focus + 0.05),
+            binned,
+            dark,
+        ] {
+            let mut fresh = Vec::new();
+            s.render(&sh, &mut fresh);
+            let mut reused = vec![u16::MAX; fresh.len()];
+            s.render(&sh, &mut reused);
+            assert_eq!(fresh, reused);
+        }
     }
 
     #[test]
