@@ -21,6 +21,7 @@ pub mod runner;
 pub mod saver;
 pub mod suggest;
 pub mod supervisor;
+pub mod terminal;
 pub mod yaml;
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub struct Display {
     mb_s: f64,
     /// The plan's modelled duration: time left in a time-lapse is measured against it.
     estimated_s: f64,
+    /// Held while the bars are on screen.
+    quiet_echo: Option<crate::terminal::QuietControlEcho>,
 }
 
 impl Display {
@@ -57,10 +59,12 @@ impl Display {
         let bar = bars.then(|| {
             let b = ProgressBar::with_draw_target(
                 Some(plan.total_frames()),
-                ProgressDrawTarget::stderr_with_hz(4),
+                // Our own ticks (4 a second) set the pace; the limit only has to let all
+                // three updates of a tick through, or the two lines show different moments.
+                ProgressDrawTarget::stderr_with_hz(20),
             );
             let style = ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} frames ({percent}%) · {wide_msg}",
+                "{bar:20.cyan/blue} {pos}/{len} frames ({percent}%){prefix}\n  {wide_msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("█▉▊▋▌▍▎▏ ");
@@ -69,6 +73,9 @@ impl Display {
             crate::logging::set_bar(Some(b.clone()));
             b
         });
+        let quiet_echo = bar
+            .as_ref()
+            .and_then(|_| crate::terminal::QuietControlEcho::on_stderr());
         Display {
             plan,
             bar,
@@ -80,11 +87,20 @@ impl Display {
             last_bytes: None,
             mb_s: 0.0,
             estimated_s,
+            quiet_echo,
         }
     }
 
-    /// Where the run is, in words.
-    fn status(&self, t: &Tick<'_>) -> String {
+    /// Time left (the bar's first line, after the counts; both lines fit 80 columns).
+    fn pace(&self, t: &Tick<'_>) -> Vec<String> {
+        self.time_left(t)
+            .map(|left| format!("about {} left", human::duration(left)))
+            .into_iter()
+            .collect()
+    }
+
+    /// Where the run is, its rate, and how the savers keep up (the bar's second line).
+    fn whereabouts(&self, t: &Tick<'_>) -> Vec<String> {
         let s = t.stats;
         let tp = s.current_t.load(Ordering::Relaxed);
         let region = s.current_region.load(Ordering::Relaxed) as usize;
@@ -95,20 +111,20 @@ impl Display {
             .get(region)
             .map_or("?", |r| r.name.as_str());
         let mut parts = Vec::new();
-        if self.plan.time.count > 1 {
-            parts.push(format!("t={}/{}", tp + 1, self.plan.time.count));
-        }
         let waiting = f64::from_bits(s.waiting_until.load(Ordering::Relaxed));
+        let timepoint = format!("t={}/{}", tp + 1, self.plan.time.count);
         if waiting > 0.0 {
             parts.push(format!(
-                "waiting: time point {} starts in {}",
-                tp + 1,
+                "{timepoint} starts in {}",
                 human::duration(waiting - t.clock_s)
             ));
         } else {
+            if self.plan.time.count > 1 {
+                parts.push(timepoint);
+            }
             parts.push(format!("well {name} · fov {fov}"));
         }
-        let done = t.stats.acquired.load(Ordering::Relaxed);
+        let done = s.acquired.load(Ordering::Relaxed);
         let elapsed = self.started.elapsed().as_secs_f64();
         if done > 0 && elapsed > 0.0 {
             parts.push(format!("{:.1} frames/s", done as f64 / elapsed));
@@ -117,10 +133,7 @@ impl Display {
             parts.push(format!("queue {}/{}", t.queued, self.queue_capacity));
             parts.push(format!("{:.0} MB/s", self.mb_s));
         }
-        if let Some(left) = self.time_left(t) {
-            parts.push(format!("about {} left", human::duration(left)));
-        }
-        parts.join(" · ")
+        parts
     }
 
     /// Time left: the time-lapse schedule when there is one, else the current rate.
@@ -159,8 +172,14 @@ impl Display {
         let acquired = self.offset + t.stats.acquired.load(Ordering::Relaxed);
         match &self.bar {
             Some(b) => {
+                let pace = self.pace(t);
+                b.set_prefix(if pace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", pace.join(" · "))
+                });
+                b.set_message(self.whereabouts(t).join(" · "));
                 b.set_position(acquired);
-                b.set_message(self.status(t));
             }
             None => {
                 if self.last_plain.elapsed() >= self.plain_every {
@@ -171,7 +190,7 @@ impl Display {
                         human::count(acquired),
                         human::count(planned),
                         acquired as f64 / planned.max(1) as f64 * 100.0,
-                        self.status(t)
+                        [self.whereabouts(t), self.pace(t)].concat().join(" · ")
                     );
                 }
             }
@@ -183,6 +202,7 @@ impl Display {
             crate::logging::set_bar(None);
             b.finish_and_clear();
         }
+        self.quiet_echo = None;
     }
 }
 
