@@ -52,6 +52,53 @@ fn typo_in_a_key_names_line_and_suggests() {
 }
 
 #[test]
+fn every_mistake_is_listed_at_once() {
+    let text = SMALL
+        .replace("  grid: 2x2", "  grid: 2x2\n  overlap: 10")
+        .replace(
+            "  wells: \"A1:A2\"",
+            "  wells: \"A1:A2\"\n  visiting: row-wise",
+        )
+        .replace(
+            "    exposure: 20ms",
+            "    exposre: 20ms\n    exposure: 20ms",
+        )
+        .replace("    exposure: 10ms", "    exposure: 10");
+    let (r, f) = bad(&text);
+    for (what, at) in [
+        ("unknown key `visiting`", ":5:3"),
+        ("`10` has no unit", ":8:12"),
+        ("`10` has no unit", ":11:15"),
+        ("unknown key `exposre`", ":14:5"),
+    ] {
+        assert!(
+            r.stderr.contains(what) && r.stderr.contains(&format!("{f}{at}")),
+            "{what} at {at}:\n{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("4 problems found"), "{}", r.stderr);
+    // The JSON summary agrees, with the user's own list indices.
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = write(dir.path(), "p.yaml", &text);
+    let j = run(&["validate", "--json", &f]).json();
+    let errors = j["files"][0]["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let paths: Vec<&str> = errors.iter().filter_map(|e| e["path"].as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "plate.visiting",
+            "fov.overlap",
+            "channels[0].exposure",
+            "channels[1].exposre"
+        ]
+    );
+}
+
+#[test]
 fn missing_unit_names_the_unit_to_add() {
     let (r, f) = bad(&SMALL.replace("exposure: 20ms", "exposure: 20"));
     assert!(r.stderr.contains("`20` has no unit"), "{}", r.stderr);

@@ -19,6 +19,8 @@ pub struct DeError {
     pub help: Option<String>,
     pub loc: Option<Loc>,
     pub path: Option<String>,
+    /// The key a `missing key` error is about.
+    pub missing: Option<&'static str>,
 }
 
 impl DeError {
@@ -64,6 +66,7 @@ impl de::Error for DeError {
             help,
             loc: None,
             path: None,
+            missing: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl de::Error for DeError {
     fn missing_field(field: &'static str) -> Self {
         let mut e: DeError = de::Error::custom(format!("missing key `{field}`"));
         e.help = Some(format!("add `{field}:` to this mapping"));
+        e.missing = Some(field);
         e
     }
 

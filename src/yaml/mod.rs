@@ -35,7 +35,16 @@ pub fn type_tree<T: serde::de::DeserializeOwned>(root: &Node) -> Result<T, Diagn
         .at(Some(root.loc.clone()))
         .into());
     }
-    from_node::<T>(root).map_err(|e| e.into_diagnostic().into())
+    let first = match from_node::<T>(root) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    Err(Diagnostics(
+        more_errors::<T>(root, first)
+            .into_iter()
+            .map(DeError::into_diagnostic)
+            .collect(),
+    ))
 }
 
 /// Read a user's text file with a message that says which file and why it failed.
@@ -64,4 +73,102 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         .in_file(path.display().to_string())
         .help("save the file as UTF-8")
     })
+}
+
+/// Most errors a file may list at once; serde stops at the first, so we find the rest.
+const MAX_ERRORS: usize = 20;
+
+/// Serde stops at the first error. To show a user every typo'd key and missing unit in one
+/// go, take what each error is about out of a copy of the tree and type it again, for as long
+/// as that finds new errors of the user's making. When taking out a required key only makes
+/// serde miss it, the mapping holding it goes instead (a list item, say one channel); later
+/// errors are then renumbered to the user's own list indices.
+fn more_errors<T: serde::de::DeserializeOwned>(root: &Node, first: DeError) -> Vec<DeError> {
+    let mut tree = root.clone();
+    // Paths taken out, as written in the (renumbered) tree at the time.
+    let mut removed: Vec<String> = Vec::new();
+    let mut errors = vec![first];
+    let mut target = errors[0].path.clone();
+    while errors.len() < MAX_ERRORS {
+        let Some(path) = target.take() else { break };
+        if !tree.remove(&path) {
+            break;
+        }
+        removed.push(path);
+        let Err(mut e) = from_node::<T>(&tree) else {
+            break;
+        };
+        let parent = e.path.clone().unwrap_or_default();
+        if let Some(key) = e.missing {
+            let full = if parent.is_empty() {
+                key.to_string()
+            } else {
+                format!("{parent}.{key}")
+            };
+            if removed.contains(&full) {
+                // Our doing: go one level up (never the whole document).
+                target = (!parent.is_empty()).then_some(parent);
+                continue;
+            }
+        }
+        if removed.contains(&parent) {
+            break;
+        }
+        e.path = e.path.map(|p| user_path(&p, &removed));
+        target = (e.missing.is_none()).then(|| parent.clone());
+        errors.push(e);
+    }
+    errors
+}
+
+/// A path in the pruned tree as the user's file numbers it: every list item taken out before
+/// (earlier removals first) shifts the indices after it.
+fn user_path(path: &str, removed: &[String]) -> String {
+    let mut p = path.to_string();
+    for r in removed.iter().rev() {
+        let Some((list, idx)) = r.strip_suffix(']').and_then(|r| r.rsplit_once('[')) else {
+            continue;
+        };
+        let Ok(gone) = idx.parse::<usize>() else {
+            continue;
+        };
+        let Some(rest) = p.strip_prefix(&format!("{list}[")) else {
+            continue;
+        };
+        let Some((n, tail)) = rest.split_once(']') else {
+            continue;
+        };
+        if let Ok(n) = n.parse::<usize>()
+            && n >= gone
+        {
+            p = format!("{list}[{}]{tail}", n + 1);
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_path;
+
+    #[test]
+    fn paths_after_removed_list_items_are_renumbered() {
+        let one = ["channels[0]".to_string()];
+        assert_eq!(
+            user_path("channels[0].exposre", &one),
+            "channels[1].exposre"
+        );
+        assert_eq!(user_path("fov.overlap", &one), "fov.overlap");
+        // The second removal was made in the already shortened list: items 0 and 1 are gone.
+        let two = ["channels[0]".to_string(), "channels[0]".to_string()];
+        assert_eq!(user_path("channels[0].name", &two), "channels[2].name");
+        let keys = [
+            "channels[1].exposure".to_string(),
+            "plate.visit".to_string(),
+        ];
+        assert_eq!(user_path("channels[3].gain", &keys), "channels[3].gain");
+        let later = ["positions[5]".to_string()];
+        assert_eq!(user_path("positions[2].x", &later), "positions[2].x");
+        assert_eq!(user_path("positions[12].x", &later), "positions[13].x");
+    }
 }

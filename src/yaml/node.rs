@@ -148,6 +148,45 @@ impl Node {
         node.loc.clone()
     }
 
+    /// Take the key or list item at `path` out of its parent; false when there is none.
+    pub fn remove(&mut self, path: &str) -> bool {
+        let segs: Vec<Segment> = split_path(path).collect();
+        let Some((last, parents)) = segs.split_last() else {
+            return false;
+        };
+        let mut node = self;
+        for seg in parents {
+            node = match (seg, &mut node.value) {
+                (Segment::Key(k), Value::Map(entries)) => {
+                    match entries
+                        .iter_mut()
+                        .find(|(key, _)| key.scalar_text().as_deref() == Some(*k))
+                    {
+                        Some((_, v)) => v,
+                        None => return false,
+                    }
+                }
+                (Segment::Index(i), Value::Seq(items)) => match items.get_mut(*i) {
+                    Some(n) => n,
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        match (last, &mut node.value) {
+            (Segment::Key(k), Value::Map(entries)) => {
+                let before = entries.len();
+                entries.retain(|(key, _)| key.scalar_text().as_deref() != Some(*k));
+                entries.len() < before
+            }
+            (Segment::Index(i), Value::Seq(items)) if *i < items.len() => {
+                items.remove(*i);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Replace (or create) the value at `path`, making intermediate mappings as needed.
     /// Used by `--set`; fails when the path crosses a scalar or a list index out of range.
     pub fn set(&mut self, path: &str, value: Node) -> Result<(), String> {
