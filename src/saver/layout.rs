@@ -153,10 +153,6 @@ impl Layout for OmeTiffLayout {
     }
 
     fn open(&self, key: &FileKey) -> io::Result<Box<dyn StackWriter>> {
-        let path = self.file_path(key);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let expected = self.expected_planes(key);
         let frame = self.plan.frame;
         let max_bytes = expected as u64 * (frame.bytes() + frame.bytes() / 100 + 65536) + (1 << 20);
@@ -164,8 +160,8 @@ impl Layout for OmeTiffLayout {
             BigTiff::Always => true,
             BigTiff::Auto => max_bytes > (u32::MAX as u64) / 100 * 98,
         };
-        let tmp = partial_path(&path);
-        let file = TiffFile::create(&tmp, big, self.compression)?;
+        let tiff =
+            PartialTiff::create(&self.root, self.file_path(key), *key, big, self.compression)?;
         // Channels in the file: the one, or those taken at this time point.
         let channel_ids: Vec<u32> = match key.channel {
             Some(c) => vec![c],
@@ -186,10 +182,7 @@ impl Layout for OmeTiffLayout {
             None => format!("{region} fov {} t={}", key.fov, key.t),
         };
         Ok(Box::new(OmeTiffStack {
-            file,
-            path,
-            tmp,
-            key: *key,
+            tiff,
             expected,
             crcs: Vec::new(),
             meta: StackMeta {
@@ -208,7 +201,6 @@ impl Layout for OmeTiffLayout {
                 channels,
                 planes: Vec::new(),
             },
-            root: self.root.clone(),
             channel_ids,
         }))
     }
@@ -244,22 +236,76 @@ pub fn partial_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-struct OmeTiffStack {
+/// A TIFF being written under its `.partial` name, renamed into place when finished: what
+/// every TIFF writer shares.
+struct PartialTiff {
     file: TiffFile,
     path: PathBuf,
     tmp: PathBuf,
     key: FileKey,
+    root: PathBuf,
+}
+
+impl PartialTiff {
+    fn create(
+        root: &Path,
+        path: PathBuf,
+        key: FileKey,
+        big: bool,
+        compression: Compression,
+    ) -> io::Result<PartialTiff> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = partial_path(&path);
+        Ok(PartialTiff {
+            file: TiffFile::create(&tmp, big, compression)?,
+            path,
+            tmp,
+            key,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Write the description, rename into place, and say what the file holds.
+    fn finish(
+        self,
+        description: &str,
+        expected: u32,
+        plane_crc32: Vec<u32>,
+        plane_zc: Vec<(u32, u32)>,
+    ) -> io::Result<FileDone> {
+        let planes = self.file.pages();
+        let bytes = self.file.finish(description)?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(FileDone {
+            path: rel(&self.root, &self.path),
+            t: self.key.t,
+            region: self.key.region,
+            fov: self.key.fov,
+            channel: self.key.channel,
+            z: self.key.z,
+            planes,
+            expected,
+            bytes,
+            plane_crc32,
+            plane_zc,
+        })
+    }
+}
+
+struct OmeTiffStack {
+    tiff: PartialTiff,
     expected: u32,
     crcs: Vec<u32>,
     meta: StackMeta,
-    root: PathBuf,
     /// Plan channel index of each OME channel in this file.
     channel_ids: Vec<u32>,
 }
 
 impl StackWriter for OmeTiffStack {
     fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()> {
-        self.file.write_page(&f.pixels, f.width, f.height)?;
+        self.tiff.file.write_page(&f.pixels, f.width, f.height)?;
         self.crcs.push(crc);
         let the_c = self
             .channel_ids
@@ -279,36 +325,21 @@ impl StackWriter for OmeTiffStack {
     }
 
     fn planes(&self) -> u32 {
-        self.file.pages()
+        self.tiff.file.pages()
     }
 
     fn temp_path(&self) -> &Path {
-        &self.tmp
+        &self.tiff.tmp
     }
 
     fn close_handle(&mut self) {
-        self.file.close_handle();
+        self.tiff.file.close_handle();
     }
 
     fn finish(self: Box<Self>) -> io::Result<FileDone> {
         let s = *self;
-        let planes = s.file.pages();
-        let xml = s.meta.to_xml();
-        let bytes = s.file.finish(&xml)?;
-        std::fs::rename(&s.tmp, &s.path)?;
-        Ok(FileDone {
-            path: rel(&s.root, &s.path),
-            t: s.key.t,
-            region: s.key.region,
-            fov: s.key.fov,
-            channel: s.key.channel,
-            z: s.key.z,
-            planes,
-            expected: s.expected,
-            bytes,
-            plane_crc32: s.crcs,
-            plane_zc: s.meta.planes.iter().map(|p| (p.the_z, p.the_c)).collect(),
-        })
+        let zc = s.meta.planes.iter().map(|p| (p.the_z, p.the_c)).collect();
+        s.tiff.finish(&s.meta.to_xml(), s.expected, s.crcs, zc)
     }
 }
 
@@ -352,17 +383,9 @@ impl Layout for PlainTiffLayout {
 
     fn open(&self, key: &FileKey) -> io::Result<Box<dyn StackWriter>> {
         let path = Layout::path(self, key);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = partial_path(&path);
         Ok(Box::new(PlainTiff {
-            file: TiffFile::create(&tmp, false, self.compression)?,
-            path,
-            tmp,
-            key: *key,
+            tiff: PartialTiff::create(&self.root, path, *key, false, self.compression)?,
             crc: None,
-            root: self.root.clone(),
             description: String::new(),
         }))
     }
@@ -373,18 +396,14 @@ impl Layout for PlainTiffLayout {
 }
 
 struct PlainTiff {
-    file: TiffFile,
-    path: PathBuf,
-    tmp: PathBuf,
-    key: FileKey,
+    tiff: PartialTiff,
     crc: Option<u32>,
-    root: PathBuf,
     description: String,
 }
 
 impl StackWriter for PlainTiff {
     fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()> {
-        self.file.write_page(&f.pixels, f.width, f.height)?;
+        self.tiff.file.write_page(&f.pixels, f.width, f.height)?;
         self.crc = Some(crc);
         self.description = serde_json::json!({
             "x_mm": f.stage_mm.0, "y_mm": f.stage_mm.1, "z_mm": f.stage_mm.2,
@@ -395,35 +414,23 @@ impl StackWriter for PlainTiff {
     }
 
     fn planes(&self) -> u32 {
-        self.file.pages()
+        self.tiff.file.pages()
     }
 
     fn temp_path(&self) -> &Path {
-        &self.tmp
+        &self.tiff.tmp
     }
 
     fn close_handle(&mut self) {
-        self.file.close_handle();
+        self.tiff.file.close_handle();
     }
 
     fn finish(self: Box<Self>) -> io::Result<FileDone> {
         let s = *self;
-        let planes = s.file.pages();
-        let bytes = s.file.finish(&s.description)?;
-        std::fs::rename(&s.tmp, &s.path)?;
-        Ok(FileDone {
-            path: rel(&s.root, &s.path),
-            t: s.key.t,
-            region: s.key.region,
-            fov: s.key.fov,
-            channel: s.key.channel,
-            z: s.key.z,
-            planes,
-            expected: 1,
-            bytes,
-            plane_crc32: s.crc.into_iter().collect(),
-            plane_zc: vec![(s.key.z.unwrap_or(0), s.key.channel.unwrap_or(0))],
-        })
+        let key = s.tiff.key;
+        let zc = vec![(key.z.unwrap_or(0), key.channel.unwrap_or(0))];
+        s.tiff
+            .finish(&s.description, 1, s.crc.into_iter().collect(), zc)
     }
 }
 
