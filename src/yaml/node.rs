@@ -111,20 +111,32 @@ impl Node {
         }
     }
 
+    /// One step down a path: a mapping's key or a list's item.
+    fn child(&self, seg: &Segment<'_>) -> Option<&Node> {
+        match (seg, &self.value) {
+            (Segment::Key(k), Value::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.scalar_text().as_deref() == Some(*k))
+                .map(|(_, v)| v),
+            (Segment::Index(i), Value::Seq(items)) => items.get(*i),
+            _ => None,
+        }
+    }
+
+    fn child_mut(&mut self, seg: &Segment<'_>) -> Option<&mut Node> {
+        match (seg, &mut self.value) {
+            (Segment::Key(k), Value::Map(entries)) => entries
+                .iter_mut()
+                .find(|(key, _)| key.scalar_text().as_deref() == Some(*k))
+                .map(|(_, v)| v),
+            (Segment::Index(i), Value::Seq(items)) => items.get_mut(*i),
+            _ => None,
+        }
+    }
+
     /// Follow a path like `channels[1].exposure`.
     pub fn lookup(&self, path: &str) -> Option<&Node> {
-        let mut node = self;
-        for seg in split_path(path) {
-            node = match (seg, &node.value) {
-                (Segment::Key(k), Value::Map(entries)) => entries
-                    .iter()
-                    .find(|(key, _)| key.scalar_text().as_deref() == Some(k))
-                    .map(|(_, v)| v)?,
-                (Segment::Index(i), Value::Seq(items)) => items.get(i)?,
-                _ => return None,
-            };
-        }
-        Some(node)
+        split_path(path).try_fold(self, |node, seg| node.child(&seg))
     }
 
     /// The location of the deepest existing node along `path`: an error about a missing or
@@ -132,15 +144,7 @@ impl Node {
     pub fn best_loc(&self, path: &str) -> Loc {
         let mut node = self;
         for seg in split_path(path) {
-            let next = match (seg, &node.value) {
-                (Segment::Key(k), Value::Map(entries)) => entries
-                    .iter()
-                    .find(|(key, _)| key.scalar_text().as_deref() == Some(k))
-                    .map(|(_, v)| v),
-                (Segment::Index(i), Value::Seq(items)) => items.get(i),
-                _ => None,
-            };
-            match next {
+            match node.child(&seg) {
                 Some(n) => node = n,
                 None => break,
             }
@@ -156,22 +160,10 @@ impl Node {
         };
         let mut node = self;
         for seg in parents {
-            node = match (seg, &mut node.value) {
-                (Segment::Key(k), Value::Map(entries)) => {
-                    match entries
-                        .iter_mut()
-                        .find(|(key, _)| key.scalar_text().as_deref() == Some(*k))
-                    {
-                        Some((_, v)) => v,
-                        None => return false,
-                    }
-                }
-                (Segment::Index(i), Value::Seq(items)) => match items.get_mut(*i) {
-                    Some(n) => n,
-                    None => return false,
-                },
-                _ => return false,
-            };
+            match node.child_mut(seg) {
+                Some(n) => node = n,
+                None => return false,
+            }
         }
         match (last, &mut node.value) {
             (Segment::Key(k), Value::Map(entries)) => {
