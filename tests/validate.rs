@@ -96,6 +96,20 @@ fn every_mistake_is_listed_at_once() {
             "channels[1].exposre"
         ]
     );
+    // A missing key is reported too, then the search goes on past that channel.
+    let text = SMALL
+        .replace("    exposure: 10ms", "    exposure: 10")
+        .replace("    intensity: 50%", "    gain: 5");
+    let (r, f) = bad(&text);
+    assert!(r.stderr.contains(&format!("{f}:9:15")), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("missing key `intensity` (at `channels[1]`)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&format!("{f}:11:5")), "{}", r.stderr);
+    assert!(r.stderr.contains("2 problems found"), "{}", r.stderr);
 }
 
 #[test]

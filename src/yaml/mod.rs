@@ -80,45 +80,60 @@ const MAX_ERRORS: usize = 20;
 
 /// Serde stops at the first error. To show a user every typo'd key and missing unit in one
 /// go, take what each error is about out of a copy of the tree and type it again, for as long
-/// as that finds new errors of the user's making. When taking out a required key only makes
-/// serde miss it, the mapping holding it goes instead (a list item, say one channel); later
-/// errors are then renumbered to the user's own list indices.
+/// as that finds new errors of the user's making. An error about a missing key takes out the
+/// mapping that lacks it (a list item, say one channel); later errors are renumbered to the
+/// user's own list indices. An error we caused by a removal is never reported: a missing key
+/// we took out sends the removal one level up, and any other error at a mapping we took
+/// something from ends the search.
 fn more_errors<T: serde::de::DeserializeOwned>(root: &Node, first: DeError) -> Vec<DeError> {
     let mut tree = root.clone();
-    // Paths taken out, as written in the (renumbered) tree at the time.
-    let mut removed: Vec<String> = Vec::new();
+    // What was taken out: as paths in the pruned tree (to renumber) and in the user's file.
+    let (mut removed, mut removed_user): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut target = first.path.clone();
     let mut errors = vec![first];
-    let mut target = errors[0].path.clone();
     while errors.len() < MAX_ERRORS {
-        let Some(path) = target.take() else { break };
+        // The whole document is never taken out.
+        let Some(path) = target.take().filter(|p| !p.is_empty()) else {
+            break;
+        };
         if !tree.remove(&path) {
             break;
         }
+        removed_user.push(user_path(&path, &removed));
         removed.push(path);
         let Err(mut e) = from_node::<T>(&tree) else {
             break;
         };
-        let parent = e.path.clone().unwrap_or_default();
+        let at = e.path.clone().unwrap_or_default();
+        let at_user = user_path(&at, &removed);
         if let Some(key) = e.missing {
-            let full = if parent.is_empty() {
+            let full = if at_user.is_empty() {
                 key.to_string()
             } else {
-                format!("{parent}.{key}")
+                format!("{at_user}.{key}")
             };
-            if removed.contains(&full) {
-                // Our doing: go one level up (never the whole document).
-                target = (!parent.is_empty()).then_some(parent);
+            if removed_user.contains(&full) {
+                target = Some(at);
                 continue;
             }
         }
-        if removed.contains(&parent) {
+        if removed_user.iter().any(|r| is_within(r, &at_user)) {
             break;
         }
-        e.path = e.path.map(|p| user_path(&p, &removed));
-        target = (e.missing.is_none()).then(|| parent.clone());
+        e.path = e.path.map(|_| at_user);
+        target = Some(at);
         errors.push(e);
     }
     errors
+}
+
+/// Whether `path` lies inside `outer` (or is it).
+fn is_within(path: &str, outer: &str) -> bool {
+    outer.is_empty()
+        || path == outer
+        || path
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// A path in the pruned tree as the user's file numbers it: every list item taken out before
@@ -149,7 +164,7 @@ fn user_path(path: &str, removed: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::user_path;
+    use super::{is_within, user_path};
 
     #[test]
     fn paths_after_removed_list_items_are_renumbered() {
@@ -167,6 +182,11 @@ mod tests {
             "plate.visit".to_string(),
         ];
         assert_eq!(user_path("channels[3].gain", &keys), "channels[3].gain");
+        assert!(is_within("channels[1].exposure", "channels[1]"));
+        assert!(is_within("channels[1]", "channels"));
+        assert!(is_within("z", ""));
+        assert!(!is_within("channels[10]", "channels[1]"));
+        assert!(!is_within("zoom", "z"));
         let later = ["positions[5]".to_string()];
         assert_eq!(user_path("positions[2].x", &later), "positions[2].x");
         assert_eq!(user_path("positions[12].x", &later), "positions[13].x");
