@@ -1,5 +1,5 @@
-//! What a person sees while a run goes on. On a terminal: a progress bar (frames, rate,
-//! percentage) and a status line (time point, well, FOV, saver queue, MB/s, time left, or a
+//! What a person sees while a run goes on. On a terminal: a progress bar (frames, percentage,
+//! time left) and a status line (time point, well, FOV, rate, saver queue, MB/s, or a
 //! countdown to the next time point), with log lines printed above them. Elsewhere (cron,
 //! pipes) or with `--progress never`: no bars and no escape codes, but a plain progress line
 //! every 30 s (`--progress-interval`) so a log shows where the run is.
@@ -92,11 +92,9 @@ impl Display {
     }
 
     /// Time left (the bar's first line, after the counts; both lines fit 80 columns).
-    fn pace(&self, t: &Tick<'_>) -> Vec<String> {
+    fn pace(&self, t: &Tick<'_>) -> Option<String> {
         self.time_left(t)
             .map(|left| format!("about {} left", human::duration(left)))
-            .into_iter()
-            .collect()
     }
 
     /// Where the run is, its rate, and how the savers keep up (the bar's second line).
@@ -172,12 +170,7 @@ impl Display {
         let acquired = self.offset + t.stats.acquired.load(Ordering::Relaxed);
         match &self.bar {
             Some(b) => {
-                let pace = self.pace(t);
-                b.set_prefix(if pace.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {}", pace.join(" · "))
-                });
+                b.set_prefix(self.pace(t).map_or_else(String::new, |p| format!(" · {p}")));
                 b.set_message(self.whereabouts(t).join(" · "));
                 b.set_position(acquired);
             }
@@ -190,7 +183,11 @@ impl Display {
                         human::count(acquired),
                         human::count(planned),
                         acquired as f64 / planned.max(1) as f64 * 100.0,
-                        [self.whereabouts(t), self.pace(t)].concat().join(" · ")
+                        self.whereabouts(t)
+                            .into_iter()
+                            .chain(self.pace(t))
+                            .collect::<Vec<_>>()
+                            .join(" · ")
                     );
                 }
             }
