@@ -346,6 +346,19 @@ fn overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// `acquire` of the quick start on `microscope` into `out`, quietly.
+fn quickstart(microscope: &Path, out: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.args(["acquire", "protocols/quickstart.yaml", "--microscope"])
+        .arg(microscope)
+        .arg("--output")
+        .arg(out)
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 /// Hang detection beyond the deadline and the thread dump's duration, from the journal.
 fn hang(rows: &mut Vec<Row>) {
     let m = microscope_file("hang", 0.0, 4, "{call: capture, at: 5, kind: hang}");
@@ -354,15 +367,7 @@ fn hang(rows: &mut Vec<Row>) {
     let mut threads = 0;
     for _ in 0..5 {
         let out = bench_out();
-        let _ = Command::new(bin())
-            .args(["acquire", "protocols/quickstart.yaml", "--microscope"])
-            .arg(&m)
-            .arg("--output")
-            .arg(&out)
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = quickstart(&m, &out).status();
         if let Some(rd) = newest_run(&out)
             && let Some(t) = journal(&rd).into_iter().find(|e| e["kind"] == "timeout")
         {
@@ -403,16 +408,7 @@ fn sigint(rows: &mut Vec<Row>) {
     let mut beyond = Vec::new();
     for _ in 0..3 {
         let out = bench_out();
-        let Ok(mut child) = Command::new(bin())
-            .args(["acquire", "protocols/quickstart.yaml", "--microscope"])
-            .arg(&m)
-            .arg("--output")
-            .arg(&out)
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        else {
+        let Ok(mut child) = quickstart(&m, &out).spawn() else {
             return;
         };
         std::thread::sleep(std::time::Duration::from_millis(1500));
