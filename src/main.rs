@@ -6,7 +6,7 @@ use squidctl::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(&cli.command, Command::Acquire(_))
+    if matches!(&cli.command, Command::Acquire(_) | Command::Resume(_))
         || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's

@@ -302,6 +302,62 @@ fn sigint_and_sigterm_at_several_moments_keep_every_frame() {
 }
 
 #[test]
+fn sigint_during_a_resume_cancels_it_and_a_second_resume_finishes() {
+    let protocol = RUN.replace("\"B2\"", "\"B2:B3\"");
+    let (c, p, m) = case(&protocol, 1.0, &[]);
+    let mut child = spawn_acquire(&c, &p, &m);
+    wait_frames(&c, 3);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let dir = run_dir(&c.out);
+    let rd = dir.display().to_string();
+    let before = kinds(&journal(&dir), "frame").len();
+    let child = squidctl(&["resume", &rd])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_frames(&c, before + 3);
+    signal(&child, libc::SIGINT);
+    let r = finish(child);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert!(r.stderr.contains("SIGINT received"), "{}", r.stderr);
+    assert_eq!(run_json(&dir)["state"], "cancelled");
+    let r = run(&["resume", &rd]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["verify", &rd]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn signals_ignored_by_whoever_started_the_run_stay_ignored() {
+    // As under `nohup` (SIGHUP) or as a background job of a script (SIGINT): the run goes on.
+    let (c, p, m) = case(RUN, 1.0, &[]);
+    let out = c.out.display().to_string();
+    let script = format!(
+        "trap '' HUP INT; exec '{}' acquire '{p}' --microscope '{m}' --output '{out}'",
+        bin().display()
+    );
+    let child = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("SQUIDCTL_MICROSCOPE")
+        .env_remove("SQUIDCTL_LOG")
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_frames(&c, 3);
+    signal(&child, libc::SIGHUP);
+    signal(&child, libc::SIGINT);
+    let r = finish(child);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rec = run_json(&run_dir(&c.out));
+    assert_eq!(rec["state"], "completed");
+    assert_eq!(rec["counts"]["saved"], 24);
+}
+
+#[test]
 fn a_second_sigint_stops_at_once() {
     // The second capture takes 5 s (real time), so the first Ctrl-C would have to wait for it.
     let (c, p, m) = case(RUN, 0.0, &["{call: capture, at: 2, kind: slow, delay: 5s}"]);

@@ -81,24 +81,6 @@ fn holder_alive(text: &str) -> Option<(u32, bool)> {
     Some((pid, alive))
 }
 
-/// A pending SIGINT/SIGTERM/SIGHUP (they are blocked during a run), without waiting.
-fn pending_signal() -> Option<i32> {
-    // SAFETY: sigtimedwait with a zero timeout on the run's blocked signals.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            libc::sigaddset(&mut set, s);
-        }
-        let ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        let s = libc::sigtimedwait(&set, std::ptr::null_mut(), &ts);
-        (s > 0).then_some(s)
-    }
-}
-
 /// Take the lock for `microscope`. `wait`: `None` fails at once when busy; `Some(None)` waits
 /// as long as it takes; `Some(Some(d))` waits up to `d`. `owner` is written into the file.
 pub fn acquire(
@@ -146,7 +128,7 @@ pub fn acquire(
                     tracing::info!("waiting for the microscope: {}", holder.replace('\n', ", "));
                     told = true;
                 }
-                if let Some(sig) = pending_signal() {
+                if let Some(sig) = crate::runner::cancel::pending_cancel_signal() {
                     return Err(LockError::Interrupted(sig));
                 }
                 std::thread::sleep(Duration::from_millis(200));

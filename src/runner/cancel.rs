@@ -1,11 +1,12 @@
 //! Cancellation by signal. SIGINT, SIGTERM and SIGHUP are taken by one thread with
 //! `sigwait` (so we know which signal came, and nothing runs in a signal handler); the first
-//! asks for a graceful stop, the second for a fast one. SIGUSR1 writes a thread dump.
+//! asks for a graceful stop, the second for a fast one. SIGUSR1 writes a thread dump. A
+//! SIGINT or SIGHUP ignored by whoever started us (`nohup`, a background job) stays ignored.
 //!
 //! (The `ctrlc` crate cannot tell SIGINT from SIGTERM, ignores SIGHUP and SIGUSR1, so it
 //! could not give 130 vs 143 or the on-demand dump.)
 
-use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
 
 /// How far a cancel has gone: 0 none, 1 graceful, 2 forced.
 #[derive(Default)]
@@ -45,13 +46,27 @@ impl Cancel {
 pub const RUN_SIGNALS: [libc::c_int; 4] =
     [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1];
 
-fn signal_set() -> libc::sigset_t {
+/// The signals that cancel a run.
+const CANCEL_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Signals that were ignored when the process started, as a bit mask: `nohup` ignores SIGHUP
+/// and a shell ignores SIGINT for its background jobs, and such a signal must not cancel a
+/// night's run. They stay ignored (as Python and the shells do). SIGTERM is always obeyed.
+static IGNORED_AT_START: AtomicU64 = AtomicU64::new(0);
+
+fn ignored_at_start(sig: libc::c_int) -> bool {
+    IGNORED_AT_START.load(Ordering::SeqCst) & (1 << sig) != 0
+}
+
+fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: plain sigset manipulation on a zeroed local.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in RUN_SIGNALS {
-            libc::sigaddset(&mut set, s);
+        for &s in signals {
+            if !ignored_at_start(s) {
+                libc::sigaddset(&mut set, s);
+            }
         }
         set
     }
@@ -61,7 +76,17 @@ fn signal_set() -> libc::sigset_t {
 /// this first thing, before any other thread exists. Also ignore SIGXFSZ so a file-size limit
 /// shows up as an I/O error we can report rather than killing the process, and SIGPIPE.
 pub fn block_signals() {
-    let set = signal_set();
+    for s in [libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: reads the disposition only (no new action).
+        let ignored = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(s, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+        };
+        if ignored {
+            IGNORED_AT_START.fetch_or(1 << s, Ordering::SeqCst);
+        }
+    }
+    let set = signal_set(&RUN_SIGNALS);
     // SAFETY: changes only this thread's mask and two dispositions.
     unsafe {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -71,11 +96,23 @@ pub fn block_signals() {
 
 /// Wait for one of the run's signals (blocked everywhere, so only this sees them).
 pub fn wait_signal() -> i32 {
-    let set = signal_set();
+    let set = signal_set(&RUN_SIGNALS);
     let mut sig: libc::c_int = 0;
     // SAFETY: sigwait with a valid set and out pointer.
     let r = unsafe { libc::sigwait(&set, &mut sig) };
     if r == 0 { sig } else { 0 }
+}
+
+/// A cancelling signal already pending (they are blocked during a run), without waiting.
+pub fn pending_cancel_signal() -> Option<i32> {
+    let set = signal_set(&CANCEL_SIGNALS);
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: sigtimedwait with a zero timeout on a valid set.
+    let s = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) };
+    (s > 0).then_some(s)
 }
 
 pub fn signal_name(sig: i32) -> &'static str {
