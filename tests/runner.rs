@@ -325,6 +325,13 @@ fn sigint_during_a_resume_cancels_it_and_a_second_resume_finishes() {
     assert_eq!(run_json(&dir)["state"], "cancelled");
     let r = run(&["resume", &rd]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // The killed session's frames count too, though it died before its next heartbeat.
+    let rec = run_json(&dir);
+    assert_eq!(
+        rec["counts"]["acquired"].as_u64(),
+        Some(kinds(&journal(&dir), "frame").len() as u64),
+        "{rec}"
+    );
     let r = run(&["verify", &rd]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

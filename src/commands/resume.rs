@@ -93,6 +93,22 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, (Exit, String)> {
     })
 }
 
+/// The counts of the sessions so far. run.json has them as of its last heartbeat; the journal,
+/// flushed as it goes, also knows what a session killed between two beats did.
+fn counts_so_far(record: &run_dir::Counts, journal: &[serde_json::Value]) -> run_dir::Counts {
+    let count =
+        |f: &dyn Fn(&serde_json::Value) -> bool| journal.iter().filter(|e| f(e)).count() as u64;
+    let error = |e: &serde_json::Value, retried: bool| {
+        e["kind"] == "step_error" && e["will_retry"].as_bool() == Some(retried)
+    };
+    let mut c = record.clone();
+    c.acquired = c.acquired.max(count(&|e| e["kind"] == "frame"));
+    c.retries = c.retries.max(count(&|e| error(e, true)));
+    c.failed = c.failed.max(count(&|e| error(e, false)));
+    c.autofocus_runs = c.autofocus_runs.max(count(&|e| e["kind"] == "autofocus"));
+    c
+}
+
 /// A run record rebuilt from the journal's start record.
 fn record_from_start(start: &serde_json::Value, rd: &RunDir) -> RunRecord {
     let text = |k: &str| start[k].as_str().unwrap_or("").to_string();
@@ -220,6 +236,8 @@ pub fn run(args: &ResumeArgs) -> Exit {
         .filter_map(|e| e["unix"].as_f64())
         .fold(record.heartbeat_unix, f64::max);
     let gap_s = (crate::clock::WallTime::now().unix_s - last_unix).max(0.0);
+    let mut record = record;
+    record.counts = counts_so_far(&record.counts, &journal);
     let state = ResumeState {
         rd,
         record,
