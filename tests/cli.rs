@@ -89,6 +89,22 @@ fn every_command_prints_one_json_document() {
     assert_eq!(j["command"], "acquire");
     assert_eq!(j["counts"]["saved"], 8);
     assert_eq!(j["exit_code"], 0);
+    for (args, _) in &cases {
+        // A reader that went away (`squidctl report --json | head -c 100`) is no crash.
+        let mut child = squidctl(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let closed = Run::from(child.wait_with_output().expect("wait"));
+        assert_eq!(
+            closed.code, 0,
+            "{args:?} into a closed pipe: {}",
+            closed.stderr
+        );
+        assert!(!closed.stderr.contains("panicked"), "{}", closed.stderr);
+    }
     for (args, command) in cases {
         let r = run(&args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);

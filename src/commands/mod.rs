@@ -44,7 +44,9 @@ pub fn invalid(d: &Diagnostics) -> Exit {
     Exit::Invalid
 }
 
-/// Print a JSON value as one line on stdout.
+/// Print a JSON value as one line on stdout. A reader that went away (`| head`) is not an
+/// error of ours: the command's work and exit code stand.
 pub fn print_json(v: &serde_json::Value) {
-    println!("{v}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{v}");
 }
