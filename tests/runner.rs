@@ -345,11 +345,8 @@ fn signals_ignored_by_whoever_started_the_run_stay_ignored() {
         "trap '' HUP INT; exec '{}' acquire '{p}' --microscope '{m}' --output '{out}'",
         bin().display()
     );
-    let child = std::process::Command::new("sh")
+    let child = clean_env(&mut std::process::Command::new("sh"))
         .args(["-c", &script])
-        .env_remove("SQUIDCTL_MICROSCOPE")
-        .env_remove("SQUIDCTL_LOG")
-        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

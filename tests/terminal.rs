@@ -31,15 +31,13 @@ fn bars_countdown_and_ctrl_c_on_a_terminal() {
         bin().display(),
         out.display()
     );
-    let mut child = std::process::Command::new("script")
+    let mut child = clean_env(&mut std::process::Command::new("script"))
         .args(["-q", "-f", "-e", "-c", &inner, "/dev/null"])
         .current_dir(dir.path())
         // `script -c` runs $SHELL. The typed Ctrl-C reaches the whole foreground group, shell
         // included: bash waits for squidctl and goes on when it exits by itself (as at an
         // interactive prompt), while dash (CI's /bin/sh) quits after it, losing the lines below.
         .env("SHELL", "/bin/bash")
-        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
-        .env_remove("SQUIDCTL_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

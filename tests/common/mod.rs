@@ -21,14 +21,20 @@ pub fn private_lock_dir() -> PathBuf {
     std::env::temp_dir().join(format!("squidctl-test-locks-{}-{n}", std::process::id()))
 }
 
-/// A squidctl command with a clean environment (no user microscope, no log settings).
-pub fn squidctl(args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.args(args)
-        .current_dir(repo())
-        .env_remove("SQUIDCTL_MICROSCOPE")
+/// The environment every test's squidctl runs in: no user microscope, no log settings, and
+/// locks of its own (also for squidctl started through a shell or `script`).
+pub fn clean_env(c: &mut Command) -> &mut Command {
+    c.env_remove("SQUIDCTL_MICROSCOPE")
         .env_remove("SQUIDCTL_LOG")
         .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
+}
+
+/// A squidctl command with a clean environment.
+pub fn squidctl(args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    clean_env(&mut c)
+        .args(args)
+        .current_dir(repo())
         .stdin(Stdio::null());
     c
 }
