@@ -6,12 +6,12 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use super::resume::alive;
 use super::run::fail;
 use crate::cli::ReportArgs;
 use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::human;
+use crate::run_dir::liveness::{Liveness, run_liveness};
 use crate::run_dir::{self, RunDir, RunRecord, RunState};
 
 /// A running run whose heartbeat is older than this is reported as possibly stalled.
@@ -35,33 +35,48 @@ fn ms(s: f64) -> String {
 
 pub fn run(args: &ReportArgs) -> Exit {
     let rd = RunDir::open(&args.run_dir);
-    let record: RunRecord = match std::fs::read_to_string(rd.path(run_dir::RUN_JSON))
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
+    if !rd.path(run_dir::JOURNAL).exists() && !rd.path(run_dir::RUN_JSON).exists() {
+        return fail(
+            args.json,
+            "report",
+            Exit::Invalid,
+            format!(
+                "{} is not a squidctl run directory (no run.json or journal.jsonl)",
+                rd.root.display()
+            ),
+        );
+    }
+    let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
+    let record: RunRecord = match RunRecord::read_or_rebuild(&rd.root, &journal) {
         Ok(r) => r,
         Err(e) => {
             return fail(
                 args.json,
                 "report",
                 Exit::Invalid,
-                format!("{} is not a squidctl run directory: {e}", rd.root.display()),
+                format!(
+                    "{} is not a readable squidctl run directory: {e}",
+                    rd.root.display()
+                ),
             );
         }
     };
-    let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
     let now = WallTime::now().unix_s;
     let running = record.state == RunState::Running;
     let beat_age = now - record.heartbeat_unix;
-    let stalled = running && (beat_age > STALE_AFTER_S || !alive(record.pid, &record.host));
+    let live = run_liveness(&rd.root, &record.host);
+    let stalled = running
+        && (live == Liveness::Stopped
+            || (matches!(live, Liveness::ElsewhereMaybe(_)) && beat_age > STALE_AFTER_S)
+            || (live == Liveness::Running && beat_age > STALE_AFTER_S));
     let state_text = if stalled {
         format!(
             "POSSIBLY STALLED: recorded as running, last heartbeat {} ago{}",
             human::duration(beat_age),
-            if alive(record.pid, &record.host) {
-                String::new()
-            } else {
-                format!(", pid {} is not running", record.pid)
+            match live {
+                Liveness::Stopped => ", and no process holds the run (it was killed or its machine restarted) — `squidctl resume` continues it".to_string(),
+                Liveness::ElsewhereMaybe(h) => format!(", on host {h}"),
+                Liveness::Running => ", although its process is alive (a device or the disk may be stuck)".to_string(),
             }
         )
     } else if running {
@@ -83,7 +98,7 @@ pub fn run(args: &ReportArgs) -> Exit {
     } else {
         journal
             .iter()
-            .filter_map(|e| e["unix"].as_f64())
+            .filter_map(run_dir::journal::unix_of)
             .fold(record.heartbeat_unix, f64::max)
     };
     let elapsed = (end - record.started_unix).max(0.0);
@@ -105,10 +120,7 @@ pub fn run(args: &ReportArgs) -> Exit {
     }
     let files: Vec<&Value> = journal.iter().filter(|e| e["kind"] == "file").collect();
     let bytes: u64 = files.iter().filter_map(|f| f["bytes"].as_u64()).sum();
-    let saved_planes: u64 = crate::run_dir::verify::saved_files(&journal)
-        .values()
-        .map(|f| f.planes as u64)
-        .sum();
+    let saved_planes: u64 = crate::run_dir::verify::saved_planes(&journal);
     let acquired = if running {
         frames.len() as u64
     } else {

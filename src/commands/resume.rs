@@ -12,6 +12,7 @@ use crate::exit::Exit;
 use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
+use crate::run_dir::liveness::Liveness;
 use crate::run_dir::{self, RunDir, RunRecord, RunState, verify};
 use crate::saver::FileKey;
 
@@ -43,11 +44,7 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, (Exit, String)> {
         ))
     })?;
     // run.json is written just after the start record; a run killed in between has none yet.
-    let record: RunRecord = match std::fs::read_to_string(rd.path(run_dir::RUN_JSON)) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| invalid(format!("{}/run.json is damaged: {e}", dir.display())))?,
-        Err(_) => record_from_start(start, &rd),
-    };
+    let record = RunRecord::read_or_rebuild(&rd.root, &journal).map_err(invalid)?;
     let mut copies = Vec::new();
     for (file, key) in [
         (run_dir::PROTOCOL_COPY, "protocol_crc32"),
@@ -80,7 +77,7 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, (Exit, String)> {
         &[],
     )
     .map_err(render)?;
-    let plan = Plan::build(&protocol, &microscope).map_err(render)?;
+    let plan = Plan::build_recorded(&protocol, &microscope).map_err(render)?;
     Ok(OpenRun {
         rd,
         record,
@@ -109,39 +106,6 @@ fn counts_so_far(record: &run_dir::Counts, journal: &[serde_json::Value]) -> run
     c
 }
 
-/// A run record rebuilt from the journal's start record.
-fn record_from_start(start: &serde_json::Value, rd: &RunDir) -> RunRecord {
-    let text = |k: &str| start[k].as_str().unwrap_or("").to_string();
-    let unix = start["unix"].as_f64().unwrap_or(0.0);
-    RunRecord {
-        squidctl_version: env!("CARGO_PKG_VERSION").into(),
-        state: RunState::Running,
-        pid: start["pid"].as_u64().unwrap_or(0) as u32,
-        host: run_dir::record::hostname(),
-        name: text("name"),
-        protocol_file: text("protocol"),
-        microscope: text("microscope"),
-        run_dir: rd.root.display().to_string(),
-        started: text("wall"),
-        started_unix: unix,
-        heartbeat: text("wall"),
-        heartbeat_unix: unix,
-        ended: None,
-        counts: run_dir::Counts {
-            planned: start["planned_frames"].as_u64().unwrap_or(0),
-            ..Default::default()
-        },
-        end_reason: None,
-        exit_code: None,
-        sessions: vec![run_dir::record::Session {
-            pid: start["pid"].as_u64().unwrap_or(0) as u32,
-            started: text("wall"),
-            ended: None,
-            state: None,
-        }],
-    }
-}
-
 pub fn key_of(f: &crate::saver::FileDone) -> FileKey {
     FileKey {
         t: f.t,
@@ -150,14 +114,6 @@ pub fn key_of(f: &crate::saver::FileDone) -> FileKey {
         channel: f.channel,
         z: f.z,
     }
-}
-
-/// Whether a process with this pid runs on this host.
-pub fn alive(pid: u32, host: &str) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    host == run_dir::record::hostname()
-        && pid != std::process::id()
-        && unsafe { libc::kill(pid as i32, 0) } == 0
 }
 
 pub fn run(args: &ResumeArgs) -> Exit {
@@ -171,21 +127,40 @@ pub fn run(args: &ResumeArgs) -> Exit {
         journal,
         loaded,
     } = open;
-    if record.state == RunState::Running && alive(record.pid, &record.host) {
-        return fail(
-            args.json,
-            "resume",
-            Exit::Busy,
-            format!(
-                "the run is still running (pid {} on {}); stop it or let it finish first",
-                record.pid, record.host
-            ),
-        );
+    match run_dir::liveness::run_liveness(&rd.root, &record.host) {
+        Liveness::Stopped => {}
+        Liveness::Running => {
+            return fail(
+                args.json,
+                "resume",
+                Exit::Busy,
+                format!(
+                    "the run in {} is still running in another squidctl process (it holds the run's journal); stop it or let it finish first",
+                    rd.root.display()
+                ),
+            );
+        }
+        Liveness::ElsewhereMaybe(host) if record.state == RunState::Running => {
+            return fail(
+                args.json,
+                "resume",
+                Exit::Busy,
+                format!(
+                    "the run is recorded as running on host {host}, which cannot be asked from here; resume it on {host}, or, if that machine is off, resume it there after it restarts"
+                ),
+            );
+        }
+        Liveness::ElsewhereMaybe(_) => {}
     }
     // Keep what is proven saved; clear what will be written again.
     let mut done = HashSet::new();
     let mut redo = Vec::new();
-    for (path, f) in verify::saved_files(&journal) {
+    let layout = super::run::layout_for(
+        &std::sync::Arc::new(loaded.plan.clone()),
+        rd.root.clone(),
+        &crate::clock::WallTime::now(),
+    );
+    for (path, f) in verify::saved_files(&journal, layout.as_ref()) {
         match verify::check(&rd.root, &f) {
             None => {
                 done.insert(key_of(&f));
@@ -206,6 +181,22 @@ pub fn run(args: &ResumeArgs) -> Exit {
         }
     }
     if record.state == RunState::Completed && redo.is_empty() {
+        if !crate::saver::coordinates::check(&rd.root, &loaded.plan, &journal).is_empty() {
+            match crate::saver::coordinates::rebuild(&rd.root, &loaded.plan, &journal) {
+                Ok(()) => tracing::info!("coordinates.csv rebuilt from the journal"),
+                Err(e) => {
+                    return fail(
+                        args.json,
+                        "resume",
+                        Exit::OutputError,
+                        format!(
+                            "cannot rebuild coordinates.csv in {}: {e}",
+                            rd.root.display()
+                        ),
+                    );
+                }
+            }
+        }
         tracing::info!(
             "the run in {} is already complete and intact; nothing to resume",
             rd.root.display()
@@ -233,7 +224,7 @@ pub fn run(args: &ResumeArgs) -> Exit {
         .fold(0.0, f64::max);
     let last_unix = journal
         .iter()
-        .filter_map(|e| e["unix"].as_f64())
+        .filter_map(run_dir::journal::unix_of)
         .fold(record.heartbeat_unix, f64::max);
     let gap_s = (crate::clock::WallTime::now().unix_s - last_unix).max(0.0);
     let mut record = record;

@@ -141,7 +141,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     let fail = |exit: Exit, message: String| fail(req.json, req.command, exit, message);
 
     // One run per microscope: take its lock before touching anything.
-    let _lock = match req.lock {
+    let mut lock = match req.lock {
         None => None,
         Some(wait) => {
             let where_ = match &req.target {
@@ -260,19 +260,26 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
                         as runner::DoneFilter,
                 );
         }
-        let coords = match Coordinates::new(
-            p.rd.root.clone(),
-            plan.clone(),
-            matches!(req.target, Target::Resume(_)),
-        ) {
-            Ok(c) => Some(Arc::new(c)),
-            Err(e) => {
+        if matches!(req.target, Target::Resume(_)) {
+            // What a killed session left is made whole from the journal before going on.
+            let journal = run_dir::journal::read(&p.rd.path(run_dir::JOURNAL)).unwrap_or_default();
+            if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, &plan, &journal) {
                 return fail(
                     Exit::OutputError,
-                    format!("cannot write coordinates.csv: {e}"),
+                    format!("cannot rebuild coordinates.csv from the journal: {e}"),
                 );
             }
-        };
+        }
+        let coords =
+            match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(p.journal.clone())) {
+                Ok(c) => Some(Arc::new(c)),
+                Err(e) => {
+                    return fail(
+                        Exit::OutputError,
+                        format!("cannot write coordinates.csv: {e}"),
+                    );
+                }
+            };
         let mut cfg = PoolConfig::default_for(plan.frame.bytes());
         cfg.save_deadline = deadlines.save();
         if let Some(n) = req.savers.savers {
@@ -325,6 +332,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     );
 
     let run_dir = prepared.as_ref().map(|p| p.rd.clone());
+    let cancel = Arc::new(Cancel::default());
     let input = RunInput {
         plan: plan.clone(),
         microscope,
@@ -332,7 +340,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         journal: prepared.as_ref().map(|p| p.journal.clone()),
         run_dir: run_dir.clone(),
         deadlines,
-        cancel: Arc::new(Cancel::default()),
+        cancel: cancel.clone(),
         stats: Arc::new(Stats::default()),
         done: done_filter,
         initial_focus,
@@ -341,6 +349,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         run_start_unix: started.unix_s,
     };
     let mut last_beat = std::time::Instant::now();
+    let journal = prepared.as_ref().map(|p| p.journal.clone());
     let mut beat = prepared.as_ref().map(|p| (p.rd.clone(), p.record.clone()));
     let mut display = crate::progress::Display::new(
         req.progress.progress,
@@ -356,6 +365,9 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
             return;
         }
         last_beat = std::time::Instant::now();
+        if let Some(l) = lock.as_mut() {
+            check_lock(l, &cancel, journal.as_deref());
+        }
         if let Some((rd, rec)) = beat.as_mut() {
             let now = WallTime::now();
             rec.heartbeat = now.rfc3339();
@@ -380,10 +392,11 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
             c.failed += prior.failed;
             c.autofocus_runs += prior.autofocus_runs;
             let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
-            c.saved = run_dir::verify::saved_files(&journal)
-                .values()
-                .map(|f| f.planes as u64)
-                .sum();
+            c.saved = run_dir::verify::saved_planes(&journal);
+            // Rows of places acquired again replace the earlier session's.
+            if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, &plan, &journal) {
+                tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");
+            }
         }
         let now = WallTime::now();
         rec.state = outcome.state;
@@ -411,6 +424,43 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         report(&req, &plan, &outcome, None);
     }
     outcome.exit
+}
+
+/// Keep the microscope lock meaningful: a lock file deleted under us (a tmp cleaner) is made
+/// again at once; if another run got there first, this one stops, since two runs must
+/// never drive one microscope.
+fn check_lock(
+    lock: &mut run_dir::lock::MicroscopeLock,
+    cancel: &Cancel,
+    journal: Option<&Journal>,
+) {
+    use run_dir::lock::LockCheck;
+    match lock.check() {
+        LockCheck::Held => {}
+        LockCheck::Retaken => {
+            tracing::warn!(
+                "the lock file {} was deleted while this run held it (a tmp cleaner?); it was made again and is held",
+                lock.path.display()
+            );
+            if let Some(j) = journal {
+                let _ = j.record(
+                    "lock",
+                    json!({"event": "retaken", "path": lock.path.display().to_string()}),
+                );
+            }
+        }
+        LockCheck::Lost(who) => {
+            let why = format!(
+                "the microscope lock {} was deleted while this run held it, and another process now holds it ({who}); stopping so that two runs do not drive one microscope",
+                lock.path.display()
+            );
+            tracing::error!("{why}");
+            if let Some(j) = journal {
+                let _ = j.record("lock", json!({"event": "lost", "path": lock.path.display().to_string(), "holder": who}));
+            }
+            cancel.stop_because(Exit::Busy, why);
+        }
+    }
 }
 
 /// The run directory, journal and record of a run in progress.
@@ -518,7 +568,7 @@ fn new_run(
     let _ = journal.record(
         "start",
         json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
-               "planned_frames": plan.total_frames(), "files": plan.file_count(), "pid": std::process::id(),
+               "planned_frames": plan.total_frames(), "files": plan.file_count(), "pid": std::process::id(), "coords": true,
                "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes()),
                "microscope_crc32": crc32fast::hash(microscope_yaml.as_bytes())}),
     );

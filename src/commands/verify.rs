@@ -1,7 +1,7 @@
 //! `squidctl verify RUN_DIR`: is every file the plan asks for present, readable, complete and
 //! exactly what was acquired? Exit 0 only when all of them are.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -22,10 +22,22 @@ pub fn run(args: &VerifyArgs) -> Exit {
     let plan = Arc::new(open.loaded.plan.clone());
     let layout = layout_for(&plan, open.rd.root.clone(), &WallTime::now());
     let expected: BTreeSet<FileKey> = plan.events().map(|e| layout.key(&e)).collect();
-    let saved = verify::saved_files(&open.journal);
+    let saved = verify::saved_files(&open.journal, layout.as_ref());
     let mut problems: Vec<(String, Problem)> = Vec::new();
     let mut intact = 0u64;
     let mut planes = 0u64;
+    let mut owner: HashMap<String, FileKey> = HashMap::new();
+    let describe = |k: &FileKey| {
+        let region = plan
+            .regions
+            .get(k.region as usize)
+            .map_or("?", |r| r.name.as_str());
+        let channel = k
+            .channel
+            .and_then(|c| plan.channels.get(c as usize))
+            .map_or(String::new(), |c| format!(" {}", c.name));
+        format!("`{region}` FOV {}{channel}", k.fov)
+    };
     for key in &expected {
         let path = layout.path(key);
         let rel = path
@@ -33,6 +45,12 @@ pub fn run(args: &VerifyArgs) -> Exit {
             .unwrap_or(&path)
             .display()
             .to_string();
+        if let Some(first) = owner.get(&rel) {
+            let (first, second) = (describe(first), describe(key));
+            problems.push((rel, Problem::SharedPath { first, second }));
+            continue;
+        }
+        owner.insert(rel.clone(), *key);
         match saved.get(&rel) {
             None => problems.push((rel, Problem::NotSaved)),
             Some(rec) => match verify::check(&open.rd.root, rec) {
@@ -43,6 +61,9 @@ pub fn run(args: &VerifyArgs) -> Exit {
                 Some(p) => problems.push((rel, p)),
             },
         }
+    }
+    for (rel, detail) in crate::saver::coordinates::check(&open.rd.root, &plan, &open.journal) {
+        problems.push((rel, Problem::Coordinates { detail }));
     }
     let ok = problems.is_empty();
     let mut text = String::new();

@@ -5,6 +5,7 @@
 pub mod estimate;
 pub mod events;
 pub mod fov;
+pub mod names;
 pub mod plate;
 pub mod round;
 pub mod wells;
@@ -129,6 +130,20 @@ impl Plan {
             lp,
             m,
             errors: Diagnostics::default(),
+            check_names: true,
+        }
+        .build()
+    }
+
+    /// Rebuild the plan of a run already on disk. File-name clashes are not refused here: an
+    /// older squidctl may have accepted them, and `verify` must still be able to look and
+    /// report the files the clashing names share.
+    pub fn build_recorded(lp: &LoadedProtocol, m: &MicroscopeConfig) -> Result<Plan, Diagnostics> {
+        Builder {
+            lp,
+            m,
+            errors: Diagnostics::default(),
+            check_names: false,
         }
         .build()
     }
@@ -217,6 +232,7 @@ struct Builder<'a> {
     lp: &'a LoadedProtocol,
     m: &'a MicroscopeConfig,
     errors: Diagnostics,
+    check_names: bool,
 }
 
 /// Where a region was defined, so out-of-travel errors can point at it.
@@ -288,6 +304,9 @@ impl Builder<'_> {
             );
         }
         let (plate, regions) = self.regions(fov_mm);
+        if self.check_names {
+            self.file_names(&regions, &channels);
+        }
         let z_ref = zplan::reference_index(&z_offsets_um);
         if !regions.is_empty() && !channels.is_empty() {
             self.travel(&regions, &z_offsets_um, &channels, &autofocus);
@@ -891,11 +910,12 @@ impl Builder<'_> {
                 if list.is_empty() {
                     self.err("positions", "the position list is empty");
                 }
+                let mut seen = std::collections::HashSet::new();
                 for (i, p) in list.iter().enumerate() {
                     if p.name.trim().is_empty() {
                         self.err(&format!("positions[{i}].name"), "a position needs a name");
                     }
-                    if list[..i].iter().any(|o| o.name == p.name) {
+                    if !seen.insert(p.name.as_str()) {
                         self.err_help(
                             &format!("positions[{i}].name"),
                             format!("position `{}` is listed twice", p.name),
@@ -937,24 +957,71 @@ impl Builder<'_> {
                         return out;
                     }
                 };
+                // Rows of one region need not be adjacent; an index keeps this linear.
+                let mut index: std::collections::HashMap<String, usize> = Default::default();
                 for r in rows {
-                    match out.iter_mut().find(|(reg, _)| reg.name == r.region) {
-                        Some((reg, _)) => reg.fovs.extend(expand((r.x_mm, r.y_mm))),
-                        None => out.push((
-                            Region {
-                                name: r.region.clone(),
-                                well: None,
-                                centre: (r.x_mm, r.y_mm),
-                                z_mm: r.z_mm.unwrap_or(focus),
-                                fovs: expand((r.x_mm, r.y_mm)).collect(),
-                            },
-                            Origin::Csv(r.loc.clone()),
-                        )),
+                    match index.get(&r.region) {
+                        Some(&i) => out[i].0.fovs.extend(expand((r.x_mm, r.y_mm))),
+                        None => {
+                            index.insert(r.region.clone(), out.len());
+                            out.push((
+                                Region {
+                                    name: r.region.clone(),
+                                    well: None,
+                                    centre: (r.x_mm, r.y_mm),
+                                    z_mm: r.z_mm.unwrap_or(focus),
+                                    fovs: expand((r.x_mm, r.y_mm)).collect(),
+                                },
+                                Origin::Csv(r.loc.clone()),
+                            ))
+                        }
                     }
                 }
             }
         }
         out
+    }
+
+    /// Refuse names that would make two regions or channels write one file.
+    fn file_names(&mut self, regions: &[(Region, Origin)], channels: &[PlanChannel]) {
+        let help = "file names keep only ASCII letters, digits, `-`, `.` and `+` (case is ignored, as on exFAT, NTFS and macOS disks); rename one of them";
+        for c in names::region_clashes(regions.iter().map(|(r, _)| (r.name.as_str(), r.fovs.len())))
+        {
+            let (r, origin) = &regions[c.index];
+            if r.name == regions[c.with].0.name {
+                continue; // a position listed twice, reported as such
+            }
+            let msg = format!(
+                "positions `{}` and `{}` would write to the same files: {}",
+                regions[c.with].0.name, r.name, c.why
+            );
+            let d = match origin {
+                Origin::Wells(loc) => Diagnostic::new(msg)
+                    .at(Some(loc.clone()))
+                    .path("plate.wells"),
+                Origin::Position(path) => self.lp.err(&format!("{path}.name"), msg),
+                Origin::Csv(loc) => Diagnostic::new(msg).at(Some(loc.clone())),
+            };
+            self.errors.push(d.help(help));
+        }
+        for c in names::same_safe_names(channels.iter().map(|c| c.name.as_str())) {
+            let name = &channels[c.index].name;
+            let i = self
+                .lp
+                .spec
+                .channels
+                .iter()
+                .rposition(|p| &p.name == name)
+                .unwrap_or(c.index);
+            self.err_help(
+                &format!("channels[{i}].name"),
+                format!(
+                    "channels `{}` and `{name}` would write to the same files: {}",
+                    channels[c.with].name, c.why
+                ),
+                help,
+            );
+        }
     }
 
     /// Every stage position the plan will command must lie inside the travel: FOV centres in

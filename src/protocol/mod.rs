@@ -6,7 +6,6 @@ pub mod schema;
 pub mod template;
 pub mod units;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,11 +28,11 @@ impl LoadedProtocol {
     /// Load `path` (`-` reads standard input) and apply `key.path=value` overrides.
     pub fn load(path: &str, overrides: &[String]) -> Result<Self, Diagnostics> {
         let (source, base_dir) = if path == "-" {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                Diagnostic::new(format!("cannot read the protocol from standard input: {e}"))
-                    .help("pipe a UTF-8 YAML protocol into squidctl, or give a file path")
-            })?;
+            let bytes =
+                crate::yaml::read_bounded(std::io::stdin().lock(), "<stdin>").map_err(|d| {
+                    d.help("pipe a UTF-8 YAML protocol into squidctl, or give a file path")
+                })?;
+            let text = crate::yaml::utf8(bytes, "<stdin>")?;
             (
                 SourceFile::new("<stdin>", text),
                 std::env::current_dir().unwrap_or_default(),

@@ -21,20 +21,30 @@ const SYNC_EVERY: Duration = Duration::from_secs(2);
 impl Journal {
     pub fn open(path: &Path) -> io::Result<Journal> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        // Held for the life of the process: how `resume` and `report` tell a live run.
+        if !super::liveness::lock_journal(&file)? {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "another squidctl process is writing this run (its journal is locked)",
+            ));
+        }
         Ok(Journal {
             file: Mutex::new((file, Instant::now())),
             start: Instant::now(),
         })
     }
 
-    /// Append `{"kind": kind, "wall": …, "run_s": …, ...fields}`. Errors are returned but a
+    /// Append `{"kind": kind, "wall": …, "unix": …, "run_s": …, ...fields}`. Errors are returned but a
     /// journal that cannot be written never stops acquisition by itself.
     pub fn record(&self, kind: &str, fields: Value) -> io::Result<()> {
         let mut obj = Map::new();
         obj.insert("kind".into(), Value::String(kind.into()));
+        let now = crate::clock::WallTime::now();
+        obj.insert("wall".into(), Value::String(now.rfc3339()));
         obj.insert(
-            "wall".into(),
-            Value::String(crate::clock::WallTime::now().rfc3339()),
+            "unix".into(),
+            serde_json::Number::from_f64((now.unix_s * 1000.0).round() / 1000.0)
+                .map_or(Value::Null, Value::Number),
         );
         obj.insert(
             "run_s".into(),
@@ -72,4 +82,10 @@ pub fn read(path: &Path) -> io::Result<Vec<Value>> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect())
+}
+
+/// When a record was written (seconds since 1970). Journals written before records carried
+/// `unix` have none: their time is unknown rather than 1970.
+pub fn unix_of(e: &Value) -> Option<f64> {
+    e["unix"].as_f64().filter(|u| *u > 0.0)
 }

@@ -5,19 +5,28 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Where lock files live: `$SQUIDCTL_LOCK_DIR`, else a directory shared by all users.
+/// Where lock files live: `$SQUIDCTL_LOCK_DIR`, else `/run/lock/squidctl` (a tmpfs that is
+/// emptied at boot, which suits locks, and that tmp cleaners leave alone), else
+/// `/tmp/squidctl-locks`.
 pub fn lock_dir() -> PathBuf {
-    std::env::var_os("SQUIDCTL_LOCK_DIR")
-        .map_or_else(|| PathBuf::from("/tmp/squidctl-locks"), PathBuf::from)
+    if let Some(d) = std::env::var_os("SQUIDCTL_LOCK_DIR") {
+        return PathBuf::from(d);
+    }
+    if Path::new("/run/lock").is_dir() {
+        PathBuf::from("/run/lock/squidctl")
+    } else {
+        PathBuf::from("/tmp/squidctl-locks")
+    }
 }
 
 /// Held for the life of the run (released when dropped or when the process ends).
 pub struct MicroscopeLock {
     file: File,
     pub path: PathBuf,
+    owner: String,
 }
 
 impl Drop for MicroscopeLock {
@@ -55,7 +64,7 @@ fn try_flock(f: &File) -> io::Result<bool> {
 fn holder_text(f: &mut File) -> String {
     let mut s = String::new();
     let _ = f.rewind();
-    let _ = f.read_to_string(&mut s);
+    let _ = (&*f).take(4096).read_to_string(&mut s);
     s.trim().to_string()
 }
 
@@ -72,13 +81,104 @@ fn holder_alive(text: &str) -> Option<(u32, bool)> {
         .find_map(|l| l.strip_prefix("host "))
         .unwrap_or("")
         .trim();
-    if host != super::record::hostname() {
-        return Some((pid, true));
+    Some((pid, super::liveness::process_alive(pid, host)))
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, msg)
+}
+
+/// The lock directory, made if missing, and refused when another user could swap files in
+/// it: it must be a real directory (not a symlink) owned by us or root, and sticky if others
+/// may write to it.
+fn checked_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    if std::fs::symlink_metadata(dir).is_err() {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match std::fs::DirBuilder::new().mode(0o1777).create(dir) {
+            // Shared by every user of the microscope, like /tmp itself (umask cleared here).
+            Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
     }
-    // SAFETY: signal 0 only checks that the process exists.
-    let alive = unsafe { libc::kill(pid as i32, 0) } == 0
-        || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    Some((pid, alive))
+    let m = std::fs::symlink_metadata(dir)?;
+    if !m.file_type().is_dir() {
+        return Err(invalid(format!(
+            "{} is not a directory (a symlink or file was put there); remove it, or set SQUIDCTL_LOCK_DIR",
+            dir.display()
+        )));
+    }
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if m.uid() != me && m.uid() != 0 {
+        return Err(invalid(format!(
+            "{} belongs to another user (uid {}), who could replace the lock files; remove it, or set SQUIDCTL_LOCK_DIR",
+            dir.display(),
+            m.uid()
+        )));
+    }
+    if m.mode() & 0o002 != 0 && m.mode() & 0o1000 == 0 {
+        return Err(invalid(format!(
+            "{} is writable by everyone without the sticky bit, so anyone could replace the lock files; `chmod +t` it, or set SQUIDCTL_LOCK_DIR",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Open the lock file without following a symlink, and only if it is a plain file with one
+/// link: a planted symlink or hard link must not make us write through it. Never chmod.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let open = |write: bool| {
+        OpenOptions::new()
+            .read(true)
+            .write(write)
+            .create(write)
+            .truncate(false)
+            .mode(0o664)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+    };
+    // Another user's lock file may be read-only to us; flock works on a read-only descriptor.
+    let f = match open(true) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => open(false)?,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(invalid(format!(
+                "{} is a symbolic link; squidctl never follows one there — remove it",
+                path.display()
+            )));
+        }
+        r => r?,
+    };
+    let m = f.metadata()?;
+    if !m.file_type().is_file() || m.nlink() != 1 {
+        return Err(invalid(format!(
+            "{} is not a plain file of its own (a device, pipe or hard link was put there); remove it",
+            path.display()
+        )));
+    }
+    Ok(f)
+}
+
+/// Whether `path` still names the open file `f` (a tmp cleaner may have deleted it).
+fn names_file(path: &Path, f: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(path), f.metadata()) {
+        (Ok(p), Ok(m)) => p.dev() == m.dev() && p.ino() == m.ino(),
+        _ => false,
+    }
+}
+
+/// The lock file's path for a microscope.
+pub fn lock_path(microscope: &str) -> PathBuf {
+    lock_dir().join(format!(
+        "{}.lock",
+        super::super::plan::names::safe_name(microscope)
+    ))
 }
 
 /// Take the lock for `microscope`. `wait`: `None` fails at once when busy; `Some(None)` waits
@@ -88,34 +188,21 @@ pub fn acquire(
     wait: Option<Option<Duration>>,
     owner: &str,
 ) -> Result<MicroscopeLock, LockError> {
-    let dir = lock_dir();
-    let path = dir.join(format!(
-        "{}.lock",
-        crate::saver::layout::safe_name(microscope)
-    ));
+    let path = lock_path(microscope);
     let io_err = |e: io::Error| LockError::Io(e, path.clone());
-    if !dir.exists() {
-        std::fs::create_dir_all(&dir).map_err(io_err)?;
-        use std::os::unix::fs::PermissionsExt;
-        // Shared by every user of the microscope (like /tmp itself).
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777));
-    }
-    let mut f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io_err)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = f.set_permissions(std::fs::Permissions::from_mode(0o666));
+    if let Some(dir) = path.parent() {
+        checked_dir(dir).map_err(io_err)?;
     }
     let start = Instant::now();
     let mut told = false;
-    loop {
+    let mut f = loop {
+        let mut f = open_lock_file(&path).map_err(io_err)?;
         if try_flock(&f).map_err(io_err)? {
-            break;
+            // Deleted or replaced between our open and our lock: that file protects nothing.
+            if names_file(&path, &f) {
+                break f;
+            }
+            continue;
         }
         let holder = holder_text(&mut f);
         match wait {
@@ -134,16 +221,65 @@ pub fn acquire(
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
-    }
+    };
     let previous = holder_text(&mut f);
     if let Some((pid, false)) = holder_alive(&previous) {
         tracing::warn!("taking over the lock left by pid {pid}, which is no longer running");
     }
-    f.set_len(0).map_err(io_err)?;
-    f.rewind().map_err(io_err)?;
-    f.write_all(owner.as_bytes()).map_err(io_err)?;
-    let _ = f.sync_data();
-    Ok(MicroscopeLock { file: f, path })
+    write_owner(&mut f, owner);
+    Ok(MicroscopeLock {
+        file: f,
+        path,
+        owner: owner.to_string(),
+    })
+}
+
+/// Say who holds the lock; a read-only descriptor (another user's file) leaves it as it was.
+fn write_owner(f: &mut File, owner: &str) {
+    if f.set_len(0).is_ok() {
+        let _ = f.rewind();
+        let _ = f.write_all(owner.as_bytes());
+        let _ = f.sync_data();
+    }
+}
+
+/// What a check of a held lock found.
+#[derive(Debug, PartialEq)]
+pub enum LockCheck {
+    Held,
+    /// The file had vanished or been replaced, and a new one was made and locked.
+    Retaken,
+    /// The file had vanished and another process has locked its replacement: two runs may
+    /// be driving the microscope.
+    Lost(String),
+}
+
+impl MicroscopeLock {
+    /// Make sure the lock still protects the microscope; called every few seconds by a run.
+    pub fn check(&mut self) -> LockCheck {
+        if names_file(&self.path, &self.file) {
+            return LockCheck::Held;
+        }
+        let Some(dir) = self.path.parent() else {
+            return LockCheck::Lost("the lock has no directory".into());
+        };
+        if let Err(e) = checked_dir(dir) {
+            return LockCheck::Lost(e.to_string());
+        }
+        match open_lock_file(&self.path) {
+            Ok(mut f) => match try_flock(&f) {
+                Ok(true) if names_file(&self.path, &f) => {
+                    write_owner(&mut f, &self.owner);
+                    self.file = f;
+                    LockCheck::Retaken
+                }
+                Ok(true) => LockCheck::Lost("the lock file keeps changing".into()),
+                Ok(false) => LockCheck::Lost(holder_text(&mut f).replace('\n', ", ")),
+                Err(e) => LockCheck::Lost(e.to_string()),
+            },
+            Err(e) => LockCheck::Lost(e.to_string()),
+        }
+    }
 }
 
 /// The text written into the lock file.

@@ -3,6 +3,7 @@
 //! the log, `coordinates.csv`, thread dumps, the images, and `.done` when complete.
 
 pub mod journal;
+pub mod liveness;
 pub mod lock;
 pub mod record;
 pub mod verify;

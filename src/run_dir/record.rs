@@ -93,3 +93,87 @@ pub fn hostname() -> String {
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
 }
+
+impl RunRecord {
+    /// A record rebuilt from the journal's start record, for a run killed before run.json
+    /// was first written, or whose run.json was damaged or could not be replaced.
+    pub fn from_journal(
+        journal: &[serde_json::Value],
+        root: &std::path::Path,
+    ) -> Option<RunRecord> {
+        let start = journal.iter().find(|e| e["kind"] == "start")?;
+        let text = |k: &str| start[k].as_str().unwrap_or("").to_string();
+        let unix = super::journal::unix_of(start).unwrap_or(0.0);
+        let last_unix = journal
+            .iter()
+            .filter_map(super::journal::unix_of)
+            .fold(unix, f64::max);
+        let pid = start["pid"].as_u64().unwrap_or(0) as u32;
+        // The last session's end record, if it wrote one.
+        let end = journal
+            .iter()
+            .rev()
+            .take_while(|e| e["kind"] != "start" && e["kind"] != "resume")
+            .find(|e| e["kind"] == "end");
+        let state = end
+            .and_then(|e| serde_json::from_value(e["state"].clone()).ok())
+            .unwrap_or(RunState::Running);
+        let mut counts: Counts = end
+            .and_then(|e| serde_json::from_value(e["counts"].clone()).ok())
+            .unwrap_or_default();
+        counts.planned = start["planned_frames"].as_u64().unwrap_or(counts.planned);
+        Some(RunRecord {
+            squidctl_version: env!("CARGO_PKG_VERSION").into(),
+            state,
+            pid,
+            host: hostname(),
+            name: text("name"),
+            protocol_file: text("protocol"),
+            microscope: text("microscope"),
+            run_dir: root.display().to_string(),
+            started: text("wall"),
+            started_unix: unix,
+            heartbeat: crate::clock::WallTime::from_unix(last_unix).rfc3339(),
+            heartbeat_unix: last_unix,
+            ended: None,
+            counts,
+            end_reason: end.and_then(|e| e["reason"].as_str().map(String::from)),
+            exit_code: None,
+            sessions: vec![Session {
+                pid,
+                started: text("wall"),
+                ended: None,
+                state: None,
+            }],
+        })
+    }
+
+    /// run.json, or when it is missing, empty or damaged, the record rebuilt from the
+    /// journal (which holds everything that matters); `Err` only when neither is usable.
+    pub fn read_or_rebuild(
+        root: &std::path::Path,
+        journal: &[serde_json::Value],
+    ) -> Result<RunRecord, String> {
+        let path = root.join(super::RUN_JSON);
+        let why = match std::fs::read_to_string(&path) {
+            Ok(t) => match serde_json::from_str(&t) {
+                Ok(r) => return Ok(r),
+                Err(_) if t.trim().is_empty() => "is empty".to_string(),
+                Err(e) => format!("is damaged ({e})"),
+            },
+            Err(e) => format!("cannot be read ({e})"),
+        };
+        match RunRecord::from_journal(journal, root) {
+            Some(r) => {
+                if path.exists() {
+                    tracing::warn!("{} {why}; using the journal instead", path.display());
+                }
+                Ok(r)
+            }
+            None => Err(format!(
+                "{} {why}, and the journal has no start record",
+                path.display()
+            )),
+        }
+    }
+}

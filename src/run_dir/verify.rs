@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::saver::FileDone;
+use crate::saver::layout::Layout;
 use crate::saver::layout::pixel_crc;
+use crate::saver::{FileDone, FileKey};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -24,6 +25,10 @@ pub enum Problem {
     Checksum { plane: u32 },
     /// Fewer planes than planned (a stack cut short).
     Incomplete { planes: u32, expected: u32 },
+    /// coordinates.csv differs from the rows the journal holds.
+    Coordinates { detail: String },
+    /// Two planned files have one path: one overwrote the other.
+    SharedPath { first: String, second: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -42,17 +47,55 @@ impl std::fmt::Display for Problem {
             Problem::Incomplete { planes, expected } => {
                 write!(f, "incomplete: {planes} of {expected} planes")
             }
+            Problem::Coordinates { detail } => write!(f, "does not match the journal: {detail}"),
+            Problem::SharedPath { first, second } => write!(
+                f,
+                "overwritten: {first} and {second} were both written to this one file (their names become the same file name); rename them and acquire again"
+            ),
         }
     }
 }
 
-/// The latest record of each file in a journal (a resumed run may rewrite a file).
-pub fn saved_files(journal: &[Value]) -> BTreeMap<String, FileDone> {
+/// The planes in the latest record of each file, for counting only (nothing is opened or
+/// deleted on the strength of it).
+pub fn saved_planes(journal: &[Value]) -> u64 {
+    let mut latest: BTreeMap<String, u64> = BTreeMap::new();
+    for e in journal.iter().filter(|e| e["kind"] == "file") {
+        if let (Some(p), Some(n)) = (e["path"].as_str(), e["planes"].as_u64()) {
+            latest.insert(p.to_string(), n);
+        }
+    }
+    latest.values().sum()
+}
+
+/// The latest record of each file in a journal (a resumed run may rewrite a file). Only
+/// records whose path is exactly where the layout puts their key count: a journal is a file
+/// anyone with write access can edit, and `resume` deletes what it names, so a path like
+/// `../x` or `/etc/x` must never get that far.
+pub fn saved_files(journal: &[Value], layout: &dyn Layout) -> BTreeMap<String, FileDone> {
     let mut out = BTreeMap::new();
     for e in journal.iter().filter(|e| e["kind"] == "file") {
-        if let Ok(f) = serde_json::from_value::<FileDone>(e.clone()) {
-            out.insert(f.path.clone(), f);
+        let Ok(f) = serde_json::from_value::<FileDone>(e.clone()) else {
+            continue;
+        };
+        let key = FileKey {
+            t: f.t,
+            region: f.region,
+            fov: f.fov,
+            channel: f.channel,
+            z: f.z,
+        };
+        let want = layout.path(&key);
+        let want = want.strip_prefix(layout.root()).unwrap_or(&want);
+        if Path::new(&f.path) != want || !want.is_relative() {
+            tracing::warn!(
+                "ignoring a journal record for {}: that is not where this run puts its file ({})",
+                f.path,
+                want.display()
+            );
+            continue;
         }
+        out.insert(f.path.clone(), f);
     }
     out
 }

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
 pub struct Cancel {
     level: AtomicU8,
     first_signal: AtomicI32,
+    /// Why an internal stop was asked for, and how the process should exit.
+    internal: std::sync::Mutex<Option<(crate::exit::Exit, String)>>,
 }
 
 impl Cancel {
@@ -34,6 +36,26 @@ impl Cancel {
             self.level.store(2, Ordering::SeqCst);
         }
         (prev + 1).min(2)
+    }
+
+    /// A graceful stop asked for by the run itself (not a signal), with its outcome.
+    pub fn stop_because(&self, exit: crate::exit::Exit, why: String) {
+        if let Ok(mut g) = self.internal.lock()
+            && g.is_none()
+        {
+            *g = Some((exit, why));
+        }
+        if self.level() == 0 {
+            self.request(0);
+        }
+    }
+
+    /// The outcome of an internal stop, if one was asked for before any signal.
+    pub fn internal_stop(&self) -> Option<(crate::exit::Exit, String)> {
+        if self.signal() != 0 {
+            return None;
+        }
+        self.internal.lock().ok().and_then(|g| g.clone())
     }
 
     /// The signal that started the cancel (0 when none, or an internal stop).

@@ -298,11 +298,14 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                 cancel::signal_name(cancel.signal())
             ),
         ),
-        End::Worker(WorkerEnd::Cancelled) => (
-            RunState::Cancelled,
-            signal_exit(cancel.signal()),
-            format!("cancelled by {}", cancel::signal_name(cancel.signal())),
-        ),
+        End::Worker(WorkerEnd::Cancelled) => match cancel.internal_stop() {
+            Some((exit, why)) => (RunState::Cancelled, exit, why),
+            None => (
+                RunState::Cancelled,
+                signal_exit(cancel.signal()),
+                format!("cancelled by {}", cancel::signal_name(cancel.signal())),
+            ),
+        },
         End::Worker(WorkerEnd::Aborted(m)) => (RunState::Failed, Exit::Failed, m),
         End::Worker(WorkerEnd::OutputFailed(f)) => {
             (RunState::Failed, Exit::OutputError, f.to_string())

@@ -1,60 +1,101 @@
 //! `coordinates.csv`, as Squid writes it: one row per region, FOV and z level, with the stage
 //! position and time. One per time point folder (where Squid's tools look for it) and one for
 //! the whole run with the time point first.
+//!
+//! Each row is a journal record first (durable with it), then one unbuffered line in each
+//! file, so a SIGKILL loses nothing the journal holds. A resumed run rebuilds both files from
+//! the journal, the latest row per place winning, and `verify` compares them with it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::FrameMsg;
 use crate::plan::Plan;
+use crate::run_dir::Journal;
 
 const HEADER: &str = "region,fov,z_level,x (mm),y (mm),z (um),time";
+pub const FILE: &str = "coordinates.csv";
+/// FOV visits remembered for de-duplication (savers may finish visits out of order).
+const RECENT_VISITS: usize = 64;
 
-fn open(path: &std::path::Path, append: bool) -> io::Result<File> {
-    if append {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-    } else {
-        File::create(path)
+/// One row, as the journal records it (`kind: "coord"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CoordRow {
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub z: u32,
+    pub x_mm: f64,
+    pub y_mm: f64,
+    pub z_um: f64,
+    pub time: String,
+}
+
+impl CoordRow {
+    fn key(&self) -> (u32, u32, u32, u32) {
+        (self.t, self.region, self.fov, self.z)
+    }
+
+    fn line(&self, plan: &Plan) -> String {
+        let region = plan.regions.get(self.region as usize).map_or_else(
+            || "_".to_string(),
+            |r| crate::plan::names::safe_name(&r.name),
+        );
+        format!(
+            "{region},{},{},{:.6},{:.6},{:.3},{}",
+            self.fov, self.z, self.x_mm, self.y_mm, self.z_um, self.time
+        )
     }
 }
 
 struct State {
-    all: Option<BufWriter<File>>,
-    per_t: HashMap<u32, BufWriter<File>>,
-    last: Option<(u32, u32, u32, u32)>,
+    all: Option<File>,
+    per_t: HashMap<u32, File>,
+    /// z levels already written for the last few FOV visits.
+    seen: HashMap<(u32, u32, u32), HashSet<u32>>,
+    order: VecDeque<(u32, u32, u32)>,
     error: Option<String>,
 }
 
 pub struct Coordinates {
     root: PathBuf,
     plan: Arc<Plan>,
-    append: bool,
+    journal: Option<Arc<Journal>>,
     state: Mutex<State>,
 }
 
+fn open_append(path: &Path, header: &str) -> io::Result<File> {
+    let exists = path.metadata().is_ok_and(|m| m.len() > 0);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if !exists {
+        f.write_all(format!("{header}\n").as_bytes())?;
+    }
+    Ok(f)
+}
+
 impl Coordinates {
-    /// `append`: a resumed run adds to the files an earlier session wrote.
-    pub fn new(root: PathBuf, plan: Arc<Plan>, append: bool) -> io::Result<Self> {
-        let path = root.join("coordinates.csv");
-        let exists = append && path.exists();
-        let mut all = BufWriter::new(open(&path, append)?);
-        if !exists {
-            writeln!(all, "t,{HEADER}")?;
-        }
+    /// Rows are appended to the files in `root` (a resumed run rebuilds them first with
+    /// [`rebuild`]) and recorded in `journal`.
+    pub fn new(root: PathBuf, plan: Arc<Plan>, journal: Option<Arc<Journal>>) -> io::Result<Self> {
+        let all = open_append(&root.join(FILE), &format!("t,{HEADER}"))?;
         Ok(Coordinates {
             root,
             plan,
-            append,
+            journal,
             state: Mutex::new(State {
                 all: Some(all),
                 per_t: HashMap::new(),
-                last: None,
+                seen: HashMap::new(),
+                order: VecDeque::new(),
                 error: None,
             }),
         })
@@ -63,39 +104,47 @@ impl Coordinates {
     /// Record a saved frame (one row per z level: channels at the same z share it).
     pub fn record(&self, f: &FrameMsg) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (f.ev.t, f.ev.region, f.ev.fov, f.ev.z);
-        if st.last == Some(key) || st.error.is_some() {
+        if st.error.is_some() {
             return;
         }
-        st.last = Some(key);
-        let region = crate::saver::layout::safe_name(&self.plan.regions[f.ev.region as usize].name);
-        let time = crate::clock::WallTime::from_unix(f.wall_unix_s).squid_time();
-        let row = format!(
-            "{region},{},{},{:.6},{:.6},{:.3},{time}",
-            f.ev.fov,
-            f.ev.z,
-            f.stage_mm.0,
-            f.stage_mm.1,
-            f.stage_mm.2 * 1000.0
-        );
+        let visit = (f.ev.t, f.ev.region, f.ev.fov);
+        if !st.seen.contains_key(&visit) {
+            if st.order.len() >= RECENT_VISITS
+                && let Some(old) = st.order.pop_front()
+            {
+                st.seen.remove(&old);
+            }
+            st.order.push_back(visit);
+        }
+        if !st.seen.entry(visit).or_default().insert(f.ev.z) {
+            return;
+        }
+        let row = CoordRow {
+            t: f.ev.t,
+            region: f.ev.region,
+            fov: f.ev.fov,
+            z: f.ev.z,
+            x_mm: f.stage_mm.0,
+            y_mm: f.stage_mm.1,
+            z_um: f.stage_mm.2 * 1000.0,
+            time: crate::clock::WallTime::from_unix(f.wall_unix_s).squid_time(),
+        };
+        if let Some(j) = &self.journal {
+            let _ = j.record("coord", serde_json::to_value(&row).unwrap_or_default());
+        }
+        let line = row.line(&self.plan);
         let r = (|| -> io::Result<()> {
-            let w = match st.per_t.entry(f.ev.t) {
+            let w = match st.per_t.entry(row.t) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let dir = self.root.join(f.ev.t.to_string());
+                    let dir = self.root.join(row.t.to_string());
                     std::fs::create_dir_all(&dir)?;
-                    let path = dir.join("coordinates.csv");
-                    let exists = self.append && path.exists();
-                    let mut w = BufWriter::new(open(&path, self.append)?);
-                    if !exists {
-                        writeln!(w, "{HEADER}")?;
-                    }
-                    v.insert(w)
+                    v.insert(open_append(&dir.join(FILE), HEADER)?)
                 }
             };
-            writeln!(w, "{row}")?;
+            w.write_all(format!("{line}\n").as_bytes())?;
             if let Some(a) = st.all.as_mut() {
-                writeln!(a, "{},{row}", f.ev.t)?;
+                a.write_all(format!("{},{line}\n", row.t).as_bytes())?;
             }
             Ok(())
         })();
@@ -104,23 +153,91 @@ impl Coordinates {
         }
     }
 
-    /// Flush everything; the first error met, if any.
+    /// The first error met, if any (rows are written as they come; nothing is buffered).
     pub fn finish(&self) -> Result<(), String> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut err = st.error.clone();
-        if let Some(a) = st.all.as_mut()
-            && let Err(e) = a.flush()
-        {
-            err.get_or_insert(e.to_string());
-        }
-        for w in st.per_t.values_mut() {
-            if let Err(e) = w.flush() {
-                err.get_or_insert(e.to_string());
-            }
-        }
-        match err {
-            Some(e) => Err(e),
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &st.error {
+            Some(e) => Err(e.clone()),
             None => Ok(()),
         }
     }
+}
+
+/// What the files should hold according to the journal: the run-wide file and one per time
+/// point, keyed by its folder name.
+pub fn expected(plan: &Plan, journal: &[Value]) -> (String, BTreeMap<u32, String>) {
+    let mut latest: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
+    let mut rows: Vec<CoordRow> = Vec::new();
+    for e in journal.iter().filter(|e| e["kind"] == "coord") {
+        let Ok(r) = serde_json::from_value::<CoordRow>(e.clone()) else {
+            continue;
+        };
+        match latest.get(&r.key()) {
+            Some(&i) => rows[i] = r,
+            None => {
+                latest.insert(r.key(), rows.len());
+                rows.push(r);
+            }
+        }
+    }
+    let mut all = format!("t,{HEADER}\n");
+    let mut per_t: BTreeMap<u32, String> = BTreeMap::new();
+    for r in &rows {
+        let line = r.line(plan);
+        all.push_str(&format!("{},{line}\n", r.t));
+        let t = per_t.entry(r.t).or_insert_with(|| format!("{HEADER}\n"));
+        t.push_str(&line);
+        t.push('\n');
+    }
+    (all, per_t)
+}
+
+/// Journals written before rows were journaled have none; their files are left as they are.
+fn journaled(journal: &[Value]) -> bool {
+    journal
+        .iter()
+        .any(|e| e["kind"] == "coord" || e["kind"] == "start" && e["coords"] == true)
+}
+
+/// Rewrite the files from the journal (atomically, each), as a resumed run starts and ends.
+pub fn rebuild(root: &Path, plan: &Plan, journal: &[Value]) -> io::Result<()> {
+    if !journaled(journal) {
+        return Ok(());
+    }
+    let (all, per_t) = expected(plan, journal);
+    for (t, text) in &per_t {
+        let dir = root.join(t.to_string());
+        std::fs::create_dir_all(&dir)?;
+        crate::run_dir::write_atomic(&dir.join(FILE), text.as_bytes())?;
+    }
+    crate::run_dir::write_atomic(&root.join(FILE), all.as_bytes())
+}
+
+/// The coordinate files that differ from the journal, with what is wrong.
+pub fn check(root: &Path, plan: &Plan, journal: &[Value]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if !journaled(journal) {
+        return out;
+    }
+    let (all, per_t) = expected(plan, journal);
+    let mut compare =
+        |rel: String, want: &str| {
+            let rows = want.lines().count().saturating_sub(1);
+            match std::fs::read_to_string(root.join(&rel)) {
+            Ok(have) if have == want => {}
+            Ok(have) => out.push((
+                rel,
+                format!(
+                    "holds {} rows, the journal has {rows} (different, missing or repeated rows)",
+                    have.lines().count().saturating_sub(1)
+                ),
+            )),
+            Err(e) => out.push((rel, format!("cannot be read ({e}); the journal has {rows} rows"))),
+        }
+        };
+    compare(FILE.to_string(), &all);
+    for (t, text) in &per_t {
+        compare(format!("{t}/{FILE}"), text);
+    }
+    out
 }

@@ -70,20 +70,7 @@ pub trait Layout: Send + Sync {
     fn files_within_visit(&self) -> bool;
 }
 
-/// Names safe as one path component: Squid replaces spaces; we replace anything unusual.
-pub fn safe_name(s: &str) -> String {
-    let out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() { "_".into() } else { out }
-}
+pub use crate::plan::names::safe_name;
 
 /// CRC-32 of a plane's pixels as little-endian u16 (what verify recomputes from the file).
 pub fn pixel_crc(pixels: &[u16]) -> u32 {
@@ -434,13 +421,14 @@ impl StackWriter for PlainTiff {
     }
 }
 
-/// Every file under `dir`, sorted.
+/// Every file under `dir`, sorted. Symbolic links are listed, never followed: a link to `/`
+/// inside a run directory must not take `resume`'s clean-up outside it.
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
                 out.extend(walk(&p));
             } else {
                 out.push(p);

@@ -47,9 +47,16 @@ pub fn type_tree<T: serde::de::DeserializeOwned>(root: &Node) -> Result<T, Diagn
     ))
 }
 
-/// Read a user's text file with a message that says which file and why it failed.
+/// Largest protocol, microscope description or positions CSV read (a 100,000-region CSV is
+/// about 4 MB): `/dev/zero` or a runaway generator must not fill memory.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Read a user's text file with a message that says which file and why it failed. Only
+/// regular files are read (a FIFO or device could block or never end), up to
+/// [`MAX_INPUT_BYTES`].
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let name = path.display().to_string();
+    let fail = |e: std::io::Error| {
         let help = match e.kind() {
             std::io::ErrorKind::NotFound => {
                 "check the path; relative paths start from the current directory"
@@ -57,20 +64,73 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             std::io::ErrorKind::PermissionDenied => "check the file's permissions",
             _ => "check that the path names a readable file",
         };
-        Diagnostic::new(format!("cannot read {}: {e}", path.display()))
-            .in_file(path.display().to_string())
+        Diagnostic::new(format!("cannot read {name}: {e}"))
+            .in_file(name.clone())
             .help(help)
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a pipe, device or socket)"
+        };
+        return Err(Diagnostic::new(format!("cannot read {name}: it is {what}"))
+            .in_file(name.clone())
+            .help(
+                "give the path of a text file; to pipe a protocol in, use `-` for standard input",
+            ));
+    }
+    // Opened without following into a FIFO swapped in after the check: O_NONBLOCK makes
+    // such an open return at once, and the size is checked on what was opened.
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(fail)?;
+    if !f.metadata().map_err(fail)?.is_file() {
+        return Err(
+            Diagnostic::new(format!("cannot read {name}: it is not a regular file"))
+                .in_file(name.clone())
+                .help("give the path of a text file"),
+        );
+    }
+    let bytes = read_bounded(f, &name)?;
+    utf8(bytes, &name)
+}
+
+/// Read at most [`MAX_INPUT_BYTES`] from `r`, refusing more (standard input included).
+pub fn read_bounded(r: impl std::io::Read, name: &str) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    r.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            Diagnostic::new(format!("cannot read {name}: {e}")).in_file(name.to_string())
+        })?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Diagnostic::new(format!(
+            "{name} is larger than {} MiB, more than any protocol, microscope description or positions list needs",
+            MAX_INPUT_BYTES >> 20
+        ))
+        .in_file(name.to_string())
+        .help("check that this is the file you meant; split a huge positions list into several protocols"));
+    }
+    Ok(bytes)
+}
+
+/// The text of `bytes`, or where it stops being UTF-8.
+pub fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
         let line = text.matches('\n').count() + 1;
         let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         Diagnostic::new(format!(
-            "{} is not UTF-8 text (bad byte at line {line}, column {col})",
-            path.display()
+            "{name} is not UTF-8 text (bad byte at line {line}, column {col})"
         ))
-        .in_file(path.display().to_string())
+        .in_file(name.to_string())
         .help("save the file as UTF-8")
     })
 }
