@@ -361,13 +361,15 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     );
     let mut outcome = runner::run(input, |tick| {
         display.tick(tick);
+        // Two stat calls: cheap enough for every tick, so a deleted lock is made again
+        // before another run can slip in.
+        if let Some(l) = lock.as_mut() {
+            check_lock(l, &cancel, journal.as_deref());
+        }
         if last_beat.elapsed() < std::time::Duration::from_secs(2) {
             return;
         }
         last_beat = std::time::Instant::now();
-        if let Some(l) = lock.as_mut() {
-            check_lock(l, &cancel, journal.as_deref());
-        }
         if let Some((rd, rec)) = beat.as_mut() {
             let now = WallTime::now();
             rec.heartbeat = now.rfc3339();

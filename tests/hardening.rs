@@ -1,0 +1,426 @@
+//! What an unattended night and a hostile user found (issue 19): file names that collide,
+//! lock files that follow symlinks or vanish, coordinates lost on SIGKILL, journal paths
+//! outside the run, inputs without bounds, and outcomes that say something false.
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn positions(names: &[&str]) -> String {
+    let list: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("  - {{name: \"{n}\", x: {}mm, y: 20mm}}\n", 20 + i * 3))
+        .collect();
+    format!(
+        "name: names\npositions:\n{list}channels:\n  - {{name: BF, exposure: 10ms, intensity: 30%}}\n"
+    )
+}
+
+#[test]
+fn names_that_become_one_file_name_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for pair in [
+        ["Zelle ä", "Zelle ö"],
+        ["well 1", "well_1"],
+        ["~", "="],
+        ["cell", "CELL"],
+    ] {
+        let p = write(dir.path(), "p.yaml", &positions(&pair));
+        let r = run(&["validate", &p]);
+        assert_eq!(r.code, 2, "{pair:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("would write to the same files") && r.stderr.contains("rename one"),
+            "{pair:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("p.yaml:"), "located: {}", r.stderr);
+    }
+    // A name that reads as another plus a FOV number.
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &positions(&["well", "well_0"]).replace("positions:", "fov: {grid: 2x1}\npositions:"),
+    );
+    let r = run(&["validate", &p]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("FOV number 0"), "{}", r.stderr);
+}
+
+#[test]
+fn a_name_starting_with_a_dot_makes_no_hidden_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", &positions(&[".hidden", ".."]));
+    let m = microscope(dir.path(), 0.0, &[]);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rd = run_dir(&out);
+    let images: Vec<String> = walk(&rd)
+        .iter()
+        .filter(|p| p.display().to_string().contains(".tif"))
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(images.len(), 2, "{images:?}");
+    assert!(images.iter().all(|n| !n.starts_with('.')), "{images:?}");
+}
+
+/// A run made by an older squidctl that accepted clashing names: verify must say so.
+#[test]
+fn verify_flags_two_planned_files_sharing_a_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", &positions(&["Zelle ä", "other"]));
+    let m = microscope(dir.path(), 0.0, &[]);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rd = run_dir(&out);
+    assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
+    // Rename `other` to `Zelle ö` in the copy, and keep the journal's checksum in step, as an
+    // older squidctl would have written it.
+    let copy = std::fs::read_to_string(rd.join("protocol.yaml")).expect("copy");
+    let changed = copy.replace("other", "Zelle ö");
+    assert_ne!(copy, changed);
+    std::fs::write(rd.join("protocol.yaml"), &changed).expect("write");
+    let journal = std::fs::read_to_string(rd.join("journal.jsonl")).expect("journal");
+    let old = format!("\"protocol_crc32\":{}", crc32fast::hash(copy.as_bytes()));
+    assert!(journal.contains(&old), "{journal}");
+    let new = format!("\"protocol_crc32\":{}", crc32fast::hash(changed.as_bytes()));
+    std::fs::write(rd.join("journal.jsonl"), journal.replace(&old, &new)).expect("write");
+    let v = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("were both written to this one file"),
+        "{}",
+        v.stdout
+    );
+}
+
+fn lock_env(c: &mut std::process::Command, locks: &std::path::Path) {
+    c.env("SQUIDCTL_LOCK_DIR", locks);
+}
+
+#[test]
+fn a_planted_symlink_or_hard_link_at_the_lock_is_never_written_through() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", SMALL);
+    let m = microscope(dir.path(), 0.0, &[]);
+    let locks = dir.path().join("locks");
+    std::fs::create_dir(&locks).expect("dir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").expect("write");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = dir.path().join("out").display().to_string();
+    let acquire = || {
+        let mut c = squidctl(&["acquire", &p, "--microscope", &m, "--output", &out]);
+        lock_env(&mut c, &locks);
+        Run::from(c.output().expect("run"))
+    };
+    std::os::unix::fs::symlink(&victim, locks.join("squid-sim.lock")).expect("symlink");
+    let r = acquire();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    std::fs::remove_file(locks.join("squid-sim.lock")).expect("rm");
+    std::fs::hard_link(&victim, locks.join("squid-sim.lock")).expect("link");
+    let r = acquire();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("hard link"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+    let mode = std::fs::metadata(&victim)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the victim was chmodded");
+    // A lock file of ours keeps its mode: squidctl never chmods it.
+    std::fs::remove_file(locks.join("squid-sim.lock")).expect("rm");
+    std::fs::write(locks.join("squid-sim.lock"), "").expect("write");
+    std::fs::set_permissions(
+        locks.join("squid-sim.lock"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .expect("chmod");
+    assert_eq!(acquire().code, 0);
+    let mode = std::fs::metadata(locks.join("squid-sim.lock"))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+    // A lock directory anyone may write to without the sticky bit is refused.
+    std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let r = acquire();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("sticky"), "{}", r.stderr);
+}
+
+#[test]
+fn a_lock_file_deleted_mid_run_is_made_again_and_keeps_a_second_run_out() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "p.yaml", SMALL);
+    let m = microscope(dir.path(), 1.0, &[]);
+    let locks = dir.path().join("locks");
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let mut first = squidctl(&["acquire", &p, "--microscope", &m, "--output", &out_s]);
+    lock_env(&mut first, &locks);
+    let mut first = first
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_frames(&out, 1);
+    std::fs::remove_file(locks.join("squid-sim.lock")).expect("a tmp cleaner deletes the lock");
+    // The run checks its lock four times a second.
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut second = squidctl(&["acquire", &p, "--microscope", &m, "--output", &out_s]);
+    lock_env(&mut second, &locks);
+    let second = Run::from(second.output().expect("run"));
+    let _ = first.kill();
+    let first = Run::from(first.wait_with_output().expect("wait"));
+    assert_eq!(
+        second.code, 6,
+        "second: {}\nfirst: {}",
+        second.stderr, first.stderr
+    );
+    assert!(
+        first.stderr.contains("was deleted while this run held it"),
+        "{}",
+        first.stderr
+    );
+}
+
+fn killed_run(dir: &std::path::Path, after_frames: usize) -> (String, String, std::path::PathBuf) {
+    let p = write(dir, "p.yaml", RUN);
+    let m = microscope(dir, 0.5, &[]);
+    let out = dir.join("out");
+    let mut child = start_run(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+    );
+    let rd = wait_for_frames(&out, after_frames);
+    let _ = child.kill();
+    let _ = child.wait();
+    (p, m, rd)
+}
+
+fn csv_rows(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn coordinates_survive_sigkill_and_resume_leaves_each_row_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_p, _m, rd) = killed_run(dir.path(), 8);
+    let coords = kinds(&journal(&rd), "coord").len();
+    let rows = csv_rows(&rd.join("coordinates.csv"));
+    assert!(rows[0].starts_with("t,region,fov"), "{rows:?}");
+    // Every journaled row is on disk (one more may be in flight between the two writes).
+    assert!(
+        rows.len() - 1 >= coords.saturating_sub(1) && coords >= 1,
+        "{} rows, {coords} journaled",
+        rows.len()
+    );
+    let rds = rd.display().to_string();
+    let r = run(&["resume", &rds]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // One well, 2×2 FOVs, 3 z levels: 12 rows, each once, under one header.
+    let rows = csv_rows(&rd.join("coordinates.csv"));
+    assert_eq!(rows.len(), 13, "{rows:#?}");
+    let unique: std::collections::HashSet<&String> = rows.iter().collect();
+    assert_eq!(unique.len(), 13, "{rows:#?}");
+    assert_eq!(csv_rows(&rd.join("0/coordinates.csv")).len(), 13);
+    assert_eq!(run(&["verify", &rds]).code, 0);
+    // A row lost from the file is noticed, and resume puts it back.
+    let text = std::fs::read_to_string(rd.join("coordinates.csv")).expect("csv");
+    let cut: Vec<&str> = text.lines().take(12).collect();
+    std::fs::write(rd.join("coordinates.csv"), cut.join("\n") + "\n").expect("write");
+    let v = run(&["verify", &rds]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout
+            .contains("coordinates.csv: does not match the journal"),
+        "{}",
+        v.stdout
+    );
+    assert_eq!(run(&["resume", &rds]).code, 0);
+    assert_eq!(run(&["verify", &rds]).code, 0);
+}
+
+#[test]
+fn resume_deletes_nothing_outside_the_run_directory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    let victim = dir.path().join("victim.ome.tiff");
+    std::fs::write(&victim, "not a tiff").expect("write");
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "keep").expect("write");
+    let mut j = std::fs::OpenOptions::new()
+        .append(true)
+        .open(rd.join("journal.jsonl"))
+        .expect("journal");
+    use std::io::Write;
+    for path in [
+        "../../victim.ome.tiff".to_string(),
+        outside.display().to_string(),
+    ] {
+        let rec = serde_json::json!({"kind": "file", "path": path, "t": 0, "region": 0, "fov": 0,
+            "channel": 0, "z": null, "planes": 3, "expected": 3, "bytes": 10,
+            "plane_crc32": [1, 2, 3], "plane_zc": [[0, 0], [1, 0], [2, 0]]});
+        writeln!(j, "{rec}").expect("append");
+    }
+    drop(j);
+    // A symlink to the outside with a `.partial` file behind it is not followed either.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("dir");
+    std::fs::write(elsewhere.join("x.partial"), "keep").expect("write");
+    std::os::unix::fs::symlink(&elsewhere, rd.join("link")).expect("symlink");
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(victim.exists() && outside.exists() && elsewhere.join("x.partial").exists());
+    assert!(
+        r.stderr.contains("ignoring a journal record"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn liveness_is_the_journal_lock_not_a_pid() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    // After a reboot the recorded pid may belong to a live, unrelated process.
+    let mut rec = run_json(&rd);
+    rec["pid"] = std::process::id().into();
+    rec["state"] = "running".into();
+    std::fs::write(rd.join("run.json"), rec.to_string()).expect("write");
+    let rep = run(&["report", &rd.display().to_string()]);
+    assert!(
+        rep.stdout.contains("no process holds the run"),
+        "{}",
+        rep.stdout
+    );
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn an_empty_run_json_is_rebuilt_from_the_journal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    std::fs::write(rd.join("run.json"), "").expect("truncate");
+    let rds = rd.display().to_string();
+    let rep = run(&["report", &rds]);
+    assert_eq!(rep.code, 0, "{}", rep.stderr);
+    let v = run(&["verify", &rds]);
+    assert_eq!(
+        v.code, 1,
+        "incomplete, not refused: {}{}",
+        v.stdout, v.stderr
+    );
+    let r = run(&["resume", &rds]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["verify", &rds]).code, 0);
+}
+
+/// Without run.json the gap is measured from the journal's last record, not from 1970.
+#[test]
+fn a_resume_without_run_json_measures_the_gap_from_the_journal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &format!("{RUN}time: {{every: 2s, count: 3}}\n"),
+    );
+    let m = microscope(dir.path(), 0.05, &[]);
+    let out = dir.path().join("out");
+    let mut child = start_run(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+    );
+    let rd = wait_for_frames(&out, 4);
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_file(rd.join("run.json")).expect("rm");
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let resumed = kinds(&journal(&rd), "resume");
+    let gap = resumed[0]["gap_s"].as_f64().expect("gap_s");
+    assert!((0.0..60.0).contains(&gap), "gap of {gap} s");
+}
+
+#[test]
+fn endless_or_special_inputs_are_refused_not_read_forever() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let t = Instant::now();
+    let r = run(&["validate", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    // A FIFO as positions CSV: nobody writes to it, and squidctl must not wait.
+    let fifo = dir.path().join("pos.csv");
+    let c = std::ffi::CString::new(fifo.display().to_string()).expect("path");
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        "name: x\npositions: pos.csv\nchannels:\n  - {name: BF, exposure: 10ms, intensity: 30%}\n",
+    );
+    let r = run(&["validate", &p]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    // Endless standard input stops at the limit.
+    let r = Run::from(
+        squidctl(&["validate", "-"])
+            .stdin(std::fs::File::open("/dev/zero").expect("zero"))
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+    // A big regular file too.
+    let big = dir.path().join("big.yaml");
+    let f = std::fs::File::create(&big).expect("create");
+    f.set_len(100 << 20).expect("sparse file");
+    let r = run(&["validate", &big.display().to_string()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(60));
+}
