@@ -138,6 +138,7 @@ impl MicroscopeConfig {
         if d.objective.magnification <= 0.0 {
             out.push(self.err("objective.magnification", "magnification must be positive"));
         }
+        self.sane_ranges(&mut out);
         if d.channels.is_empty() {
             out.push(self.err("channels", "the channel table is empty"));
         }
@@ -175,6 +176,119 @@ impl MicroscopeConfig {
             }
         }
         out.into_result(())
+    }
+
+    /// Every physical value within what a real microscope can have: absurd values (a stage
+    /// speed of 1e-300 mm/s, a 4-billion-pixel sensor) would otherwise validate and then
+    /// make deadlines of centuries or allocations of terabytes.
+    fn sane_ranges(&self, out: &mut Diagnostics) {
+        use crate::protocol::units::fmt_num;
+        let d = &self.desc;
+        let c = &d.camera;
+        let mut check = |path: &str, v: f64, lo: f64, hi: f64, unit: &str| {
+            if !(v.is_finite() && v >= lo && v <= hi) {
+                out.push(
+                    self.err(
+                        path,
+                        format!("{path} = {}{unit} is out of range", fmt_num(v)),
+                    )
+                    .help(format!(
+                        "a real microscope has {}{unit} to {}{unit}",
+                        fmt_num(lo),
+                        fmt_num(hi)
+                    )),
+                );
+            }
+        };
+        for (axis, t) in [
+            ("x", d.stage.travel.x),
+            ("y", d.stage.travel.y),
+            ("z", d.stage.travel.z),
+        ] {
+            for i in 0..2 {
+                check(
+                    &format!("stage.travel.{axis}[{i}]"),
+                    t[i].mm(),
+                    -1000.0,
+                    1000.0,
+                    " mm",
+                );
+            }
+        }
+        check("stage.xy.speed", d.stage.xy.speed.0, 0.01, 1000.0, " mm/s");
+        check("stage.z.speed", d.stage.z.speed.0, 0.0001, 100.0, " mm/s");
+        check(
+            "stage.xy.acceleration",
+            d.stage.xy.acceleration.0,
+            0.01,
+            1e5,
+            " mm/s2",
+        );
+        check(
+            "stage.z.acceleration",
+            d.stage.z.acceleration.0,
+            0.0001,
+            1e5,
+            " mm/s2",
+        );
+        check("stage.xy.settle", d.stage.xy.settle.secs(), 0.0, 10.0, " s");
+        check("stage.z.settle", d.stage.z.settle.secs(), 0.0, 10.0, " s");
+        check("camera.width", c.width as f64, 1.0, 20000.0, " px");
+        check("camera.height", c.height as f64, 1.0, 20000.0, " px");
+        check("camera.pixel_size", c.pixel_size.um(), 0.1, 100.0, " µm");
+        check("camera.readout", c.readout.secs(), 0.0, 10.0, " s");
+        check(
+            "camera.exposure_max",
+            c.exposure_max.secs(),
+            0.0,
+            3600.0,
+            " s",
+        );
+        check("camera.gain_min", c.gain_min, -100.0, 1000.0, "");
+        check("camera.gain_max", c.gain_max, -100.0, 1000.0, "");
+        check(
+            "objective.magnification",
+            d.objective.magnification,
+            0.1,
+            1000.0,
+            "×",
+        );
+        check(
+            "illumination.switch_time",
+            d.illumination.switch_time.secs(),
+            0.0,
+            10.0,
+            " s",
+        );
+        if let Some(l) = &d.laser_autofocus {
+            check("laser_autofocus.range", l.range.um(), 0.0, 10_000.0, " µm");
+            check(
+                "laser_autofocus.measure_time",
+                l.measure_time.secs(),
+                0.0,
+                10.0,
+                " s",
+            );
+        }
+        if let Some(sim) = &d.sim {
+            let f = &sim.focus;
+            check("sim.focus.tilt_x", f.tilt_x.0, -1000.0, 1000.0, " µm/mm");
+            check("sim.focus.tilt_y", f.tilt_y.0, -1000.0, 1000.0, " µm/mm");
+            check(
+                "sim.focus.curvature",
+                f.curvature.um(),
+                -10_000.0,
+                10_000.0,
+                " µm",
+            );
+            check(
+                "sim.focus.depth_of_field",
+                f.depth_of_field.um(),
+                0.0,
+                1000.0,
+                " µm",
+            );
+        }
     }
 
     /// Field of view on the sample, in mm: sensor pixels × pixel size ÷ magnification.

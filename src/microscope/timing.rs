@@ -78,12 +78,26 @@ impl Timing {
     }
 }
 
-/// Planes a contrast autofocus scan images.
-pub fn contrast_af_planes(range_um: f64, step_um: f64) -> u32 {
-    if step_um <= 0.0 {
-        return 1;
+/// Most planes one contrast autofocus scan may image (a 40 µm range at 0.1 µm is 401); the
+/// plan refuses more, and this cap keeps any caller from allocating without bound.
+pub const MAX_AF_PLANES: u32 = 1000;
+
+/// Planes a contrast autofocus scan images (uncapped, as f64, for validation).
+pub fn contrast_af_planes_f64(range_um: f64, step_um: f64) -> f64 {
+    if !(step_um > 0.0) || !range_um.is_finite() {
+        return f64::INFINITY;
     }
-    ((range_um / step_um + 1e-9).floor() as u32).max(1) + 1
+    (range_um / step_um + 1e-9).floor().max(1.0) + 1.0
+}
+
+/// Planes a contrast autofocus scan images, at most [`MAX_AF_PLANES`].
+pub fn contrast_af_planes(range_um: f64, step_um: f64) -> u32 {
+    let n = contrast_af_planes_f64(range_um, step_um);
+    if n.is_finite() && n <= MAX_AF_PLANES as f64 {
+        n as u32
+    } else {
+        MAX_AF_PLANES
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +136,8 @@ mod tests {
     fn af_planes() {
         assert_eq!(contrast_af_planes(40.0, 2.0), 21);
         assert_eq!(contrast_af_planes(1.0, 2.0), 2);
+        assert_eq!(contrast_af_planes(8000.0, 2.5e-6), MAX_AF_PLANES);
+        assert_eq!(contrast_af_planes(8000.0, 1e-33), MAX_AF_PLANES);
+        assert_eq!(contrast_af_planes(40.0, 0.0), MAX_AF_PLANES);
     }
 }

@@ -589,11 +589,27 @@ impl Builder<'_> {
                 if plan.range_um <= 0.0 {
                     self.err("autofocus.range", "the search range must be positive");
                 }
+                use crate::microscope::timing::{MAX_AF_PLANES, contrast_af_planes_f64};
+                let planes = contrast_af_planes_f64(plan.range_um, plan.step_um);
                 if plan.step_um <= 0.0 || plan.step_um > plan.range_um {
                     self.err_help(
                         "autofocus.step",
                         "the autofocus step must be positive and no larger than the range",
                         "e.g. `range: 40um`, `step: 2um`",
+                    );
+                } else if planes > MAX_AF_PLANES as f64 {
+                    self.err_help(
+                        "autofocus.step",
+                        format!(
+                            "a {} µm search in steps of {} µm would image {} planes per autofocus; at most {MAX_AF_PLANES} are allowed",
+                            crate::protocol::units::fmt_num(plan.range_um),
+                            crate::protocol::units::fmt_num(plan.step_um),
+                            crate::protocol::units::fmt_num(planes)
+                        ),
+                        format!(
+                            "use a larger step (at least {} µm for this range) or a smaller range",
+                            crate::protocol::units::fmt_num(plan.range_um / (MAX_AF_PLANES - 1) as f64)
+                        ),
                     );
                 }
                 if let Some(name) = &a.channel {

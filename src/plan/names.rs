@@ -143,21 +143,26 @@ mod tests {
     fn no_unrefused_set_of_random_names_shares_a_file() {
         let alphabet = ['a', 'A', '_', '1', '0', ' ', 'ä', '.', '-'];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: usize| {
+        let mut next = |n: usize| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
+        let mut word = |next: &mut dyn FnMut(usize) -> usize, len: usize| -> String {
+            let n = 1 + next(len);
+            (0..n).map(|_| alphabet[next(alphabet.len())]).collect()
+        };
         for _ in 0..3000 {
-            let mut word = |len: usize| -> String {
-                (0..1 + next(len))
-                    .map(|_| alphabet[next(alphabet.len())])
-                    .collect()
-            };
-            let regions: Vec<(String, usize)> =
-                (0..1 + next(4)).map(|_| (word(4), 1 + next(3))).collect();
-            let channels: Vec<String> = (0..1 + next(3)).map(|_| word(3)).collect();
+            let nr = 1 + next(4);
+            let regions: Vec<(String, usize)> = (0..nr)
+                .map(|_| {
+                    let w = word(&mut next, 4);
+                    (w, 1 + next(3))
+                })
+                .collect();
+            let nc = 1 + next(3);
+            let channels: Vec<String> = (0..nc).map(|_| word(&mut next, 3)).collect();
             let refused = !region_clashes(regions.iter().map(|(n, f)| (n.as_str(), *f))).is_empty()
                 || !same_safe_names(channels.iter().map(String::as_str)).is_empty();
             // One map per layout: channel files, FOV files, and plain per-plane files.

@@ -14,6 +14,10 @@ pub const FACTOR: f64 = 2.0;
 /// The saver queue may make no progress for this long before it counts as hung.
 pub const SAVE_DEFAULT: Duration = Duration::from_secs(60);
 
+/// No derived deadline is longer than this: whatever the model says, a step that has not
+/// finished in two hours is hung (`timeouts:` can say otherwise).
+pub const MAX_DERIVED_S: f64 = 7200.0;
+
 pub struct Deadlines {
     timing: Timing,
     /// Full travel (x, y, z) in mm: the worst case when the start position is unknown.
@@ -44,7 +48,13 @@ impl Deadlines {
     }
 
     fn derived(&self, modelled_s: f64) -> Duration {
-        Duration::from_secs_f64((modelled_s * self.scale * FACTOR).max(0.0)) + MARGIN
+        let s = modelled_s * self.scale * FACTOR;
+        let s = if s.is_finite() {
+            s.clamp(0.0, MAX_DERIVED_S)
+        } else {
+            MAX_DERIVED_S
+        };
+        Duration::from_secs_f64(s) + MARGIN
     }
 
     /// A move by (dx, dy), or from an unknown position (`None`: the whole travel).
@@ -91,5 +101,36 @@ impl Deadlines {
 
     pub fn save(&self) -> Duration {
         self.overrides.save.map_or(SAVE_DEFAULT, |d| d.std())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_deadlines_are_capped_and_never_panic() {
+        let m = crate::microscope::MicroscopeConfig::builtin().expect("builtin");
+        let mut t = m.timing();
+        let af = AutofocusPlan {
+            method: AfMethod::None,
+            every: Default::default(),
+            first_timepoint_only: false,
+            range_um: 0.0,
+            step_um: 0.0,
+            channel: 0,
+        };
+        for speed in [1e-300, 0.0, f64::NAN, f64::INFINITY] {
+            t.xy.speed.0 = speed;
+            let d = Deadlines::new(
+                t.clone(),
+                (100.0, 100.0, 5.0),
+                1.0,
+                Timeouts::default(),
+                af.clone(),
+                0.0,
+            );
+            assert!(d.move_xy(None) <= Duration::from_secs_f64(MAX_DERIVED_S) + MARGIN);
+        }
     }
 }
