@@ -131,8 +131,22 @@ impl Diagnostic {
                     let text = text.replace('\t', " ");
                     let num = loc.line.to_string();
                     let pad = " ".repeat(num.len());
+                    // A very long line (minified YAML, a huge list) is shown around the column.
+                    const WINDOW: u32 = 60;
+                    let mut col = loc.col.max(1);
+                    let text = if text.chars().count() as u32 > 2 * WINDOW {
+                        let start = col.saturating_sub(WINDOW / 2).max(1) - 1;
+                        let shown: String = text
+                            .chars()
+                            .skip(start as usize)
+                            .take(WINDOW as usize)
+                            .collect();
+                        col = col - start + 1;
+                        format!("…{shown}…")
+                    } else {
+                        text
+                    };
                     let width = text.chars().count() as u32;
-                    let col = loc.col.max(1);
                     let len = loc.len.clamp(1, width.saturating_sub(col - 1).max(1));
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{num} | {text}");

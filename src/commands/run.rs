@@ -526,12 +526,14 @@ fn new_run(
         ));
     }
     let vars = plan.template_vars(started);
-    let name = template::render(&plan.output.run_name, &vars).map_err(|m| {
-        (
-            Exit::Invalid,
-            format!("output.run_name: {}", m.replace("\nhelp: ", "; ")),
-        )
-    })?;
+    let name = template::render(&plan.output.run_name, &vars)
+        .and_then(|n| crate::plan::names::check_run_name(&n).map(|()| n))
+        .map_err(|m| {
+            (
+                Exit::Invalid,
+                format!("output.run_name: {}", m.replace("\nhelp: ", "; ")),
+            )
+        })?;
     let rd = RunDir::create(parent, &name).map_err(|e| {
         (
             Exit::OutputError,

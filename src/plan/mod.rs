@@ -658,7 +658,15 @@ impl Builder<'_> {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        known.extend(self.lp.spec.metadata.keys().cloned());
+        let scalar = |v: &serde_json::Value| !(v.is_array() || v.is_object() || v.is_null());
+        known.extend(
+            self.lp
+                .spec
+                .metadata
+                .iter()
+                .filter(|(_, v)| scalar(v))
+                .map(|(k, _)| k.clone()),
+        );
         for (key, t) in [
             ("output.directory", &o.directory),
             ("output.run_name", &o.run_name),
@@ -667,6 +675,16 @@ impl Builder<'_> {
                 Err(m) => self.err_split(key, &m, None),
                 Ok(names) => {
                     for n in names {
+                        if let Some(v) = self.lp.spec.metadata.get(&n)
+                            && !scalar(v)
+                        {
+                            self.err_help(
+                                key,
+                                format!("metadata `{n}` is a list or mapping, which cannot go into a name"),
+                                format!("give `metadata.{n}` a single text or number value, or use another key"),
+                            );
+                            continue;
+                        }
                         if !known.contains(&n) {
                             let help = format!(
                                 "{}; other values come from `metadata` keys (set one with --set metadata.{n}=…)",
@@ -678,12 +696,16 @@ impl Builder<'_> {
                 }
             }
         }
-        if o.run_name.contains(['/', '\\']) {
-            self.err_help(
-                "output.run_name",
-                "the run name must not contain a path separator",
-                "put folders in `output.directory`",
-            );
+        // The name as it would be rendered now: its length and characters are known.
+        let vars = template_vars(
+            &self.lp.spec.name,
+            &self.lp.spec.metadata,
+            &crate::clock::WallTime::now(),
+        );
+        if let Ok(name) = template::render(&o.run_name, &vars)
+            && let Err(m) = names::check_run_name(&name)
+        {
+            self.err_split("output.run_name", &m, None);
         }
     }
 

@@ -20,6 +20,34 @@ pub fn safe_name(s: &str) -> String {
     if out.is_empty() { "_".into() } else { out }
 }
 
+/// Longest run directory name: NAME_MAX (255) less room for `-999` and temporary suffixes.
+pub const MAX_RUN_NAME: usize = 200;
+
+/// Whether a rendered run name can be a directory of its own; the message says why not.
+pub fn check_run_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("the run name is empty\nhelp: give `output.run_name` some text, e.g. `{name}_{timestamp}`".into());
+    }
+    if name == "." || name == ".." {
+        return Err(format!(
+            "the run name `{name}` names a directory that already exists\nhelp: use a real name, e.g. `{{name}}_{{timestamp}}`"
+        ));
+    }
+    if name.contains(['/', '\\']) {
+        return Err("the run name must not contain a path separator\nhelp: put folders in `output.directory`".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("the run name contains a control character (a newline or tab)\nhelp: use letters, digits and punctuation only".into());
+    }
+    if name.len() > MAX_RUN_NAME {
+        return Err(format!(
+            "the run name is {} bytes long, more than the {MAX_RUN_NAME} a directory name can safely have\nhelp: shorten `output.run_name` or the values it uses",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Two user names that would write to one file.
 #[derive(Debug, PartialEq)]
 pub struct Clash {

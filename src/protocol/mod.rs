@@ -79,6 +79,33 @@ impl LoadedProtocol {
     }
 }
 
+/// Deepest nesting a protocol may have, in a file (the YAML reader's limit) or by `--set`.
+pub const MAX_DEPTH: usize = 64;
+
+/// Key paths have no empty parts (`plate..format`, `.plate`, `plate.`).
+fn check_key_path(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("the key path is empty".into());
+    }
+    if key.split('.').any(str::is_empty) {
+        return Err(format!(
+            "the key path `{key}` has an empty part (two dots, or a dot at an end)"
+        ));
+    }
+    Ok(())
+}
+
+fn key_depth(key: &str) -> usize {
+    key.split('.').map(|p| 1 + p.matches('[').count()).sum()
+}
+
+/// A flow mapping of bare keys only (`{plate}`, `{name}`): what a template looks like.
+fn is_template_like(n: &Node) -> bool {
+    matches!(&n.value, Value::Map(entries) if !entries.is_empty()
+        && entries.iter().all(|(_, v)| matches!(v.value, Value::Null)))
+        && n.loc.file.text.trim_start().starts_with('{')
+}
+
 /// Apply `--set key.path=value`. The value is read as YAML, so `3`, `true`, `[a, b]` and
 /// `20ms` mean what they would in the file; errors in it point at the `--set`.
 pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diagnostics> {
@@ -92,6 +119,12 @@ pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diag
             continue;
         };
         let key = key.trim();
+        if let Err(m) = check_key_path(key) {
+            errors.push(Diagnostic::new(format!("`--set {o}`: {m}")).help(
+                "write the key path as in the file, e.g. --set plate.format=96 or --set channels[0].exposure=20ms",
+            ));
+            continue;
+        }
         let source = SourceFile::new(format!("--set {key}"), value.to_string());
         let node = if value.trim().is_empty() {
             Node {
@@ -107,7 +140,8 @@ pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diag
         } else {
             // Read as YAML (`3`, `true`, `[a, b]`, `20ms`); what is not YAML is plain text, so
             // `--set output.run_name={plate}_{name}` needs no quoting.
-            Node::parse(&source).unwrap_or_else(|_| Node {
+            // `{plate}` alone reads as a flow mapping of one bare key: a template, as text.
+            let text = || Node {
                 value: Value::Str(value.to_string()),
                 loc: crate::diagnostic::Loc {
                     file: source.clone(),
@@ -116,8 +150,25 @@ pub fn apply_overrides(root: &mut Node, overrides: &[String]) -> Result<(), Diag
                     len: value.chars().count().max(1) as u32,
                 },
                 raw: None,
-            })
+            };
+            match Node::parse(&source) {
+                Ok(n) if is_template_like(&n) => text(),
+                Ok(n) => n,
+                Err(_) => text(),
+            }
         };
+        // Containers from the top down to the deepest value, as the file reader counts them.
+        let depth = key_depth(key) + node.depth() - 1;
+        if depth > MAX_DEPTH {
+            errors.push(
+                Diagnostic::new(format!(
+                    "`--set {}…` nests {depth} levels deep; protocols may nest at most {MAX_DEPTH}",
+                    o.chars().take(40).collect::<String>()
+                ))
+                .help("no protocol key is that deep: check the key path"),
+            );
+            continue;
+        }
         if let Err(m) = root.set(key, node) {
             errors.push(Diagnostic::new(format!("cannot apply `--set {o}`: {m}")));
         }

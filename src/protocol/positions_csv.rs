@@ -52,6 +52,16 @@ struct Header {
 }
 
 fn header(cols: &[(String, u32)]) -> Result<Header, String> {
+    let norm = |n: &str| n.trim().to_ascii_lowercase().replace(' ', "");
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in cols {
+        if !name.trim().is_empty() && !seen.insert(norm(name)) {
+            return Err(format!(
+                "the column `{}` appears twice in the header, so it is unclear which one to use",
+                name.trim()
+            ));
+        }
+    }
     let find = |axis: &str| -> Option<(usize, f64)> {
         cols.iter().enumerate().find_map(|(i, (name, _))| {
             let n = name.trim().to_ascii_lowercase().replace(' ', "");

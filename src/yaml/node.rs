@@ -29,6 +29,22 @@ pub enum Value {
 
 impl Node {
     /// Parse a whole document. Syntax errors come back located.
+    /// Levels of nesting below and including this node (a scalar is 1).
+    pub fn depth(&self) -> usize {
+        // Iterative: a hostile tree must not overflow the stack here either.
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((n, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match &n.value {
+                Value::Seq(items) => stack.extend(items.iter().map(|c| (c, d + 1))),
+                Value::Map(entries) => stack.extend(entries.iter().map(|(_, c)| (c, d + 1))),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
     pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
         if file.text.trim().is_empty() {
             return Err(Diagnostic::new("the file is empty")
@@ -296,7 +312,27 @@ fn saphyr_error(e: &serde_saphyr::Error, file: &Arc<SourceFile>) -> Diagnostic {
     if let Some(i) = msg.rfind(" at line ") {
         msg.truncate(i);
     }
-    let msg = msg.trim().to_string();
+    let mut msg = msg.trim().to_string();
+    // saphyr names a breached limit in Rust debug form; say it in words.
+    if let Some(i) = msg.find("limits breached:") {
+        let what = &msg[i + "limits breached:".len()..];
+        let n: String = what.chars().filter(char::is_ascii_digit).collect();
+        let words = if what.contains("Depth") {
+            format!(
+                "it nests deeper than {} levels",
+                super::super::protocol::MAX_DEPTH
+            )
+        } else if what.contains("Nodes") {
+            format!(
+                "it has more than {} values",
+                n.parse::<u64>()
+                    .map_or(n.clone(), |v| crate::human::count(v.saturating_sub(1)))
+            )
+        } else {
+            "it is larger or more complex than a protocol can be".to_string()
+        };
+        msg = format!("the document is too large or too complex: {words}");
+    }
     let loc = e.location().filter(|l| l.line() > 0).map(|l| Loc {
         file: file.clone(),
         line: l.line() as u32,
