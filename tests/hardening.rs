@@ -326,7 +326,7 @@ fn liveness_is_the_journal_lock_not_a_pid() {
     std::fs::write(rd.join("run.json"), rec.to_string()).expect("write");
     let rep = run(&["report", &rd.display().to_string()]);
     assert!(
-        rep.stdout.contains("no process holds the run"),
+        rep.stdout.contains("no squidctl process holds the run"),
         "{}",
         rep.stdout
     );

@@ -125,12 +125,13 @@ fn plain_tiffs_in_squid_layout() {
     );
 }
 
-#[test]
-fn a_cancelled_stack_reads_back_with_the_planes_it_holds() {
+/// Ctrl-C in the middle of the first stack; the files cut short read back with what they hold.
+fn cancelled_stack(extra: &str, files_expected: usize, expect: serde_json::Value) {
     let dir = tempfile::tempdir().expect("tmp");
     let protocol = PROTOCOL
         .replace("count: 4", "count: 30")
-        .replace("grid: 1x2", "grid: 1x1");
+        .replace("grid: 1x2", "grid: 1x1")
+        + extra;
     let p = write(dir.path(), "p.yaml", &protocol);
     let m = binned_microscope(dir.path(), 1.0);
     let out = dir.path().join("out");
@@ -156,16 +157,30 @@ fn a_cancelled_stack_reads_back_with_the_planes_it_holds() {
     assert_eq!(r.code, 130, "{}", r.stderr);
     let rd = run_dir(&out);
     let files = kinds(&journal(&rd), "file");
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), files_expected);
     for f in &files {
         let planes = f["planes"].as_u64().expect("planes");
-        assert!(planes > 0 && planes < 30, "{f}");
-        assert_eq!(f["expected"], 30);
+        let expected = f["expected"].as_u64().expect("expected");
+        assert!(planes > 0 && planes < expected, "{f}");
+        assert_eq!(expected, 60 / files_expected as u64);
     }
     assert!(
         !walk(&rd)
             .iter()
             .any(|p| p.display().to_string().ends_with(".partial"))
     );
-    check(&rd, ome_expect());
+    check(&rd, expect);
+}
+
+#[test]
+fn a_cancelled_stack_reads_back_with_the_planes_it_holds() {
+    cancelled_stack("", 2, ome_expect());
+}
+
+/// A FOV file cut short mid-channel declares only the planes it holds (two OME images).
+#[test]
+fn a_cancelled_fov_file_declares_only_its_planes() {
+    let mut e = ome_expect();
+    e["axes"] = "ZCYX".into();
+    cancelled_stack("output: {grouping: fov}\n", 1, e);
 }

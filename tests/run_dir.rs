@@ -404,7 +404,8 @@ fn report_on_a_finished_and_a_running_run() {
     // Killed, it is possibly stalled.
     let r = run(&["report", &rd.display().to_string()]);
     assert!(
-        r.stdout.contains("POSSIBLY STALLED") && r.stdout.contains("is not running"),
+        r.stdout.contains("POSSIBLY STALLED")
+            && r.stdout.contains("no squidctl process holds the run"),
         "{}",
         r.stdout
     );

@@ -74,7 +74,7 @@ pub fn run(args: &ReportArgs) -> Exit {
             "POSSIBLY STALLED: recorded as running, last heartbeat {} ago{}",
             human::duration(beat_age),
             match live {
-                Liveness::Stopped => ", and no process holds the run (it was killed or its machine restarted) — `squidctl resume` continues it".to_string(),
+                Liveness::Stopped => ", and no squidctl process holds the run (it was killed, or its machine restarted) — `squidctl resume` continues it".to_string(),
                 Liveness::ElsewhereMaybe(h) => format!(", on host {h}"),
                 Liveness::Running => ", although its process is alive (a device or the disk may be stuck)".to_string(),
             }

@@ -261,7 +261,9 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     };
     let report = pool.zip(sink).map(|(p, s)| p.finish(s, grace));
     let acquired = stats.acquired.load(Ordering::SeqCst);
-    let saved = report.as_ref().map_or(acquired, |r| r.planes_written);
+    // Saved means proven saved: in a finished file the journal records, not merely written
+    // into a temporary file that could not be finished.
+    let saved = report.as_ref().map_or(acquired, |r| r.planes_saved);
     let mut counts = Counts {
         planned: plan.total_frames(),
         acquired,

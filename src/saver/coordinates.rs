@@ -138,7 +138,7 @@ impl Coordinates {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let dir = self.root.join(row.t.to_string());
-                    std::fs::create_dir_all(&dir)?;
+                    super::layout::time_point_dir(&self.root, &dir)?;
                     v.insert(open_append(&dir.join(FILE), HEADER)?)
                 }
             };

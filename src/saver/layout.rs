@@ -216,6 +216,27 @@ fn channel_meta(c: &crate::plan::PlanChannel) -> ChannelMeta {
     }
 }
 
+/// Make a folder inside the run directory, never the run directory itself: if that vanished
+/// (deleted, or its disk unmounted), saying so beats re-creating it with one stray image.
+pub fn time_point_dir(root: &Path, dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if !root.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "the run directory {} vanished during the run (deleted, moved or unmounted)",
+                root.display()
+            ),
+        ));
+    }
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The temporary name a file has while it is being written.
 pub fn partial_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
@@ -242,7 +263,7 @@ impl PartialTiff {
         compression: Compression,
     ) -> io::Result<PartialTiff> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            time_point_dir(root, dir)?;
         }
         let tmp = partial_path(&path);
         Ok(PartialTiff {

@@ -102,6 +102,8 @@ impl std::fmt::Display for SaveFailure {
 #[derive(Default)]
 pub struct PoolShared {
     pub planes_written: AtomicU64,
+    /// Planes in finished files whose journal record was written: what is proven saved.
+    pub planes_saved: AtomicU64,
     pub bytes_written: AtomicU64,
     pub queued: AtomicU64,
     pub lost: AtomicU64,
@@ -335,6 +337,7 @@ impl SaverPool {
         let coords_error = self.coords.as_ref().and_then(|c| c.finish().err());
         PoolReport {
             planes_written: self.shared.planes_written.load(Ordering::SeqCst),
+            planes_saved: self.shared.planes_saved.load(Ordering::SeqCst),
             bytes_written: self.shared.bytes_written.load(Ordering::SeqCst),
             lost: self.shared.lost.load(Ordering::SeqCst)
                 + self.shared.queued.load(Ordering::SeqCst),
@@ -346,7 +349,10 @@ impl SaverPool {
 }
 
 pub struct PoolReport {
+    /// Planes handed to writers (some may be in files that could not be finished).
     pub planes_written: u64,
+    /// Planes in finished files recorded in the journal.
+    pub planes_saved: u64,
     pub bytes_written: u64,
     /// Frames acquired but not written (saving failed, or a forced stop ran out of time).
     pub lost: u64,
@@ -369,6 +375,25 @@ fn io_failure(e: &std::io::Error, path: Option<PathBuf>, what: &str) -> SaveFail
         Some(libc::EROFS) => "the file system is read-only",
         _ => "I/O error",
     };
+    // ENOENT mid-run: a folder that existed is gone; name the highest one that vanished.
+    if e.kind() == std::io::ErrorKind::NotFound
+        && let Some(gone) = path.as_ref().and_then(|p| {
+            p.ancestors()
+                .skip(1)
+                .take_while(|a| !a.exists())
+                .last()
+                .map(std::path::Path::to_path_buf)
+        })
+    {
+        return SaveFailure {
+            message: format!(
+                "cannot {what}: {} vanished during the run (deleted, moved or unmounted)",
+                gone.display()
+            ),
+            path,
+            free_bytes: free,
+        };
+    }
     SaveFailure {
         message: format!("cannot {what}: {kind} ({e})"),
         path,
@@ -416,6 +441,9 @@ impl Pending {
             Ok(()) => {
                 for d in self.files.drain(..) {
                     on_file(&d);
+                    shared
+                        .planes_saved
+                        .fetch_add(d.planes as u64, Ordering::SeqCst);
                     shared
                         .files
                         .lock()

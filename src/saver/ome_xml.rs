@@ -69,8 +69,65 @@ impl StackMeta {
         (z, c)
     }
 
+    /// The planes as OME images, each a complete Z × C rectangle: one for a complete file; a
+    /// file cut short is its largest complete rectangle plus the partial row after it as a
+    /// second image, so no reader is told of planes the file does not hold.
+    fn blocks(&self) -> Vec<Block> {
+        let n = self.planes.len() as u32;
+        let (sz, sc) = self.sizes();
+        if sz * sc == n || n == 0 {
+            return vec![Block {
+                start: 0,
+                size_z: sz,
+                size_c: sc,
+                z0: 0,
+                c0: 0,
+            }];
+        }
+        let z_inner = self.dimension_order == "XYZCT";
+        let row = if z_inner { sz } else { sc };
+        let full = n / row;
+        let rem = n % row;
+        let mut out = vec![if z_inner {
+            Block {
+                start: 0,
+                size_z: sz,
+                size_c: full,
+                z0: 0,
+                c0: 0,
+            }
+        } else {
+            Block {
+                start: 0,
+                size_z: full,
+                size_c: sc,
+                z0: 0,
+                c0: 0,
+            }
+        }];
+        if rem > 0 {
+            out.push(if z_inner {
+                Block {
+                    start: full * row,
+                    size_z: rem,
+                    size_c: 1,
+                    z0: 0,
+                    c0: full,
+                }
+            } else {
+                Block {
+                    start: full * row,
+                    size_z: 1,
+                    size_c: rem,
+                    z0: full,
+                    c0: 0,
+                }
+            });
+        }
+        out
+    }
+
     pub fn to_xml(&self) -> String {
-        let (size_z, size_c) = self.sizes();
         let mut x = String::new();
         let _ = write!(
             x,
@@ -81,11 +138,21 @@ xsi:schemaLocation=\"http://www.openmicroscopy.org/Schemas/OME/2016-06 http://ww
 Creator=\"squidctl {}\">\n",
             env!("CARGO_PKG_VERSION")
         );
-        let _ = writeln!(
-            x,
-            "  <Image ID=\"Image:0\" Name=\"{}\">",
-            escape(&self.name)
-        );
+        let blocks = self.blocks();
+        for (i, b) in blocks.iter().enumerate() {
+            self.image_xml(&mut x, i, b, blocks.len() > 1);
+        }
+        x.push_str("</OME>\n");
+        x
+    }
+
+    fn image_xml(&self, x: &mut String, i: usize, b: &Block, cut_short: bool) {
+        let name = if cut_short {
+            format!("{} (cut short, part {} of 2)", self.name, i + 1)
+        } else {
+            self.name.clone()
+        };
+        let _ = writeln!(x, "  <Image ID=\"Image:{i}\" Name=\"{}\">", escape(&name));
         let _ = writeln!(
             x,
             "    <AcquisitionDate>{}</AcquisitionDate>",
@@ -93,13 +160,15 @@ Creator=\"squidctl {}\">\n",
         );
         let _ = write!(
             x,
-            "    <Pixels ID=\"Pixels:0\" DimensionOrder=\"{}\" Type=\"uint16\" SignificantBits=\"{}\" BigEndian=\"false\" Interleaved=\"false\" \
-SizeX=\"{}\" SizeY=\"{}\" SizeZ=\"{size_z}\" SizeC=\"{size_c}\" SizeT=\"1\" \
+            "    <Pixels ID=\"Pixels:{i}\" DimensionOrder=\"{}\" Type=\"uint16\" SignificantBits=\"{}\" BigEndian=\"false\" Interleaved=\"false\" \
+SizeX=\"{}\" SizeY=\"{}\" SizeZ=\"{}\" SizeC=\"{}\" SizeT=\"1\" \
 PhysicalSizeX=\"{}\" PhysicalSizeXUnit=\"µm\" PhysicalSizeY=\"{}\" PhysicalSizeYUnit=\"µm\"",
             self.dimension_order,
             self.bit_depth,
             self.width,
             self.height,
+            b.size_z,
+            b.size_c,
             num(self.pixel_um),
             num(self.pixel_um)
         );
@@ -107,10 +176,15 @@ PhysicalSizeX=\"{}\" PhysicalSizeXUnit=\"µm\" PhysicalSizeY=\"{}\" PhysicalSize
             let _ = write!(x, " PhysicalSizeZ=\"{}\" PhysicalSizeZUnit=\"µm\"", num(z));
         }
         x.push_str(">\n");
-        for (i, c) in self.channels.iter().enumerate().take(size_c as usize) {
+        let chans = self
+            .channels
+            .iter()
+            .skip(b.c0 as usize)
+            .take(b.size_c as usize);
+        for (k, c) in chans.enumerate() {
             let _ = write!(
                 x,
-                "      <Channel ID=\"Channel:0:{i}\" Name=\"{}\" SamplesPerPixel=\"1\"",
+                "      <Channel ID=\"Channel:{i}:{k}\" Name=\"{}\" SamplesPerPixel=\"1\"",
                 escape(&c.name)
             );
             if let Some(w) = c.excitation_nm {
@@ -129,20 +203,28 @@ PhysicalSizeX=\"{}\" PhysicalSizeXUnit=\"µm\" PhysicalSizeY=\"{}\" PhysicalSize
             }
             x.push_str("/>\n");
         }
-        for (ifd, p) in self.planes.iter().enumerate() {
+        let count = (b.size_z * b.size_c) as usize;
+        let planes = self
+            .planes
+            .iter()
+            .enumerate()
+            .skip(b.start as usize)
+            .take(count);
+        for (ifd, p) in planes.clone() {
             let _ = writeln!(
                 x,
                 "      <TiffData IFD=\"{ifd}\" FirstZ=\"{}\" FirstC=\"{}\" FirstT=\"0\" PlaneCount=\"1\"/>",
-                p.the_z, p.the_c
+                p.the_z - b.z0,
+                p.the_c - b.c0
             );
         }
-        for p in &self.planes {
+        for (_, p) in planes {
             let _ = writeln!(
                 x,
                 "      <Plane TheZ=\"{}\" TheC=\"{}\" TheT=\"0\" DeltaT=\"{}\" DeltaTUnit=\"s\" ExposureTime=\"{}\" ExposureTimeUnit=\"s\" \
 PositionX=\"{}\" PositionXUnit=\"mm\" PositionY=\"{}\" PositionYUnit=\"mm\" PositionZ=\"{}\" PositionZUnit=\"mm\"/>",
-                p.the_z,
-                p.the_c,
+                p.the_z - b.z0,
+                p.the_c - b.c0,
                 num(p.delta_t_s),
                 num(p.exposure_s),
                 num(p.position_mm.0),
@@ -150,9 +232,18 @@ PositionX=\"{}\" PositionXUnit=\"mm\" PositionY=\"{}\" PositionYUnit=\"mm\" Posi
                 num(p.position_mm.2)
             );
         }
-        x.push_str("    </Pixels>\n  </Image>\n</OME>\n");
-        x
+        x.push_str("    </Pixels>\n  </Image>\n");
     }
+}
+
+/// One OME image of a file: a Z × C rectangle of consecutive planes.
+struct Block {
+    start: u32,
+    size_z: u32,
+    size_c: u32,
+    /// Plan z and channel index of the rectangle's first plane.
+    z0: u32,
+    c0: u32,
 }
 
 #[cfg(test)]
@@ -190,5 +281,67 @@ mod tests {
         assert!(x.contains("Name=\"A1 &lt;fov 0&gt; &amp; GFP\""));
         assert!(x.contains("<TiffData IFD=\"2\" FirstZ=\"2\""));
         assert_eq!(x.matches("<Plane ").count(), 3);
+    }
+
+    /// 4 z × 2 channels cut short after 6 planes: 4×1 and 2×1, never 4×2.
+    #[test]
+    fn a_file_cut_short_declares_only_the_planes_it_holds() {
+        for (order, zc) in [
+            (
+                "XYZCT",
+                vec![(0, 0), (1, 0), (2, 0), (3, 0), (0, 1), (1, 1)],
+            ),
+            ("XYCZT", vec![(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)]),
+        ] {
+            let planes: Vec<PlaneMeta> = zc
+                .iter()
+                .map(|&(z, c)| PlaneMeta {
+                    the_z: z,
+                    the_c: c,
+                    delta_t_s: 0.0,
+                    exposure_s: 0.01,
+                    position_mm: (0.0, 0.0, 0.0),
+                })
+                .collect();
+            let ch = |n: &str| ChannelMeta {
+                name: n.into(),
+                excitation_nm: None,
+                emission_nm: None,
+            };
+            let m = StackMeta {
+                name: "A1 fov 0".into(),
+                acquisition_date: "2026-11-22T10:00:00".into(),
+                width: 4,
+                height: 4,
+                bit_depth: 12,
+                pixel_um: 0.325,
+                z_step_um: Some(1.0),
+                dimension_order: order,
+                channels: vec![ch("BF"), ch("GFP")],
+                planes,
+            };
+            let x = m.to_xml();
+            let declared: u32 = x
+                .split("SizeZ=\"")
+                .skip(1)
+                .map(|r| {
+                    let z: u32 = r
+                        .split('"')
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let c: u32 = r
+                        .split("SizeC=\"")
+                        .nth(1)
+                        .and_then(|v| v.split('"').next())
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    z * c
+                })
+                .sum();
+            assert_eq!(declared as usize, zc.len(), "{x}");
+            assert_eq!(x.matches("<TiffData ").count(), zc.len());
+            assert_eq!(x.matches("<Image ").count(), 2);
+        }
     }
 }

@@ -106,6 +106,21 @@ pub fn clear_crumb() {
     });
 }
 
+/// The whole process was not running for `gap` (SIGSTOP, Ctrl-Z, a debugger, a paused VM):
+/// that time is no step's fault, so every step's start moves forward by it.
+pub fn credit_pause(gap: Duration) {
+    for e in entries() {
+        let mut c = e.crumb.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = c.as_mut() {
+            c.started = c
+                .started
+                .checked_add(gap)
+                .unwrap_or(c.started)
+                .min(Instant::now());
+        }
+    }
+}
+
 /// Move the start of the current step to now (work is progressing, e.g. savers draining).
 pub fn touch_crumb() {
     ME.with(|m| {

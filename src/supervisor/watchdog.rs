@@ -32,13 +32,27 @@ impl Hang {
     }
 }
 
+/// A watchdog tick this much later than planned means the process was stopped (or the whole
+/// machine paused), not that a device hung.
+pub const PAUSE_GAP: Duration = Duration::from_millis(250);
+
 /// Watch until `stop` is set or a hang is found (then `on_hang` is called once).
 pub fn start(
     stop: Arc<AtomicBool>,
     on_hang: impl FnOnce(Hang) + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     super::spawn("watchdog", move || {
+        let mut last = std::time::Instant::now();
         while !stop.load(Ordering::SeqCst) {
+            // Measured first thing after waking, before any deadline is judged.
+            let gap = last.elapsed();
+            if gap > PAUSE_GAP {
+                registry::credit_pause(gap.saturating_sub(TICK));
+                tracing::info!(
+                    "the process did not run for {:.1} s (stopped or paused); step deadlines are extended by that",
+                    gap.as_secs_f64()
+                );
+            }
             for e in registry::entries() {
                 let Some(c) = e.crumb() else { continue };
                 let Some(deadline) = c.deadline else { continue };
@@ -60,6 +74,7 @@ pub fn start(
                     return;
                 }
             }
+            last = std::time::Instant::now();
             std::thread::sleep(TICK);
         }
     })
