@@ -424,3 +424,189 @@ fn endless_or_special_inputs_are_refused_not_read_forever() {
     assert!(r.stderr.contains("larger than"), "{}", r.stderr);
     assert!(t.elapsed() < Duration::from_secs(60));
 }
+
+/// SIGSTOP (Ctrl-Z, a debugger, a paused VM) for longer than any step's deadline, three
+/// times, then SIGCONT: the run finishes; stopped time is not a device hang.
+#[test]
+fn a_stopped_process_is_not_a_hung_device() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &RUN.replace("exposure: 20ms", "exposure: 300ms")
+            .replace("exposure: 10ms", "exposure: 300ms"),
+    );
+    let m = microscope(dir.path(), 1.0, &[]);
+    let out = dir.path().join("out");
+    let child = start_run(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+    );
+    wait_for_frames(&out, 1);
+    for _ in 0..3 {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
+        std::thread::sleep(Duration::from_millis(2500));
+        // SAFETY: as above.
+        unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let r = Run::from(child.wait_with_output().expect("wait"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("did not run for"), "{}", r.stderr);
+}
+
+mod properties {
+    use squidctl::diagnostic::SourceFile;
+    use squidctl::hardware::faults::SplitMix;
+    use squidctl::microscope::{BUILTIN_YAML, MicroscopeConfig};
+    use squidctl::plan::Plan;
+    use squidctl::protocol::LoadedProtocol;
+
+    /// A value anywhere from 1e-40 to 1e40, of either sign, or a special one.
+    fn wild(rng: &mut SplitMix) -> String {
+        match rng.next_u64() % 10 {
+            0 => "0".into(),
+            1 => "-1".into(),
+            2 => "1e308".into(),
+            _ => {
+                let exp = (rng.next_u64() % 81) as i32 - 40;
+                let mant = 1.0 + (rng.next_u64() % 900) as f64 / 100.0;
+                format!("{mant}e{exp}")
+            }
+        }
+    }
+
+    fn protocol(extra: &str) -> Result<LoadedProtocol, squidctl::diagnostic::Diagnostics> {
+        let text = format!(
+            "name: p\nplate: {{format: 96, wells: A1}}\nchannels:\n  - {{name: BF, exposure: 10ms, intensity: 30%}}\n{extra}"
+        );
+        LoadedProtocol::from_source(SourceFile::new("p.yaml", text), std::env::temp_dir(), &[])
+    }
+
+    /// Contrast autofocus with random ranges and steps: refused, or at most MAX_AF_PLANES.
+    #[test]
+    fn random_autofocus_steps_never_make_an_unbounded_scan() {
+        let m = MicroscopeConfig::builtin().expect("builtin");
+        let mut rng = SplitMix(7);
+        for _ in 0..2000 {
+            let (r, s) = (wild(&mut rng), wild(&mut rng));
+            let units = ["nm", "um", "mm"];
+            let ru = units[(rng.next_u64() % 3) as usize];
+            let su = units[(rng.next_u64() % 3) as usize];
+            let extra = format!("autofocus: {{method: contrast, range: {r}{ru}, step: {s}{su}}}\n");
+            let Ok(lp) = protocol(&extra) else { continue };
+            if let Ok(plan) = Plan::build(&lp, &m) {
+                let n = squidctl::microscope::timing::contrast_af_planes(
+                    plan.autofocus.range_um,
+                    plan.autofocus.step_um,
+                );
+                assert!(
+                    n <= squidctl::microscope::timing::MAX_AF_PLANES,
+                    "{extra}: {n} planes"
+                );
+                let est = plan.estimate(&m.timing());
+                assert!(est.duration_s.is_finite(), "{extra}");
+            }
+        }
+    }
+
+    /// Random physical values in the microscope description: refused, or within range, and
+    /// then planning and estimating never panic.
+    #[test]
+    fn random_microscope_values_are_refused_or_sane() {
+        let mut rng = SplitMix(11);
+        let keys = [
+            ("speed: ", "mm/s"),
+            ("acceleration: ", "mm/s2"),
+            ("readout: ", "s"),
+            ("magnification: ", ""),
+            ("width: ", ""),
+            ("height: ", ""),
+            ("pixel_size: ", "um"),
+            ("settle: ", "ms"),
+        ];
+        for _ in 0..600 {
+            let (key, unit) = keys[(rng.next_u64() % keys.len() as u64) as usize];
+            let v = wild(&mut rng);
+            let v = if unit.is_empty() && key != "magnification: " {
+                format!("{}", (rng.next_u64() % 5_000_000_000))
+            } else {
+                format!("{v}{unit}")
+            };
+            let mut text = String::new();
+            let mut done = false;
+            for line in BUILTIN_YAML.lines() {
+                if !done && line.trim_start().starts_with(key) {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    text.push_str(&format!("{indent}{key}{v}\n"));
+                    done = true;
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            let r = std::panic::catch_unwind(|| {
+                let Ok(m) = MicroscopeConfig::from_source(SourceFile::new("m.yaml", text.clone()))
+                else {
+                    return;
+                };
+                let c = &m.desc.camera;
+                assert!(c.width <= 20000 && c.height <= 20000, "{key}{v}");
+                assert!(m.desc.stage.xy.speed.0 >= 0.01, "{key}{v}");
+                if let Ok(lp) = protocol("") {
+                    if let Ok(plan) = Plan::build(&lp, &m) {
+                        let _ = plan.estimate(&m.timing());
+                    }
+                }
+            });
+            assert!(r.is_ok(), "panicked with {key}{v}");
+        }
+    }
+
+    /// `--set` paths of random depth and shape: refused with a message or applied, never a
+    /// panic or a stack overflow, and never deeper than a file may be.
+    #[test]
+    fn random_set_paths_are_bounded() {
+        let mut rng = SplitMix(5);
+        for _ in 0..300 {
+            let depth = 1 + (rng.next_u64() % 200) as usize;
+            let parts: Vec<String> = (0..depth)
+                .map(|i| match rng.next_u64() % 6 {
+                    0 => String::new(),
+                    1 => format!("k{i}[0]"),
+                    _ => format!("k{i}"),
+                })
+                .collect();
+            let set = format!(
+                "metadata.{}={}",
+                parts.join("."),
+                ["1", "[1, [2]]", "{a: {b: 1}}", "{x}"][(rng.next_u64() % 4) as usize]
+            );
+            let text = "name: p\nplate: {format: 96, wells: A1}\nchannels:\n  - {name: BF, exposure: 10ms, intensity: 30%}\n";
+            let r = std::panic::catch_unwind(|| {
+                LoadedProtocol::from_source(
+                    SourceFile::new("p.yaml", text.to_string()),
+                    std::env::temp_dir(),
+                    std::slice::from_ref(&set),
+                )
+                .map(|lp| lp.root.depth())
+            });
+            match r {
+                Err(_) => panic!("panicked on --set {set}"),
+                Ok(Ok(d)) => assert!(
+                    d <= squidctl::protocol::MAX_DEPTH + 1,
+                    "accepted depth {d}: {set}"
+                ),
+                Ok(Err(e)) => assert!(!e.0.is_empty()),
+            }
+        }
+    }
+}

@@ -177,7 +177,7 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let mut word = |next: &mut dyn FnMut(usize) -> usize, len: usize| -> String {
+        let word = |next: &mut dyn FnMut(usize) -> usize, len: usize| -> String {
             let n = 1 + next(len);
             (0..n).map(|_| alphabet[next(alphabet.len())]).collect()
         };
