@@ -19,6 +19,23 @@ fn positions(names: &[&str]) -> String {
     )
 }
 
+/// Acquire positions with these names on the instant simulator; the run directory.
+fn acquire_positions(dir: &std::path::Path, names: &[&str]) -> std::path::PathBuf {
+    let p = write(dir, "p.yaml", &positions(names));
+    let m = microscope(dir, 0.0, &[]);
+    let out = dir.join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    run_dir(&out)
+}
+
 #[test]
 fn names_that_become_one_file_name_are_refused() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -52,19 +69,7 @@ fn names_that_become_one_file_name_are_refused() {
 #[test]
 fn a_name_starting_with_a_dot_makes_no_hidden_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    let p = write(dir.path(), "p.yaml", &positions(&[".hidden", ".."]));
-    let m = microscope(dir.path(), 0.0, &[]);
-    let out = dir.path().join("out");
-    let r = run(&[
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rd = run_dir(&out);
+    let rd = acquire_positions(dir.path(), &[".hidden", ".."]);
     let images: Vec<String> = walk(&rd)
         .iter()
         .filter(|p| p.display().to_string().contains(".tif"))
@@ -83,19 +88,7 @@ fn a_name_starting_with_a_dot_makes_no_hidden_file() {
 #[test]
 fn verify_flags_two_planned_files_sharing_a_path() {
     let dir = tempfile::tempdir().expect("tmp");
-    let p = write(dir.path(), "p.yaml", &positions(&["Zelle ä", "other"]));
-    let m = microscope(dir.path(), 0.0, &[]);
-    let out = dir.path().join("out");
-    let r = run(&[
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rd = run_dir(&out);
+    let rd = acquire_positions(dir.path(), &["Zelle ä", "other"]);
     assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
     // Rename `other` to `Zelle ö` in the copy, and keep the journal's checksum in step, as an
     // older squidctl would have written it.
@@ -209,25 +202,39 @@ fn a_lock_file_deleted_mid_run_is_made_again_and_keeps_a_second_run_out() {
     );
 }
 
-fn killed_run(dir: &std::path::Path, after_frames: usize) -> (String, String, std::path::PathBuf) {
-    let p = write(dir, "p.yaml", RUN);
-    let m = microscope(dir, 0.5, &[]);
+/// `acquire` of `protocol` in the background, once its run has `frames` frames.
+fn running(
+    dir: &std::path::Path,
+    protocol: &str,
+    time_scale: f64,
+    frames: usize,
+) -> (std::process::Child, std::path::PathBuf) {
+    let p = write(dir, "p.yaml", protocol);
+    let m = microscope(dir, time_scale, &[]);
     let out = dir.join("out");
-    let mut child = start_run(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-    );
-    let rd = wait_for_frames(&out, after_frames);
+    let args = [
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ];
+    let child = start_run(&args, &out);
+    (child, wait_for_frames(&out, frames))
+}
+
+/// A run SIGKILLed after `after_frames` frames; its run directory.
+fn killed_run(
+    dir: &std::path::Path,
+    protocol: &str,
+    time_scale: f64,
+    after_frames: usize,
+) -> std::path::PathBuf {
+    let (mut child, rd) = running(dir, protocol, time_scale, after_frames);
     let _ = child.kill();
     let _ = child.wait();
-    (p, m, rd)
+    rd
 }
 
 fn csv_rows(path: &std::path::Path) -> Vec<String> {
@@ -241,13 +248,13 @@ fn csv_rows(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn coordinates_survive_sigkill_and_resume_leaves_each_row_once() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (_p, _m, rd) = killed_run(dir.path(), 8);
+    let rd = killed_run(dir.path(), RUN, 0.5, 8);
     let coords = kinds(&journal(&rd), "coord").len();
     let rows = csv_rows(&rd.join("coordinates.csv"));
     assert!(rows[0].starts_with("t,region,fov"), "{rows:?}");
     // Every journaled row is on disk (one more may be in flight between the two writes).
     assert!(
-        rows.len() - 1 >= coords.saturating_sub(1) && coords >= 1,
+        rows.len() > coords.saturating_sub(1) && coords >= 1,
         "{} rows, {coords} journaled",
         rows.len()
     );
@@ -280,7 +287,7 @@ fn coordinates_survive_sigkill_and_resume_leaves_each_row_once() {
 #[test]
 fn resume_deletes_nothing_outside_the_run_directory() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    let rd = killed_run(dir.path(), RUN, 0.5, 4);
     let victim = dir.path().join("victim.ome.tiff");
     std::fs::write(&victim, "not a tiff").expect("write");
     let outside = dir.path().join("outside.txt");
@@ -318,7 +325,7 @@ fn resume_deletes_nothing_outside_the_run_directory() {
 #[test]
 fn liveness_is_the_journal_lock_not_a_pid() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    let rd = killed_run(dir.path(), RUN, 0.5, 4);
     // After a reboot the recorded pid may belong to a live, unrelated process.
     let mut rec = run_json(&rd);
     rec["pid"] = std::process::id().into();
@@ -337,7 +344,7 @@ fn liveness_is_the_journal_lock_not_a_pid() {
 #[test]
 fn an_empty_run_json_is_rebuilt_from_the_journal() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (_p, _m, rd) = killed_run(dir.path(), 4);
+    let rd = killed_run(dir.path(), RUN, 0.5, 4);
     std::fs::write(rd.join("run.json"), "").expect("truncate");
     let rds = rd.display().to_string();
     let rep = run(&["report", &rds]);
@@ -357,27 +364,12 @@ fn an_empty_run_json_is_rebuilt_from_the_journal() {
 #[test]
 fn a_resume_without_run_json_measures_the_gap_from_the_journal() {
     let dir = tempfile::tempdir().expect("tmp");
-    let p = write(
+    let rd = killed_run(
         dir.path(),
-        "p.yaml",
         &format!("{RUN}time: {{every: 2s, count: 3}}\n"),
+        0.05,
+        4,
     );
-    let m = microscope(dir.path(), 0.05, &[]);
-    let out = dir.path().join("out");
-    let mut child = start_run(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-    );
-    let rd = wait_for_frames(&out, 4);
-    let _ = child.kill();
-    let _ = child.wait();
     std::fs::remove_file(rd.join("run.json")).expect("rm");
     let r = run(&["resume", &rd.display().to_string()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -430,26 +422,10 @@ fn endless_or_special_inputs_are_refused_not_read_forever() {
 #[test]
 fn a_stopped_process_is_not_a_hung_device() {
     let dir = tempfile::tempdir().expect("tmp");
-    let p = write(
-        dir.path(),
-        "p.yaml",
-        &RUN.replace("exposure: 20ms", "exposure: 300ms")
-            .replace("exposure: 10ms", "exposure: 300ms"),
-    );
-    let m = microscope(dir.path(), 1.0, &[]);
-    let out = dir.path().join("out");
-    let child = start_run(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-    );
-    wait_for_frames(&out, 1);
+    let protocol = RUN
+        .replace("exposure: 20ms", "exposure: 300ms")
+        .replace("exposure: 10ms", "exposure: 300ms");
+    let (child, _rd) = running(dir.path(), &protocol, 1.0, 1);
     for _ in 0..3 {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
@@ -561,10 +537,10 @@ mod properties {
                 let c = &m.desc.camera;
                 assert!(c.width <= 20000 && c.height <= 20000, "{key}{v}");
                 assert!(m.desc.stage.xy.speed.0 >= 0.01, "{key}{v}");
-                if let Ok(lp) = protocol("") {
-                    if let Ok(plan) = Plan::build(&lp, &m) {
-                        let _ = plan.estimate(&m.timing());
-                    }
+                if let Ok(lp) = protocol("")
+                    && let Ok(plan) = Plan::build(&lp, &m)
+                {
+                    let _ = plan.estimate(&m.timing());
                 }
             });
             assert!(r.is_ok(), "panicked with {key}{v}");
@@ -609,4 +585,61 @@ mod properties {
             }
         }
     }
+}
+
+/// Saving fails while stacks are half written (their folder became read-only): "saved" is
+/// what the journal proves saved, not planes that sat in temporary files.
+#[test]
+fn saved_counts_only_what_the_journal_proves() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let protocol = RUN.replace("count: 3", "count: 12").replace("B2", "B2:B3");
+    let p = write(dir.path(), "p.yaml", &protocol);
+    let m = microscope(dir.path(), 0.5, &[]);
+    binned(&m, 4);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    // Root ignores permissions, so the run is made as nobody.
+    let child = squidctl_unprivileged()
+        .args([
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ])
+        .current_dir("/")
+        .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
+        .env_remove("SQUIDCTL_MICROSCOPE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Once the first files are saved and more are being written, freeze their folder.
+    let rd = wait_for_frames(&out, 1);
+    let t = Instant::now();
+    while kinds(&journal(&rd), "file").len() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(30), "no file was saved");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::set_permissions(rd.join("0"), std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let r = Run::from(child.wait_with_output().expect("wait"));
+    std::fs::set_permissions(rd.join("0"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let journaled: u64 = saved_planes(&rd).values().map(|c| c.len() as u64).sum();
+    let counts = &run_json(&rd)["counts"];
+    assert_eq!(
+        counts["saved"].as_u64(),
+        Some(journaled),
+        "{counts}\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("{journaled} saved")),
+        "{}",
+        r.stderr
+    );
 }

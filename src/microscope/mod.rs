@@ -205,63 +205,74 @@ impl MicroscopeConfig {
             ("y", d.stage.travel.y),
             ("z", d.stage.travel.z),
         ] {
-            for i in 0..2 {
+            for (i, end) in t.iter().enumerate() {
                 check(
                     &format!("stage.travel.{axis}[{i}]"),
-                    t[i].mm(),
+                    end.mm(),
                     -1000.0,
                     1000.0,
                     " mm",
                 );
             }
         }
-        check("stage.xy.speed", d.stage.xy.speed.0, 0.01, 1000.0, " mm/s");
-        check("stage.z.speed", d.stage.z.speed.0, 0.0001, 100.0, " mm/s");
-        check(
-            "stage.xy.acceleration",
-            d.stage.xy.acceleration.0,
-            0.01,
-            1e5,
-            " mm/s2",
-        );
-        check(
-            "stage.z.acceleration",
-            d.stage.z.acceleration.0,
-            0.0001,
-            1e5,
-            " mm/s2",
-        );
-        check("stage.xy.settle", d.stage.xy.settle.secs(), 0.0, 10.0, " s");
-        check("stage.z.settle", d.stage.z.settle.secs(), 0.0, 10.0, " s");
-        check("camera.width", c.width as f64, 1.0, 20000.0, " px");
-        check("camera.height", c.height as f64, 1.0, 20000.0, " px");
-        check("camera.pixel_size", c.pixel_size.um(), 0.1, 100.0, " µm");
-        check("camera.readout", c.readout.secs(), 0.0, 10.0, " s");
-        check(
-            "camera.exposure_max",
-            c.exposure_max.secs(),
-            0.0,
-            3600.0,
-            " s",
-        );
-        check("camera.gain_min", c.gain_min, -100.0, 1000.0, "");
-        check("camera.gain_max", c.gain_max, -100.0, 1000.0, "");
-        check(
-            "objective.magnification",
-            d.objective.magnification,
-            0.1,
-            1000.0,
-            "×",
-        );
-        check(
-            "illumination.switch_time",
-            d.illumination.switch_time.secs(),
-            0.0,
-            10.0,
-            " s",
-        );
+        let table: [(&str, f64, f64, f64, &str); 16] = [
+            ("stage.xy.speed", d.stage.xy.speed.0, 0.01, 1000.0, " mm/s"),
+            ("stage.z.speed", d.stage.z.speed.0, 0.0001, 100.0, " mm/s"),
+            (
+                "stage.xy.acceleration",
+                d.stage.xy.acceleration.0,
+                0.01,
+                1e5,
+                " mm/s2",
+            ),
+            (
+                "stage.z.acceleration",
+                d.stage.z.acceleration.0,
+                0.0001,
+                1e5,
+                " mm/s2",
+            ),
+            ("stage.xy.settle", d.stage.xy.settle.secs(), 0.0, 10.0, " s"),
+            ("stage.z.settle", d.stage.z.settle.secs(), 0.0, 10.0, " s"),
+            ("camera.width", c.width as f64, 1.0, 20000.0, " px"),
+            ("camera.height", c.height as f64, 1.0, 20000.0, " px"),
+            ("camera.pixel_size", c.pixel_size.um(), 0.1, 100.0, " µm"),
+            ("camera.readout", c.readout.secs(), 0.0, 10.0, " s"),
+            (
+                "camera.exposure_max",
+                c.exposure_max.secs(),
+                0.0,
+                3600.0,
+                " s",
+            ),
+            ("camera.gain_min", c.gain_min, -100.0, 1000.0, ""),
+            ("camera.gain_max", c.gain_max, -100.0, 1000.0, ""),
+            (
+                "objective.magnification",
+                d.objective.magnification,
+                0.1,
+                1000.0,
+                "×",
+            ),
+            (
+                "illumination.switch_time",
+                d.illumination.switch_time.secs(),
+                0.0,
+                10.0,
+                " s",
+            ),
+            (
+                "laser_autofocus.range",
+                d.laser_autofocus.as_ref().map_or(0.0, |l| l.range.um()),
+                0.0,
+                10_000.0,
+                " µm",
+            ),
+        ];
+        for (path, v, lo, hi, unit) in table {
+            check(path, v, lo, hi, unit);
+        }
         if let Some(l) = &d.laser_autofocus {
-            check("laser_autofocus.range", l.range.um(), 0.0, 10_000.0, " µm");
             check(
                 "laser_autofocus.measure_time",
                 l.measure_time.secs(),

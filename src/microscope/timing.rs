@@ -84,7 +84,7 @@ pub const MAX_AF_PLANES: u32 = 1000;
 
 /// Planes a contrast autofocus scan images (uncapped, as f64, for validation).
 pub fn contrast_af_planes_f64(range_um: f64, step_um: f64) -> f64 {
-    if !(step_um > 0.0) || !range_um.is_finite() {
+    if step_um.is_nan() || step_um <= 0.0 || !range_um.is_finite() {
         return f64::INFINITY;
     }
     (range_um / step_um + 1e-9).floor().max(1.0) + 1.0

@@ -24,10 +24,11 @@ pub fn process_alive(pid: u32, host: &str) -> bool {
 
 /// Take the run's exclusive lock on its open journal; false when another process has it.
 pub fn lock_journal(f: &File) -> io::Result<bool> {
-    flock(f, libc::LOCK_EX)
+    try_flock(f, libc::LOCK_EX)
 }
 
-fn flock(f: &File, how: i32) -> io::Result<bool> {
+/// A non-blocking `flock`: false when another open file holds a conflicting lock.
+pub fn try_flock(f: &File, how: i32) -> io::Result<bool> {
     // SAFETY: flock on a descriptor we own.
     if unsafe { libc::flock(f.as_raw_fd(), how | libc::LOCK_NB) } == 0 {
         return Ok(true);
@@ -59,7 +60,7 @@ pub fn run_liveness(root: &Path, recorded_host: &str) -> Liveness {
     let Ok(f) = File::open(root.join(super::JOURNAL)) else {
         return Liveness::Stopped;
     };
-    match flock(&f, libc::LOCK_SH) {
+    match try_flock(&f, libc::LOCK_SH) {
         Ok(false) => Liveness::Running,
         // Taken (released when `f` closes), or flock unsupported here: nobody holds it.
         Ok(true) | Err(_) => Liveness::Stopped,
