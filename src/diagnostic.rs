@@ -141,8 +141,9 @@ impl Diagnostic {
                             .skip(start as usize)
                             .take(WINDOW as usize)
                             .collect();
-                        col = col - start + 1;
-                        format!("…{shown}…")
+                        let lead = if start > 0 { "…" } else { "" };
+                        col = col - start + lead.chars().count() as u32;
+                        format!("{lead}{shown}…")
                     } else {
                         text
                     };

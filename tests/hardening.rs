@@ -643,3 +643,117 @@ fn saved_counts_only_what_the_journal_proves() {
         r.stderr
     );
 }
+
+/// The run directory deleted mid-run: saving stops and says so; nothing re-creates it.
+#[test]
+fn a_run_directory_that_vanishes_is_named_and_not_recreated() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let protocol = format!("{RUN}time: {{every: 1s, count: 4}}\n");
+    let (child, rd) = running(dir.path(), &protocol, 0.5, 2);
+    std::fs::remove_dir_all(&rd).expect("rm -rf the run");
+    let r = Run::from(child.wait_with_output().expect("wait"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("vanished during the run"), "{}", r.stderr);
+    assert!(!rd.exists(), "the run directory was re-created");
+}
+
+/// Messages that were cut, in Rust debug form, 300 digits long or wrong.
+#[test]
+fn messages_say_what_is_wrong_in_words() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let list: String = std::iter::repeat_n("1", 260_000)
+        .collect::<Vec<_>>()
+        .join(",");
+    let big = write(
+        dir.path(),
+        "big.yaml",
+        &format!("name: x\nmetadata:\n  l: [{list}]\n"),
+    );
+    let r = run(&["validate", &big]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("more than 250,000 values") && !r.stderr.contains("Nodes {"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.len() < 2000,
+        "a 500,000-column line is shown around the error: {}",
+        r.stderr.len()
+    );
+    let huge = format!("1{}%", "0".repeat(300));
+    let r = run(&[
+        "validate",
+        "protocols/quickstart.yaml",
+        "--set",
+        &format!("fov.overlap={huge}"),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("overlap 1e300% is out of range") && r.stderr.len() < 600,
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "validate",
+        "protocols/quickstart.yaml",
+        "--set",
+        "plate..format=96",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("empty part"), "{}", r.stderr);
+    let r = run(&[
+        "validate",
+        "protocols/quickstart.yaml",
+        "--set",
+        "output.run_name={name}",
+    ]);
+    assert_eq!(r.code, 0, "a template is text: {}", r.stderr);
+    let r = run(&[
+        "validate",
+        "protocols/quickstart.yaml",
+        "--set",
+        "metadata.tags=[a, b]",
+        "--set",
+        "output.run_name={tags}",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("metadata `tags` is a list"),
+        "{}",
+        r.stderr
+    );
+    for name in ["", ".", "..", "a\nb"] {
+        let r = run(&[
+            "validate",
+            "protocols/quickstart.yaml",
+            "--set",
+            &format!("output.run_name=\"{}\"", name.replace('\n', "\\n")),
+        ]);
+        assert_eq!(r.code, 2, "run name {name:?}: {}", r.stderr);
+    }
+    let long = "x".repeat(300);
+    let r = run(&[
+        "validate",
+        "protocols/quickstart.yaml",
+        "--set",
+        &format!("output.run_name={long}"),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("300 bytes long"), "{}", r.stderr);
+    let csv = write(
+        dir.path(),
+        "pos.csv",
+        "region,x (mm),y (mm),x (mm)\nA,20,20,21\n",
+    );
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &format!(
+            "name: x\npositions: {csv}\nchannels:\n  - {{name: BF, exposure: 10ms, intensity: 30%}}\n"
+        ),
+    );
+    let r = run(&["validate", &p]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("appears twice"), "{}", r.stderr);
+}

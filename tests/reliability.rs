@@ -227,6 +227,13 @@ fn a_directory_that_becomes_unwritable_mid_run() {
     // Every file saved before is intact.
     assert!(kinds(&journal(&rd), "file").len() >= 16);
     assert_files_read_back(&rd, "unwritable mid-run");
+    // run.json could not be replaced at the end; the journal says how the run ended.
+    let rep = run(&["report", &rd.display().to_string()]);
+    assert!(
+        rep.stdout.contains("state       failed") && !rep.stdout.contains("STALLED"),
+        "{}",
+        rep.stdout
+    );
 }
 
 /// Resident memory of a process, in MB.

@@ -299,7 +299,10 @@ impl Builder<'_> {
         if !(0.0..100.0).contains(&overlap) {
             self.err_help(
                 "fov.overlap",
-                format!("overlap {overlap}% is out of range"),
+                format!(
+                    "overlap {}% is out of range",
+                    crate::protocol::units::fmt_num(overlap)
+                ),
                 "use 0% up to (not including) 100%",
             );
         }

@@ -156,7 +156,22 @@ impl RunRecord {
     ) -> Result<RunRecord, String> {
         let path = root.join(super::RUN_JSON);
         let why = match std::fs::read_to_string(&path) {
-            Ok(t) => match serde_json::from_str(&t) {
+            Ok(t) => match serde_json::from_str::<RunRecord>(&t) {
+                // A run whose directory became unwritable could not replace run.json at the
+                // end, but its journal (appended, not replaced) says how it ended.
+                Ok(mut r) if r.state == RunState::Running => {
+                    if let Some(j) = RunRecord::from_journal(journal, root)
+                        && j.state != RunState::Running
+                    {
+                        r.state = j.state;
+                        r.end_reason = j.end_reason;
+                        r.counts = j.counts;
+                        r.ended = Some(j.heartbeat.clone());
+                        r.heartbeat = j.heartbeat;
+                        r.heartbeat_unix = j.heartbeat_unix;
+                    }
+                    return Ok(r);
+                }
                 Ok(r) => return Ok(r),
                 Err(_) if t.trim().is_empty() => "is empty".to_string(),
                 Err(e) => format!("is damaged ({e})"),
