@@ -657,6 +657,15 @@ fn a_run_directory_that_vanishes_is_named_and_not_recreated() {
     assert!(!rd.exists(), "the run directory was re-created");
 }
 
+/// `validate` of the quick start with `--set` overrides.
+fn quickstart_with(sets: &[&str]) -> Run {
+    let mut args = vec!["validate", "protocols/quickstart.yaml"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    run(&args)
+}
+
 /// Messages that were cut, in Rust debug form, 300 digits long or wrong.
 #[test]
 fn messages_say_what_is_wrong_in_words() {
@@ -682,41 +691,19 @@ fn messages_say_what_is_wrong_in_words() {
         r.stderr.len()
     );
     let huge = format!("1{}%", "0".repeat(300));
-    let r = run(&[
-        "validate",
-        "protocols/quickstart.yaml",
-        "--set",
-        &format!("fov.overlap={huge}"),
-    ]);
+    let r = quickstart_with(&[&format!("fov.overlap={huge}")]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("overlap 1e300% is out of range") && r.stderr.len() < 600,
         "{}",
         r.stderr
     );
-    let r = run(&[
-        "validate",
-        "protocols/quickstart.yaml",
-        "--set",
-        "plate..format=96",
-    ]);
+    let r = quickstart_with(&["plate..format=96"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("empty part"), "{}", r.stderr);
-    let r = run(&[
-        "validate",
-        "protocols/quickstart.yaml",
-        "--set",
-        "output.run_name={name}",
-    ]);
+    let r = quickstart_with(&["output.run_name={name}"]);
     assert_eq!(r.code, 0, "a template is text: {}", r.stderr);
-    let r = run(&[
-        "validate",
-        "protocols/quickstart.yaml",
-        "--set",
-        "metadata.tags=[a, b]",
-        "--set",
-        "output.run_name={tags}",
-    ]);
+    let r = quickstart_with(&["metadata.tags=[a, b]", "output.run_name={tags}"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("metadata `tags` is a list"),
@@ -724,21 +711,14 @@ fn messages_say_what_is_wrong_in_words() {
         r.stderr
     );
     for name in ["", ".", "..", "a\nb"] {
-        let r = run(&[
-            "validate",
-            "protocols/quickstart.yaml",
-            "--set",
-            &format!("output.run_name=\"{}\"", name.replace('\n', "\\n")),
-        ]);
+        let r = quickstart_with(&[&format!(
+            "output.run_name=\"{}\"",
+            name.replace('\n', "\\n")
+        )]);
         assert_eq!(r.code, 2, "run name {name:?}: {}", r.stderr);
     }
     let long = "x".repeat(300);
-    let r = run(&[
-        "validate",
-        "protocols/quickstart.yaml",
-        "--set",
-        &format!("output.run_name={long}"),
-    ]);
+    let r = quickstart_with(&[&format!("output.run_name={long}")]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("300 bytes long"), "{}", r.stderr);
     let csv = write(

@@ -65,10 +65,7 @@ pub fn run(args: &ReportArgs) -> Exit {
     let running = record.state == RunState::Running;
     let beat_age = now - record.heartbeat_unix;
     let live = run_liveness(&rd.root, &record.host);
-    let stalled = running
-        && (live == Liveness::Stopped
-            || (matches!(live, Liveness::ElsewhereMaybe(_)) && beat_age > STALE_AFTER_S)
-            || (live == Liveness::Running && beat_age > STALE_AFTER_S));
+    let stalled = running && (live == Liveness::Stopped || beat_age > STALE_AFTER_S);
     let state_text = if stalled {
         format!(
             "POSSIBLY STALLED: recorded as running, last heartbeat {} ago{}",

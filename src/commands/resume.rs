@@ -237,6 +237,7 @@ pub fn run(args: &ResumeArgs) -> Exit {
         focused,
         clock_s,
         gap_s,
+        journal,
         redo,
     };
     execute(RunRequest {

@@ -47,6 +47,8 @@ pub struct ResumeState {
     pub clock_s: f64,
     /// Wall-clock seconds between the run's last record and now.
     pub gap_s: f64,
+    /// The journal as `resume` read it (the run's coordinates are rebuilt from it).
+    pub journal: Vec<serde_json::Value>,
     /// Files that will be written again, and why.
     pub redo: Vec<String>,
 }
@@ -260,10 +262,9 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
                         as runner::DoneFilter,
                 );
         }
-        if matches!(req.target, Target::Resume(_)) {
+        if let Target::Resume(state) = &req.target {
             // What a killed session left is made whole from the journal before going on.
-            let journal = run_dir::journal::read(&p.rd.path(run_dir::JOURNAL)).unwrap_or_default();
-            if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, &plan, &journal) {
+            if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, &plan, &state.journal) {
                 return fail(
                     Exit::OutputError,
                     format!("cannot rebuild coordinates.csv from the journal: {e}"),

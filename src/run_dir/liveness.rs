@@ -22,11 +22,6 @@ pub fn process_alive(pid: u32, host: &str) -> bool {
     exists || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Take the run's exclusive lock on its open journal; false when another process has it.
-pub fn lock_journal(f: &File) -> io::Result<bool> {
-    try_flock(f, libc::LOCK_EX)
-}
-
 /// A non-blocking `flock`: false when another open file holds a conflicting lock.
 pub fn try_flock(f: &File, how: i32) -> io::Result<bool> {
     // SAFETY: flock on a descriptor we own.

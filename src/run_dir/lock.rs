@@ -5,6 +5,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+
+use super::liveness::try_flock;
 use std::time::{Duration, Instant};
 
 /// Where lock files live: `$SQUIDCTL_LOCK_DIR`, else `/run/lock/squidctl` (a tmpfs that is
@@ -45,10 +47,6 @@ pub enum LockError {
     /// A signal asked us to stop while waiting.
     Interrupted(i32),
     Io(io::Error, PathBuf),
-}
-
-fn try_flock(f: &File) -> io::Result<bool> {
-    super::liveness::try_flock(f, libc::LOCK_EX)
 }
 
 fn holder_text(f: &mut File) -> String {
@@ -187,7 +185,7 @@ pub fn acquire(
     let mut told = false;
     let mut f = loop {
         let mut f = open_lock_file(&path).map_err(io_err)?;
-        if try_flock(&f).map_err(io_err)? {
+        if try_flock(&f, libc::LOCK_EX).map_err(io_err)? {
             // Deleted or replaced between our open and our lock: that file protects nothing.
             if names_file(&path, &f) {
                 break f;
@@ -257,7 +255,7 @@ impl MicroscopeLock {
             return LockCheck::Lost(e.to_string());
         }
         match open_lock_file(&self.path) {
-            Ok(mut f) => match try_flock(&f) {
+            Ok(mut f) => match try_flock(&f, libc::LOCK_EX) {
                 Ok(true) if names_file(&self.path, &f) => {
                     write_owner(&mut f, &self.owner);
                     self.file = f;
