@@ -4,13 +4,25 @@
 use std::backtrace::Backtrace;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 /// What a caught panic said, where, and the stack at that moment.
 #[derive(Clone, Debug)]
 pub struct PanicReport {
     pub message: String,
     pub location: String,
-    pub backtrace: String,
+    /// Captured, not yet symbolised: resolving file:line can take seconds in a debug build,
+    /// and that must not be charged to the deadline of the step that panicked.
+    backtrace: Option<Arc<Backtrace>>,
+}
+
+impl PanicReport {
+    /// The stack as text, symbolised now; call it after the step's deadline is closed.
+    pub fn backtrace_text(&self) -> String {
+        self.backtrace
+            .as_ref()
+            .map_or_else(String::new, |b| b.to_string())
+    }
 }
 
 impl std::fmt::Display for PanicReport {
@@ -41,7 +53,7 @@ pub fn install_hook() {
         let report = PanicReport {
             message,
             location,
-            backtrace: Backtrace::force_capture().to_string(),
+            backtrace: Some(Arc::new(Backtrace::force_capture())),
         };
         let caught = CATCHING.with(|c| *c.borrow());
         if !caught {
@@ -51,7 +63,7 @@ pub fn install_hook() {
                 .to_string();
             eprintln!(
                 "error: internal error: thread '{name}' {report}\n{}",
-                report.backtrace
+                report.backtrace_text()
             );
         }
         LAST.with(|l| *l.borrow_mut() = Some(report));
@@ -76,7 +88,7 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, PanicReport> {
                     .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "panic".into()),
                 location: "unknown location".into(),
-                backtrace: String::new(),
+                backtrace: None,
             })
     })
 }

@@ -197,6 +197,7 @@ fn a_panicking_driver_is_contained() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let dir = run_dir(&c.out);
     let errs = kinds(&journal(&dir), "step_error");
+    eprintln!("DURATION {}", errs[0]["duration_s"]);
     assert_eq!(errs.len(), 1);
     assert!(
         errs[0]["error"]

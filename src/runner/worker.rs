@@ -138,7 +138,7 @@ impl Worker {
                     e.kind != ErrorKind::OutOfRange,
                     None,
                 ),
-                Err(p) => (format!("driver {p}"), false, true, Some(p.backtrace)),
+                Err(p) => (format!("driver {p}"), false, true, Some(p.backtrace_text())),
             };
             attempt += 1;
             let will_retry = retriable && attempt <= policy.retries && !self.cancel.requested();
