@@ -93,6 +93,52 @@ fn estimate_reports_totals_and_free_space() {
     }
 }
 
+/// The estimate and the run agree on the number of files for each grouping (the estimate
+/// once said 24 for `grouping: fov`, where 12 are written).
+#[test]
+fn estimate_counts_the_files_the_run_writes() {
+    for (grouping, files) in [("channel", 24u64), ("fov", 12)] {
+        let set = format!("output.grouping={grouping}");
+        let est = run(&[
+            "simulate",
+            "--estimate",
+            "--json",
+            "protocols/quickstart.yaml",
+            "--set",
+            &set,
+        ]);
+        assert_eq!(est.code, 0, "{}", est.stderr);
+        assert_eq!(
+            est.json()["estimate"]["files"],
+            files,
+            "{grouping}: {}",
+            est.stdout
+        );
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("out");
+        let r = run(&[
+            "simulate",
+            "protocols/quickstart.yaml",
+            "--set",
+            &set,
+            "--write",
+            &out.display().to_string(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rd = run_dir(&out);
+        let written = squidctl::saver::layout::walk(&rd)
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with(".ome.tiff"))
+            .count() as u64;
+        assert_eq!(written, files, "{grouping}");
+        let start = kinds(&journal(&rd), "start");
+        assert_eq!(
+            start[0]["files"], files,
+            "{grouping}: the journal's start record"
+        );
+    }
+}
+
 #[test]
 fn estimate_json_flags_overruns_and_missing_space() {
     let dir = tempfile::tempdir().expect("tmp");

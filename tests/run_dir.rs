@@ -188,6 +188,59 @@ fn verify_names_damaged_and_missing_files() {
     assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
 }
 
+/// Every byte is checked, not only pixels: an edit inside the OME-XML (4 bytes, 64 before
+/// the end) and one in a TIFF tag are both named.
+#[test]
+fn verify_catches_changed_metadata_and_header_bytes() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("out");
+    assert_eq!(acquire_to(&p, &m, &out).code, 0);
+    let rd = run_dir(&out);
+    let poke = |rel: &str, at: Box<dyn Fn(usize) -> usize>, with: &[u8]| {
+        let f = rd.join(rel);
+        let mut bytes = std::fs::read(&f).expect("read");
+        let i = at(bytes.len());
+        bytes[i..i + with.len()].copy_from_slice(with);
+        std::fs::write(&f, bytes).expect("write");
+    };
+    // Inside the XML's last characters: still XML-ish text, pixels untouched.
+    poke("0/B2_0_GFP.ome.tiff", Box::new(|n| n - 64), b"9999");
+    // An XML that no longer parses: `</OME>` becomes `<<<<E>`.
+    poke("0/B2_0_BF.ome.tiff", Box::new(|n| n - 8), b"<<<<");
+    // The NewSubfileType tag's value in the first IFD of another file: pixels and XML read
+    // back unchanged, only the whole-file checksum sees it.
+    let f = rd.join("0/B2_1_BF.ome.tiff");
+    let bytes = std::fs::read(&f).expect("read");
+    let ifd = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let n = u16::from_le_bytes([bytes[ifd], bytes[ifd + 1]]) as usize;
+    let entry = (0..n)
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&e| u16::from_le_bytes([bytes[e], bytes[e + 1]]) == 254)
+        .expect("a NewSubfileType tag");
+    poke("0/B2_1_BF.ome.tiff", Box::new(move |_| entry + 8), &[2, 0]);
+    let r = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("FAILED: 13 of 16 files intact"),
+        "{}",
+        r.stdout
+    );
+    for want in [
+        "0/B2_0_GFP.ome.tiff: corrupt",
+        "0/B2_0_BF.ome.tiff: corrupt metadata: the OME-XML does not parse",
+        "0/B2_1_BF.ome.tiff: corrupt: the file changed after it was written",
+    ] {
+        assert!(
+            r.stdout.contains(want),
+            "missing `{want}` in:\n{}",
+            r.stdout
+        );
+    }
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
+}
+
 #[test]
 fn verify_counts_skipped_fovs_as_not_saved() {
     let (dir, p, _) = setup(0.0);

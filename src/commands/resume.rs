@@ -155,13 +155,13 @@ pub fn run(args: &ResumeArgs) -> Exit {
     // Keep what is proven saved; clear what will be written again.
     let mut done = HashSet::new();
     let mut redo = Vec::new();
-    let layout = super::run::layout_for(
+    let layout = crate::saver::layout::for_plan(
         &std::sync::Arc::new(loaded.plan.clone()),
         rd.root.clone(),
-        &crate::clock::WallTime::now(),
+        &crate::clock::WallTime::now().rfc3339(),
     );
     for (path, f) in verify::saved_files(&journal, layout.as_ref()) {
-        match verify::check(&rd.root, &f) {
+        match verify::check(layout.as_ref(), &f) {
             None => {
                 done.insert(key_of(&f));
             }

@@ -15,11 +15,9 @@ use crate::hardware::{self, BuildOptions};
 use crate::human;
 use crate::plan::Plan;
 use crate::plan::round::Round;
-use crate::protocol::schema::ImageFormat;
 use crate::protocol::template;
 use crate::run_dir::{self, Counts, Journal, RunDir, RunRecord, RunState};
 use crate::runner::{self, Cancel, RunInput, RunOutcome, Stats, deadlines::Deadlines};
-use crate::saver::layout::{Layout, OmeTiffLayout, PlainTiffLayout};
 use crate::saver::{Coordinates, FileKey, PoolConfig, SaverPool};
 
 /// Where a run's output goes.
@@ -109,24 +107,6 @@ fn write_record(rd: &RunDir, r: &RunRecord) {
             }
         }
         Err(e) => tracing::warn!("cannot encode run.json: {e}"),
-    }
-}
-
-pub fn layout_for(plan: &Arc<Plan>, root: PathBuf, started: &WallTime) -> Arc<dyn Layout> {
-    match plan.output.format {
-        ImageFormat::OmeTiff => Arc::new(OmeTiffLayout {
-            root,
-            plan: plan.clone(),
-            grouping: plan.output.grouping,
-            compression: plan.output.compression,
-            bigtiff: plan.output.bigtiff,
-            started: started.rfc3339(),
-        }),
-        ImageFormat::Tiff => Arc::new(PlainTiffLayout {
-            root,
-            plan: plan.clone(),
-            compression: plan.output.compression,
-        }),
     }
 }
 
@@ -252,7 +232,7 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     let mut savers = None;
     let mut queue_capacity = 0u64;
     if let Some(p) = &prepared {
-        let layout = layout_for(&plan, p.rd.root.clone(), &started);
+        let layout = crate::saver::layout::for_plan(&plan, p.rd.root.clone(), &started.rfc3339());
         if let Target::Resume(state) = &req.target {
             let done = state.done.clone();
             let layout = layout.clone();
@@ -573,7 +553,7 @@ fn new_run(
     let _ = journal.record(
         "start",
         json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
-               "planned_frames": plan.total_frames(), "files": plan.file_count(), "pid": std::process::id(), "coords": true,
+               "planned_frames": plan.total_frames(), "files": crate::saver::layout::planned_files(plan), "pid": std::process::id(), "coords": true,
                "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes()),
                "microscope_crc32": crc32fast::hash(microscope_yaml.as_bytes())}),
     );

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::resume::open_run;
-use super::run::{fail, layout_for};
+use super::run::fail;
 use crate::cli::VerifyArgs;
 use crate::clock::WallTime;
 use crate::exit::Exit;
@@ -20,7 +20,8 @@ pub fn run(args: &VerifyArgs) -> Exit {
         Err((exit, m)) => return fail(args.json, "verify", exit, m),
     };
     let plan = Arc::new(open.loaded.plan.clone());
-    let layout = layout_for(&plan, open.rd.root.clone(), &WallTime::now());
+    let layout =
+        crate::saver::layout::for_plan(&plan, open.rd.root.clone(), &WallTime::now().rfc3339());
     let expected: BTreeSet<FileKey> = plan.events().map(|e| layout.key(&e)).collect();
     let saved = verify::saved_files(&open.journal, layout.as_ref());
     let mut problems: Vec<(String, Problem)> = Vec::new();
@@ -53,7 +54,7 @@ pub fn run(args: &VerifyArgs) -> Exit {
         owner.insert(rel.clone(), *key);
         match saved.get(&rel) {
             None => problems.push((rel, Problem::NotSaved)),
-            Some(rec) => match verify::check(&open.rd.root, rec) {
+            Some(rec) => match verify::check(layout.as_ref(), rec) {
                 None => {
                     intact += 1;
                     planes += rec.planes as u64;

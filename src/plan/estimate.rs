@@ -11,7 +11,7 @@ use super::Plan;
 use super::events::{Coord, Odometer, VisitTracker};
 use super::round::Round;
 use crate::microscope::timing::Timing;
-use crate::protocol::schema::{AfMethod, Axis, ImageFormat, Overrun};
+use crate::protocol::schema::{AfMethod, Axis, Overrun};
 
 /// Time spent per kind of work, seconds.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
@@ -121,23 +121,10 @@ fn block(plan: &Plan, timing: &Timing, inner: &[Axis], base: Coord) -> Option<Bl
 }
 
 impl Plan {
-    /// Files the writer will create (one per time point × region × FOV × channel for
-    /// OME-TIFF stacks, one per frame for plain TIFF).
-    pub fn file_count(&self) -> u64 {
-        match self.output.format {
-            ImageFormat::Tiff => self.total_frames(),
-            ImageFormat::OmeTiff => self
-                .channels
-                .iter()
-                .map(|c| self.total_fovs() * self.timepoints_of(c))
-                .sum(),
-        }
-    }
-
     pub fn estimate(&self, timing: &Timing) -> Estimate {
         let plan = self;
         let frames = plan.total_frames();
-        let files = plan.file_count();
+        let files = crate::saver::layout::planned_files(plan);
         let bytes_per_frame = plan.frame.bytes();
         let mut est = Estimate {
             regions: plan.regions.len() as u64,

@@ -7,7 +7,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::saver::layout::Layout;
-use crate::saver::layout::pixel_crc;
 use crate::saver::{FileDone, FileKey};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -23,6 +22,10 @@ pub enum Problem {
     WrongPlanes { found: u32, recorded: u32 },
     /// A plane's pixels differ from what was acquired.
     Checksum { plane: u32 },
+    /// The file's metadata does not parse or does not match its planes.
+    Metadata { error: String },
+    /// Pixels and metadata read back, yet some byte differs from the file as written.
+    Bytes { got: u32, want: u32 },
     /// Fewer planes than planned (a stack cut short).
     Incomplete { planes: u32, expected: u32 },
     /// coordinates.csv differs from the rows the journal holds.
@@ -43,6 +46,11 @@ impl std::fmt::Display for Problem {
             Problem::Checksum { plane } => write!(
                 f,
                 "corrupt: the pixels of plane {plane} do not match what was acquired"
+            ),
+            Problem::Metadata { error } => write!(f, "corrupt metadata: {error}"),
+            Problem::Bytes { got, want } => write!(
+                f,
+                "corrupt: the file changed after it was written (whole-file CRC-32 {got:08x}, written {want:08x}); its pixels and metadata still read, so a tag or header byte was altered"
             ),
             Problem::Incomplete { planes, expected } => {
                 write!(f, "incomplete: {planes} of {expected} planes")
@@ -100,32 +108,15 @@ pub fn saved_files(journal: &[Value], layout: &dyn Layout) -> BTreeMap<String, F
     out
 }
 
-/// CRC-32 of every plane of a TIFF, read with the `tiff` crate's decoder.
-pub fn plane_crcs(path: &Path) -> Result<Vec<u32>, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut d =
-        tiff::decoder::Decoder::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    loop {
-        match d.read_image().map_err(|e| e.to_string())? {
-            tiff::decoder::DecodingResult::U16(v) => out.push(pixel_crc(&v)),
-            _ => return Err("not a 16-bit image".into()),
-        }
-        if !d.more_images() {
-            break;
-        }
-        d.next_image().map_err(|e| e.to_string())?;
-    }
-    Ok(out)
-}
-
-/// Check one recorded file on disk; `None` when it is exactly what the journal says.
-pub fn check(root: &Path, rec: &FileDone) -> Option<Problem> {
-    let path = root.join(&rec.path);
+/// Check one recorded file on disk; `None` when it is exactly what the journal says. The
+/// format reads it back (planes and metadata); the whole-file checksum catches any other byte.
+pub fn check(layout: &dyn Layout, rec: &FileDone) -> Option<Problem> {
+    let path = layout.root().join(&rec.path);
     if !path.exists() {
         return Some(Problem::Missing);
     }
-    let crcs = match plane_crcs(&path) {
+    let back = layout.read_back(&path);
+    let crcs = match back.planes {
         Ok(c) => c,
         Err(error) => return Some(Problem::Unreadable { error }),
     };
@@ -137,6 +128,20 @@ pub fn check(root: &Path, rec: &FileDone) -> Option<Problem> {
     }
     if let Some(i) = crcs.iter().zip(&rec.plane_crc32).position(|(a, b)| a != b) {
         return Some(Problem::Checksum { plane: i as u32 });
+    }
+    if let Err(error) = back.metadata {
+        return Some(Problem::Metadata { error });
+    }
+    if let Some(want) = rec.file_crc32 {
+        match crate::saver::layout::file_crc(&path) {
+            Ok(got) if got == want => {}
+            Ok(got) => return Some(Problem::Bytes { got, want }),
+            Err(e) => {
+                return Some(Problem::Unreadable {
+                    error: e.to_string(),
+                });
+            }
+        }
     }
     if rec.planes < rec.expected {
         return Some(Problem::Incomplete {

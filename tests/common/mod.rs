@@ -271,7 +271,8 @@ pub fn saved_planes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u64>> 
 pub fn assert_files_read_back(rd: &Path, label: &str) {
     for (path, want) in saved_planes(rd) {
         let full = rd.join(&path);
-        let crcs = squidctl::run_dir::verify::plane_crcs(&full)
+        let crcs = squidctl::saver::layout::read_pages(&full)
+            .map(|p| p.crcs)
             .unwrap_or_else(|e| panic!("{label}: {}: {e}", full.display()));
         let crcs: Vec<u64> = crcs.into_iter().map(u64::from).collect();
         assert_eq!(crcs, want, "{label}: {path}");

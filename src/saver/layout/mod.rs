@@ -1,0 +1,169 @@
+//! Output formats: which file each frame goes to, how it is written, and how `verify` reads
+//! it back. One file per format behind [`Layout`]; [`for_plan`] is the one registry.
+//!
+//! A new format is a new file here, a variant of `output.format`, and one arm in [`for_plan`].
+
+mod ome_tiff;
+mod plain_tiff;
+mod tiff_common;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::FrameMsg;
+use crate::plan::{Event, Plan};
+use crate::protocol::schema::ImageFormat;
+
+pub use ome_tiff::OmeTiffLayout;
+pub use plain_tiff::PlainTiffLayout;
+pub use tiff_common::{file_crc, read_pages};
+
+/// Identifies one output file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey {
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub channel: Option<u32>,
+    pub z: Option<u32>,
+}
+
+/// A finished (or cut-short) file, as the journal records it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct FileDone {
+    /// Relative to the run directory.
+    pub path: String,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub channel: Option<u32>,
+    pub z: Option<u32>,
+    pub planes: u32,
+    pub expected: u32,
+    pub bytes: u64,
+    /// CRC-32 of each plane's pixels (little-endian u16), in file order.
+    pub plane_crc32: Vec<u32>,
+    /// (z, channel) of each plane, in file order.
+    pub plane_zc: Vec<(u32, u32)>,
+    /// CRC-32 of the whole file as written, so a changed byte anywhere (metadata, tags, not
+    /// only pixels) is caught. Absent in journals of versions before 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_crc32: Option<u32>,
+}
+
+impl FileDone {
+    pub fn complete(&self) -> bool {
+        self.planes == self.expected
+    }
+}
+
+pub trait StackWriter: Send {
+    fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()>;
+    fn planes(&self) -> u32;
+    /// The file being written (its temporary name).
+    fn temp_path(&self) -> &Path;
+    /// Release the OS file handle (reopened on the next plane).
+    fn close_handle(&mut self);
+    /// Write the metadata, make it durable, and give it its final name.
+    fn finish(self: Box<Self>) -> io::Result<FileDone>;
+}
+
+pub trait Layout: Send + Sync {
+    fn key(&self, ev: &Event) -> FileKey;
+    fn expected_planes(&self, key: &FileKey) -> u32;
+    fn open(&self, key: &FileKey) -> io::Result<Box<dyn StackWriter>>;
+    /// Where the file for `key` goes (its final name).
+    fn path(&self, key: &FileKey) -> PathBuf;
+    /// The directory everything is written under.
+    fn root(&self) -> &Path;
+    /// True when all planes of a file are taken during one FOV visit, so a skipped visit
+    /// means its files will get nothing more.
+    fn files_within_visit(&self) -> bool;
+    /// How many files the whole plan writes (closed form: plans can have a billion events).
+    fn file_count(&self) -> u64;
+    /// Read a file back with an independent decoder, as `verify` does.
+    fn read_back(&self, path: &Path) -> ReadBack;
+}
+
+/// What reading a finished file back found.
+#[derive(Debug)]
+pub struct ReadBack {
+    /// CRC-32 of each plane's pixels in file order, or why the file cannot be decoded.
+    pub planes: Result<Vec<u32>, String>,
+    /// Whether the file's own metadata parses and agrees with its planes.
+    pub metadata: Result<(), String>,
+}
+
+/// The writer for a plan's `output.format`: the one place formats are listed.
+pub fn for_plan(plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout> {
+    match plan.output.format {
+        ImageFormat::OmeTiff => Arc::new(OmeTiffLayout::new(plan.clone(), root, started)),
+        ImageFormat::Tiff => Arc::new(PlainTiffLayout::new(plan.clone(), root)),
+    }
+}
+
+/// Files a plan writes, without a run directory (estimates, the journal's start record).
+pub fn planned_files(plan: &Plan) -> u64 {
+    match plan.output.format {
+        ImageFormat::OmeTiff => ome_tiff::file_count(plan),
+        ImageFormat::Tiff => plain_tiff::file_count(plan),
+    }
+}
+
+pub use crate::plan::names::safe_name;
+
+/// CRC-32 of a plane's pixels as little-endian u16 (what verify recomputes from the file).
+pub fn pixel_crc(pixels: &[u16]) -> u32 {
+    crc32fast::hash(&super::tiff_file::le_bytes(pixels))
+}
+
+pub(crate) fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+/// Make a folder inside the run directory, never the run directory itself: if that vanished
+/// (deleted, or its disk unmounted), saying so beats re-creating it with one stray image.
+pub fn time_point_dir(root: &Path, dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if !root.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "the run directory {} vanished during the run (deleted, moved or unmounted)",
+                root.display()
+            ),
+        ));
+    }
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The temporary name a file has while it is being written.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+/// Every file under `dir`, sorted. Symbolic links are listed, never followed: a link to `/`
+/// inside a run directory must not take `resume`'s clean-up outside it.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

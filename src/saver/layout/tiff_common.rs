@@ -1,0 +1,114 @@
+//! What every TIFF format shares: writing under a `.partial` name, the whole-file checksum,
+//! and reading planes and descriptions back with the `tiff` crate's decoder.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::{FileDone, FileKey, partial_path, pixel_crc, rel, time_point_dir};
+use crate::protocol::schema::Compression;
+use crate::saver::tiff_file::TiffFile;
+
+/// A TIFF being written under its `.partial` name, renamed into place when finished: what
+/// every TIFF writer shares.
+pub(super) struct PartialTiff {
+    pub(super) file: TiffFile,
+    path: PathBuf,
+    pub(super) tmp: PathBuf,
+    pub(super) key: FileKey,
+    root: PathBuf,
+}
+
+impl PartialTiff {
+    pub(super) fn create(
+        root: &Path,
+        path: PathBuf,
+        key: FileKey,
+        big: bool,
+        compression: Compression,
+    ) -> io::Result<PartialTiff> {
+        if let Some(dir) = path.parent() {
+            time_point_dir(root, dir)?;
+        }
+        let tmp = partial_path(&path);
+        Ok(PartialTiff {
+            file: TiffFile::create(&tmp, big, compression)?,
+            path,
+            tmp,
+            key,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Write the description, rename into place, and say what the file holds.
+    pub(super) fn finish(
+        self,
+        description: &str,
+        expected: u32,
+        plane_crc32: Vec<u32>,
+        plane_zc: Vec<(u32, u32)>,
+    ) -> io::Result<FileDone> {
+        let planes = self.file.pages();
+        let bytes = self.file.finish(description)?;
+        let file_crc32 = Some(file_crc(&self.tmp)?);
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(FileDone {
+            path: rel(&self.root, &self.path),
+            t: self.key.t,
+            region: self.key.region,
+            fov: self.key.fov,
+            channel: self.key.channel,
+            z: self.key.z,
+            planes,
+            expected,
+            bytes,
+            plane_crc32,
+            plane_zc,
+            file_crc32,
+        })
+    }
+}
+
+/// CRC-32 of a whole file, read back from disk (the page cache, just after writing).
+pub fn file_crc(path: &Path) -> io::Result<u32> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finalize());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+/// Each plane's pixel CRC-32 and each page's ImageDescription (empty when it has none).
+pub struct TiffPages {
+    pub crcs: Vec<u32>,
+    pub descriptions: Vec<String>,
+}
+
+pub fn read_pages(path: &Path) -> Result<TiffPages, String> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut d = Decoder::new(io::BufReader::new(f)).map_err(|e| e.to_string())?;
+    let mut out = TiffPages {
+        crcs: Vec::new(),
+        descriptions: Vec::new(),
+    };
+    loop {
+        let desc = d
+            .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
+            .unwrap_or_default();
+        out.descriptions.push(desc);
+        match d.read_image().map_err(|e| e.to_string())? {
+            DecodingResult::U16(v) => out.crcs.push(pixel_crc(&v)),
+            _ => return Err("not a 16-bit image".into()),
+        }
+        if !d.more_images() {
+            break;
+        }
+        d.next_image().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
