@@ -1,4 +1,5 @@
-//! Our files read back with an independent reader (Python `tifffile`, installed by `.ci/run`):
+//! Our files read back with an independent reader (Python `tifffile`; the tests install it
+//! under `target/` when the machine lacks it):
 //! OME metadata, axes, shapes, physical sizes, channel names, and pixels identical to what
 //! the simulator produced (per-plane CRC-32 from before writing).
 
@@ -22,21 +23,16 @@ fn binned_microscope(dir: &std::path::Path, time_scale: f64) -> String {
 
 fn check(dir: &std::path::Path, expect: serde_json::Value) {
     let script = repo().join("tests/python/check_ome.py");
-    let out = std::process::Command::new("python3")
+    let out = python_reader()
         .arg(&script)
         .arg(dir)
         .arg(expect.to_string())
         .output()
-        .expect("python3 is installed (see .ci/run)");
+        .expect("python3 runs");
     let err = String::from_utf8_lossy(&out.stderr);
-    let hint = if err.contains("ModuleNotFoundError") {
-        "\nthe independent reader is missing: python3 -m pip install tifffile imagecodecs numpy (as .ci/run does)"
-    } else {
-        ""
-    };
     assert!(
         out.status.success(),
-        "tifffile check failed:\n{}\n{err}{hint}",
+        "tifffile check failed:\n{}\n{err}",
         String::from_utf8_lossy(&out.stdout),
     );
 }
@@ -103,7 +99,7 @@ fn all_channels_of_a_fov_in_one_file() {
     let mut e = ome_expect();
     e["axes"] = "ZCYX".into();
     // tifffile reports ZCYX for XYCZT (channels fastest); shapes are checked by plane count.
-    let out = std::process::Command::new("python3")
+    let out = python_reader()
         .args(["-c", "import sys,tifffile; t=tifffile.TiffFile(sys.argv[1]); print(t.series[0].axes, t.series[0].shape)"])
         .arg(rd.join("0/C3_0.ome.tiff"))
         .output()

@@ -291,3 +291,55 @@ pub fn squidctl_unprivileged() -> Command {
         Command::new(bin())
     }
 }
+
+/// `python3` able to import the independent TIFF reader (`tifffile`, `numpy`, `imagecodecs`).
+/// A machine without them gets them once, under `target/tmp/pyreader`, so `cargo test` alone
+/// is enough on a fresh machine; a flock keeps parallel test processes from installing twice.
+#[allow(dead_code)]
+pub fn python_reader() -> Command {
+    const MODULES: &str = "import tifffile, numpy, imagecodecs";
+    const PACKAGES: [&str; 3] = ["tifffile", "imagecodecs", "numpy"];
+    static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyreader");
+    let importable = |path: Option<&Path>| {
+        let mut c = Command::new("python3");
+        c.args(["-c", MODULES])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(p) = path {
+            c.env("PYTHONPATH", p);
+        }
+        c.status().is_ok_and(|s| s.success())
+    };
+    let path = READY.get_or_init(|| {
+        if importable(None) {
+            return None;
+        }
+        std::fs::create_dir_all(dir.parent().expect("target/tmp")).expect("create target/tmp");
+        let lock = std::fs::File::create(dir.with_extension("lock")).expect("pyreader lock");
+        // SAFETY: flock on a descriptor we own; released when `lock` closes.
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+        if !importable(Some(&dir)) {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .arg("--target")
+                .arg(&dir)
+                .args(PACKAGES)
+                .output()
+                .expect("python3 runs (the tests read our TIFFs back with Python's tifffile)");
+            assert!(
+                out.status.success() && importable(Some(&dir)),
+                "cannot install the independent TIFF reader into {}: python3 -m pip install {} failed:\n{}",
+                dir.display(),
+                PACKAGES.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Some(dir.clone())
+    });
+    let mut c = Command::new("python3");
+    if let Some(p) = path {
+        c.env("PYTHONPATH", p);
+    }
+    c
+}
