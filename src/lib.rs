@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod run_dir;
 pub mod runner;
 pub mod saver;
+pub mod session;
 pub mod suggest;
 pub mod supervisor;
 pub mod terminal;

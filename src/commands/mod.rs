@@ -20,12 +20,7 @@ use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 
-/// A protocol checked against its microscope and expanded.
-pub struct Loaded {
-    pub protocol: LoadedProtocol,
-    pub microscope: MicroscopeConfig,
-    pub plan: Plan,
-}
+pub use crate::session::Loaded;
 
 pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
     let microscope = MicroscopeConfig::load(input.microscope.as_deref())?;

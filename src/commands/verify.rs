@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::sync::Arc;
 
-use super::resume::open_run;
 use super::run::fail;
 use crate::cli::VerifyArgs;
 use crate::clock::WallTime;
@@ -13,11 +12,12 @@ use crate::exit::Exit;
 use crate::human;
 use crate::run_dir::verify::{self, Problem};
 use crate::saver::FileKey;
+use crate::session::resume::open_run;
 
 pub fn run(args: &VerifyArgs) -> Exit {
     let open = match open_run(&args.run_dir) {
         Ok(o) => o,
-        Err((exit, m)) => return fail(args.json, "verify", exit, m),
+        Err(r) => return fail(args.json, "verify", r.exit, r.message),
     };
     let plan = Arc::new(open.loaded.plan.clone());
     let layout =

@@ -1,0 +1,78 @@
+//! The microscope lock for one run: taken before anything is touched, checked on every tick.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{Loaded, Refusal, Target};
+use crate::exit::Exit;
+use crate::run_dir::{self, Journal, lock::LockError, lock::MicroscopeLock};
+use crate::runner::Cancel;
+
+/// How long to wait for a busy microscope: `None` not at all, `Some(None)` for ever.
+pub type Wait = Option<Option<std::time::Duration>>;
+
+/// Take the lock of the microscope `l` names, or say why not.
+pub fn take(l: &Loaded, target: &Target, wait: Wait) -> Result<MicroscopeLock, Refusal> {
+    let where_ = match target {
+        Target::Resume(r) => r.rd.root.clone(),
+        Target::New(p) => p.clone(),
+        Target::Discard => PathBuf::new(),
+    };
+    let name = &l.microscope.desc.name;
+    run_dir::lock::acquire(name, wait, &run_dir::lock::owner_text(&where_)).map_err(|e| match e {
+        LockError::Busy { holder, path } => Refusal::new(
+            Exit::Busy,
+            format!(
+                "the microscope `{name}` is busy ({}; lock {}) — wait for it with --wait-lock [DURATION]",
+                holder.replace('\n', ", ").trim_end_matches(", "),
+                path.display()
+            ),
+        ),
+        LockError::Interrupted(sig) => Refusal::new(
+            if sig == libc::SIGINT {
+                Exit::Interrupted
+            } else {
+                Exit::Terminated
+            },
+            "cancelled while waiting for the microscope",
+        ),
+        LockError::Io(e, path) => Refusal::new(
+            Exit::Failed,
+            format!("cannot take the microscope lock {}: {e}", path.display()),
+        ),
+    })
+}
+
+/// Keep the microscope lock meaningful: a lock file deleted under us (a tmp cleaner) is made
+/// again at once; if another run got there first, this one stops, since two runs must
+/// never drive one microscope.
+pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, journal: Option<&Journal>) {
+    use run_dir::lock::LockCheck;
+    match lock.check() {
+        LockCheck::Held => {}
+        LockCheck::Retaken => {
+            tracing::warn!(
+                "the lock file {} was deleted while this run held it (a tmp cleaner?); it was made again and is held",
+                lock.path.display()
+            );
+            if let Some(j) = journal {
+                let _ = j.record(
+                    "lock",
+                    json!({"event": "retaken", "path": lock.path.display().to_string()}),
+                );
+            }
+        }
+        LockCheck::Lost(who) => {
+            let why = format!(
+                "the microscope lock {} was deleted while this run held it, and another process now holds it ({who}); stopping so that two runs do not drive one microscope",
+                lock.path.display()
+            );
+            tracing::error!("{why}");
+            if let Some(j) = journal {
+                let _ = j.record("lock", json!({"event": "lost", "path": lock.path.display().to_string(), "holder": who}));
+            }
+            cancel.stop_because(Exit::Busy, why);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The life of one run, whoever asks for it (`acquire`, `resume`, `simulate`, and the queue
+//! worker to come): take the microscope lock, open the devices, create or reopen the run
+//! directory, start the savers, run, record the outcome. Driven by plain [`Settings`], not
+//! command-line types; it returns an outcome or a [`Refusal`] and prints no report.
+
+pub mod lock;
+mod prepare;
+pub mod resume;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clock::WallTime;
+use crate::exit::Exit;
+use crate::hardware::{self, BuildOptions};
+use crate::human;
+use crate::microscope::MicroscopeConfig;
+use crate::plan::Plan;
+use crate::protocol::LoadedProtocol;
+use crate::run_dir::{self, RunDir, RunState};
+use crate::runner::{self, Cancel, RunInput, RunOutcome, Stats, Tick, deadlines::Deadlines};
+use crate::saver::{Coordinates, PoolConfig, SaverPool};
+
+pub use prepare::write_record;
+pub use resume::ResumeState;
+
+/// A protocol checked against its microscope and expanded.
+pub struct Loaded {
+    pub protocol: LoadedProtocol,
+    pub microscope: MicroscopeConfig,
+    pub plan: Plan,
+}
+
+/// Why a run makes images: the log line and nothing else depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Acquire,
+    Simulate,
+}
+
+/// How one run is carried out, whoever asked for it.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub purpose: Purpose,
+    /// Override the simulator's time scale.
+    pub time_scale: Option<f64>,
+    /// Start even when the disk looks too small.
+    pub force: bool,
+    /// Saver threads, frames queued, and memory queued (`None`: from the machine).
+    pub savers: Option<usize>,
+    pub queue_frames: Option<usize>,
+    pub queue_memory: Option<u64>,
+    /// Take the microscope's lock, waiting as `--wait-lock` says; `None`: no lock (dry runs).
+    pub lock: Option<lock::Wait>,
+}
+
+/// A run that did not start: the exit a command gives, and the message saying why.
+#[derive(Debug)]
+pub struct Refusal {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Refusal {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+/// A run that started, however it ended.
+pub struct Finished {
+    pub outcome: RunOutcome,
+    pub run_dir: Option<RunDir>,
+}
+
+/// Watches a run as it goes (a progress display, the queue's status).
+pub trait Observer {
+    /// The run begins: its savers queue at most `queue_capacity` frames.
+    fn started(&mut self, _plan: &Arc<Plan>, _queue_capacity: u64, _estimate_s: f64) {}
+    /// About every runner tick.
+    fn tick(&mut self, _tick: &Tick<'_>) {}
+    /// The run has ended; nothing more will come.
+    fn finished(&mut self) {}
+}
+
+/// An observer that watches nothing.
+pub struct Unobserved;
+impl Observer for Unobserved {}
+
+/// Where a run's output goes.
+pub enum Target {
+    /// A dry run that keeps no images.
+    Discard,
+    /// A new run directory under this parent.
+    New(PathBuf),
+    /// Continue an interrupted run in its own directory.
+    Resume(Box<ResumeState>),
+}
+
+/// The whole life of one run: lock, devices, run directory, savers, run, record. Refuses
+/// (with the exit a command should give) before anything is acquired, else returns how the
+/// run ended; never prints a report or exits the process.
+pub fn run(
+    l: &Loaded,
+    target: Target,
+    settings: &Settings,
+    observer: &mut dyn Observer,
+) -> Result<Finished, Refusal> {
+    let plan = Arc::new(l.plan.clone());
+    let started = WallTime::now();
+    if l.microscope.builtin {
+        tracing::info!(
+            "using the built-in simulated microscope (give --microscope FILE or set SQUIDCTL_MICROSCOPE for another)"
+        );
+    }
+    let fail = |exit: Exit, message: String| Err(Refusal { exit, message });
+
+    // One run per microscope: take its lock before touching anything.
+    let mut lock = match settings.lock {
+        None => None,
+        Some(wait) => Some(lock::take(l, &target, wait)?),
+    };
+
+    let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
+    sources.dedup();
+    let opts = BuildOptions {
+        time_scale: settings.time_scale,
+        skip_images: matches!(target, Target::Discard),
+        sources: Some(sources),
+    };
+    let microscope = match crate::panics::catch(|| hardware::build(&l.microscope, &opts)) {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
+        Err(p) => {
+            return fail(
+                Exit::Failed,
+                format!("cannot open the microscope: driver {p}"),
+            );
+        }
+    };
+    let scale = microscope.clock.scale();
+    let af_exposure = plan
+        .channels
+        .get(plan.autofocus.channel)
+        .map_or(0.0, |c| c.exposure.secs());
+    let tr = l.microscope.desc.stage.travel;
+    let travel = (
+        tr.x[1].mm() - tr.x[0].mm(),
+        tr.y[1].mm() - tr.y[0].mm(),
+        tr.z[1].mm() - tr.z[0].mm(),
+    );
+    let deadlines = Deadlines::new(
+        l.microscope.timing(),
+        travel,
+        scale,
+        plan.timeouts.clone(),
+        plan.autofocus.clone(),
+        af_exposure,
+    );
+
+    let mut prepared = None;
+    let mut done_filter = None;
+    let mut initial_focus = HashMap::new();
+    let mut known_focus = HashMap::new();
+    let mut schedule_origin_s = 0.0;
+    let mut prior = None;
+    match target {
+        Target::Discard => {}
+        Target::New(ref parent) => {
+            match prepare::new_run(l, settings.force, parent, &plan, &started) {
+                Ok(p) => prepared = Some(p),
+                Err(r) => return Err(r),
+            }
+        }
+        Target::Resume(ref state) => {
+            match prepare::resumed_run(state, &plan, &started) {
+                Ok(p) => prepared = Some(p),
+                Err(r) => return Err(r),
+            }
+            // The schedule goes on from where it was: the gap counts as time passed.
+            schedule_origin_s = -(state.clock_s + state.gap_s * scale);
+            initial_focus = state.focus.clone();
+            known_focus = state.focused.clone();
+            prior = Some(state.record.counts.clone());
+        }
+    }
+    let mut savers = None;
+    let mut queue_capacity = 0u64;
+    if let Some(p) = &prepared {
+        let layout = crate::saver::layout::for_plan(&plan, p.rd.root.clone(), &started.rfc3339());
+        if let Target::Resume(state) = &target {
+            let done = state.done.clone();
+            let layout = layout.clone();
+            done_filter =
+                Some(
+                    Arc::new(move |ev: &crate::plan::Event| done.contains(&layout.key(ev)))
+                        as runner::DoneFilter,
+                );
+        }
+        if let Target::Resume(state) = &target {
+            // What a killed session left is made whole from the journal before going on.
+            if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, &plan, &state.journal) {
+                return fail(
+                    Exit::OutputError,
+                    format!("cannot rebuild coordinates.csv from the journal: {e}"),
+                );
+            }
+        }
+        let coords =
+            match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(p.journal.clone())) {
+                Ok(c) => Some(Arc::new(c)),
+                Err(e) => {
+                    return fail(
+                        Exit::OutputError,
+                        format!("cannot write coordinates.csv: {e}"),
+                    );
+                }
+            };
+        let mut cfg = PoolConfig::default_for(plan.frame.bytes());
+        cfg.save_deadline = deadlines.save();
+        if let Some(n) = settings.savers {
+            cfg.savers = n.max(1);
+        }
+        if let Some(n) = settings.queue_frames {
+            cfg.capacity = n.max(1);
+        }
+        if let Some(b) = settings.queue_memory {
+            cfg.capacity = cfg
+                .capacity
+                .min((b / plan.frame.bytes().max(1)).max(1) as usize);
+        }
+        let jf = p.journal.clone();
+        let on_file: crate::saver::OnFile = Arc::new(move |f| {
+            let _ = jf.record("file", serde_json::to_value(f).unwrap_or_default());
+        });
+        let rd_reserve = p.rd.clone();
+        let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
+        queue_capacity = cfg.capacity as u64;
+        match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {
+            Ok(pool) => savers = Some(pool),
+            Err(e) => return fail(Exit::Failed, format!("cannot start the savers: {e}")),
+        }
+        tracing::info!(
+            "run directory {} ({} savers, queue of {} frames)",
+            p.rd.root.display(),
+            cfg.savers,
+            cfg.capacity
+        );
+    }
+    tracing::info!(
+        "{} `{}`: {} frames in {} FOVs{}",
+        match (&target, settings.purpose) {
+            (Target::Resume(_), _) => "resuming",
+            (_, Purpose::Simulate) => "simulating",
+            (_, Purpose::Acquire) => "acquiring",
+        },
+        plan.name,
+        human::count(plan.total_frames()),
+        human::count(plan.total_fovs()),
+        if plan.time.count > 1 {
+            format!(
+                ", {} time points every {}",
+                plan.time.count, plan.time.interval
+            )
+        } else {
+            String::new()
+        }
+    );
+
+    let run_dir = prepared.as_ref().map(|p| p.rd.clone());
+    let cancel = Arc::new(Cancel::default());
+    let input = RunInput {
+        plan: plan.clone(),
+        microscope,
+        savers,
+        journal: prepared.as_ref().map(|p| p.journal.clone()),
+        run_dir: run_dir.clone(),
+        deadlines,
+        cancel: cancel.clone(),
+        stats: Arc::new(Stats::default()),
+        done: done_filter,
+        initial_focus,
+        known_focus,
+        schedule_origin_s,
+        run_start_unix: started.unix_s,
+    };
+    let mut last_beat = std::time::Instant::now();
+    let journal = prepared.as_ref().map(|p| p.journal.clone());
+    let mut beat = prepared.as_ref().map(|p| (p.rd.clone(), p.record.clone()));
+    observer.started(
+        &plan,
+        queue_capacity,
+        plan.estimate(&l.microscope.timing()).duration_s,
+    );
+    let mut outcome = runner::run(input, |tick| {
+        observer.tick(tick);
+        // Two stat calls: cheap enough for every tick, so a deleted lock is made again
+        // before another run can slip in.
+        if let Some(l) = lock.as_mut() {
+            lock::check(l, &cancel, journal.as_deref());
+        }
+        if last_beat.elapsed() < std::time::Duration::from_secs(2) {
+            return;
+        }
+        last_beat = std::time::Instant::now();
+        if let Some((rd, rec)) = beat.as_mut() {
+            let now = WallTime::now();
+            rec.heartbeat = now.rfc3339();
+            rec.heartbeat_unix = now.unix_s;
+            rec.counts.acquired = tick
+                .stats
+                .acquired
+                .load(std::sync::atomic::Ordering::Relaxed)
+                + prior.as_ref().map_or(0, |c| c.acquired);
+            rec.counts.saved = tick.planes_written;
+            write_record(rd, rec);
+        }
+    });
+    observer.finished();
+    if let Some(p) = prepared {
+        let (rd, mut rec) = (p.rd, p.record);
+        rd.release_reserve();
+        if let Some(prior) = &prior {
+            let c = &mut outcome.counts;
+            c.acquired += prior.acquired;
+            c.retries += prior.retries;
+            c.failed += prior.failed;
+            c.autofocus_runs += prior.autofocus_runs;
+            let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
+            c.saved = run_dir::verify::saved_planes(&journal);
+            // Rows of places acquired again replace the earlier session's.
+            if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, &plan, &journal) {
+                tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");
+            }
+        }
+        let now = WallTime::now();
+        rec.state = outcome.state;
+        rec.counts = outcome.counts.clone();
+        rec.pid = std::process::id();
+        rec.ended = Some(now.rfc3339());
+        rec.heartbeat = now.rfc3339();
+        rec.heartbeat_unix = now.unix_s;
+        rec.end_reason = Some(outcome.reason.clone());
+        rec.exit_code = Some(outcome.exit.code());
+        if let Some(s) = rec.sessions.last_mut() {
+            s.ended = Some(now.rfc3339());
+            s.state = Some(outcome.state);
+        }
+        write_record(&rd, &rec);
+        if matches!(
+            outcome.state,
+            RunState::Completed | RunState::CompletedWithErrors
+        ) && let Err(e) = rd.write_atomic(run_dir::DONE, b"")
+        {
+            tracing::warn!("cannot write .done: {e}");
+        }
+        Ok(Finished {
+            outcome,
+            run_dir: Some(rd),
+        })
+    } else {
+        Ok(Finished {
+            outcome,
+            run_dir: None,
+        })
+    }
+}

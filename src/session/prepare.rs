@@ -1,0 +1,214 @@
+//! Making a run directory ready: a new one with copies of the protocol and microscope and a
+//! journal, or an interrupted one reopened with a new session.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{Loaded, Refusal, ResumeState};
+use crate::clock::WallTime;
+use crate::exit::Exit;
+use crate::human;
+use crate::plan::Plan;
+use crate::protocol::template;
+use crate::run_dir::{self, Counts, Journal, RunDir, RunRecord, RunState};
+
+/// Replace run.json atomically; a record that cannot be written is logged, not fatal.
+pub fn write_record(rd: &RunDir, r: &RunRecord) {
+    match serde_json::to_vec_pretty(r) {
+        Ok(bytes) => {
+            if let Err(e) = rd.write_atomic(run_dir::RUN_JSON, &bytes) {
+                tracing::warn!("cannot update run.json: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("cannot encode run.json: {e}"),
+    }
+}
+
+/// The run directory, journal and record of a run in progress.
+pub(super) struct Prepared {
+    pub rd: RunDir,
+    pub journal: Arc<Journal>,
+    pub record: RunRecord,
+}
+
+fn out_error(rd: &RunDir, what: &str, e: std::io::Error) -> Refusal {
+    Refusal::new(
+        Exit::OutputError,
+        format!("cannot write {what} in {}: {e}", rd.root.display()),
+    )
+}
+
+/// Set aside the space reserve and send the log into the run directory.
+fn claim(rd: &RunDir) -> Result<(), Refusal> {
+    if let Err(e) = rd.reserve_space() {
+        rd.release_reserve();
+        return Err(out_error(rd, "the space reserve", e));
+    }
+    if let Err(e) = crate::logging::set_log_file(&rd.path(run_dir::LOG)) {
+        tracing::warn!("cannot write the log file: {e}");
+    }
+    Ok(())
+}
+
+fn session(started: &WallTime) -> run_dir::record::Session {
+    run_dir::record::Session {
+        pid: std::process::id(),
+        started: started.rfc3339(),
+        ended: None,
+        state: None,
+    }
+}
+
+/// Create a new run directory with copies of the protocol and microscope.
+pub(super) fn new_run(
+    l: &Loaded,
+    force: bool,
+    parent: &Path,
+    plan: &Arc<Plan>,
+    started: &WallTime,
+) -> Result<Prepared, Refusal> {
+    let estimate = plan.estimate(&l.microscope.timing());
+    if let Some((free, at)) = crate::fsutil::free_space(parent)
+        && free < estimate.bytes
+        && !force
+    {
+        return Err(Refusal::new(
+            Exit::OutputError,
+            format!(
+                "the run needs about {} but only {} is free on {} — free space, choose another --output, or pass --force to start anyway",
+                human::bytes(estimate.bytes),
+                human::bytes(free),
+                at.display()
+            ),
+        ));
+    }
+    let vars = plan.template_vars(started);
+    let name = template::render(&plan.output.run_name, &vars)
+        .and_then(|n| crate::plan::names::check_run_name(&n).map(|()| n))
+        .map_err(|m| {
+            Refusal::new(
+                Exit::Invalid,
+                format!("output.run_name: {}", m.replace("\nhelp: ", "; ")),
+            )
+        })?;
+    let rd = RunDir::create(parent, &name).map_err(|e| {
+        Refusal::new(
+            Exit::OutputError,
+            format!(
+                "cannot create the run directory in {}: {e}",
+                parent.display()
+            ),
+        )
+    })?;
+    let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
+    claim(&rd)?;
+    // The copy must stand alone: a positions CSV comes along into the run directory.
+    let mut spec = l.protocol.spec.clone();
+    if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
+        let from = l.protocol.base_dir.join(csv);
+        std::fs::copy(&from, rd.path(run_dir::POSITIONS_COPY))
+            .map_err(|e| out_err("the positions CSV", e))?;
+        spec.positions = Some(crate::protocol::schema::PositionsSpec::Csv(
+            run_dir::POSITIONS_COPY.into(),
+        ));
+    }
+    let protocol_yaml = serde_saphyr::to_string(&spec)
+        .map_err(|e| Refusal::new(Exit::Failed, format!("cannot write the protocol copy: {e}")))?;
+    let microscope_yaml = serde_saphyr::to_string(&l.microscope.desc).map_err(|e| {
+        Refusal::new(
+            Exit::Failed,
+            format!("cannot write the microscope copy: {e}"),
+        )
+    })?;
+    rd.write_atomic(run_dir::PROTOCOL_COPY, protocol_yaml.as_bytes())
+        .map_err(|e| out_err(run_dir::PROTOCOL_COPY, e))?;
+    rd.write_atomic(run_dir::MICROSCOPE_COPY, microscope_yaml.as_bytes())
+        .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
+    let journal =
+        Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
+    let _ = journal.record(
+        "start",
+        json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
+               "planned_frames": plan.total_frames(), "files": crate::saver::layout::planned_files(plan), "pid": std::process::id(), "coords": true,
+               "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes()),
+               "microscope_crc32": crc32fast::hash(microscope_yaml.as_bytes())}),
+    );
+    let record = RunRecord {
+        squidctl_version: env!("CARGO_PKG_VERSION").into(),
+        state: RunState::Running,
+        pid: std::process::id(),
+        host: run_dir::record::hostname(),
+        name: plan.name.clone(),
+        protocol_file: l.protocol.source.name.clone(),
+        microscope: l.microscope.desc.name.clone(),
+        run_dir: rd.root.display().to_string(),
+        started: started.rfc3339(),
+        started_unix: started.unix_s,
+        heartbeat: started.rfc3339(),
+        heartbeat_unix: started.unix_s,
+        ended: None,
+        counts: Counts {
+            planned: plan.total_frames(),
+            ..Counts::default()
+        },
+        end_reason: None,
+        exit_code: None,
+        sessions: vec![session(started)],
+    };
+    write_record(&rd, &record);
+    Ok(Prepared {
+        rd,
+        journal,
+        record,
+    })
+}
+
+/// Reopen an interrupted run: its journal goes on, its record gets a new session.
+pub(super) fn resumed_run(
+    state: &ResumeState,
+    plan: &Arc<Plan>,
+    started: &WallTime,
+) -> Result<Prepared, Refusal> {
+    let rd = state.rd.clone();
+    let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
+    claim(&rd)?;
+    let journal =
+        Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
+    let _ = journal.record(
+        "resume",
+        json!({"pid": std::process::id(), "gap_s": state.gap_s, "from_clock_s": state.clock_s,
+               "files_kept": state.done.len(), "redo": state.redo}),
+    );
+    tracing::info!(
+        "resuming after a gap of {}: {} files kept, {} to write again",
+        human::duration(state.gap_s),
+        state.done.len(),
+        state.redo.len()
+    );
+    for r in &state.redo {
+        tracing::info!("  again: {r}");
+    }
+    let mut record = state.record.clone();
+    record.state = RunState::Running;
+    record.pid = std::process::id();
+    record.ended = None;
+    record.end_reason = None;
+    record.exit_code = None;
+    record.heartbeat = started.rfc3339();
+    record.heartbeat_unix = started.unix_s;
+    record.counts.planned = plan.total_frames();
+    record.sessions.push(session(started));
+    crate::run_dir::write_atomic(
+        &rd.path(run_dir::RUN_JSON),
+        &serde_json::to_vec_pretty(&record).unwrap_or_default(),
+    )
+    .map_err(|e| out_err(run_dir::RUN_JSON, e))?;
+    let _ = std::fs::remove_file(rd.path(run_dir::DONE));
+    Ok(Prepared {
+        rd,
+        journal,
+        record,
+    })
+}
