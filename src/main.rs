@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
         // signal thread receives SIGINT/SIGTERM/SIGHUP/SIGUSR1.
-        squidctl::runner::cancel::block_signals();
+        squidctl::supervisor::signals::block_signals();
     }
     squidctl::panics::install_hook();
     squidctl::logging::init(cli.verbose as i8 - cli.quiet as i8);

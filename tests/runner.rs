@@ -386,6 +386,64 @@ fn a_second_sigint_stops_at_once() {
     assert_eq!(run_json(&run_dir(&c.out))["state"], "cancelled");
 }
 
+/// The third Ctrl-C leaves at once even while the savers are still busy, and what is on disk
+/// stays consistent: finished files verify, unfinished ones are `.partial`, and resume
+/// completes the run.
+#[test]
+fn a_third_sigint_exits_at_once_and_resume_completes_the_run() {
+    // One saver compressing full frames cannot keep up: the queue holds seconds of work.
+    let (c, p, m) = case(
+        &RUN.replace(
+            "on_error:",
+            "z: {count: 8, step: 2um, from: center}\noutput: {compression: deflate}\non_error:",
+        )
+        .replace("z: {count: 3, step: 2um, from: center}\n", ""),
+        0.0,
+        &[],
+    );
+    let child = squidctl(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &c.out.display().to_string(),
+        "--savers",
+        "1",
+        "--queue-frames",
+        "64",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    wait_frames(&c, 20);
+    let t = Instant::now();
+    for _ in 0..3 {
+        signal(&child, libc::SIGINT);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let r = finish(child);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cancelled by SIGINT three times: exited at once"),
+        "{}",
+        r.stderr
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    let dir = run_dir(&c.out);
+    let ends = kinds(&journal(&dir), "end");
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    assert_eq!(ends[0]["state"], "cancelled");
+    // Whatever the journal calls saved reads back; the rest is acquired again.
+    assert_files_read_back(&dir, "after three SIGINTs");
+    let r = run(&["resume", &dir.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["verify", &dir.display().to_string()]).code, 0);
+    assert_eq!(run_json(&dir)["counts"]["saved"], 64);
+}
+
 #[test]
 fn sigusr1_dumps_threads_and_the_run_goes_on() {
     let (c, p, m) = case(RUN, 1.0, &[]);

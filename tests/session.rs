@@ -48,7 +48,12 @@ fn a_run_through_the_library_ends_with_its_outcome() {
     let out = dir.path().join("out");
     let done = session::run(&l, Target::New(out), &settings(), &mut Unobserved)
         .unwrap_or_else(|r| panic!("refused: {}", r.message));
-    assert_eq!(done.outcome.state, RunState::Completed, "{}", done.outcome.reason);
+    assert_eq!(
+        done.outcome.state,
+        RunState::Completed,
+        "{}",
+        done.outcome.reason
+    );
     assert_eq!(done.outcome.exit, Exit::Completed);
     assert_eq!(done.outcome.counts.saved, 72);
     let rd = done.run_dir.expect("a run directory");
@@ -71,5 +76,8 @@ fn a_run_through_the_library_ends_with_its_outcome() {
         Ok(_) => panic!("ran on a microscope whose lock is held"),
     }
     drop(lock);
-    assert!(!dir.path().join("out2").exists(), "nothing made when refused");
+    assert!(
+        !dir.path().join("out2").exists(),
+        "nothing made when refused"
+    );
 }

@@ -203,7 +203,7 @@ pub fn acquire(
                     tracing::info!("waiting for the microscope: {}", holder.replace('\n', ", "));
                     told = true;
                 }
-                if let Some(sig) = crate::runner::cancel::pending_cancel_signal() {
+                if let Some(sig) = crate::supervisor::signals::pending_cancel_signal() {
                     return Err(LockError::Interrupted(sig));
                 }
                 std::thread::sleep(Duration::from_millis(200));

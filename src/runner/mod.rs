@@ -2,7 +2,6 @@
 //! each step to its deadline, a signal thread turning Ctrl-C/SIGTERM into a clean stop, and
 //! the saver pool — ending every run with a state and what it acquired safely on disk.
 
-pub mod cancel;
 pub mod deadlines;
 pub mod worker;
 
@@ -19,8 +18,9 @@ use crate::plan::Plan;
 use crate::plan::round::Round;
 use crate::run_dir::{Counts, Journal, RunDir, RunState};
 use crate::saver::{FileDone, SaverPool, Sink};
+pub use crate::supervisor::signals::Cancel;
+use crate::supervisor::signals::{self, Action};
 use crate::supervisor::{dump, watchdog};
-pub use cancel::Cancel;
 use deadlines::Deadlines;
 pub use worker::{DoneFilter, Stats};
 use worker::{Output, Worker, WorkerEnd};
@@ -62,7 +62,7 @@ pub struct RunOutcome {
 enum Control {
     WorkerDone(WorkerEnd),
     Hung(watchdog::Hang),
-    Signal(i32, u8),
+    Signal(Action),
 }
 
 /// A periodic look at the run (heartbeat, progress display).
@@ -107,7 +107,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         );
         let _ = crate::supervisor::spawn("signals", move || {
             loop {
-                let sig = cancel::wait_signal();
+                let sig = signals::wait_signal();
                 if sig == 0 {
                     continue;
                 }
@@ -127,8 +127,11 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                     }
                     continue;
                 }
-                let level = cancel.request(sig);
-                let _ = tx.send(Control::Signal(sig, level));
+                let action = cancel.on_signal(sig);
+                if let Action::ExitNow(exit) = action {
+                    signals::exit_now(sig, exit, journal.as_deref());
+                }
+                let _ = tx.send(Control::Signal(action));
             }
         });
     }
@@ -198,20 +201,21 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         match rx.recv_timeout(Duration::from_millis(250)) {
             Ok(Control::WorkerDone(e)) => break End::Worker(e),
             Ok(Control::Hung(h)) => break End::Hung(h),
-            Ok(Control::Signal(sig, 1)) => {
+            Ok(Control::Signal(Action::Drain(sig))) => {
                 tracing::warn!(
-                    "{} received: stopping after the frame in flight and writing everything queued (send it again to stop at once)",
-                    cancel::signal_name(sig)
+                    "{} received: stopping after the frame in flight and writing everything queued (send it again to stop faster)",
+                    signals::signal_name(sig)
                 );
             }
-            Ok(Control::Signal(sig, _)) => {
+            Ok(Control::Signal(Action::Fast(sig))) => {
                 tracing::warn!(
-                    "{} received again: stopping now; queued frames get {} s to be written",
-                    cancel::signal_name(sig),
+                    "{} received again: stopping now; queued frames get {} s to be written and every file is finalised (a third exits at once)",
+                    signals::signal_name(sig),
                     GRACE.as_secs()
                 );
                 break End::Forced;
             }
+            Ok(Control::Signal(_)) => {}
             Err(RecvTimeoutError::Timeout) => tick(&mut on_tick),
             Err(RecvTimeoutError::Disconnected) => {
                 break End::Worker(WorkerEnd::Aborted(
@@ -245,7 +249,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                            "dump_file": dump_file, "dump": h.dump.text, "dump_took_s": h.dump.took.as_secs_f64()}),
                 );
             }
-            cancel.request(0);
+            cancel.on_hang();
             // A hang in the savers themselves cannot be waited out.
             (
                 if h.crumb.step == "save" {
@@ -279,13 +283,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         counts.lost = acquired.saturating_sub(saved);
     }
     let failure = report.as_ref().and_then(|r| r.failure.clone());
-    let signal_exit = |sig: i32| {
-        if sig == libc::SIGINT {
-            Exit::Interrupted
-        } else {
-            Exit::Terminated
-        }
-    };
+    let signal_exit = signals::signal_exit;
     let (state, exit, reason) = match end {
         End::Hung(_) => (
             RunState::TimedOut,
@@ -297,7 +295,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             signal_exit(cancel.signal()),
             format!(
                 "cancelled by {} (twice)",
-                cancel::signal_name(cancel.signal())
+                signals::signal_name(cancel.signal())
             ),
         ),
         End::Worker(WorkerEnd::Cancelled) => match cancel.internal_stop() {
@@ -305,7 +303,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             None => (
                 RunState::Cancelled,
                 signal_exit(cancel.signal()),
-                format!("cancelled by {}", cancel::signal_name(cancel.signal())),
+                format!("cancelled by {}", signals::signal_name(cancel.signal())),
             ),
         },
         End::Worker(WorkerEnd::Aborted(m)) => (RunState::Failed, Exit::Failed, m),

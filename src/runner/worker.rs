@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::cancel::Cancel;
 use super::deadlines::Deadlines;
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, FocusMetric};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
@@ -19,6 +18,7 @@ use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
 use crate::run_dir::Journal;
 use crate::saver::{FrameMsg, SaveFailure, Sink, SinkError};
 use crate::supervisor::registry;
+use crate::supervisor::signals::Cancel;
 
 /// Says whether an event is already safely saved (by an earlier session of a resumed run).
 pub type DoneFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
@@ -461,7 +461,7 @@ impl Worker {
                     Ok(Some(frame)) => {
                         if let Output::Savers(s) = &self.output {
                             let cancel = self.cancel.clone();
-                            match s.send(frame, &|| cancel.level() >= 2) {
+                            match s.send(frame, &|| cancel.fast()) {
                                 Ok(()) => {}
                                 Err(SinkError::Failed(f)) => {
                                     break 'events WorkerEnd::OutputFailed(f);

@@ -3,6 +3,7 @@
 
 pub mod dump;
 pub mod registry;
+pub mod signals;
 pub mod watchdog;
 
 pub use registry::{Crumb, spawn};
