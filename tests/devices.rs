@@ -8,7 +8,7 @@ fn microscope_with(dir: &std::path::Path, faults: &str) -> String {
     write(
         dir,
         "m.yaml",
-        &text.replace("  faults: []", &format!("  faults:\n{faults}")),
+        &text.replace("\nfaults: []", &format!("\nfaults:\n{faults}")),
     )
 }
 
@@ -109,4 +109,26 @@ fn bad_fault_specs_are_located() {
     let m = microscope_with(dir.path(), "    - {call: snap, at: 1, kind: hang}\n");
     let r = run(&["devices", "--microscope", &m]);
     assert!(r.stderr.contains("unknown value `snap`"), "{}", r.stderr);
+}
+
+/// Faults used to live under `sim:`; such a file gets a message saying exactly what to move.
+#[test]
+fn faults_under_sim_are_refused_with_what_to_change() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");
+    let old = text.replace(
+        "    depth_of_field: 1.5um\n",
+        "    depth_of_field: 1.5um\n  faults:\n    - {call: capture, at: 3, kind: hang}\n",
+    );
+    assert_ne!(old, text);
+    let m = write(dir.path(), "old.yaml", &old);
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("old.yaml:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("move the `faults:` list out of `sim:` to the top level"),
+        "{}",
+        r.stderr
+    );
 }

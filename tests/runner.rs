@@ -89,7 +89,7 @@ fn hang_in_capture() {
         &c,
         &r,
         "capture",
-        "<squidctl::hardware::sim::SimCamera as squidctl::hardware::Camera>::snap",
+        "<squidctl::hardware::faults::FaultyCamera as squidctl::hardware::Camera>::snap",
     );
     assert_eq!(run_json(&run_dir(&c.out))["counts"]["acquired"], 6);
 }
@@ -102,7 +102,7 @@ fn hang_in_a_stage_move() {
         &c,
         &r,
         "move_xy",
-        "<squidctl::hardware::sim::SimXy as squidctl::hardware::XyStage>::move_to",
+        "<squidctl::hardware::faults::FaultyXy as squidctl::hardware::XyStage>::move_to",
     );
     assert_eq!(run_json(&run_dir(&c.out))["counts"]["acquired"], 12);
 }
@@ -116,7 +116,7 @@ fn hang_in_autofocus() {
         &c,
         &r,
         "autofocus",
-        "<squidctl::hardware::sim::SimAutofocus as squidctl::hardware::autofocus::Autofocus>::run",
+        "<squidctl::hardware::faults::FaultyAutofocus as squidctl::hardware::autofocus::Autofocus>::run",
     );
     assert_eq!(run_json(&run_dir(&c.out))["counts"]["acquired"], 6);
 }

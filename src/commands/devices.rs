@@ -290,12 +290,12 @@ fn describe(out: &mut dyn Write, c: &MicroscopeConfig) -> std::io::Result<()> {
             sim.focus.tilt_y,
             sim.focus.curvature
         )?;
-        if sim.faults.is_empty() {
-            writeln!(out, "faults        none")?;
-        }
-        for f in &sim.faults {
-            writeln!(out, "fault         {}", f.describe())?;
-        }
+    }
+    if d.faults.is_empty() {
+        writeln!(out, "faults        none")?;
+    }
+    for f in &d.faults {
+        writeln!(out, "fault         {}", f.describe())?;
     }
     writeln!(out, "channels")?;
     for ch in &d.channels {

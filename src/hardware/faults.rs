@@ -7,7 +7,13 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CallKind, DeviceError, DeviceResult};
+use std::sync::Arc;
+
+use super::autofocus::{AfDevices, AfRequest, AfResult, Autofocus};
+use super::{
+    CallKind, Camera, DeviceError, DeviceResult, Frame, Illumination, LaserAutofocus, Microscope,
+    Roi, XyStage, ZStage,
+};
 use crate::protocol::units::Duration;
 
 /// One scripted fault.
@@ -253,6 +259,160 @@ impl FaultInjector {
 pub fn hang_forever() -> ! {
     loop {
         std::thread::park();
+    }
+}
+
+/// Put every device of a microscope behind the fault script. Faults are a wrapper, not a
+/// feature of one driver: the same `faults:` rehearse a hung camera on the simulator and on a
+/// real rig. A microscope without faults is returned as it is (no extra call on the path).
+pub fn wrap(m: Microscope, specs: &[FaultSpec]) -> Microscope {
+    if specs.is_empty() {
+        return m;
+    }
+    let f = Arc::new(FaultInjector::new(specs.to_vec()));
+    Microscope {
+        name: m.name,
+        xy: Box::new(FaultyXy(m.xy, f.clone())),
+        z: Box::new(FaultyZ(m.z, f.clone())),
+        camera: Box::new(FaultyCamera(m.camera, f.clone())),
+        illumination: Box::new(FaultyIllumination(m.illumination, f.clone())),
+        filter_wheel: m.filter_wheel,
+        laser_af: m
+            .laser_af
+            .map(|l| Box::new(FaultyLaserAf(l, f.clone())) as Box<dyn LaserAutofocus>),
+        autofocus: Box::new(FaultyAutofocus(m.autofocus, f)),
+        clock: m.clock,
+    }
+}
+
+/// Count the call and carry out its scripted fault here, in the device call, so a thread
+/// dump shows the device's method on the stack.
+fn gate(f: &FaultInjector, kind: CallKind, device: &str) -> DeviceResult<()> {
+    let action = f.on_call(kind, device);
+    f.apply(action)
+}
+
+struct FaultyXy(Box<dyn XyStage>, Arc<FaultInjector>);
+
+impl XyStage for FaultyXy {
+    fn move_to(&mut self, x_mm: f64, y_mm: f64) -> DeviceResult<()> {
+        gate(&self.1, CallKind::MoveXy, "xy stage")?;
+        self.0.move_to(x_mm, y_mm)
+    }
+    fn position(&mut self) -> DeviceResult<(f64, f64)> {
+        self.0.position()
+    }
+    fn limits(&self) -> ((f64, f64), (f64, f64)) {
+        self.0.limits()
+    }
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.1.reconnect(CallKind::MoveXy);
+        self.0.reconnect()
+    }
+}
+
+struct FaultyZ(Box<dyn ZStage>, Arc<FaultInjector>);
+
+impl ZStage for FaultyZ {
+    fn move_to(&mut self, z_mm: f64) -> DeviceResult<()> {
+        gate(&self.1, CallKind::MoveZ, "z stage")?;
+        self.0.move_to(z_mm)
+    }
+    fn position(&mut self) -> DeviceResult<f64> {
+        self.0.position()
+    }
+    fn limits(&self) -> (f64, f64) {
+        self.0.limits()
+    }
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.1.reconnect(CallKind::MoveZ);
+        self.0.reconnect()
+    }
+}
+
+struct FaultyCamera(Box<dyn Camera>, Arc<FaultInjector>);
+
+impl Camera for FaultyCamera {
+    fn set_exposure(&mut self, seconds: f64) -> DeviceResult<()> {
+        self.0.set_exposure(seconds)
+    }
+    fn set_gain(&mut self, gain: f64) -> DeviceResult<()> {
+        self.0.set_gain(gain)
+    }
+    fn set_binning(&mut self, binning: u32) -> DeviceResult<()> {
+        self.0.set_binning(binning)
+    }
+    fn set_roi(&mut self, roi: Option<Roi>) -> DeviceResult<()> {
+        self.0.set_roi(roi)
+    }
+    fn roi(&self) -> Option<Roi> {
+        self.0.roi()
+    }
+    fn snap(&mut self) -> DeviceResult<Frame> {
+        gate(&self.1, CallKind::Capture, "camera")?;
+        self.0.snap()
+    }
+    fn sensor_size(&self) -> (u32, u32) {
+        self.0.sensor_size()
+    }
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.1.reconnect(CallKind::Capture);
+        self.0.reconnect()
+    }
+}
+
+struct FaultyIllumination(Box<dyn Illumination>, Arc<FaultInjector>);
+
+impl Illumination for FaultyIllumination {
+    fn set(&mut self, source: &str, intensity_pct: f64) -> DeviceResult<()> {
+        gate(&self.1, CallKind::Illumination, "illumination")?;
+        self.0.set(source, intensity_pct)
+    }
+    fn on(&mut self) -> DeviceResult<()> {
+        self.0.on()
+    }
+    fn off(&mut self) -> DeviceResult<()> {
+        self.0.off()
+    }
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.1.reconnect(CallKind::Illumination);
+        self.0.reconnect()
+    }
+}
+
+struct FaultyLaserAf(Box<dyn LaserAutofocus>, Arc<FaultInjector>);
+
+impl LaserAutofocus for FaultyLaserAf {
+    fn measure_um(&mut self) -> DeviceResult<f64> {
+        gate(&self.1, CallKind::Autofocus, "laser autofocus")?;
+        self.0.measure_um()
+    }
+    fn range_um(&self) -> f64 {
+        self.0.range_um()
+    }
+    fn reconnect(&mut self) -> DeviceResult<()> {
+        self.1.reconnect(CallKind::Autofocus);
+        self.0.reconnect()
+    }
+}
+
+/// One `autofocus` call per run; the scan's own moves, snaps and measurements are not
+/// counted as `move_z`/`capture` calls.
+struct FaultyAutofocus(Box<dyn Autofocus>, Arc<FaultInjector>);
+
+impl Autofocus for FaultyAutofocus {
+    fn run(&mut self, devs: AfDevices<'_>, req: &AfRequest) -> DeviceResult<AfResult> {
+        gate(&self.1, CallKind::Autofocus, "autofocus")?;
+        /// Unmutes however the scan ends, a panic included.
+        struct Muted<'a>(&'a FaultInjector);
+        impl Drop for Muted<'_> {
+            fn drop(&mut self) {
+                self.0.set_muted(false);
+            }
+        }
+        self.1.set_muted(true);
+        let _unmute = Muted(&self.1);
+        self.0.run(devs, req)
     }
 }
 

@@ -267,9 +267,15 @@ pub struct BuildOptions {
 /// Every driver squidctl knows. A new driver is a new folder and one line here.
 pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver];
 
+/// The names of every driver, for checking and suggesting in descriptions.
+pub fn driver_names() -> Vec<&'static str> {
+    DRIVERS.iter().map(|d| d.name()).collect()
+}
+
+/// Build a microscope with its description's driver, its devices behind the fault script.
 pub fn build(config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
     match DRIVERS.iter().find(|d| d.name() == config.desc.driver) {
-        Some(d) => d.build(config, options),
+        Some(d) => Ok(faults::wrap(d.build(config, options)?, &config.desc.faults)),
         None => Err(DeviceError::failed(
             "microscope",
             format!("no driver named `{}`", config.desc.driver),

@@ -23,6 +23,9 @@ pub struct MicroscopeDesc {
     /// Settings of the simulated microscope (`driver: sim` only).
     #[serde(default)]
     pub sim: Option<SimDesc>,
+    /// Scripted failures, wrapped around whichever driver's devices.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -39,8 +42,9 @@ pub struct SimDesc {
     /// The focal surface: tilted and curved like a real plate, so autofocus matters.
     #[serde(default)]
     pub focus: FocusSurfaceDesc,
-    #[serde(default)]
-    pub faults: Vec<FaultSpec>,
+    /// Moved to the top level (faults wrap every driver); kept only to say so.
+    #[serde(default, skip_serializing)]
+    pub faults: Option<serde::de::IgnoredAny>,
 }
 
 fn default_time_scale() -> f64 {
@@ -54,7 +58,7 @@ impl Default for SimDesc {
             seed: 0,
             sample: SampleKind::default(),
             focus: FocusSurfaceDesc::default(),
-            faults: Vec::new(),
+            faults: None,
         }
     }
 }

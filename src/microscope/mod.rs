@@ -16,9 +16,6 @@ use crate::yaml::Node;
 /// is given.
 pub const BUILTIN_YAML: &str = include_str!("../../microscopes/squid-sim.yaml");
 
-/// Drivers squidctl can build devices with.
-pub const DRIVERS: [&str; 1] = ["sim"];
-
 /// A checked microscope description and the tree it came from (for located errors).
 #[derive(Clone, Debug)]
 pub struct MicroscopeConfig {
@@ -68,10 +65,11 @@ impl MicroscopeConfig {
     fn check(&self) -> Result<(), Diagnostics> {
         let d = &self.desc;
         let mut out = Diagnostics::default();
-        if !DRIVERS.contains(&d.driver.as_str()) {
+        let drivers = crate::hardware::driver_names();
+        if !drivers.contains(&d.driver.as_str()) {
             out.push(
                 self.err("driver", format!("unknown driver `{}`", d.driver))
-                    .help(suggest::did_you_mean(&d.driver, DRIVERS)),
+                    .help(suggest::did_you_mean(&d.driver, drivers.iter().copied())),
             );
         }
         for (axis, t) in [
@@ -169,10 +167,16 @@ impl MicroscopeConfig {
                     "the depth of field must be positive",
                 ));
             }
-            for (i, f) in sim.faults.iter().enumerate() {
-                if let Err(m) = f.check() {
-                    out.push(self.err(&format!("sim.faults[{i}]"), m));
-                }
+            if sim.faults.is_some() {
+                out.push(
+                    self.err("sim.faults", "`faults` is no longer a `sim` setting")
+                        .help("move the `faults:` list out of `sim:` to the top level of the microscope description (no indent): faults now wrap the devices of any driver"),
+                );
+            }
+        }
+        for (i, f) in d.faults.iter().enumerate() {
+            if let Err(m) = f.check() {
+                out.push(self.err(&format!("faults[{i}]"), m));
             }
         }
         out.into_result(())

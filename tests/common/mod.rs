@@ -115,19 +115,19 @@ channels:
 pub fn microscope(dir: &Path, time_scale: f64, faults: &[&str]) -> String {
     let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");
     let faults = if faults.is_empty() {
-        "  faults: []".to_string()
+        "\nfaults: []".to_string()
     } else {
         format!(
-            "  faults:\n{}",
+            "\nfaults:\n{}",
             faults
                 .iter()
-                .map(|f| format!("    - {f}\n"))
+                .map(|f| format!("  - {f}\n"))
                 .collect::<String>()
         )
     };
     let text = text
         .replace("time_scale: 0.1", &format!("time_scale: {time_scale}"))
-        .replace("  faults: []", faults.trim_end());
+        .replace("\nfaults: []", faults.trim_end());
     write(dir, "microscope.yaml", &text)
 }
 

@@ -1,17 +1,16 @@
 //! The simulated microscope: devices that take the time the real ones would (on a virtual
 //! clock, slept `time_scale` times as fast), see a synthetic sample, and fail exactly as the
-//! microscope description's `sim.faults` script says.
+//! microscope description's `faults:` script says (through the wrapper every driver gets).
 
 pub mod sample;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::autofocus::{AfDevices, AfRequest, AfResult, Autofocus, StandardAutofocus};
+use super::autofocus::StandardAutofocus;
 use super::clock::{Clock, VirtualClock};
-use super::faults::FaultInjector;
 use super::{
-    BuildOptions, CallKind, Camera, DeviceError, DeviceResult, Driver, Frame, FrameMeta,
-    Illumination, LaserAutofocus, Microscope, Roi, XyStage, ZStage,
+    BuildOptions, Camera, DeviceError, DeviceResult, Driver, Frame, FrameMeta, Illumination,
+    LaserAutofocus, Microscope, Roi, XyStage, ZStage,
 };
 use crate::microscope::MicroscopeConfig;
 use crate::microscope::description::SimDesc;
@@ -52,7 +51,7 @@ impl Driver for SimDriver {
             illumination: Box::new(SimIllumination { sh: shared.clone() }),
             filter_wheel: None,
             laser_af: laser,
-            autofocus: Box::new(SimAutofocus { sh: shared.clone() }),
+            autofocus: Box::new(StandardAutofocus),
             clock: shared.clock.clone(),
         })
     }
@@ -76,7 +75,6 @@ struct State {
 /// What all simulated devices share: they sit on one instrument and look at one sample.
 pub struct SimShared {
     pub clock: Arc<VirtualClock>,
-    pub faults: FaultInjector,
     pub sample: Sample,
     timing: Timing,
     travel: [(f64, f64); 3],
@@ -108,7 +106,6 @@ impl SimShared {
         );
         SimShared {
             clock: Arc::new(VirtualClock::new(scale)),
-            faults: FaultInjector::new(sim.faults.clone()),
             sample: Sample::new(
                 sim.seed,
                 sim.sample,
@@ -147,18 +144,6 @@ impl SimShared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Count the call and carry out any scripted fault (hang, panic, delay, error) here, in
-    /// the device call, so a thread dump shows the simulated driver on the stack.
-    fn fault(&self, kind: CallKind, device: &str) -> DeviceResult<()> {
-        let action = self.faults.on_call(kind, device);
-        if let super::faults::Action::Delay(d) = &action {
-            self.clock.spend(0.0);
-            std::thread::sleep(*d);
-            return Ok(());
-        }
-        self.faults.apply(action)
-    }
-
     fn check_range(
         &self,
         device: &str,
@@ -182,7 +167,6 @@ struct SimXy {
 
 impl XyStage for SimXy {
     fn move_to(&mut self, x_mm: f64, y_mm: f64) -> DeviceResult<()> {
-        self.sh.fault(CallKind::MoveXy, "xy stage")?;
         self.sh
             .check_range("xy stage", "x", x_mm, self.sh.travel[0])?;
         self.sh
@@ -206,11 +190,6 @@ impl XyStage for SimXy {
     fn limits(&self) -> ((f64, f64), (f64, f64)) {
         (self.sh.travel[0], self.sh.travel[1])
     }
-
-    fn reconnect(&mut self) -> DeviceResult<()> {
-        self.sh.faults.reconnect(CallKind::MoveXy);
-        Ok(())
-    }
 }
 
 struct SimZ {
@@ -219,7 +198,6 @@ struct SimZ {
 
 impl ZStage for SimZ {
     fn move_to(&mut self, z_mm: f64) -> DeviceResult<()> {
-        self.sh.fault(CallKind::MoveZ, "z stage")?;
         self.sh
             .check_range("z stage", "z", z_mm, self.sh.travel[2])?;
         let dz = {
@@ -238,11 +216,6 @@ impl ZStage for SimZ {
 
     fn limits(&self) -> (f64, f64) {
         self.sh.travel[2]
-    }
-
-    fn reconnect(&mut self) -> DeviceResult<()> {
-        self.sh.faults.reconnect(CallKind::MoveZ);
-        Ok(())
     }
 }
 
@@ -302,7 +275,6 @@ impl Camera for SimCamera {
     }
 
     fn snap(&mut self) -> DeviceResult<Frame> {
-        self.sh.fault(CallKind::Capture, "camera")?;
         let (shot_state, frame_number) = {
             let mut st = self.sh.lock();
             st.frame_number += 1;
@@ -367,11 +339,6 @@ impl Camera for SimCamera {
     fn sensor_size(&self) -> (u32, u32) {
         self.sh.sensor
     }
-
-    fn reconnect(&mut self) -> DeviceResult<()> {
-        self.sh.faults.reconnect(CallKind::Capture);
-        Ok(())
-    }
 }
 
 struct SimIllumination {
@@ -380,7 +347,6 @@ struct SimIllumination {
 
 impl Illumination for SimIllumination {
     fn set(&mut self, source: &str, intensity_pct: f64) -> DeviceResult<()> {
-        self.sh.fault(CallKind::Illumination, "illumination")?;
         let Some((_, wl)) = self.sh.sources.iter().find(|(s, _)| s == source) else {
             return Err(DeviceError::out_of_range(
                 "illumination",
@@ -416,11 +382,6 @@ impl Illumination for SimIllumination {
         self.sh.lock().light_on = false;
         Ok(())
     }
-
-    fn reconnect(&mut self) -> DeviceResult<()> {
-        self.sh.faults.reconnect(CallKind::Illumination);
-        Ok(())
-    }
 }
 
 struct SimLaserAf {
@@ -431,7 +392,6 @@ struct SimLaserAf {
 
 impl LaserAutofocus for SimLaserAf {
     fn measure_um(&mut self) -> DeviceResult<f64> {
-        self.sh.fault(CallKind::Autofocus, "laser autofocus")?;
         let (x, y, z) = {
             let st = self.sh.lock();
             (st.x, st.y, st.z)
@@ -454,27 +414,6 @@ impl LaserAutofocus for SimLaserAf {
 
     fn range_um(&self) -> f64 {
         self.range_um
-    }
-
-    fn reconnect(&mut self) -> DeviceResult<()> {
-        self.sh.faults.reconnect(CallKind::Autofocus);
-        Ok(())
-    }
-}
-
-/// The standard autofocus, with the `autofocus` fault counted once per run and the scan's own
-/// moves and snaps not counted as `move_z`/`capture` calls.
-struct SimAutofocus {
-    sh: Arc<SimShared>,
-}
-
-impl Autofocus for SimAutofocus {
-    fn run(&mut self, devs: AfDevices<'_>, req: &AfRequest) -> DeviceResult<AfResult> {
-        self.sh.fault(CallKind::Autofocus, "autofocus")?;
-        self.sh.faults.set_muted(true);
-        let r = StandardAutofocus.run(devs, req);
-        self.sh.faults.set_muted(false);
-        r
     }
 }
 

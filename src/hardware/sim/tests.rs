@@ -10,7 +10,7 @@ use crate::microscope::timing::axis_move_secs;
 use crate::microscope::{BUILTIN_YAML, MicroscopeConfig};
 
 fn config(faults: &str) -> MicroscopeConfig {
-    let text = BUILTIN_YAML.replace("  faults: []", &format!("  faults:\n{faults}"));
+    let text = BUILTIN_YAML.replace("\nfaults: []", &format!("\nfaults:\n{faults}"));
     let text = if faults.is_empty() {
         BUILTIN_YAML.to_string()
     } else {
