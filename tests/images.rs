@@ -180,3 +180,47 @@ fn a_cancelled_fov_file_declares_only_its_planes() {
     e["axes"] = "ZCYX".into();
     cancelled_stack("output: {grouping: fov}\n", 1, e);
 }
+
+/// What the camera reported reaches the files: every plane's frame number, camera timestamp
+/// and gain in the OME-XML (a map annotation per plane), read back by tifffile.
+#[test]
+fn the_camera_s_own_frame_metadata_is_in_the_ome_xml() {
+    let (_d, rd) = acquire_with("");
+    let script = r#"
+import sys, tifffile, xml.etree.ElementTree as ET
+ns = {"o": "http://www.openmicroscopy.org/Schemas/OME/2016-06"}
+root = ET.fromstring(tifffile.TiffFile(sys.argv[1]).ome_metadata)
+ann = {m.get("ID"): {x.get("K"): x.text for x in m.iter("{%s}M" % ns["o"])}
+       for m in root.iter("{%s}MapAnnotation" % ns["o"])}
+for p in root.iter("{%s}Plane" % ns["o"]):
+    a = ann[p.find("o:AnnotationRef", ns).get("ID")]
+    print(p.get("TheZ"), p.get("ExposureTime"), a["frame_number"], a["gain"], a["bit_depth"], a["camera_timestamp_s"])
+"#;
+    let out = python_reader()
+        .args(["-c", script])
+        .arg(rd.join("0/C3_1_GFP.ome.tiff"))
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    let numbers: Vec<u64> = rows
+        .iter()
+        .map(|r| r[2].parse().expect("frame number"))
+        .collect();
+    assert!(
+        numbers.windows(2).all(|w| w[0] < w[1]),
+        "frame numbers rise: {text}"
+    );
+    assert!(numbers[0] > 0, "{text}");
+    for r in &rows {
+        assert_eq!(r[1], "0.02", "the exposure the camera reported: {text}");
+        assert_eq!(r[4], "12", "{text}");
+        assert!(r[5].parse::<f64>().is_ok_and(|t| t > 0.0), "{text}");
+    }
+}

@@ -331,11 +331,11 @@ impl Worker {
             .map_or(self.run_start_unix, |d| d.as_secs_f64());
         Ok(Some(FrameMsg {
             ev: ev.clone(),
+            camera: frame.meta,
             pixels: frame.pixels,
             width: frame.width,
             height: frame.height,
             stage_mm: (ev.x_mm, ev.y_mm, z),
-            exposure_s: exposure,
             elapsed_s: self.m.clock.now_s(),
             wall_unix_s: wall,
         }))

@@ -29,7 +29,9 @@ pub struct FrameMsg {
     pub height: u32,
     /// Where the stage actually was (z after autofocus).
     pub stage_mm: (f64, f64, f64),
-    pub exposure_s: f64,
+    /// What the camera reported for this frame (real cameras round and clamp exposures),
+    /// not what the plan asked for.
+    pub camera: crate::hardware::FrameMeta,
     /// Seconds on the microscope clock since the run started.
     pub elapsed_s: f64,
     pub wall_unix_s: f64,

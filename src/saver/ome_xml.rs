@@ -11,6 +11,10 @@ pub struct PlaneMeta {
     pub delta_t_s: f64,
     pub exposure_s: f64,
     pub position_mm: (f64, f64, f64),
+    /// The camera's own numbers for the frame, kept as a map annotation per plane.
+    pub frame_number: u64,
+    pub camera_timestamp_s: f64,
+    pub gain: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +146,22 @@ Creator=\"squidctl {}\">\n",
         for (i, b) in blocks.iter().enumerate() {
             self.image_xml(&mut x, i, b, blocks.len() > 1);
         }
+        if !self.planes.is_empty() {
+            x.push_str("  <StructuredAnnotations>\n");
+            for (ifd, p) in self.planes.iter().enumerate() {
+                let _ = writeln!(
+                    x,
+                    "    <MapAnnotation ID=\"Annotation:Camera{ifd}\" Namespace=\"squidctl.camera\"><Value>\
+<M K=\"frame_number\">{}</M><M K=\"camera_timestamp_s\">{}</M><M K=\"gain\">{}</M><M K=\"bit_depth\">{}</M>\
+</Value></MapAnnotation>",
+                    p.frame_number,
+                    num(p.camera_timestamp_s),
+                    num(p.gain),
+                    self.bit_depth
+                );
+            }
+            x.push_str("  </StructuredAnnotations>\n");
+        }
         x.push_str("</OME>\n");
         x
     }
@@ -218,11 +238,12 @@ PhysicalSizeX=\"{}\" PhysicalSizeXUnit=\"µm\" PhysicalSizeY=\"{}\" PhysicalSize
                 p.the_c - b.c0
             );
         }
-        for (_, p) in planes {
+        for (ifd, p) in planes {
             let _ = writeln!(
                 x,
                 "      <Plane TheZ=\"{}\" TheC=\"{}\" TheT=\"0\" DeltaT=\"{}\" DeltaTUnit=\"s\" ExposureTime=\"{}\" ExposureTimeUnit=\"s\" \
-PositionX=\"{}\" PositionXUnit=\"mm\" PositionY=\"{}\" PositionYUnit=\"mm\" PositionZ=\"{}\" PositionZUnit=\"mm\"/>",
+PositionX=\"{}\" PositionXUnit=\"mm\" PositionY=\"{}\" PositionYUnit=\"mm\" PositionZ=\"{}\" PositionZUnit=\"mm\">\
+<AnnotationRef ID=\"Annotation:Camera{ifd}\"/></Plane>",
                 p.the_z - b.z0,
                 p.the_c - b.c0,
                 num(p.delta_t_s),
@@ -258,6 +279,9 @@ mod tests {
             delta_t_s: 0.5,
             exposure_s: 0.02,
             position_mm: (1.0, 2.0, 3.0),
+            frame_number: u64::from(z) + 1,
+            camera_timestamp_s: 0.5,
+            gain: 1.0,
         };
         let m = StackMeta {
             name: "A1 <fov 0> & GFP".into(),
@@ -301,6 +325,9 @@ mod tests {
                     delta_t_s: 0.0,
                     exposure_s: 0.01,
                     position_mm: (0.0, 0.0, 0.0),
+                    frame_number: 0,
+                    camera_timestamp_s: 0.0,
+                    gain: 0.0,
                 })
                 .collect();
             let ch = |n: &str| ChannelMeta {

@@ -346,7 +346,10 @@ impl StackWriter for OmeTiffStack {
             the_z,
             the_c,
             delta_t_s: f.elapsed_s,
-            exposure_s: f.exposure_s,
+            exposure_s: f.camera.exposure_s,
+            frame_number: f.camera.frame_number,
+            camera_timestamp_s: f.camera.timestamp_s,
+            gain: f.camera.gain,
             position_mm: f.stage_mm,
         });
         Ok(())

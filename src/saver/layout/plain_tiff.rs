@@ -120,7 +120,9 @@ impl StackWriter for PlainTiff {
         self.crc = Some(crc);
         self.description = serde_json::json!({
             "x_mm": f.stage_mm.0, "y_mm": f.stage_mm.1, "z_mm": f.stage_mm.2,
-            "exposure_s": f.exposure_s, "elapsed_s": f.elapsed_s,
+            "exposure_s": f.camera.exposure_s, "elapsed_s": f.elapsed_s,
+            "gain": f.camera.gain, "frame_number": f.camera.frame_number,
+            "camera_timestamp_s": f.camera.timestamp_s, "bit_depth": f.camera.bit_depth,
         })
         .to_string();
         Ok(())
