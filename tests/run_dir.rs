@@ -463,3 +463,64 @@ fn report_on_a_finished_and_a_running_run() {
         r.stdout
     );
 }
+
+/// With run.json gone, the resume gap comes from the journal's own times (once it read a
+/// `unix` field no record wrote: a gap of about 1.7e9 s, and every time point late).
+#[test]
+fn without_run_json_the_resume_gap_is_the_real_one() {
+    let (dir, p, m) = setup(0.3);
+    let out = dir.path().join("out");
+    kill_after(
+        &[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ],
+        &out,
+        Duration::from_millis(800),
+    );
+    let rd = run_dir(&out);
+    std::fs::remove_file(rd.join("run.json")).expect("remove run.json");
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let resumes = kinds(&journal(&rd), "resume");
+    let gap = resumes[0]["gap_s"].as_f64().expect("gap_s");
+    assert!((0.0..120.0).contains(&gap), "gap {gap} s");
+    assert_eq!(run(&["verify", &rd.display().to_string()]).code, 0);
+}
+
+/// One liveness answer for report and resume: a run recorded as running on another host
+/// with a fresh heartbeat is "running" to report, and resume will not touch it.
+#[test]
+fn a_run_live_on_another_host_is_neither_stalled_nor_resumed() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("out");
+    assert_eq!(acquire_to(&p, &m, &out).code, 0);
+    let rd = run_dir(&out);
+    let mut rec = run_json(&rd);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    rec["state"] = "running".into();
+    rec["host"] = "imaging-pc-2".into();
+    rec["heartbeat_unix"] = now.into();
+    std::fs::write(rd.join("run.json"), rec.to_string()).expect("write run.json");
+    // The journal's end record says finished; make it a run still going on that host.
+    let text = std::fs::read_to_string(rd.join("journal.jsonl")).expect("journal");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("\"kind\":\"end\""))
+        .collect();
+    std::fs::write(rd.join("journal.jsonl"), kept.join("\n") + "\n").expect("journal");
+    let _ = std::fs::remove_file(rd.join(".done"));
+    let r = run(&["report", &rd.display().to_string()]);
+    assert!(!r.stdout.contains("STALLED"), "{}", r.stdout);
+    assert!(r.stdout.contains("running"), "{}", r.stdout);
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("on host imaging-pc-2"), "{}", r.stderr);
+}
