@@ -209,7 +209,7 @@ fn microscope_file(name: &str, time_scale: f64, binning: u32, faults: &str) -> P
     let text = squidctl::microscope::BUILTIN_YAML
         .replace("time_scale: 0.1", &format!("time_scale: {time_scale}"))
         .replace("binning: 1", &format!("binning: {binning}"))
-        .replace("  faults: []", &format!("  faults: [{faults}]"));
+        .replace("\nfaults: []", &format!("\nfaults: [{faults}]"));
     let p = repo().join("target").join(format!("bench-{name}.yaml"));
     let _ = std::fs::write(&p, text);
     p
@@ -382,6 +382,14 @@ fn hang(rows: &mut Vec<Row>) {
         }
     }
     if late.is_empty() {
+        // A run that never hung (a refused microscope file) is a failed measurement, not none.
+        rows.push(Row {
+            name: "hang noticed after the deadline: NO RUN HUNG".into(),
+            value: f64::NAN,
+            unit: "ms",
+            goal: "≤ 100 ms".into(),
+            ok: Some(false),
+        });
         return;
     }
     let worst = late.iter().copied().fold(0.0, f64::max);
