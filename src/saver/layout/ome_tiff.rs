@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::tiff_common::{PartialTiff, read_pages};
+use super::tiff_common::{PartialTiff, read_back};
 use super::{FileDone, FileKey, Layout, ReadBack, StackWriter, safe_name};
 use crate::plan::{Event, Plan};
 use crate::protocol::schema::{Axis, BigTiff, Compression, Grouping};
@@ -294,16 +294,7 @@ impl Layout for OmeTiffLayout {
     }
 
     fn read_back(&self, path: &Path) -> ReadBack {
-        match read_pages(path) {
-            Err(e) => ReadBack {
-                planes: Err(e),
-                metadata: Ok(()),
-            },
-            Ok(p) => ReadBack {
-                metadata: check_xml(p.descriptions.first().map_or("", |s| s), p.crcs.len()),
-                planes: Ok(p.crcs),
-            },
-        }
+        read_back(path, check_xml)
     }
 
     fn files_within_visit(&self) -> bool {

@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::tiff_common::{PartialTiff, read_pages};
+use super::tiff_common::{PartialTiff, read_back};
 use super::{FileDone, FileKey, Layout, ReadBack, StackWriter, safe_name};
 use crate::plan::{Event, Plan};
 use crate::protocol::schema::Compression;
@@ -95,16 +95,7 @@ impl Layout for PlainTiffLayout {
     }
 
     fn read_back(&self, path: &Path) -> ReadBack {
-        match read_pages(path) {
-            Err(e) => ReadBack {
-                planes: Err(e),
-                metadata: Ok(()),
-            },
-            Ok(p) => ReadBack {
-                metadata: check_description(p.descriptions.first().map_or("", |s| s)),
-                planes: Ok(p.crcs),
-            },
-        }
+        read_back(path, |d, _| check_description(d))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{FileDone, FileKey, partial_path, pixel_crc, rel, time_point_dir};
+use super::{FileDone, FileKey, ReadBack, partial_path, pixel_crc, rel, time_point_dir};
 use crate::protocol::schema::Compression;
 use crate::saver::tiff_file::TiffFile;
 
@@ -111,4 +111,19 @@ pub fn read_pages(path: &Path) -> Result<TiffPages, String> {
         d.next_image().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// A TIFF read back: its planes, and its first page's description checked by the format's
+/// own rule (given the description and the number of pages).
+pub fn read_back(path: &Path, check: impl Fn(&str, usize) -> Result<(), String>) -> ReadBack {
+    match read_pages(path) {
+        Err(e) => ReadBack {
+            planes: Err(e),
+            metadata: Ok(()),
+        },
+        Ok(p) => ReadBack {
+            metadata: check(p.descriptions.first().map_or("", |s| s), p.crcs.len()),
+            planes: Ok(p.crcs),
+        },
+    }
 }
