@@ -192,6 +192,10 @@ impl Diagnostics {
         self.0.push(d);
     }
 
+    pub fn extend(&mut self, more: Diagnostics) {
+        self.0.extend(more.0);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -132,3 +132,85 @@ fn faults_under_sim_are_refused_with_what_to_change() {
         r.stderr
     );
 }
+
+/// Each device names its own driver; a filter wheel is checked like the rest; a driver
+/// setting it does not know is refused where it is written, before any device is opened.
+#[test]
+fn devices_name_their_own_drivers_and_their_settings_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");
+    let per_device = text
+        .replace("driver: sim\n", "")
+        .replace("  xy: {", "  xy: {driver: sim, ")
+        .replace("  z: {", "  z: {driver: {name: sim}, ")
+        .replace("camera:\n", "camera:\n  driver: sim\n")
+        .replace("illumination:\n", "illumination:\n  driver: sim\n")
+        .replace("laser_autofocus:\n", "laser_autofocus:\n  driver: sim\n")
+        + "filter_wheel: {driver: sim, positions: 6, step_time: 40ms}\n";
+    let m = write(dir.path(), "m.yaml", &per_device);
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for s in [
+        "driver sim",
+        "filter wheel  6 positions, 40ms per step",
+        "filter wheel  ok   at position 1; turned to 2 and back",
+    ] {
+        assert!(r.stdout.contains(s), "missing `{s}`:\n{}", r.stdout);
+    }
+    // A run on it works as on the built-in one.
+    let p = write(dir.path(), "p.yaml", RUN);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The run keeps the description as written: its drivers' settings and the `sim:` world
+    // are what `resume` reopens the devices with.
+    let copy = std::fs::read_to_string(run_dir(&out).join("microscope.yaml")).expect("copy");
+    assert_eq!(copy, per_device);
+
+    let bad = per_device.replace(
+        "camera:\n  driver: sim\n",
+        "camera:\n  driver: {name: sim, serial: \"1234\"}\n",
+    );
+    let m = write(dir.path(), "bad.yaml", &bad);
+    let line = bad
+        .lines()
+        .position(|l| l.contains("serial"))
+        .expect("line")
+        + 1;
+    for cmd in ["devices", "validate"] {
+        let mut args = vec![cmd, "--microscope", &m];
+        if cmd == "validate" {
+            args.push(&p);
+        }
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{cmd}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(&format!("bad.yaml:{line}")),
+            "{cmd}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("serial"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("a `sim` device takes no settings"),
+            "{}",
+            r.stderr
+        );
+    }
+    let none = per_device.replace("camera:\n  driver: sim\n", "camera:\n");
+    let m = write(dir.path(), "none.yaml", &none);
+    let r = run(&["devices", "--microscope", &m]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the camera names no driver"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("add `driver: sim`"), "{}", r.stderr);
+}

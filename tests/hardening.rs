@@ -261,12 +261,22 @@ fn coordinates_survive_sigkill_and_resume_leaves_each_row_once() {
     let rds = rd.display().to_string();
     let r = run(&["resume", &rds]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // One well, 2×2 FOVs, 3 z levels: 12 rows, each once, under one header.
+    // One well, 2×2 FOVs, 3 z levels, 2 channels: 24 frames, each once, under one header.
     let rows = csv_rows(&rd.join("coordinates.csv"));
-    assert_eq!(rows.len(), 13, "{rows:#?}");
+    assert_eq!(rows.len(), 25, "{rows:#?}");
     let unique: std::collections::HashSet<&String> = rows.iter().collect();
-    assert_eq!(unique.len(), 13, "{rows:#?}");
-    assert_eq!(csv_rows(&rd.join("0/coordinates.csv")).len(), 13);
+    assert_eq!(unique.len(), 25, "{rows:#?}");
+    // Each place once: a frame acquired again replaces the earlier session's row.
+    let places: std::collections::HashSet<String> = rows
+        .iter()
+        .skip(1)
+        .map(|r| {
+            let c: Vec<&str> = r.split(',').collect();
+            format!("{},{},{},{},{}", c[0], c[1], c[2], c[3], c[8])
+        })
+        .collect();
+    assert_eq!(places.len(), 24, "{rows:#?}");
+    assert_eq!(csv_rows(&rd.join("0/coordinates.csv")).len(), 25);
     assert_eq!(run(&["verify", &rds]).code, 0);
     // A row lost from the file is noticed, and resume puts it back.
     let text = std::fs::read_to_string(rd.join("coordinates.csv")).expect("csv");
@@ -530,7 +540,8 @@ mod properties {
                 }
             }
             let r = std::panic::catch_unwind(|| {
-                let Ok(m) = MicroscopeConfig::from_source(SourceFile::new("m.yaml", text.clone()))
+                let Ok(m) =
+                    squidctl::hardware::from_source(SourceFile::new("m.yaml", text.clone()))
                 else {
                     return;
                 };

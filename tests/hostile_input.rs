@@ -206,16 +206,18 @@ fn mutated_microscopes_never_panic_or_hang() {
         let input = bytes.clone();
         let r = std::thread::spawn(move || {
             std::panic::catch_unwind(|| match String::from_utf8(input) {
-                Ok(text) => match MicroscopeConfig::from_source(SourceFile::new("m.yaml", text)) {
-                    Ok(_) => Ok(()),
-                    Err(d)
-                        if d.0.iter().all(|e| e.loc.is_some() || e.file.is_some())
-                            && !d.0.is_empty() =>
-                    {
-                        Ok(())
+                Ok(text) => {
+                    match squidctl::hardware::from_source(SourceFile::new("m.yaml", text)) {
+                        Ok(_) => Ok(()),
+                        Err(d)
+                            if d.0.iter().all(|e| e.loc.is_some() || e.file.is_some())
+                                && !d.0.is_empty() =>
+                        {
+                            Ok(())
+                        }
+                        Err(d) => Err(d.render()),
                     }
-                    Err(d) => Err(d.render()),
-                },
+                }
                 Err(_) => Ok(()),
             })
         })

@@ -223,4 +223,39 @@ for p in root.iter("{%s}Plane" % ns["o"]):
         assert_eq!(r[4], "12", "{text}");
         assert!(r[5].parse::<f64>().is_ok_and(|t| t > 0.0), "{text}");
     }
+    // coordinates.csv has the same frames, one row each, with the same camera metadata.
+    let csv = std::fs::read_to_string(rd.join("0/coordinates.csv")).expect("coordinates.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "region",
+            "fov",
+            "z_level",
+            "x (mm)",
+            "y (mm)",
+            "z (um)",
+            "time",
+            "channel",
+            "exposure (ms)",
+            "gain",
+            "camera frame",
+            "camera time (s)",
+            "bit depth"
+        ]
+    );
+    let gfp: Vec<Vec<&str>> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[0] == "C3" && r[1] == "1" && r[7] == "GFP")
+        .collect();
+    assert_eq!(gfp.len(), 4, "{csv}");
+    let csv_numbers: Vec<u64> = gfp.iter().map(|r| r[10].parse().expect("frame")).collect();
+    assert_eq!(csv_numbers, numbers, "{csv}");
+    for (r, ome) in gfp.iter().zip(&rows) {
+        assert_eq!(r[8], "20", "{csv}");
+        assert_eq!(r[12], "12", "{csv}");
+        let (a, b): (f64, f64) = (r[11].parse().expect("t"), ome[5].parse().expect("t"));
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
 }

@@ -76,8 +76,10 @@ fn every_key_is_documented() {
     keys.extend(fields::<m::ChannelDesc>());
     keys.extend(fields::<m::LaserAfDesc>());
     keys.extend(fields::<m::AxisDesc>());
-    keys.extend(fields::<m::SimDesc>());
-    keys.extend(fields::<m::FocusSurfaceDesc>());
+    keys.extend(fields::<m::IlluminationDesc>());
+    keys.extend(fields::<m::FilterWheelDesc>());
+    keys.extend(fields::<squidctl::hardware::sim::SimSettings>());
+    keys.extend(fields::<squidctl::hardware::sim::FocusSurfaceDesc>());
     keys.extend(fields::<squidctl::hardware::faults::FaultSpec>());
     assert!(keys.len() > 60, "{keys:?}");
     let missing: Vec<_> = keys

@@ -31,8 +31,10 @@ pub fn plan_rows(
             format!("{} (built-in simulated microscope)", m.desc.name)
         } else {
             format!(
-                "{} ({}, driver {})",
-                m.desc.name, m.source.name, m.desc.driver
+                "{} ({}, {})",
+                m.desc.name,
+                m.source.name,
+                m.desc.drivers_summary()
             )
         },
     ));

@@ -18,7 +18,7 @@ struct Check {
 }
 
 pub fn run(args: &DevicesArgs) -> Exit {
-    let config = match MicroscopeConfig::load(args.microscope.as_deref()) {
+    let config = match hardware::load(args.microscope.as_deref()) {
         Ok(c) => c,
         Err(d) => return super::invalid(&d),
     };
@@ -65,7 +65,9 @@ pub fn run(args: &DevicesArgs) -> Exit {
     }
     let mut checks = Vec::new();
     let mut hung = None;
-    let expected = 4 + usize::from(config.desc.laser_autofocus.is_some());
+    let expected = 4
+        + usize::from(config.desc.filter_wheel.is_some())
+        + usize::from(config.desc.laser_autofocus.is_some());
     let start = Instant::now();
     while checks.len() < expected {
         match rx.recv_timeout(args.timeout.std()) {
@@ -111,6 +113,7 @@ pub fn run(args: &DevicesArgs) -> Exit {
             "command": "devices",
             "ok": all_ok,
             "microscope": config.desc,
+            "faults": hardware::faults::specs(&config).unwrap_or_default(),
             "builtin": config.builtin,
             "checks": checks.iter().map(|c| serde_json::json!({"device": c.device, "ok": c.ok, "detail": c.detail})).collect::<Vec<_>>(),
             "hung": hung,
@@ -130,8 +133,13 @@ pub fn run(args: &DevicesArgs) -> Exit {
 }
 
 fn next_device(done: usize, c: &MicroscopeConfig) -> &'static str {
-    let order = ["xy stage", "z stage", "camera", "illumination", "laser AF"];
-    let _ = c;
+    let mut order = vec!["xy stage", "z stage", "camera", "illumination"];
+    if c.desc.filter_wheel.is_some() {
+        order.push("filter wheel");
+    }
+    if c.desc.laser_autofocus.is_some() {
+        order.push("laser AF");
+    }
     order.get(done).copied().unwrap_or("microscope")
 }
 
@@ -190,6 +198,22 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
             Ok(format!("selected {source} at 0% and switched off"))
         }),
     );
+    if let Some(w) = m.filter_wheel.as_mut() {
+        send(
+            "filter wheel",
+            crate::panics::catch(|| {
+                let from = w.position()?;
+                let to = if from == 1 {
+                    2.min(cfg.desc.filter_wheel.as_ref().map_or(1, |f| f.positions))
+                } else {
+                    1
+                };
+                w.select(to)?;
+                w.select(from)?;
+                Ok(format!("at position {from}; turned to {to} and back"))
+            }),
+        );
+    }
     if let Some(l) = m.laser_af.as_mut() {
         send(
             "laser AF",
@@ -206,14 +230,14 @@ fn describe(out: &mut dyn Write, c: &MicroscopeConfig) -> std::io::Result<()> {
     let t = d.stage.travel;
     writeln!(
         out,
-        "microscope    {} ({}), driver {}",
+        "microscope    {} ({}), {}",
         d.name,
         if c.builtin {
             "built-in simulated microscope".to_string()
         } else {
             c.source.name.clone()
         },
-        d.driver
+        d.drivers_summary()
     )?;
     writeln!(
         out,
@@ -279,7 +303,16 @@ fn describe(out: &mut dyn Write, c: &MicroscopeConfig) -> std::io::Result<()> {
         )?,
         None => writeln!(out, "laser AF      none")?,
     }
-    if let Some(sim) = &d.sim {
+    if let Some(w) = &d.filter_wheel {
+        writeln!(
+            out,
+            "filter wheel  {} positions, {} per step",
+            w.positions, w.step_time
+        )?;
+    }
+    if d.sim.is_some()
+        && let Ok(sim) = hardware::sim::SimSettings::of(c)
+    {
         writeln!(
             out,
             "simulation    time scale {}, seed {}, {} sample, focus tilt {} / {}, curvature {}",
@@ -291,10 +324,11 @@ fn describe(out: &mut dyn Write, c: &MicroscopeConfig) -> std::io::Result<()> {
             sim.focus.curvature
         )?;
     }
-    if d.faults.is_empty() {
+    let faults = hardware::faults::specs(c).unwrap_or_default();
+    if faults.is_empty() {
         writeln!(out, "faults        none")?;
     }
-    for f in &d.faults {
+    for f in &faults {
         writeln!(out, "fault         {}", f.describe())?;
     }
     writeln!(out, "channels")?;

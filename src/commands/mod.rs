@@ -16,14 +16,13 @@ pub mod verify;
 use crate::cli::ProtocolInput;
 use crate::diagnostic::Diagnostics;
 use crate::exit::Exit;
-use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 
 pub use crate::session::Loaded;
 
 pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
-    let microscope = MicroscopeConfig::load(input.microscope.as_deref())?;
+    let microscope = crate::hardware::load(input.microscope.as_deref())?;
     let protocol = LoadedProtocol::load(file, &input.sets)?;
     let plan = Plan::build(&protocol, &microscope)?;
     Ok(Loaded {

@@ -11,6 +11,8 @@ use crate::cli::ReportArgs;
 use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::human;
+use crate::journal_of;
+use crate::run_dir::journal::{Entry, Record, TimePoint};
 use crate::run_dir::liveness::{Liveness, run_liveness};
 use crate::run_dir::{self, RunDir, RunRecord, RunState};
 
@@ -95,43 +97,41 @@ pub fn run(args: &ReportArgs) -> Exit {
     } else {
         journal
             .iter()
-            .filter_map(run_dir::journal::unix_of)
+            .filter_map(Entry::unix)
             .fold(record.heartbeat_unix, f64::max)
     };
     let elapsed = (end - record.started_unix).max(0.0);
 
     // Frames and steps from the journal (the live truth, even before run.json's next beat).
-    let frames: Vec<&Value> = journal.iter().filter(|e| e["kind"] == "frame").collect();
+    let mut frames = 0u64;
     let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for f in &frames {
-        if let Some(m) = f["steps"].as_object() {
-            for (k, v) in m {
-                if let Some(s) = v.as_f64() {
-                    steps.entry(k.clone()).or_default().push(s);
-                }
-            }
+    for f in journal_of!(journal, Frame) {
+        frames += 1;
+        for (k, s) in &f.steps {
+            steps.entry(k.clone()).or_default().push(*s);
         }
     }
     for v in steps.values_mut() {
         v.sort_by(f64::total_cmp);
     }
-    let files: Vec<&Value> = journal.iter().filter(|e| e["kind"] == "file").collect();
-    let bytes: u64 = files.iter().filter_map(|f| f["bytes"].as_u64()).sum();
+    let bytes: u64 = journal_of!(journal, File).map(|f| f.bytes).sum();
     let saved_planes: u64 = crate::run_dir::verify::saved_planes(&journal);
     let acquired = if running {
-        frames.len() as u64
+        frames
     } else {
-        record.counts.acquired.max(frames.len() as u64)
+        record.counts.acquired.max(frames)
     };
-    let errors = journal.iter().filter(|e| e["kind"] == "step_error").count();
-    let timeouts = journal.iter().filter(|e| e["kind"] == "timeout").count();
-    let skipped: Vec<&Value> = journal
+    let errors = journal_of!(journal, StepError).count();
+    let timeouts = journal_of!(journal, Timeout).count();
+    let skipped: Vec<_> = journal_of!(journal, FovSkipped).collect();
+    // (time point, skipped)
+    let rounds: Vec<(&TimePoint, bool)> = journal
         .iter()
-        .filter(|e| e["kind"] == "fov_skipped")
-        .collect();
-    let rounds: Vec<&Value> = journal
-        .iter()
-        .filter(|e| e["kind"] == "timepoint_start" || e["kind"] == "timepoint_skipped")
+        .filter_map(|e| match &e.record {
+            Record::TimepointStart(t) => Some((t, false)),
+            Record::TimepointSkipped(t) => Some((t, true)),
+            _ => None,
+        })
         .collect();
     let planned = record.counts.planned;
 
@@ -214,28 +214,21 @@ pub fn run(args: &ReportArgs) -> Exit {
     for s in skipped.iter().take(10) {
         t.push_str(&format!(
             "  skipped t={} region {} fov {}: {}\n",
-            s["t"],
-            s["region"],
-            s["fov"],
-            s["error"].as_str().unwrap_or("")
+            s.t, s.region, s.fov, s.error
         ));
     }
-    if rounds.len() > 1
-        || rounds
-            .iter()
-            .any(|r| r["late_s"].as_f64().unwrap_or(0.0) > 0.5)
-    {
+    if rounds.len() > 1 || rounds.iter().any(|(r, _)| r.late_s > 0.5) {
         t.push_str("time points\n");
-        for r in rounds.iter().take(50) {
-            let late = r["late_s"].as_f64().unwrap_or(0.0);
-            let what = if r["kind"] == "timepoint_skipped" {
+        for (r, skipped) in rounds.iter().take(50) {
+            let late = r.late_s;
+            let what = if *skipped {
                 format!("SKIPPED ({} late)", human::duration(late))
             } else if late > 0.5 {
                 format!("{} late", human::duration(late))
             } else {
                 "on time".into()
             };
-            t.push_str(&format!("  t={:<5} {what}\n", r["t"]));
+            t.push_str(&format!("  t={:<5} {what}\n", r.t));
         }
     }
     if args.json {
@@ -259,7 +252,7 @@ pub fn run(args: &ReportArgs) -> Exit {
             "retries": record.counts.retries,
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
-            "time_points": rounds.iter().map(|r| json!({"t": r["t"], "late_s": r["late_s"], "skipped": r["kind"] == "timepoint_skipped"})).collect::<Vec<_>>(),
+            "time_points": rounds.iter().map(|(r, skipped)| json!({"t": r.t, "late_s": r.late_s, "skipped": skipped})).collect::<Vec<_>>(),
             "record": record,
         }));
     } else {

@@ -14,6 +14,8 @@ use super::{
     CallKind, Camera, DeviceError, DeviceResult, Frame, Illumination, LaserAutofocus, Microscope,
     Roi, XyStage, ZStage,
 };
+use crate::diagnostic::Diagnostics;
+use crate::microscope::MicroscopeConfig;
 use crate::protocol::units::Duration;
 
 /// One scripted fault.
@@ -265,6 +267,22 @@ pub fn hang_forever() -> ! {
 /// Put every device of a microscope behind the fault script. Faults are a wrapper, not a
 /// feature of one driver: the same `faults:` rehearse a hung camera on the simulator and on a
 /// real rig. A microscope without faults is returned as it is (no extra call on the path).
+/// The description's `faults:` list, each checked, with located errors.
+pub fn specs(config: &MicroscopeConfig) -> Result<Vec<FaultSpec>, Diagnostics> {
+    let Some(node) = config.root.lookup("faults") else {
+        return Ok(Vec::new());
+    };
+    let specs: Vec<FaultSpec> = crate::yaml::from_node_at(node, "faults")
+        .map_err(|e| Diagnostics::from(e.into_diagnostic()))?;
+    let mut out = Diagnostics::default();
+    for (i, f) in specs.iter().enumerate() {
+        if let Err(m) = f.check() {
+            out.push(config.error_at(&format!("faults[{i}]"), m));
+        }
+    }
+    out.into_result(specs)
+}
+
 pub fn wrap(m: Microscope, specs: &[FaultSpec]) -> Microscope {
     if specs.is_empty() {
         return m;

@@ -2,9 +2,11 @@
 //! them. Every call blocks and returns a typed error; devices are `Send` so they can live on
 //! the acquisition thread while a supervisor watches the clock from another.
 //!
-//! A driver is a folder (like `sim/`) with a [`Driver`] registered in [`DRIVERS`]; the runner
-//! never names a driver.
+//! A driver is a folder (like `sim/`) with a [`Driver`] registered in [`DRIVERS`]; each device
+//! of a description names its driver, and `assemble` puts the microscope together. The
+//! runner never names a driver.
 
+pub mod assemble;
 pub mod autofocus;
 pub mod clock;
 pub mod faults;
@@ -14,9 +16,12 @@ pub mod sim;
 use std::fmt;
 use std::sync::Arc;
 
+pub use crate::microscope::description::DeviceKind;
+pub use assemble::{Devices, Request, build, builtin, check, from_source, load};
 pub use autofocus::{AfRequest, AfResult, Autofocus};
 pub use clock::Clock;
 
+use crate::diagnostic::Diagnostics;
 use crate::microscope::MicroscopeConfig;
 
 /// The device calls a step can be made of; fault injection and deadlines are keyed by these.
@@ -131,7 +136,7 @@ pub struct Frame {
     pub meta: FrameMeta,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameMeta {
     /// Counts every frame the camera delivered since it was opened.
     pub frame_number: u64,
@@ -246,10 +251,26 @@ impl Microscope {
     }
 }
 
-/// Builds a [`Microscope`] for descriptions naming it.
+/// A driver: the devices it can be, how it checks their settings, and how it opens them.
+/// A new driver is a new folder here and one line in [`DRIVERS`]; nothing else names it.
 pub trait Driver: Sync {
+    /// What descriptions write after `driver:`.
     fn name(&self) -> &'static str;
-    fn build(&self, config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope>;
+    fn kinds(&self) -> &'static [DeviceKind];
+    /// A top-level section of the description with settings all of this driver's devices
+    /// share (the simulator's `sim:` world), if it has one.
+    fn world_key(&self) -> Option<&'static str> {
+        None
+    }
+    /// Check the settings of the devices it is asked for, with errors located in the file.
+    fn check(&self, config: &MicroscopeConfig, request: &Request, out: &mut Diagnostics);
+    /// Open the devices it is asked for, together (they may share a connection).
+    fn open(
+        &self,
+        config: &MicroscopeConfig,
+        request: &Request,
+        options: &BuildOptions,
+    ) -> DeviceResult<Devices>;
 }
 
 /// Per-run choices that are not part of the microscope description.
@@ -267,18 +288,7 @@ pub struct BuildOptions {
 /// Every driver squidctl knows. A new driver is a new folder and one line here.
 pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver];
 
-/// The names of every driver, for checking and suggesting in descriptions.
+/// The names of every driver, for messages.
 pub fn driver_names() -> Vec<&'static str> {
     DRIVERS.iter().map(|d| d.name()).collect()
-}
-
-/// Build a microscope with its description's driver, its devices behind the fault script.
-pub fn build(config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
-    match DRIVERS.iter().find(|d| d.name() == config.desc.driver) {
-        Some(d) => Ok(faults::wrap(d.build(config, options)?, &config.desc.faults)),
-        None => Err(DeviceError::failed(
-            "microscope",
-            format!("no driver named `{}`", config.desc.driver),
-        )),
-    }
 }

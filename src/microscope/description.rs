@@ -3,120 +3,180 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::hardware::faults::FaultSpec;
-use crate::protocol::units::{Accel, Duration, Length, Slope, Speed};
+use crate::protocol::units::{Accel, Duration, Length, Speed};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MicroscopeDesc {
     pub name: String,
-    /// Which driver folder builds the devices; `sim` is the built-in simulator.
-    pub driver: String,
+    /// The driver of every device that names none of its own (`sim`: the built-in simulator).
+    #[serde(default)]
+    pub driver: Option<String>,
     pub stage: StageDesc,
     pub camera: CameraDesc,
     pub objective: ObjectiveDesc,
     #[serde(default)]
     pub illumination: IlluminationDesc,
+    #[serde(default)]
+    pub filter_wheel: Option<FilterWheelDesc>,
     pub channels: Vec<ChannelDesc>,
     #[serde(default)]
     pub laser_autofocus: Option<LaserAfDesc>,
-    /// Settings of the simulated microscope (`driver: sim` only).
-    #[serde(default)]
-    pub sim: Option<SimDesc>,
-    /// Scripted failures, wrapped around whichever driver's devices.
-    #[serde(default)]
-    pub faults: Vec<FaultSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimDesc {
-    /// Real seconds per simulated second: 0 instant, 1 real time, 0.01 a hundred times faster.
-    #[serde(default = "default_time_scale")]
-    pub time_scale: f64,
-    /// Seeds the sample and the noise: same seed and position, same image.
-    #[serde(default)]
-    pub seed: u64,
-    #[serde(default)]
-    pub sample: SampleKind,
-    /// The focal surface: tilted and curved like a real plate, so autofocus matters.
-    #[serde(default)]
-    pub focus: FocusSurfaceDesc,
-    /// Moved to the top level (faults wrap every driver); kept only to say so.
+    /// The simulated world (clock, sample, focus surface): read and checked by the
+    /// simulator's driver, which owns its settings.
+    #[serde(default, skip_serializing)]
+    pub sim: Option<serde::de::IgnoredAny>,
+    /// Scripted failures, wrapped around whichever driver's devices: read and checked by
+    /// `hardware::faults`.
     #[serde(default, skip_serializing)]
     pub faults: Option<serde::de::IgnoredAny>,
 }
 
-fn default_time_scale() -> f64 {
-    0.1
+/// The devices a description can name a driver for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceKind {
+    XyStage,
+    ZStage,
+    Camera,
+    Illumination,
+    FilterWheel,
+    LaserAutofocus,
 }
 
-impl Default for SimDesc {
-    fn default() -> Self {
-        SimDesc {
-            time_scale: default_time_scale(),
-            seed: 0,
-            sample: SampleKind::default(),
-            focus: FocusSurfaceDesc::default(),
-            faults: None,
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 6] = [
+        DeviceKind::XyStage,
+        DeviceKind::ZStage,
+        DeviceKind::Camera,
+        DeviceKind::Illumination,
+        DeviceKind::FilterWheel,
+        DeviceKind::LaserAutofocus,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::XyStage => "xy stage",
+            DeviceKind::ZStage => "z stage",
+            DeviceKind::Camera => "camera",
+            DeviceKind::Illumination => "illumination",
+            DeviceKind::FilterWheel => "filter wheel",
+            DeviceKind::LaserAutofocus => "laser autofocus",
+        }
+    }
+
+    /// Where the device is described (its `driver:` key sits inside).
+    pub fn section(self) -> &'static str {
+        match self {
+            DeviceKind::XyStage => "stage.xy",
+            DeviceKind::ZStage => "stage.z",
+            DeviceKind::Camera => "camera",
+            DeviceKind::Illumination => "illumination",
+            DeviceKind::FilterWheel => "filter_wheel",
+            DeviceKind::LaserAutofocus => "laser_autofocus",
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum SampleKind {
-    /// Nuclei, cytoplasm and bright-field outlines.
-    #[default]
-    Cells,
-    /// Fluorescent beads.
-    Beads,
+/// A device's driver: `driver: sim`, or `driver: {name: …, …settings}` whose settings the
+/// named driver reads and checks itself (they are kept in the located tree, not here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverRef {
+    pub name: String,
+}
+
+impl Serialize for DriverRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for DriverRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DriverRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a driver name (`driver: sim`) or a mapping with its `name` and settings",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DriverRef, E> {
+                Ok(DriverRef { name: v.into() })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<DriverRef, A::Error> {
+                let mut name = None;
+                while let Some(k) = m.next_key::<String>()? {
+                    if k == "name" {
+                        name = Some(m.next_value::<String>()?);
+                    } else {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                name.map(|name| DriverRef { name })
+                    .ok_or_else(|| serde::de::Error::missing_field("name"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl MicroscopeDesc {
+    /// Whether the description has this device (a filter wheel and a laser autofocus are
+    /// optional; the rest every microscope has).
+    pub fn has(&self, kind: DeviceKind) -> bool {
+        match kind {
+            DeviceKind::FilterWheel => self.filter_wheel.is_some(),
+            DeviceKind::LaserAutofocus => self.laser_autofocus.is_some(),
+            _ => true,
+        }
+    }
+
+    /// The device's own driver, if it names one.
+    pub fn own_driver(&self, kind: DeviceKind) -> Option<&DriverRef> {
+        match kind {
+            DeviceKind::XyStage => self.stage.xy.driver.as_ref(),
+            DeviceKind::ZStage => self.stage.z.driver.as_ref(),
+            DeviceKind::Camera => self.camera.driver.as_ref(),
+            DeviceKind::Illumination => self.illumination.driver.as_ref(),
+            DeviceKind::FilterWheel => self.filter_wheel.as_ref()?.driver.as_ref(),
+            DeviceKind::LaserAutofocus => self.laser_autofocus.as_ref()?.driver.as_ref(),
+        }
+    }
+
+    /// Which drivers run the devices, for one-line summaries: `sim`, or each device's.
+    pub fn drivers_summary(&self) -> String {
+        let used: Vec<(DeviceKind, &str)> = DeviceKind::ALL
+            .into_iter()
+            .filter(|k| self.has(*k))
+            .map(|k| (k, self.driver_of(k).map_or("none", |(d, _)| d)))
+            .collect();
+        match used.first() {
+            Some((_, first)) if used.iter().all(|(_, d)| d == first) => format!("driver {first}"),
+            _ => used
+                .iter()
+                .map(|(k, d)| format!("{} {d}", k.name()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// The driver that runs the device, and the key that named it (for located errors).
+    pub fn driver_of(&self, kind: DeviceKind) -> Option<(&str, String)> {
+        match self.own_driver(kind) {
+            Some(d) => Some((&d.name, format!("{}.driver", kind.section()))),
+            None => self.driver.as_deref().map(|d| (d, "driver".to_string())),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct FocusSurfaceDesc {
-    #[serde(default = "default_tilt_x")]
-    pub tilt_x: Slope,
-    #[serde(default = "default_tilt_y")]
-    pub tilt_y: Slope,
-    /// Sag of the surface 50 mm from its centre.
-    #[serde(default = "default_curvature")]
-    pub curvature: Length,
-    /// Where the surface is at `stage.focus_z` (default: the centre of the travel).
-    #[serde(default)]
-    pub center: Option<XY>,
-    /// Defocus at which images are clearly blurred.
-    #[serde(default = "default_dof")]
-    pub depth_of_field: Length,
-}
-
-fn default_tilt_x() -> Slope {
-    Slope(0.15)
-}
-
-fn default_tilt_y() -> Slope {
-    Slope(-0.1)
-}
-
-fn default_curvature() -> Length {
-    Length(8.0)
-}
-
-fn default_dof() -> Length {
-    Length(1.5)
-}
-
-impl Default for FocusSurfaceDesc {
-    fn default() -> Self {
-        FocusSurfaceDesc {
-            tilt_x: default_tilt_x(),
-            tilt_y: default_tilt_y(),
-            curvature: default_curvature(),
-            center: None,
-            depth_of_field: default_dof(),
-        }
-    }
+pub struct XY {
+    pub x: Length,
+    pub y: Length,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -141,22 +201,17 @@ fn origin() -> XY {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct XY {
-    pub x: Length,
-    pub y: Length,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct Travel {
     pub x: [Length; 2],
     pub y: [Length; 2],
     pub z: [Length; 2],
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AxisDesc {
+    #[serde(default)]
+    pub driver: Option<DriverRef>,
     pub speed: Speed,
     pub acceleration: Accel,
     pub settle: Duration,
@@ -165,6 +220,8 @@ pub struct AxisDesc {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CameraDesc {
+    #[serde(default)]
+    pub driver: Option<DriverRef>,
     #[serde(default)]
     pub model: String,
     pub width: u32,
@@ -202,9 +259,23 @@ pub struct ObjectiveDesc {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IlluminationDesc {
+    #[serde(default)]
+    pub driver: Option<DriverRef>,
     /// Time to switch source or intensity before an exposure.
     #[serde(default)]
     pub switch_time: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterWheelDesc {
+    #[serde(default)]
+    pub driver: Option<DriverRef>,
+    /// Filter positions, numbered from 1.
+    pub positions: u32,
+    /// Time to turn from one position to the next.
+    #[serde(default)]
+    pub step_time: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -222,6 +293,8 @@ pub struct ChannelDesc {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaserAfDesc {
+    #[serde(default)]
+    pub driver: Option<DriverRef>,
     /// How far from the reference the reflection spot can still be read.
     pub range: Length,
     /// Time for one measurement (spot image and fit).

@@ -9,7 +9,6 @@ use std::sync::Arc;
 pub use description::MicroscopeDesc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
-use crate::suggest;
 use crate::yaml::Node;
 
 /// The built-in simulated microscope, used when no `--microscope` or `SQUIDCTL_MICROSCOPE`
@@ -44,6 +43,8 @@ impl MicroscopeConfig {
         Self::from_source(SourceFile::new(path.display().to_string(), text))
     }
 
+    /// The description alone, parsed and checked. `hardware::load` also checks what belongs
+    /// to the drivers: which driver runs each device, their settings, and the fault script.
     pub fn from_source(source: Arc<SourceFile>) -> Result<Self, Diagnostics> {
         let (desc, root) = crate::yaml::load::<MicroscopeDesc>(&source)?;
         let m = MicroscopeConfig {
@@ -56,7 +57,8 @@ impl MicroscopeConfig {
         Ok(m)
     }
 
-    fn err(&self, path: &str, msg: impl Into<String>) -> Diagnostic {
+    /// An error located at `path` in the description (for drivers checking their settings).
+    pub fn error_at(&self, path: &str, msg: impl Into<String>) -> Diagnostic {
         Diagnostic::new(msg)
             .at(Some(self.root.best_loc(path)))
             .path(path)
@@ -65,13 +67,6 @@ impl MicroscopeConfig {
     fn check(&self) -> Result<(), Diagnostics> {
         let d = &self.desc;
         let mut out = Diagnostics::default();
-        let drivers = crate::hardware::driver_names();
-        if !drivers.contains(&d.driver.as_str()) {
-            out.push(
-                self.err("driver", format!("unknown driver `{}`", d.driver))
-                    .help(suggest::did_you_mean(&d.driver, drivers.iter().copied())),
-            );
-        }
         for (axis, t) in [
             ("x", d.stage.travel.x),
             ("y", d.stage.travel.y),
@@ -79,7 +74,7 @@ impl MicroscopeConfig {
         ] {
             if t[0].0 >= t[1].0 {
                 out.push(
-                    self.err(
+                    self.error_at(
                         &format!("stage.travel.{axis}"),
                         format!("the {axis} travel is empty: {} to {}", t[0], t[1]),
                     )
@@ -89,14 +84,14 @@ impl MicroscopeConfig {
         }
         let fz = d.stage.focus_z;
         if fz < d.stage.travel.z[0] || fz > d.stage.travel.z[1] {
-            out.push(self.err(
+            out.push(self.error_at(
                 "stage.focus_z",
                 format!("focus_z {fz} is outside the z travel"),
             ));
         }
         for (name, a) in [("xy", &d.stage.xy), ("z", &d.stage.z)] {
             if a.speed.0 <= 0.0 || a.acceleration.0 <= 0.0 {
-                out.push(self.err(
+                out.push(self.error_at(
                     &format!("stage.{name}"),
                     "speed and acceleration must be positive",
                 ));
@@ -104,14 +99,14 @@ impl MicroscopeConfig {
         }
         let c = &d.camera;
         if c.width == 0 || c.height == 0 {
-            out.push(self.err("camera", "the sensor must have at least one pixel"));
+            out.push(self.error_at("camera", "the sensor must have at least one pixel"));
         }
         if c.pixel_size.0 <= 0.0 {
-            out.push(self.err("camera.pixel_size", "pixel size must be positive"));
+            out.push(self.error_at("camera.pixel_size", "pixel size must be positive"));
         }
         if !(8..=16).contains(&c.bit_depth) {
             out.push(
-                self.err(
+                self.error_at(
                     "camera.bit_depth",
                     format!("bit depth {} is not supported", c.bit_depth),
                 )
@@ -119,65 +114,45 @@ impl MicroscopeConfig {
             );
         }
         if c.exposure_min > c.exposure_max {
-            out.push(self.err("camera.exposure_min", "exposure_min is above exposure_max"));
+            out.push(self.error_at("camera.exposure_min", "exposure_min is above exposure_max"));
         }
         if c.gain_min > c.gain_max {
-            out.push(self.err("camera.gain_min", "gain_min is above gain_max"));
+            out.push(self.error_at("camera.gain_min", "gain_min is above gain_max"));
         }
         if c.binning == 0
             || !c.width.is_multiple_of(c.binning.max(1))
             || !c.height.is_multiple_of(c.binning.max(1))
         {
-            out.push(self.err(
+            out.push(self.error_at(
                 "camera.binning",
                 "binning must be 1 or more and divide the sensor size",
             ));
         }
         if d.objective.magnification <= 0.0 {
-            out.push(self.err("objective.magnification", "magnification must be positive"));
+            out.push(self.error_at("objective.magnification", "magnification must be positive"));
         }
         self.sane_ranges(&mut out);
         if d.channels.is_empty() {
-            out.push(self.err("channels", "the channel table is empty"));
+            out.push(self.error_at("channels", "the channel table is empty"));
         }
         for (i, ch) in d.channels.iter().enumerate() {
             if d.channels[..i].iter().any(|o| o.name == ch.name) {
-                out.push(self.err(
+                out.push(self.error_at(
                     &format!("channels[{i}].name"),
                     format!("channel `{}` is listed twice", ch.name),
                 ));
             }
         }
-        if let Some(sim) = &d.sim {
-            if d.driver != "sim" {
-                out.push(self.err("sim", "the `sim` section only applies to `driver: sim`"));
-            }
-            if !(0.0..=100.0).contains(&sim.time_scale) {
-                out.push(
-                    self.err(
-                        "sim.time_scale",
-                        format!("time_scale {} is out of range", sim.time_scale),
-                    )
-                    .help("0 is instant, 1 real time, 0.01 a hundred times faster"),
-                );
-            }
-            if sim.focus.depth_of_field.0 <= 0.0 {
-                out.push(self.err(
-                    "sim.focus.depth_of_field",
-                    "the depth of field must be positive",
-                ));
-            }
-            if sim.faults.is_some() {
-                out.push(
-                    self.err("sim.faults", "`faults` is no longer a `sim` setting")
-                        .help("move the `faults:` list out of `sim:` to the top level of the microscope description (no indent): faults now wrap the devices of any driver"),
-                );
-            }
-        }
-        for (i, f) in d.faults.iter().enumerate() {
-            if let Err(m) = f.check() {
-                out.push(self.err(&format!("faults[{i}]"), m));
-            }
+        if let Some(w) = &d.filter_wheel
+            && !(1..=64).contains(&w.positions)
+        {
+            out.push(
+                self.error_at(
+                    "filter_wheel.positions",
+                    format!("a filter wheel with {} positions", w.positions),
+                )
+                .help("filter wheels have 1 to 64 positions"),
+            );
         }
         out.into_result(())
     }
@@ -186,23 +161,10 @@ impl MicroscopeConfig {
     /// speed of 1e-300 mm/s, a 4-billion-pixel sensor) would otherwise validate and then
     /// make deadlines of centuries or allocations of terabytes.
     fn sane_ranges(&self, out: &mut Diagnostics) {
-        use crate::protocol::units::fmt_num;
         let d = &self.desc;
         let c = &d.camera;
         let mut check = |path: &str, v: f64, lo: f64, hi: f64, unit: &str| {
-            if !(v.is_finite() && v >= lo && v <= hi) {
-                out.push(
-                    self.err(
-                        path,
-                        format!("{path} = {}{unit} is out of range", fmt_num(v)),
-                    )
-                    .help(format!(
-                        "a real microscope has {}{unit} to {}{unit}",
-                        fmt_num(lo),
-                        fmt_num(hi)
-                    )),
-                );
-            }
+            self.check_range(out, path, v, lo, hi, unit)
         };
         for (axis, t) in [
             ("x", d.stage.travel.x),
@@ -285,23 +247,30 @@ impl MicroscopeConfig {
                 " s",
             );
         }
-        if let Some(sim) = &d.sim {
-            let f = &sim.focus;
-            check("sim.focus.tilt_x", f.tilt_x.0, -1000.0, 1000.0, " µm/mm");
-            check("sim.focus.tilt_y", f.tilt_y.0, -1000.0, 1000.0, " µm/mm");
-            check(
-                "sim.focus.curvature",
-                f.curvature.um(),
-                -10_000.0,
-                10_000.0,
-                " µm",
-            );
-            check(
-                "sim.focus.depth_of_field",
-                f.depth_of_field.um(),
-                0.0,
-                1000.0,
-                " µm",
+    }
+
+    /// Push an error when `v` is not a value a real microscope can have.
+    pub fn check_range(
+        &self,
+        out: &mut Diagnostics,
+        path: &str,
+        v: f64,
+        lo: f64,
+        hi: f64,
+        unit: &str,
+    ) {
+        use crate::protocol::units::fmt_num;
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            out.push(
+                self.error_at(
+                    path,
+                    format!("{path} = {}{unit} is out of range", fmt_num(v)),
+                )
+                .help(format!(
+                    "a real microscope has {}{unit} to {}{unit}",
+                    fmt_num(lo),
+                    fmt_num(hi)
+                )),
             );
         }
     }
@@ -346,15 +315,5 @@ mod tests {
         assert!((w - 0.6656).abs() < 1e-9 && (h - 0.6656).abs() < 1e-9);
         assert!((m.pixel_um() - 0.325).abs() < 1e-12);
         assert!(m.channel("GFP").is_some());
-    }
-
-    #[test]
-    fn rejects_unknown_driver_with_suggestion() {
-        let text = BUILTIN_YAML.replace("driver: sim", "driver: simm");
-        let e = MicroscopeConfig::from_source(SourceFile::new("m.yaml", text)).unwrap_err();
-        let d = &e.0[0];
-        assert!(d.message.contains("unknown driver `simm`"));
-        assert_eq!(d.help.as_deref(), Some("did you mean `sim`?"));
-        assert_eq!(d.loc.as_ref().map(|l| l.line), Some(4));
     }
 }

@@ -32,8 +32,8 @@ pub struct Timing {
 impl Timing {
     pub fn new(m: &MicroscopeDesc) -> Self {
         Timing {
-            xy: m.stage.xy,
-            z: m.stage.z,
+            xy: m.stage.xy.clone(),
+            z: m.stage.z.clone(),
             readout_s: m.camera.readout.secs(),
             switch_s: m.illumination.switch_time.secs(),
             laser_af_s: m.laser_autofocus.as_ref().map(|l| l.measure_time.secs()),
@@ -107,6 +107,7 @@ mod tests {
 
     fn axis() -> AxisDesc {
         AxisDesc {
+            driver: None,
             speed: Speed(10.0),
             acceleration: Accel(100.0),
             settle: Duration(0),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::journal::{Entry, Record};
+
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
@@ -97,51 +99,47 @@ pub fn hostname() -> String {
 impl RunRecord {
     /// A record rebuilt from the journal's start record, for a run killed before run.json
     /// was first written, or whose run.json was damaged or could not be replaced.
-    pub fn from_journal(
-        journal: &[serde_json::Value],
-        root: &std::path::Path,
-    ) -> Option<RunRecord> {
-        let start = journal.iter().find(|e| e["kind"] == "start")?;
-        let text = |k: &str| start[k].as_str().unwrap_or("").to_string();
-        let unix = super::journal::unix_of(start).unwrap_or(0.0);
-        let last_unix = journal
-            .iter()
-            .filter_map(super::journal::unix_of)
-            .fold(unix, f64::max);
-        let pid = start["pid"].as_u64().unwrap_or(0) as u32;
+    pub fn from_journal(journal: &[Entry], root: &std::path::Path) -> Option<RunRecord> {
+        let (entry, start) = journal.iter().find_map(|e| match &e.record {
+            Record::Start(s) => Some((e, s)),
+            _ => None,
+        })?;
+        let unix = entry.unix().unwrap_or(0.0);
+        let last_unix = journal.iter().filter_map(Entry::unix).fold(unix, f64::max);
+        let pid = start.pid;
         // The last session's end record, if it wrote one.
         let end = journal
             .iter()
             .rev()
-            .take_while(|e| e["kind"] != "start" && e["kind"] != "resume")
-            .find(|e| e["kind"] == "end");
-        let state = end
-            .and_then(|e| serde_json::from_value(e["state"].clone()).ok())
-            .unwrap_or(RunState::Running);
-        let mut counts: Counts = end
-            .and_then(|e| serde_json::from_value(e["counts"].clone()).ok())
-            .unwrap_or_default();
-        counts.planned = start["planned_frames"].as_u64().unwrap_or(counts.planned);
+            .take_while(|e| !matches!(e.record, Record::Start(_) | Record::Resume(_)))
+            .find_map(|e| match &e.record {
+                Record::End(end) => Some(end),
+                _ => None,
+            });
+        let state = end.map_or(RunState::Running, |e| e.state);
+        let mut counts = end.and_then(|e| e.counts.clone()).unwrap_or_default();
+        counts.planned = start.planned_frames;
+        let started = entry.wall.clone();
         Some(RunRecord {
             squidctl_version: env!("CARGO_PKG_VERSION").into(),
             state,
             pid,
             host: hostname(),
-            name: text("name"),
-            protocol_file: text("protocol"),
-            microscope: text("microscope"),
+            name: start.name.clone(),
+            protocol_file: start.protocol.clone(),
+            microscope: start.microscope.clone(),
             run_dir: root.display().to_string(),
-            started: text("wall"),
+            started: started.clone(),
             started_unix: unix,
             heartbeat: crate::clock::WallTime::from_unix(last_unix).rfc3339(),
             heartbeat_unix: last_unix,
             ended: None,
             counts,
-            end_reason: end.and_then(|e| e["reason"].as_str().map(String::from)),
+            end_reason: end.map(|e| e.reason.clone()),
             exit_code: None,
             sessions: vec![Session {
                 pid,
-                started: text("wall"),
+                started,
                 ended: None,
                 state: None,
             }],
@@ -150,10 +148,7 @@ impl RunRecord {
 
     /// run.json, or when it is missing, empty or damaged, the record rebuilt from the
     /// journal (which holds everything that matters); `Err` only when neither is usable.
-    pub fn read_or_rebuild(
-        root: &std::path::Path,
-        journal: &[serde_json::Value],
-    ) -> Result<RunRecord, String> {
+    pub fn read_or_rebuild(root: &std::path::Path, journal: &[Entry]) -> Result<RunRecord, String> {
         let path = root.join(super::RUN_JSON);
         let why = match std::fs::read_to_string(&path) {
             Ok(t) => match serde_json::from_str::<RunRecord>(&t) {

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
+use crate::journal_of;
+use crate::run_dir::journal::Entry;
 
+use crate::saver::FileDone;
 use crate::saver::layout::Layout;
-use crate::saver::{FileDone, FileKey};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -66,12 +67,10 @@ impl std::fmt::Display for Problem {
 
 /// The planes in the latest record of each file, for counting only (nothing is opened or
 /// deleted on the strength of it).
-pub fn saved_planes(journal: &[Value]) -> u64 {
-    let mut latest: BTreeMap<String, u64> = BTreeMap::new();
-    for e in journal.iter().filter(|e| e["kind"] == "file") {
-        if let (Some(p), Some(n)) = (e["path"].as_str(), e["planes"].as_u64()) {
-            latest.insert(p.to_string(), n);
-        }
+pub fn saved_planes(journal: &[Entry]) -> u64 {
+    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    for f in journal_of!(journal, File) {
+        latest.insert(&f.path, u64::from(f.planes));
     }
     latest.values().sum()
 }
@@ -80,20 +79,10 @@ pub fn saved_planes(journal: &[Value]) -> u64 {
 /// records whose path is exactly where the layout puts their key count: a journal is a file
 /// anyone with write access can edit, and `resume` deletes what it names, so a path like
 /// `../x` or `/etc/x` must never get that far.
-pub fn saved_files(journal: &[Value], layout: &dyn Layout) -> BTreeMap<String, FileDone> {
+pub fn saved_files(journal: &[Entry], layout: &dyn Layout) -> BTreeMap<String, FileDone> {
     let mut out = BTreeMap::new();
-    for e in journal.iter().filter(|e| e["kind"] == "file") {
-        let Ok(f) = serde_json::from_value::<FileDone>(e.clone()) else {
-            continue;
-        };
-        let key = FileKey {
-            t: f.t,
-            region: f.region,
-            fov: f.fov,
-            channel: f.channel,
-            z: f.z,
-        };
-        let want = layout.path(&key);
+    for f in journal_of!(journal, File) {
+        let want = layout.path(&f.key());
         let want = want.strip_prefix(layout.root()).unwrap_or(&want);
         if Path::new(&f.path) != want || !want.is_relative() {
             tracing::warn!(
@@ -103,7 +92,7 @@ pub fn saved_files(journal: &[Value], layout: &dyn Layout) -> BTreeMap<String, F
             );
             continue;
         }
-        out.insert(f.path.clone(), f);
+        out.insert(f.path.clone(), f.clone());
     }
     out
 }

@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::{RecvTimeoutError, unbounded};
-use serde_json::json;
 
 use crate::exit::Exit;
 use crate::hardware::Microscope;
 use crate::plan::Plan;
 use crate::plan::round::Round;
+use crate::run_dir::journal::{Record, records};
 use crate::run_dir::{Counts, Journal, RunDir, RunState};
 use crate::saver::{FileDone, SaverPool, Sink};
 pub use crate::supervisor::signals::Cancel;
@@ -118,7 +118,12 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                         && let Ok(name) = rd.save_dump(&d.text)
                     {
                         if let Some(j) = &journal {
-                            let _ = j.record("dump", json!({"reason": "SIGUSR1", "file": name, "threads": d.threads, "took_s": d.took.as_secs_f64()}));
+                            let _ = j.write(Record::Dump(records::Dump {
+                                reason: "SIGUSR1".into(),
+                                file: name.clone(),
+                                threads: d.threads,
+                                took_s: d.took.as_secs_f64(),
+                            }));
                         }
                         dump_files
                             .lock()
@@ -242,12 +247,16 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                 }
             }
             if let Some(j) = &journal {
-                let _ = j.record(
-                    "timeout",
-                    json!({"step": h.crumb.step, "detail": h.crumb.detail, "thread": h.thread,
-                           "deadline_s": h.crumb.deadline.map(|d| d.as_secs_f64()), "noticed_after_s": h.noticed_after.as_secs_f64(),
-                           "dump_file": dump_file, "dump": h.dump.text, "dump_took_s": h.dump.took.as_secs_f64()}),
-                );
+                let _ = j.write(Record::Timeout(records::Timeout {
+                    step: h.crumb.step.to_string(),
+                    detail: h.crumb.detail.clone(),
+                    thread: h.thread.clone(),
+                    deadline_s: h.crumb.deadline.map(|d| d.as_secs_f64()),
+                    noticed_after_s: h.noticed_after.as_secs_f64(),
+                    dump_file: dump_file.clone(),
+                    dump: h.dump.text.clone(),
+                    dump_took_s: h.dump.took.as_secs_f64(),
+                }));
             }
             cancel.on_hang();
             // A hang in the savers themselves cannot be waited out.
@@ -334,10 +343,13 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         tracing::warn!("coordinates.csv could not be fully written: {e}");
     }
     if let Some(j) = &journal {
-        let _ = j.record(
-            "end",
-            json!({"state": state, "reason": reason, "counts": counts, "clock_s": clock.now_s()}),
-        );
+        let _ = j.write(Record::End(records::End {
+            state,
+            reason: reason.clone(),
+            counts: Some(counts.clone()),
+            clock_s: Some(clock.now_s()),
+            exit_code: None,
+        }));
         let _ = j.sync();
     }
     let rounds = rounds.lock().unwrap_or_else(|p| p.into_inner()).clone();

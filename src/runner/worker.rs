@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use super::deadlines::Deadlines;
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, FocusMetric};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
@@ -16,6 +14,7 @@ use crate::plan::round::Round;
 use crate::plan::{Event, Plan};
 use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
 use crate::run_dir::Journal;
+use crate::run_dir::journal::{Record, records};
 use crate::saver::{FrameMsg, SaveFailure, Sink, SinkError};
 use crate::supervisor::registry;
 use crate::supervisor::signals::Cancel;
@@ -101,9 +100,9 @@ fn coords(plan: &Plan, ev: &Event) -> String {
 }
 
 impl Worker {
-    fn journal(&self, kind: &str, v: serde_json::Value) {
+    fn journal(&self, r: Record) {
         if let Some(j) = &self.journal
-            && let Err(e) = j.record(kind, v)
+            && let Err(e) = j.write(r)
         {
             tracing::warn!("cannot write the journal: {e}");
         }
@@ -150,14 +149,20 @@ impl Worker {
                     String::new()
                 }
             );
-            self.journal(
-                "step_error",
-                json!({
-                    "step": kind.name(), "seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov,
-                    "z": ev.z, "channel": ev.channel, "attempt": attempt, "error": message,
-                    "duration_s": took, "will_retry": will_retry, "backtrace": backtrace,
-                }),
-            );
+            self.journal(Record::StepError(records::StepError {
+                step: kind.name().into(),
+                seq: ev.seq,
+                t: ev.t,
+                region: ev.region,
+                fov: ev.fov,
+                z: ev.z,
+                channel: ev.channel,
+                attempt,
+                error: message.clone(),
+                duration_s: took,
+                will_retry,
+                backtrace,
+            }));
             if !will_retry {
                 self.stats.failed_steps.fetch_add(1, Ordering::SeqCst);
                 return Err(StepFailure { kind, message });
@@ -185,9 +190,10 @@ impl Worker {
                 let r = crate::panics::catch(|| self.m.reconnect(kind));
                 registry::clear_crumb();
                 match r {
-                    Ok(Ok(())) => {
-                        self.journal("reconnect", json!({"step": kind.name(), "seq": ev.seq}))
-                    }
+                    Ok(Ok(())) => self.journal(Record::Reconnect(records::Reconnect {
+                        step: kind.name().into(),
+                        seq: ev.seq,
+                    })),
                     Ok(Err(e)) => tracing::warn!("reconnecting the {kind} device failed: {e}"),
                     Err(p) => tracing::warn!("reconnecting the {kind} device: driver {p}"),
                 }
@@ -267,10 +273,15 @@ impl Worker {
             hw.z = Some(r.z_mm);
             focus.insert(ev.region, r.z_mm);
             self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
-            self.journal(
-                "autofocus",
-                json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "z_mm": r.z_mm, "samples": r.samples, "from_z_mm": reference}),
-            );
+            self.journal(Record::Autofocus(records::Autofocus {
+                seq: ev.seq,
+                t: ev.t,
+                region: ev.region,
+                fov: ev.fov,
+                z_mm: r.z_mm,
+                samples: r.samples,
+                from_z_mm: reference,
+            }));
         }
         let z = focus.get(&ev.region).copied().unwrap_or(region.z_mm) + ev.z_offset_um / 1000.0;
         if hw.z != Some(z) {
@@ -316,15 +327,21 @@ impl Worker {
         }
         self.stats.acquired.fetch_add(1, Ordering::SeqCst);
         round.frames += 1;
-        if let Some(j) = &self.journal {
-            let steps: serde_json::Map<String, serde_json::Value> = times
+        if self.journal.is_some() {
+            let steps = times
                 .iter()
-                .map(|(k, s)| (k.name().to_string(), json!((s * 1e6).round() / 1e6)))
+                .map(|(k, s)| (k.name().to_string(), (s * 1e6).round() / 1e6))
                 .collect();
-            let _ = j.record(
-                "frame",
-                json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "z": ev.z, "channel": ev.channel, "clock_s": self.m.clock.now_s(), "steps": steps}),
-            );
+            self.journal(Record::Frame(records::Frame {
+                seq: ev.seq,
+                t: ev.t,
+                region: ev.region,
+                fov: ev.fov,
+                z: ev.z,
+                channel: ev.channel,
+                clock_s: self.m.clock.now_s(),
+                steps,
+            }));
         }
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -427,10 +444,18 @@ impl Worker {
                             late
                         );
                     }
-                    self.journal(
-                        if skipping_round { "timepoint_skipped" } else { "timepoint_start" },
-                        json!({"t": ev.t, "sweep": sweep, "scheduled_s": scheduled, "clock_s": now, "late_s": late}),
-                    );
+                    let tp = records::TimePoint {
+                        t: ev.t,
+                        sweep,
+                        scheduled_s: scheduled,
+                        clock_s: now,
+                        late_s: late,
+                    };
+                    self.journal(if skipping_round {
+                        Record::TimepointSkipped(tp)
+                    } else {
+                        Record::TimepointStart(tp)
+                    });
                     round = Some(Round::start(ev.t, sweep, scheduled, now, skipping_round));
                 }
                 if skipping_round {
@@ -483,7 +508,10 @@ impl Worker {
                                     coords(&plan, &ev),
                                     fail.message
                                 );
-                                self.journal("abort", json!({"seq": ev.seq, "error": msg}));
+                                self.journal(Record::Abort(records::Abort {
+                                    seq: ev.seq,
+                                    error: msg.clone(),
+                                }));
                                 break 'events WorkerEnd::Aborted(msg);
                             }
                             ErrorAction::SkipFov => {
@@ -498,10 +526,14 @@ impl Worker {
                                     fail.kind,
                                     fail.message
                                 );
-                                self.journal(
-                                    "fov_skipped",
-                                    json!({"seq": ev.seq, "t": ev.t, "region": ev.region, "fov": ev.fov, "step": fail.kind.name(), "error": fail.message}),
-                                );
+                                self.journal(Record::FovSkipped(records::FovSkipped {
+                                    seq: ev.seq,
+                                    t: ev.t,
+                                    region: ev.region,
+                                    fov: ev.fov,
+                                    step: fail.kind.name().into(),
+                                    error: fail.message.clone(),
+                                }));
                                 if let Output::Savers(s) = &self.output {
                                     s.end_visit(ev.t, ev.region, ev.fov);
                                 }

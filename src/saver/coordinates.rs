@@ -1,6 +1,8 @@
-//! `coordinates.csv`, as Squid writes it: one row per region, FOV and z level, with the stage
-//! position and time. One per time point folder (where Squid's tools look for it) and one for
-//! the whole run with the time point first.
+//! `coordinates.csv`: Squid's columns (region, FOV, z level, stage position, time), then the
+//! channel and what the camera reported for that frame — one row per frame, so a Squid tool
+//! wanting one row per z level keeps the first of each (region, fov, z_level). One per time
+//! point folder (where Squid's tools look for it) and one for the whole run with the time
+//! point first.
 //!
 //! Each row is a journal record first (durable with it), then one unbuffered line in each
 //! file, so a SIGKILL loses nothing the journal holds. A resumed run rebuilds both files from
@@ -13,13 +15,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::FrameMsg;
+use crate::hardware::FrameMeta;
+use crate::journal_of;
 use crate::plan::Plan;
+use crate::protocol::units::fmt_num;
 use crate::run_dir::Journal;
+use crate::run_dir::journal::{Entry, Record};
 
-const HEADER: &str = "region,fov,z_level,x (mm),y (mm),z (um),time";
+/// Squid's seven columns, then the frame's channel and what the camera reported for it.
+const HEADER: &str = "region,fov,z_level,x (mm),y (mm),z (um),time,channel,exposure (ms),gain,camera frame,camera time (s),bit depth";
 pub const FILE: &str = "coordinates.csv";
 /// FOV visits remembered for de-duplication (savers may finish visits out of order).
 const RECENT_VISITS: usize = 64;
@@ -35,11 +41,16 @@ pub struct CoordRow {
     pub y_mm: f64,
     pub z_um: f64,
     pub time: String,
+    /// Absent in journals of versions before 0.1, whose rows were one per z level.
+    #[serde(default)]
+    pub channel: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<FrameMeta>,
 }
 
 impl CoordRow {
-    fn key(&self) -> (u32, u32, u32, u32) {
-        (self.t, self.region, self.fov, self.z)
+    fn key(&self) -> (u32, u32, u32, u32, u32) {
+        (self.t, self.region, self.fov, self.z, self.channel)
     }
 
     fn line(&self, plan: &Plan) -> String {
@@ -47,8 +58,25 @@ impl CoordRow {
             || "_".to_string(),
             |r| crate::plan::names::safe_name(&r.name),
         );
+        let channel = plan.channels.get(self.channel as usize).map_or_else(
+            || "_".to_string(),
+            |c| crate::plan::names::safe_name(&c.name),
+        );
+        let camera = self.camera.as_ref().map_or_else(
+            || ",,,,".to_string(),
+            |c| {
+                format!(
+                    "{},{},{},{:.6},{}",
+                    fmt_num(c.exposure_s * 1000.0),
+                    fmt_num(c.gain),
+                    c.frame_number,
+                    c.timestamp_s,
+                    c.bit_depth
+                )
+            },
+        );
         format!(
-            "{region},{},{},{:.6},{:.6},{:.3},{}",
+            "{region},{},{},{:.6},{:.6},{:.3},{},{channel},{camera}",
             self.fov, self.z, self.x_mm, self.y_mm, self.z_um, self.time
         )
     }
@@ -57,8 +85,8 @@ impl CoordRow {
 struct State {
     all: Option<File>,
     per_t: HashMap<u32, File>,
-    /// z levels already written for the last few FOV visits.
-    seen: HashMap<(u32, u32, u32), HashSet<u32>>,
+    /// (z level, channel) already written for the last few FOV visits.
+    seen: HashMap<(u32, u32, u32), HashSet<(u32, u32)>>,
     order: VecDeque<(u32, u32, u32)>,
     error: Option<String>,
 }
@@ -101,7 +129,7 @@ impl Coordinates {
         })
     }
 
-    /// Record a saved frame (one row per z level: channels at the same z share it).
+    /// Record a saved frame: one row per frame, with what the camera reported for it.
     pub fn record(&self, f: &FrameMsg) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.error.is_some() {
@@ -116,7 +144,12 @@ impl Coordinates {
             }
             st.order.push_back(visit);
         }
-        if !st.seen.entry(visit).or_default().insert(f.ev.z) {
+        if !st
+            .seen
+            .entry(visit)
+            .or_default()
+            .insert((f.ev.z, f.ev.channel))
+        {
             return;
         }
         let row = CoordRow {
@@ -128,9 +161,11 @@ impl Coordinates {
             y_mm: f.stage_mm.1,
             z_um: f.stage_mm.2 * 1000.0,
             time: crate::clock::WallTime::from_unix(f.wall_unix_s).squid_time(),
+            channel: f.ev.channel,
+            camera: Some(f.camera),
         };
         if let Some(j) = &self.journal {
-            let _ = j.record("coord", serde_json::to_value(&row).unwrap_or_default());
+            let _ = j.write(crate::run_dir::journal::Record::Coord(row.clone()));
         }
         let line = row.line(&self.plan);
         let r = (|| -> io::Result<()> {
@@ -165,18 +200,15 @@ impl Coordinates {
 
 /// What the files should hold according to the journal: the run-wide file and one per time
 /// point, keyed by its folder name.
-pub fn expected(plan: &Plan, journal: &[Value]) -> (String, BTreeMap<u32, String>) {
-    let mut latest: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
+pub fn expected(plan: &Plan, journal: &[Entry]) -> (String, BTreeMap<u32, String>) {
+    let mut latest: HashMap<(u32, u32, u32, u32, u32), usize> = HashMap::new();
     let mut rows: Vec<CoordRow> = Vec::new();
-    for e in journal.iter().filter(|e| e["kind"] == "coord") {
-        let Ok(r) = serde_json::from_value::<CoordRow>(e.clone()) else {
-            continue;
-        };
+    for r in journal_of!(journal, Coord) {
         match latest.get(&r.key()) {
-            Some(&i) => rows[i] = r,
+            Some(&i) => rows[i] = r.clone(),
             None => {
                 latest.insert(r.key(), rows.len());
-                rows.push(r);
+                rows.push(r.clone());
             }
         }
     }
@@ -193,14 +225,16 @@ pub fn expected(plan: &Plan, journal: &[Value]) -> (String, BTreeMap<u32, String
 }
 
 /// Journals written before rows were journaled have none; their files are left as they are.
-fn journaled(journal: &[Value]) -> bool {
-    journal
-        .iter()
-        .any(|e| e["kind"] == "coord" || e["kind"] == "start" && e["coords"] == true)
+fn journaled(journal: &[Entry]) -> bool {
+    journal.iter().any(|e| match &e.record {
+        Record::Coord(_) => true,
+        Record::Start(s) => s.coords,
+        _ => false,
+    })
 }
 
 /// Rewrite the files from the journal (atomically, each), as a resumed run starts and ends.
-pub fn rebuild(root: &Path, plan: &Plan, journal: &[Value]) -> io::Result<()> {
+pub fn rebuild(root: &Path, plan: &Plan, journal: &[Entry]) -> io::Result<()> {
     if !journaled(journal) {
         return Ok(());
     }
@@ -214,7 +248,7 @@ pub fn rebuild(root: &Path, plan: &Plan, journal: &[Value]) -> io::Result<()> {
 }
 
 /// The coordinate files that differ from the journal, with what is wrong.
-pub fn check(root: &Path, plan: &Plan, journal: &[Value]) -> Vec<(String, String)> {
+pub fn check(root: &Path, plan: &Plan, journal: &[Entry]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if !journaled(journal) {
         return out;

@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use super::{Loaded, Refusal, Target};
 use crate::exit::Exit;
+use crate::run_dir::journal::{LockEvent, Record, records};
 use crate::run_dir::{self, Journal, lock::LockError, lock::MicroscopeLock};
 use crate::runner::Cancel;
 
@@ -57,10 +56,11 @@ pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, journal: Option<&Journa
                 lock.path.display()
             );
             if let Some(j) = journal {
-                let _ = j.record(
-                    "lock",
-                    json!({"event": "retaken", "path": lock.path.display().to_string()}),
-                );
+                let _ = j.write(Record::Lock(records::Lock {
+                    event: LockEvent::Retaken,
+                    path: lock.path.display().to_string(),
+                    holder: None,
+                }));
             }
         }
         LockCheck::Lost(who) => {
@@ -70,7 +70,11 @@ pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, journal: Option<&Journa
             );
             tracing::error!("{why}");
             if let Some(j) = journal {
-                let _ = j.record("lock", json!({"event": "lost", "path": lock.path.display().to_string(), "holder": who}));
+                let _ = j.write(Record::Lock(records::Lock {
+                    event: LockEvent::Lost,
+                    path: lock.path.display().to_string(),
+                    holder: Some(who.to_string()),
+                }));
             }
             cancel.stop_because(Exit::Busy, why);
         }

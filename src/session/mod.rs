@@ -235,7 +235,7 @@ pub fn run(
         }
         let jf = p.journal.clone();
         let on_file: crate::saver::OnFile = Arc::new(move |f| {
-            let _ = jf.record("file", serde_json::to_value(f).unwrap_or_default());
+            let _ = jf.write(crate::run_dir::journal::Record::File(f.clone()));
         });
         let rd_reserve = p.rd.clone();
         let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());

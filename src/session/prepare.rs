@@ -4,14 +4,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::{Loaded, Refusal, ResumeState};
 use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::human;
 use crate::plan::Plan;
 use crate::protocol::template;
+use crate::run_dir::journal::{Record, records};
 use crate::run_dir::{self, Counts, Journal, RunDir, RunRecord, RunState};
 
 /// Replace run.json atomically; a record that cannot be written is logged, not fatal.
@@ -116,25 +115,26 @@ pub(super) fn new_run(
     }
     let protocol_yaml = serde_saphyr::to_string(&spec)
         .map_err(|e| Refusal::new(Exit::Failed, format!("cannot write the protocol copy: {e}")))?;
-    let microscope_yaml = serde_saphyr::to_string(&l.microscope.desc).map_err(|e| {
-        Refusal::new(
-            Exit::Failed,
-            format!("cannot write the microscope copy: {e}"),
-        )
-    })?;
+    // The description as written: its drivers' settings and the simulator's world are read
+    // by the drivers from the text, so a typed round trip would drop them.
+    let microscope_yaml = &l.microscope.source.text;
     rd.write_atomic(run_dir::PROTOCOL_COPY, protocol_yaml.as_bytes())
         .map_err(|e| out_err(run_dir::PROTOCOL_COPY, e))?;
     rd.write_atomic(run_dir::MICROSCOPE_COPY, microscope_yaml.as_bytes())
         .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
-    let _ = journal.record(
-        "start",
-        json!({"name": plan.name, "protocol": l.protocol.source.name, "microscope": l.microscope.desc.name,
-               "planned_frames": plan.total_frames(), "files": crate::saver::layout::planned_files(plan), "pid": std::process::id(), "coords": true,
-               "protocol_crc32": crc32fast::hash(protocol_yaml.as_bytes()),
-               "microscope_crc32": crc32fast::hash(microscope_yaml.as_bytes())}),
-    );
+    let _ = journal.write(Record::Start(records::Start {
+        name: plan.name.clone(),
+        protocol: l.protocol.source.name.clone(),
+        microscope: l.microscope.desc.name.clone(),
+        planned_frames: plan.total_frames(),
+        files: crate::saver::layout::planned_files(plan),
+        pid: std::process::id(),
+        coords: true,
+        protocol_crc32: Some(crc32fast::hash(protocol_yaml.as_bytes())),
+        microscope_crc32: Some(crc32fast::hash(microscope_yaml.as_bytes())),
+    }));
     let record = RunRecord {
         squidctl_version: env!("CARGO_PKG_VERSION").into(),
         state: RunState::Running,
@@ -176,11 +176,13 @@ pub(super) fn resumed_run(
     claim(&rd)?;
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
-    let _ = journal.record(
-        "resume",
-        json!({"pid": std::process::id(), "gap_s": state.gap_s, "from_clock_s": state.clock_s,
-               "files_kept": state.done.len(), "redo": state.redo}),
-    );
+    let _ = journal.write(Record::Resume(records::Resume {
+        pid: std::process::id(),
+        gap_s: state.gap_s,
+        from_clock_s: state.clock_s,
+        files_kept: state.done.len(),
+        redo: state.redo.clone(),
+    }));
     tracing::info!(
         "resuming after a gap of {}: {} files kept, {} to write again",
         human::duration(state.gap_s),

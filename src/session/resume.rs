@@ -7,9 +7,10 @@ use std::path::Path;
 use super::{Loaded, Refusal};
 use crate::diagnostic::SourceFile;
 use crate::exit::Exit;
-use crate::microscope::MicroscopeConfig;
+use crate::journal_of;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
+use crate::run_dir::journal::{Entry, Record};
 use crate::run_dir::liveness::Liveness;
 use crate::run_dir::{self, RunDir, RunRecord, RunState, verify};
 use crate::saver::FileKey;
@@ -30,7 +31,7 @@ pub struct ResumeState {
     /// Wall-clock seconds between the run's last record and now.
     pub gap_s: f64,
     /// The journal as `resume` read it (the run's coordinates are rebuilt from it).
-    pub journal: Vec<serde_json::Value>,
+    pub journal: Vec<Entry>,
     /// Files that will be written again, and why.
     pub redo: Vec<String>,
 }
@@ -39,7 +40,7 @@ pub struct ResumeState {
 pub struct OpenRun {
     pub rd: RunDir,
     pub record: RunRecord,
-    pub journal: Vec<serde_json::Value>,
+    pub journal: Vec<Entry>,
     pub loaded: Loaded,
 }
 
@@ -56,7 +57,11 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
     }
     let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL))
         .map_err(|e| invalid(format!("cannot read the journal in {}: {e}", dir.display())))?;
-    let start = journal.iter().find(|e| e["kind"] == "start").ok_or_else(|| {
+    let start = journal.iter().find_map(|e| match &e.record {
+        Record::Start(s) => Some(s),
+        _ => None,
+    });
+    let start = start.ok_or_else(|| {
         invalid(format!(
             "the run in {} stopped before it began (its journal has no start record): nothing was acquired — start it again with `squidctl acquire`",
             dir.display()
@@ -66,12 +71,12 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
     let record = RunRecord::read_or_rebuild(&rd.root, &journal).map_err(invalid)?;
     let mut copies = Vec::new();
     for (file, key) in [
-        (run_dir::PROTOCOL_COPY, "protocol_crc32"),
-        (run_dir::MICROSCOPE_COPY, "microscope_crc32"),
+        (run_dir::PROTOCOL_COPY, start.protocol_crc32),
+        (run_dir::MICROSCOPE_COPY, start.microscope_crc32),
     ] {
         let text = std::fs::read_to_string(rd.path(file))
             .map_err(|e| invalid(format!("cannot read {file} in {}: {e}", dir.display())))?;
-        if start[key].as_u64() != Some(crc32fast::hash(text.as_bytes()) as u64) {
+        if key != Some(crc32fast::hash(text.as_bytes())) {
             return Err(invalid(format!(
                 "{file} in {} was modified after the run started (its checksum no longer matches the journal); \
                  a run continues exactly as it was planned — restore the original copy, or start a new run with `squidctl acquire`",
@@ -82,7 +87,7 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
     }
     let render =
         |d: crate::diagnostic::Diagnostics| Refusal::new(Exit::Invalid, d.render().trim_end());
-    let microscope = MicroscopeConfig::from_source(SourceFile::new(
+    let microscope = crate::hardware::from_source(SourceFile::new(
         rd.path(run_dir::MICROSCOPE_COPY).display().to_string(),
         copies[1].clone(),
     ))
@@ -111,28 +116,20 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
 
 /// The counts of the sessions so far. run.json has them as of its last heartbeat; the journal,
 /// flushed as it goes, also knows what a session killed between two beats did.
-fn counts_so_far(record: &run_dir::Counts, journal: &[serde_json::Value]) -> run_dir::Counts {
-    let count =
-        |f: &dyn Fn(&serde_json::Value) -> bool| journal.iter().filter(|e| f(e)).count() as u64;
-    let error = |e: &serde_json::Value, retried: bool| {
-        e["kind"] == "step_error" && e["will_retry"].as_bool() == Some(retried)
+fn counts_so_far(record: &run_dir::Counts, journal: &[Entry]) -> run_dir::Counts {
+    let errors = |retried: bool| {
+        journal_of!(journal, StepError)
+            .filter(|e| e.will_retry == retried)
+            .count() as u64
     };
     let mut c = record.clone();
-    c.acquired = c.acquired.max(count(&|e| e["kind"] == "frame"));
-    c.retries = c.retries.max(count(&|e| error(e, true)));
-    c.failed = c.failed.max(count(&|e| error(e, false)));
-    c.autofocus_runs = c.autofocus_runs.max(count(&|e| e["kind"] == "autofocus"));
+    c.acquired = c.acquired.max(journal_of!(journal, Frame).count() as u64);
+    c.retries = c.retries.max(errors(true));
+    c.failed = c.failed.max(errors(false));
+    c.autofocus_runs = c
+        .autofocus_runs
+        .max(journal_of!(journal, Autofocus).count() as u64);
     c
-}
-
-pub fn key_of(f: &crate::saver::FileDone) -> FileKey {
-    FileKey {
-        t: f.t,
-        region: f.region,
-        fov: f.fov,
-        channel: f.channel,
-        z: f.z,
-    }
 }
 
 /// What `resume` will do with a run directory.
@@ -185,7 +182,7 @@ pub fn prepare(dir: &Path) -> Result<Resumable, Refusal> {
     for (path, f) in verify::saved_files(&journal, layout.as_ref()) {
         match verify::check(layout.as_ref(), &f) {
             None => {
-                done.insert(key_of(&f));
+                done.insert(f.key());
             }
             Some(problem) => {
                 redo.push(format!("{path}: {problem}"));
@@ -225,21 +222,17 @@ pub fn prepare(dir: &Path) -> Result<Resumable, Refusal> {
     }
     let mut focus = HashMap::new();
     let mut focused = HashMap::new();
-    for e in journal.iter().filter(|e| e["kind"] == "autofocus") {
-        if let (Some(r), Some(z)) = (e["region"].as_u64(), e["z_mm"].as_f64()) {
-            focus.insert(r as u32, z);
-            if let (Some(t), Some(fov)) = (e["t"].as_u64(), e["fov"].as_u64()) {
-                focused.insert((t as u32, r as u32, fov as u32), z);
-            }
-        }
+    for a in journal_of!(journal, Autofocus) {
+        focus.insert(a.region, a.z_mm);
+        focused.insert((a.t, a.region, a.fov), a.z_mm);
     }
     let clock_s = journal
         .iter()
-        .filter_map(|e| e["clock_s"].as_f64())
+        .filter_map(|e| e.record.clock_s())
         .fold(0.0, f64::max);
     let last_unix = journal
         .iter()
-        .filter_map(run_dir::journal::unix_of)
+        .filter_map(Entry::unix)
         .fold(record.heartbeat_unix, f64::max);
     let gap_s = (crate::clock::WallTime::now().unix_s - last_unix).max(0.0);
     let mut record = record;

@@ -17,6 +17,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::exit::Exit;
+use crate::run_dir::RunState;
+use crate::run_dir::journal::{End, Record};
 
 /// How far stopping has gone, in order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -185,10 +187,13 @@ pub fn exit_now(sig: i32, exit: Exit, journal: Option<&crate::run_dir::Journal>)
         "squidctl: {reason}; unfinished files stay .partial — `squidctl resume` completes the run"
     );
     if let Some(j) = journal {
-        let _ = j.record(
-            "end",
-            serde_json::json!({"state": "cancelled", "reason": reason, "exit_code": exit.code()}),
-        );
+        let _ = j.write(Record::End(End {
+            state: RunState::Cancelled,
+            reason: reason.clone(),
+            counts: None,
+            clock_s: None,
+            exit_code: Some(exit.code()),
+        }));
         let _ = j.sync();
     }
     std::process::exit(i32::from(exit.code()))

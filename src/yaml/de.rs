@@ -127,6 +127,15 @@ pub fn from_node<'a, T: de::Deserialize<'a>>(node: &'a Node) -> Result<T, DeErro
     })
 }
 
+/// Like [`from_node`] for a part of a document at `path`, so errors name the whole key
+/// (`camera.driver.port`, not `port`).
+pub fn from_node_at<'a, T: de::Deserialize<'a>>(node: &'a Node, path: &str) -> Result<T, DeError> {
+    T::deserialize(NodeDe {
+        node,
+        path: path.to_string(),
+    })
+}
+
 struct NodeDe<'a> {
     node: &'a Node,
     path: String,

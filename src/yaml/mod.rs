@@ -11,7 +11,7 @@ mod node;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use de::{DeError, from_node};
+pub use de::{DeError, from_node, from_node_at};
 pub use node::{Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};

@@ -163,12 +163,36 @@ pub fn run_json(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("run.json parses")
 }
 
+/// The journal as JSON, every line checked against the typed records on the way: a record
+/// the readers (`resume`, `report`, `verify`) cannot read fails whichever test looked.
 pub fn journal(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("journal.jsonl"))
-        .expect("journal")
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+    use squidctl::run_dir::journal::{Entry, Record};
+    let text = std::fs::read_to_string(dir.join("journal.jsonl")).expect("journal");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+            assert_eq!(
+                i + 1,
+                lines.len(),
+                "only a torn last line may be unreadable: {l}"
+            );
+            continue;
+        };
+        match serde_json::from_str::<Entry>(l) {
+            Ok(Entry {
+                record: Record::Unknown,
+                ..
+            }) => panic!("journal line {} has a kind no reader knows: {l}", i + 1),
+            Ok(_) => {}
+            Err(e) => panic!(
+                "journal line {} does not match its record type ({e}): {l}",
+                i + 1
+            ),
+        }
+        out.push(v);
+    }
+    out
 }
 
 /// Planes in every image file of a run, read back with the tiff crate.

@@ -3,17 +3,19 @@
 //! microscope description's `faults:` script says (through the wrapper every driver gets).
 
 pub mod sample;
+pub mod settings;
+
+pub use settings::{FocusSurfaceDesc, SampleKind, SimDeviceSettings, SimSettings};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::autofocus::StandardAutofocus;
-use super::clock::{Clock, VirtualClock};
+use super::clock::{Clock, RealClock, VirtualClock};
 use super::{
-    BuildOptions, Camera, DeviceError, DeviceResult, Driver, Frame, FrameMeta, Illumination,
-    LaserAutofocus, Microscope, Roi, XyStage, ZStage,
+    BuildOptions, Camera, DeviceError, DeviceKind, DeviceResult, Devices, Driver, FilterWheel,
+    Frame, FrameMeta, Illumination, LaserAutofocus, Request, Roi, XyStage, ZStage,
 };
+use crate::diagnostic::Diagnostics;
 use crate::microscope::MicroscopeConfig;
-use crate::microscope::description::SimDesc;
 use crate::microscope::timing::Timing;
 use sample::{Sample, Shot};
 
@@ -24,9 +26,40 @@ impl Driver for SimDriver {
         "sim"
     }
 
-    fn build(&self, config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
-        let shared = Arc::new(SimShared::new(config, options));
-        if shared.render {
+    fn kinds(&self) -> &'static [DeviceKind] {
+        &DeviceKind::ALL
+    }
+
+    fn world_key(&self) -> Option<&'static str> {
+        Some("sim")
+    }
+
+    fn check(&self, config: &MicroscopeConfig, request: &Request, out: &mut Diagnostics) {
+        if let Err(d) = SimSettings::of(config) {
+            out.extend(d);
+        }
+        for d in &request.devices {
+            if let Some(s) = &d.settings
+                && let Err(e) = crate::yaml::from_node_at::<SimDeviceSettings>(s, &d.path)
+            {
+                out.push(
+                    e.into_diagnostic()
+                        .help("a `sim` device takes no settings: write `driver: sim`"),
+                );
+            }
+        }
+    }
+
+    fn open(
+        &self,
+        config: &MicroscopeConfig,
+        request: &Request,
+        options: &BuildOptions,
+    ) -> DeviceResult<Devices> {
+        let sim = SimSettings::of(config)
+            .map_err(|d| DeviceError::failed("simulator", d.render().trim_end().to_string()))?;
+        let shared = Arc::new(SimShared::new(config, &sim, request.sole, options));
+        if shared.render && request.wants(DeviceKind::Camera) {
             let used: Vec<(String, Option<f64>)> = shared
                 .sources
                 .iter()
@@ -35,24 +68,41 @@ impl Driver for SimDriver {
                 .collect();
             shared.sample.prepare(&used);
         }
-        let laser: Option<Box<dyn LaserAutofocus>> =
-            config.desc.laser_autofocus.as_ref().map(|l| {
-                Box::new(SimLaserAf {
-                    sh: shared.clone(),
-                    range_um: l.range.um(),
-                    measure_s: l.measure_time.secs(),
-                }) as Box<dyn LaserAutofocus>
-            });
-        Ok(Microscope {
-            name: config.desc.name.clone(),
-            xy: Box::new(SimXy { sh: shared.clone() }),
-            z: Box::new(SimZ { sh: shared.clone() }),
-            camera: Box::new(SimCamera { sh: shared.clone() }),
-            illumination: Box::new(SimIllumination { sh: shared.clone() }),
-            filter_wheel: None,
-            laser_af: laser,
-            autofocus: Box::new(StandardAutofocus),
-            clock: shared.clock.clone(),
+        let d = &config.desc;
+        let want = |k| request.wants(k);
+        Ok(Devices {
+            xy: want(DeviceKind::XyStage)
+                .then(|| Box::new(SimXy { sh: shared.clone() }) as Box<dyn XyStage>),
+            z: want(DeviceKind::ZStage)
+                .then(|| Box::new(SimZ { sh: shared.clone() }) as Box<dyn ZStage>),
+            camera: want(DeviceKind::Camera)
+                .then(|| Box::new(SimCamera { sh: shared.clone() }) as Box<dyn Camera>),
+            illumination: want(DeviceKind::Illumination)
+                .then(|| Box::new(SimIllumination { sh: shared.clone() }) as Box<dyn Illumination>),
+            filter_wheel: d
+                .filter_wheel
+                .as_ref()
+                .filter(|_| want(DeviceKind::FilterWheel))
+                .map(|w| {
+                    Box::new(SimFilterWheel {
+                        sh: shared.clone(),
+                        positions: w.positions,
+                        step_s: w.step_time.secs(),
+                        at: 1,
+                    }) as Box<dyn FilterWheel>
+                }),
+            laser_af: d
+                .laser_autofocus
+                .as_ref()
+                .filter(|_| want(DeviceKind::LaserAutofocus))
+                .map(|l| {
+                    Box::new(SimLaserAf {
+                        sh: shared.clone(),
+                        range_um: l.range.um(),
+                        measure_s: l.measure_time.secs(),
+                    }) as Box<dyn LaserAutofocus>
+                }),
+            clock: Some(shared.clock.clone()),
         })
     }
 }
@@ -74,7 +124,7 @@ struct State {
 
 /// What all simulated devices share: they sit on one instrument and look at one sample.
 pub struct SimShared {
-    pub clock: Arc<VirtualClock>,
+    pub clock: Arc<dyn Clock>,
     pub sample: Sample,
     timing: Timing,
     travel: [(f64, f64); 3],
@@ -87,10 +137,21 @@ pub struct SimShared {
 }
 
 impl SimShared {
-    fn new(config: &MicroscopeConfig, options: &BuildOptions) -> Self {
+    /// Alone, the simulator runs on its virtual clock; next to real devices, in real time.
+    fn new(
+        config: &MicroscopeConfig,
+        sim: &SimSettings,
+        sole: bool,
+        options: &BuildOptions,
+    ) -> Self {
         let d = &config.desc;
-        let sim = d.sim.clone().unwrap_or_default();
+        let sim = sim.clone();
         let scale = options.time_scale.unwrap_or(sim.time_scale);
+        let clock: Arc<dyn Clock> = if sole {
+            Arc::new(VirtualClock::new(scale))
+        } else {
+            Arc::new(RealClock::new())
+        };
         let t = d.stage.travel;
         let travel = [
             (t.x[0].mm(), t.x[1].mm()),
@@ -105,7 +166,7 @@ impl SimShared {
             |c| (c.x.mm(), c.y.mm()),
         );
         SimShared {
-            clock: Arc::new(VirtualClock::new(scale)),
+            clock,
             sample: Sample::new(
                 sim.seed,
                 sim.sample,
@@ -384,6 +445,37 @@ impl Illumination for SimIllumination {
     }
 }
 
+/// A wheel that turns position by position, the shorter way round, like a Squid's.
+struct SimFilterWheel {
+    sh: Arc<SimShared>,
+    positions: u32,
+    step_s: f64,
+    at: u32,
+}
+
+impl FilterWheel for SimFilterWheel {
+    fn select(&mut self, position: u32) -> DeviceResult<()> {
+        if !(1..=self.positions).contains(&position) {
+            return Err(DeviceError::out_of_range(
+                "filter wheel",
+                format!(
+                    "position {position} does not exist (the wheel has 1 to {})",
+                    self.positions
+                ),
+            ));
+        }
+        let ahead = (position + self.positions - self.at) % self.positions;
+        let steps = ahead.min(self.positions - ahead);
+        self.sh.clock.spend(steps as f64 * self.step_s);
+        self.at = position;
+        Ok(())
+    }
+
+    fn position(&mut self) -> DeviceResult<u32> {
+        Ok(self.at)
+    }
+}
+
 struct SimLaserAf {
     sh: Arc<SimShared>,
     range_um: f64,
@@ -425,7 +517,7 @@ fn _assert_send() {
     fn is_send<T: Send>() {}
     is_send::<SimXy>();
     is_send::<SimCamera>();
-    let _ = SimDesc::default();
+    let _ = SimSettings::default();
 }
 
 #[cfg(test)]

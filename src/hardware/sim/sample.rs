@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::settings::{FocusSurfaceDesc, SampleKind};
 use crate::hardware::faults::SplitMix;
-use crate::microscope::description::{FocusSurfaceDesc, SampleKind};
 
 /// Texture side (a power of two so wrapping is a mask).
 const N: usize = 2048;

@@ -125,9 +125,9 @@ fn contrast_autofocus_lands_within_one_step_across_the_plate() {
     let cfg = config("");
     let sample = crate::hardware::sim::sample::Sample::new(
         1,
-        crate::microscope::description::SampleKind::Cells,
+        super::SampleKind::Cells,
         4.0,
-        cfg.desc.sim.clone().unwrap_or_default().focus,
+        super::SimSettings::of(&cfg).expect("sim settings").focus,
         (64.0, 43.0),
     );
     let mut m = scope("");
@@ -167,7 +167,7 @@ fn laser_autofocus_corrects_in_one_move() {
         1,
         Default::default(),
         4.0,
-        cfg.desc.sim.clone().unwrap_or_default().focus,
+        super::SimSettings::of(&cfg).expect("sim settings").focus,
         (64.0, 43.0),
     );
     assert!((r.z_mm - sample.focus_at(100.0, 70.0)).abs() * 1000.0 < 0.3);

@@ -1,7 +1,8 @@
 //! Output formats: which file each frame goes to, how it is written, and how `verify` reads
-//! it back. One file per format behind [`Layout`]; [`for_plan`] is the one registry.
+//! it back. One file per format: a [`Format`] and its [`Layout`]; [`format`] is the one
+//! registry.
 //!
-//! A new format is a new file here, a variant of `output.format`, and one arm in [`for_plan`].
+//! A new format is a new file here, a variant of `output.format`, and one line in [`format`].
 
 mod ome_tiff;
 mod plain_tiff;
@@ -53,6 +54,16 @@ pub struct FileDone {
 }
 
 impl FileDone {
+    pub fn key(&self) -> FileKey {
+        FileKey {
+            t: self.t,
+            region: self.region,
+            fov: self.fov,
+            channel: self.channel,
+            z: self.z,
+        }
+    }
+
     pub fn complete(&self) -> bool {
         self.planes == self.expected
     }
@@ -95,20 +106,31 @@ pub struct ReadBack {
     pub metadata: Result<(), String>,
 }
 
-/// The writer for a plan's `output.format`: the one place formats are listed.
-pub fn for_plan(plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout> {
-    match plan.output.format {
-        ImageFormat::OmeTiff => Arc::new(OmeTiffLayout::new(plan.clone(), root, started)),
-        ImageFormat::Tiff => Arc::new(PlainTiffLayout::new(plan.clone(), root)),
+/// An output format, as `output.format` names it.
+pub trait Format: Sync {
+    /// How many files a plan writes, without a run directory (closed form: estimates and the
+    /// journal's start record need it for plans of a billion events).
+    fn file_count(&self, plan: &Plan) -> u64;
+    /// The layout that writes a run's files under `root`.
+    fn layout(&self, plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout>;
+}
+
+/// Every output format: the one place they are listed.
+pub fn format(f: ImageFormat) -> &'static dyn Format {
+    match f {
+        ImageFormat::OmeTiff => &ome_tiff::OmeTiffFormat,
+        ImageFormat::Tiff => &plain_tiff::PlainTiffFormat,
     }
 }
 
-/// Files a plan writes, without a run directory (estimates, the journal's start record).
+/// The writer for a plan's `output.format`.
+pub fn for_plan(plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout> {
+    format(plan.output.format).layout(plan, root, started)
+}
+
+/// Files a plan writes, without a run directory.
 pub fn planned_files(plan: &Plan) -> u64 {
-    match plan.output.format {
-        ImageFormat::OmeTiff => ome_tiff::file_count(plan),
-        ImageFormat::Tiff => plain_tiff::file_count(plan),
-    }
+    format(plan.output.format).file_count(plan)
 }
 
 pub use crate::plan::names::safe_name;

@@ -14,6 +14,18 @@ use crate::saver::ome_xml::{ChannelMeta, PlaneMeta, StackMeta};
 
 /// Files of a whole plan: one per FOV and time point and, grouped by channel, per channel
 /// taken at that time point.
+pub struct OmeTiffFormat;
+
+impl super::Format for OmeTiffFormat {
+    fn file_count(&self, plan: &Plan) -> u64 {
+        file_count(plan)
+    }
+
+    fn layout(&self, plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout> {
+        Arc::new(OmeTiffLayout::new(plan.clone(), root, started))
+    }
+}
+
 pub fn file_count(plan: &Plan) -> u64 {
     match plan.output.grouping {
         Grouping::Channel => plan

@@ -13,6 +13,18 @@ use crate::protocol::schema::Compression;
 use crate::saver::FrameMsg;
 
 /// One file per frame.
+pub struct PlainTiffFormat;
+
+impl super::Format for PlainTiffFormat {
+    fn file_count(&self, plan: &Plan) -> u64 {
+        file_count(plan)
+    }
+
+    fn layout(&self, plan: &Arc<Plan>, root: PathBuf, _started: &str) -> Arc<dyn Layout> {
+        Arc::new(PlainTiffLayout::new(plan.clone(), root))
+    }
+}
+
 pub fn file_count(plan: &Plan) -> u64 {
     plan.total_frames()
 }

@@ -1,0 +1,259 @@
+//! Every kind of journal record, typed: the one place their fields are named, so the writers
+//! (runner, savers, session) and the readers (resume, report, verify) cannot drift apart.
+//! Fields added after a record kind first shipped are optional, so old journals still read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::run_dir::{Counts, RunState};
+use crate::saver::FileDone;
+use crate::saver::coordinates::CoordRow;
+
+/// One line of `journal.jsonl`: when it was written, and what happened.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    /// RFC 3339, local time.
+    #[serde(default)]
+    pub wall: String,
+    /// Seconds since 1970; absent in journals of versions before 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unix: Option<f64>,
+    /// Seconds since this process opened the journal.
+    #[serde(default)]
+    pub run_s: f64,
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+impl Entry {
+    /// When it was written; `None` when unknown (old journals), never 1970.
+    pub fn unix(&self) -> Option<f64> {
+        self.unix.filter(|u| *u > 0.0)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Start(Start),
+    Resume(Resume),
+    TimepointStart(TimePoint),
+    TimepointSkipped(TimePoint),
+    Frame(Frame),
+    StepError(StepError),
+    Reconnect(Reconnect),
+    Autofocus(Autofocus),
+    FovSkipped(FovSkipped),
+    Abort(Abort),
+    Timeout(Timeout),
+    Dump(Dump),
+    Coord(CoordRow),
+    File(FileDone),
+    Lock(Lock),
+    End(End),
+    /// A kind this version does not know (written by a newer one): kept out of every count.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Record {
+    /// The microscope clock at this record, for records that carry it.
+    pub fn clock_s(&self) -> Option<f64> {
+        match self {
+            Record::Frame(f) => Some(f.clock_s),
+            Record::TimepointStart(t) | Record::TimepointSkipped(t) => Some(t.clock_s),
+            Record::End(e) => e.clock_s,
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Start {
+    pub name: String,
+    pub protocol: String,
+    pub microscope: String,
+    pub planned_frames: u64,
+    pub files: u64,
+    pub pid: u32,
+    /// The run journals its coordinates rows (every version since 0.1).
+    #[serde(default)]
+    pub coords: bool,
+    #[serde(default)]
+    pub protocol_crc32: Option<u32>,
+    #[serde(default)]
+    pub microscope_crc32: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Resume {
+    pub pid: u32,
+    pub gap_s: f64,
+    pub from_clock_s: f64,
+    pub files_kept: usize,
+    #[serde(default)]
+    pub redo: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimePoint {
+    pub t: u32,
+    pub sweep: u64,
+    pub scheduled_s: f64,
+    pub clock_s: f64,
+    pub late_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Frame {
+    pub seq: u64,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub z: u32,
+    pub channel: u32,
+    pub clock_s: f64,
+    /// Seconds each step of this frame took, by step name.
+    #[serde(default)]
+    pub steps: BTreeMap<String, f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepError {
+    pub step: String,
+    pub seq: u64,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub z: u32,
+    pub channel: u32,
+    pub attempt: u32,
+    pub error: String,
+    pub duration_s: f64,
+    pub will_retry: bool,
+    /// Set when the driver panicked.
+    #[serde(default)]
+    pub backtrace: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reconnect {
+    pub step: String,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Autofocus {
+    pub seq: u64,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub z_mm: f64,
+    pub samples: u32,
+    /// The focus it started from (the region's last, or the plan's).
+    pub from_z_mm: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FovSkipped {
+    pub seq: u64,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub step: String,
+    pub error: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Abort {
+    pub seq: u64,
+    pub error: String,
+}
+
+/// A step that overran its deadline, with the thread dump taken then.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Timeout {
+    pub step: String,
+    pub detail: String,
+    pub thread: String,
+    pub deadline_s: Option<f64>,
+    pub noticed_after_s: f64,
+    pub dump_file: Option<String>,
+    pub dump: String,
+    pub dump_took_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Dump {
+    pub reason: String,
+    pub file: String,
+    pub threads: usize,
+    pub took_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LockEvent {
+    /// The lock file was deleted and made again; this run still holds it.
+    Retaken,
+    /// Another process took the lock: this run stops.
+    Lost,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Lock {
+    pub event: LockEvent,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+}
+
+/// How a session ended. A third signal exits before the counts are known.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct End {
+    pub state: RunState,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_their_kind_and_fields_and_unknown_kinds_are_set_aside() {
+        let line = r#"{"kind":"frame","wall":"2026-01-01T00:00:00+00:00","unix":1767225600.0,"run_s":1.5,"seq":7,"t":0,"region":1,"fov":2,"z":3,"channel":0,"clock_s":4.25,"steps":{"capture":0.01}}"#;
+        let e: Entry = serde_json::from_str(line).expect("a frame line");
+        let Record::Frame(f) = &e.record else {
+            panic!("not a frame: {e:?}")
+        };
+        assert_eq!((f.seq, f.region, f.fov, f.z), (7, 1, 2, 3));
+        assert_eq!(e.record.clock_s(), Some(4.25));
+        let again: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&e).expect("serializes")).expect("json");
+        let first: serde_json::Value = serde_json::from_str(line).expect("json");
+        assert_eq!(again, first, "written back the same");
+
+        // Old journals have no `unix`; newer kinds are read as Unknown, not as an error.
+        let old =
+            r#"{"kind":"lock","wall":"w","run_s":0.0,"event":"lost","path":"/x","holder":"pid 9"}"#;
+        let e: Entry = serde_json::from_str(old).expect("a lock line");
+        assert_eq!(e.unix(), None);
+        assert!(matches!(
+            e.record,
+            Record::Lock(Lock {
+                event: LockEvent::Lost,
+                ..
+            })
+        ));
+        let newer = r#"{"kind":"stage_drift","wall":"w","run_s":0.0,"um":3}"#;
+        let e: Entry = serde_json::from_str(newer).expect("an unknown kind still reads");
+        assert!(matches!(e.record, Record::Unknown));
+    }
+}
