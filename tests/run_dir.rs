@@ -32,6 +32,16 @@ fn kill_after(args: &[&str], out: &std::path::Path, after: Duration) {
     let _ = child.wait();
 }
 
+/// Start an acquisition into `out` and SIGKILL it after `after`.
+fn acquire_killed(p: &str, m: &str, out: &std::path::Path, after: Duration) {
+    let o = out.display().to_string();
+    kill_after(
+        &["acquire", p, "--microscope", m, "--output", &o],
+        out,
+        after,
+    );
+}
+
 fn acquire_to(p: &str, m: &str, out: &std::path::Path) -> Run {
     run(&[
         "acquire",
@@ -54,18 +64,7 @@ fn sigkill_then_resume_gives_the_uninterrupted_planes() {
     // Deterministic "random" moments across the run (about 2.5 s long at this scale).
     for (i, delay_ms) in [0u64, 400, 1100, 1900].into_iter().enumerate() {
         let out = dir.path().join(format!("killed-{i}"));
-        kill_after(
-            &[
-                "acquire",
-                &p,
-                "--microscope",
-                &m,
-                "--output",
-                &out.display().to_string(),
-            ],
-            &out,
-            Duration::from_millis(delay_ms),
-        );
+        acquire_killed(&p, &m, &out, Duration::from_millis(delay_ms));
         let rd = run_dir(&out);
         let before = run(&["verify", &rd.display().to_string()]);
         let r = run(&["resume", &rd.display().to_string()]);
@@ -98,18 +97,7 @@ fn a_kill_during_resume_is_resumed_too() {
     assert_eq!(acquire_to(&p, &m, &full).code, 0);
     let reference = saved_planes(&run_dir(&full));
     let out = dir.path().join("twice");
-    kill_after(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-        Duration::from_millis(1000),
-    );
+    acquire_killed(&p, &m, &out, Duration::from_millis(1000));
     let rd = run_dir(&out);
     let mut child = squidctl(&["resume", &rd.display().to_string()])
         .stdout(Stdio::null())
@@ -265,18 +253,7 @@ fn verify_counts_skipped_fovs_as_not_saved() {
 fn a_modified_protocol_copy_is_refused() {
     let (dir, p, m) = setup(0.0);
     let out = dir.path().join("out");
-    kill_after(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-        Duration::from_millis(50),
-    );
+    acquire_killed(&p, &m, &out, Duration::from_millis(50));
     let rd = run_dir(&out);
     let copy = rd.join("protocol.yaml");
     let text = std::fs::read_to_string(&copy).expect("copy");
@@ -470,18 +447,7 @@ fn report_on_a_finished_and_a_running_run() {
 fn without_run_json_the_resume_gap_is_the_real_one() {
     let (dir, p, m) = setup(0.3);
     let out = dir.path().join("out");
-    kill_after(
-        &[
-            "acquire",
-            &p,
-            "--microscope",
-            &m,
-            "--output",
-            &out.display().to_string(),
-        ],
-        &out,
-        Duration::from_millis(800),
-    );
+    acquire_killed(&p, &m, &out, Duration::from_millis(800));
     let rd = run_dir(&out);
     std::fs::remove_file(rd.join("run.json")).expect("remove run.json");
     let r = run(&["resume", &rd.display().to_string()]);
