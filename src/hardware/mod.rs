@@ -12,6 +12,7 @@ pub mod clock;
 pub mod faults;
 pub mod frame_pool;
 pub mod sim;
+pub mod squid;
 
 use std::fmt;
 use std::sync::Arc;

@@ -212,9 +212,22 @@ pub struct Travel {
 pub struct AxisDesc {
     #[serde(default)]
     pub driver: Option<DriverRef>,
+    /// How the controller ramps speed; estimates and deadlines follow it.
+    #[serde(default)]
+    pub profile: MotionProfile,
     pub speed: Speed,
     pub acceleration: Accel,
     pub settle: Duration,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum MotionProfile {
+    /// Constant acceleration to full speed (most stage controllers).
+    #[default]
+    Trapezoid,
+    /// Jerk-limited ramps (the Squid board's TMC4361A): slower to start and stop.
+    SCurve,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

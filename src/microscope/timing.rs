@@ -1,10 +1,9 @@
 //! How long the microscope takes to do things. One model, used by the plan's estimate and by
 //! the simulator's virtual clock, so a dry run and an estimate agree.
 
-use super::description::{AxisDesc, MicroscopeDesc};
+use super::description::{AxisDesc, MicroscopeDesc, MotionProfile};
 
-/// Time to move one axis by `distance` (mm) from rest to rest: a trapezoidal velocity profile,
-/// or a triangular one when the move is too short to reach full speed. Settle not included.
+/// Time to move one axis by `distance` (mm) from rest to rest, settle not included.
 pub fn axis_move_secs(distance_mm: f64, axis: &AxisDesc) -> f64 {
     let d = distance_mm.abs();
     if d == 0.0 {
@@ -12,10 +11,14 @@ pub fn axis_move_secs(distance_mm: f64, axis: &AxisDesc) -> f64 {
     }
     let v = axis.speed.0.max(1e-9);
     let a = axis.acceleration.0.max(1e-9);
-    if d < v * v / a {
-        2.0 * (d / a).sqrt()
-    } else {
-        d / v + v / a
+    match axis.profile {
+        // Trapezoid, or a triangle when the move is too short to reach full speed.
+        MotionProfile::Trapezoid if d < v * v / a => 2.0 * (d / a).sqrt(),
+        MotionProfile::Trapezoid => d / v + v / a,
+        // The S-curve of a motion controller whose bows are all a²/v (jerk j), like the
+        // TMC4361A on a Squid: full speed needs 2v²/a; shorter moves are jerk-limited.
+        MotionProfile::SCurve if d < 2.0 * v * v / a => (32.0 * d * v / (a * a)).cbrt(),
+        MotionProfile::SCurve => d / v + 2.0 * v / a,
     }
 }
 
@@ -108,6 +111,7 @@ mod tests {
     fn axis() -> AxisDesc {
         AxisDesc {
             driver: None,
+            profile: MotionProfile::Trapezoid,
             speed: Speed(10.0),
             acceleration: Accel(100.0),
             settle: Duration(0),
@@ -131,6 +135,40 @@ mod tests {
         let a = axis_move_secs(1.0 - 1e-9, &axis());
         let b = axis_move_secs(1.0 + 1e-9, &axis());
         assert!((a - b).abs() < 1e-6);
+    }
+
+    /// The Squid sheet's worked examples: a 9 mm XY hop at 25 mm/s, 500 mm/s² and a 1.5 µm z
+    /// step at 2 mm/s, 20 mm/s².
+    #[test]
+    fn s_curves_match_the_firmware_examples_and_are_continuous() {
+        let s = |v: f64, a: f64| AxisDesc {
+            profile: MotionProfile::SCurve,
+            speed: Speed(v),
+            acceleration: Accel(a),
+            ..axis()
+        };
+        let hop = axis_move_secs(9.0, &s(25.0, 500.0));
+        assert!((hop - 0.46).abs() < 0.005, "{hop}");
+        let step = axis_move_secs(0.0015, &s(2.0, 20.0));
+        assert!((step - 0.062).abs() < 0.001, "{step}");
+        // Slower than the trapezoid it replaces, and continuous at d = 2v²/a.
+        assert!(
+            step > 3.0
+                * axis_move_secs(
+                    0.0015,
+                    &AxisDesc {
+                        speed: Speed(2.0),
+                        acceleration: Accel(20.0),
+                        ..axis()
+                    }
+                )
+        );
+        let edge = 2.0 * 25.0 * 25.0 / 500.0;
+        let (a, b) = (
+            axis_move_secs(edge - 1e-9, &s(25.0, 500.0)),
+            axis_move_secs(edge + 1e-9, &s(25.0, 500.0)),
+        );
+        assert!((a - b).abs() < 1e-6, "{a} {b}");
     }
 
     #[test]
