@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue an interrupted run in its own directory')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
+            [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -157,6 +158,40 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'squidctl;emulate' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('mcu', 'mcu', [CompletionResultType]::ParameterValue, 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;emulate;mcu' {
+            [CompletionResult]::new('--link', '--link', [CompletionResultType]::ParameterName, 'Also make this symlink point at the port (a stable name for microscope files)')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'The firmware version to report, e.g. 1.4 (1.0 to 1.15; 0.0 is legacy firmware)')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Write what the board received and did as JSON lines to this file')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;emulate;help' {
+            [CompletionResult]::new('mcu', 'mcu', [CompletionResultType]::ParameterValue, 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;emulate;help;mcu' {
+            break
+        }
+        'squidctl;emulate;help;help' {
+            break
+        }
         'squidctl;completions' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -184,6 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue an interrupted run in its own directory')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
+            [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -211,6 +247,13 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;report' {
+            break
+        }
+        'squidctl;help;emulate' {
+            [CompletionResult]::new('mcu', 'mcu', [CompletionResultType]::ParameterValue, 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM')
+            break
+        }
+        'squidctl;help;emulate;mcu' {
             break
         }
         'squidctl;help;completions' {

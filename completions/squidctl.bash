@@ -25,6 +25,9 @@ _squidctl() {
             squidctl,devices)
                 cmd="squidctl__subcmd__devices"
                 ;;
+            squidctl,emulate)
+                cmd="squidctl__subcmd__emulate"
+                ;;
             squidctl,help)
                 cmd="squidctl__subcmd__help"
                 ;;
@@ -49,6 +52,18 @@ _squidctl() {
             squidctl,verify)
                 cmd="squidctl__subcmd__verify"
                 ;;
+            squidctl__subcmd__emulate,help)
+                cmd="squidctl__subcmd__emulate__subcmd__help"
+                ;;
+            squidctl__subcmd__emulate,mcu)
+                cmd="squidctl__subcmd__emulate__subcmd__mcu"
+                ;;
+            squidctl__subcmd__emulate__subcmd__help,help)
+                cmd="squidctl__subcmd__emulate__subcmd__help__subcmd__help"
+                ;;
+            squidctl__subcmd__emulate__subcmd__help,mcu)
+                cmd="squidctl__subcmd__emulate__subcmd__help__subcmd__mcu"
+                ;;
             squidctl__subcmd__help,acquire)
                 cmd="squidctl__subcmd__help__subcmd__acquire"
                 ;;
@@ -57,6 +72,9 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,devices)
                 cmd="squidctl__subcmd__help__subcmd__devices"
+                ;;
+            squidctl__subcmd__help,emulate)
+                cmd="squidctl__subcmd__help__subcmd__emulate"
                 ;;
             squidctl__subcmd__help,help)
                 cmd="squidctl__subcmd__help__subcmd__help"
@@ -82,6 +100,9 @@ _squidctl() {
             squidctl__subcmd__help,verify)
                 cmd="squidctl__subcmd__help__subcmd__verify"
                 ;;
+            squidctl__subcmd__help__subcmd__emulate,mcu)
+                cmd="squidctl__subcmd__help__subcmd__emulate__subcmd__mcu"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +110,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,8 +209,90 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__emulate)
+            opts="-v -q -h --verbose --quiet --help mcu help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__emulate__subcmd__help)
+            opts="mcu help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__emulate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__emulate__subcmd__help__subcmd__mcu)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__emulate__subcmd__mcu)
+            opts="-v -q -h --link --version --log --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --link)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report completions man help"
+            opts="validate plan simulate acquire devices resume verify report emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +336,34 @@ _squidctl() {
         squidctl__subcmd__help__subcmd__devices)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__emulate)
+            opts="mcu"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__emulate__subcmd__mcu)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand resume 'Continue an interrupted run in its own directory'
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
+            cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -145,6 +146,35 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'squidctl;emulate'= {
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;emulate;mcu'= {
+            cand --link 'Also make this symlink point at the port (a stable name for microscope files)'
+            cand --version 'The firmware version to report, e.g. 1.4 (1.0 to 1.15; 0.0 is legacy firmware)'
+            cand --log 'Write what the board received and did as JSON lines to this file'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;emulate;help'= {
+            cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;emulate;help;mcu'= {
+        }
+        &'squidctl;emulate;help;help'= {
+        }
         &'squidctl;completions'= {
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -170,6 +200,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand resume 'Continue an interrupted run in its own directory'
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
+            cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -189,6 +220,11 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;verify'= {
         }
         &'squidctl;help;report'= {
+        }
+        &'squidctl;help;emulate'= {
+            cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'
+        }
+        &'squidctl;help;emulate;mcu'= {
         }
         &'squidctl;help;completions'= {
         }

@@ -118,10 +118,33 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Summarise a run, finished or still running
     Report(ReportArgs),
+    /// Emulate hardware on this machine, to rehearse squidctl without it
+    #[command(subcommand)]
+    Emulate(EmulateCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print a man page (of squidctl, or of one command)
     Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmulateCommand {
+    /// The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port's
+    /// path as its first line, serves until SIGINT or SIGTERM
+    Mcu(EmulateMcuArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EmulateMcuArgs {
+    /// Also make this symlink point at the port (a stable name for microscope files)
+    #[arg(long, value_name = "PATH")]
+    pub link: Option<PathBuf>,
+    /// The firmware version to report, e.g. 1.4 (1.0 to 1.15; 0.0 is legacy firmware)
+    #[arg(long, value_name = "X.Y", default_value = "1.4")]
+    pub version: String,
+    /// Write what the board received and did as JSON lines to this file
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

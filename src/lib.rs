@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod diagnostic;
+pub mod emulate;
 pub mod exit;
 pub mod fsutil;
 pub mod hardware;

@@ -6,8 +6,10 @@ use squidctl::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(&cli.command, Command::Acquire(_) | Command::Resume(_))
-        || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
+    if matches!(
+        &cli.command,
+        Command::Acquire(_) | Command::Resume(_) | Command::Emulate(_)
+    ) || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
         // signal thread receives SIGINT/SIGTERM/SIGHUP/SIGUSR1.
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Command::Resume(a) => commands::resume::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Emulate(e) => commands::emulate::run(e),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

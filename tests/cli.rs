@@ -248,6 +248,7 @@ fn man_pages_are_current() {
         "resume",
         "verify",
         "report",
+        "emulate",
         "completions",
         "man",
     ] {

@@ -4,6 +4,7 @@ pub mod acquire;
 pub mod completions;
 pub mod describe;
 pub mod devices;
+pub mod emulate;
 pub mod plan;
 pub mod report;
 pub mod resume;

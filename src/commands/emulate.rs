@@ -1,0 +1,64 @@
+//! `squidctl emulate …`: hardware emulators for rehearsals and driver tests.
+
+use crate::cli::{EmulateCommand, EmulateMcuArgs};
+use crate::emulate::mcu;
+use crate::exit::Exit;
+use crate::hardware::squid::protocol::Version;
+
+pub fn run(cmd: &EmulateCommand) -> Exit {
+    match cmd {
+        EmulateCommand::Mcu(a) => mcu_run(a),
+    }
+}
+
+/// `1.4` → major 1, minor 4 (what the board puts in its status byte 22).
+fn parse_version(text: &str) -> Result<Version, String> {
+    let bad = || {
+        format!(
+            "--version {text:?} is not a firmware version: write MAJOR.MINOR, e.g. 1.4 (0.0 for legacy firmware)"
+        )
+    };
+    let (a, b) = text.split_once('.').ok_or_else(bad)?;
+    let (major, minor): (u8, u8) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if major > 15 || minor > 15 {
+        return Err(format!(
+            "--version {text}: the board reports major and minor as 0 to 15 each"
+        ));
+    }
+    Ok(Version { major, minor })
+}
+
+fn mcu_run(a: &EmulateMcuArgs) -> Exit {
+    let version = match parse_version(&a.version) {
+        Ok(v) => v,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return Exit::Invalid;
+        }
+    };
+    let opts = mcu::Options {
+        link: a.link.clone(),
+        version,
+        log: a.log.clone(),
+    };
+    match mcu::serve(&opts) {
+        Ok(()) => Exit::Completed,
+        Err(e) => {
+            eprintln!("error: the emulated board stopped: {e}");
+            Exit::Failed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("1.4"), Ok(Version { major: 1, minor: 4 }));
+        assert!(parse_version("1").is_err());
+        assert!(parse_version("1.x").is_err());
+        assert!(parse_version("16.0").is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! Emulated hardware for rehearsing squidctl (and testing its drivers) without the real thing.
+
+pub mod mcu;
