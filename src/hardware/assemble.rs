@@ -108,7 +108,7 @@ fn requests(config: &MicroscopeConfig) -> Result<Vec<(&'static dyn Driver, Reque
     let desc = &config.desc;
     let mut out = Diagnostics::default();
     let mut by: BTreeMap<&'static str, (&'static dyn Driver, Vec<DeviceUse>)> = BTreeMap::new();
-    let names: Vec<&str> = DRIVERS.iter().map(|d| d.name()).collect();
+    let names = super::driver_names();
     for kind in DeviceKind::ALL.into_iter().filter(|k| desc.has(*k)) {
         let Some((name, path)) = desc.driver_of(kind) else {
             out.push(

@@ -269,11 +269,7 @@ pub fn hang_forever() -> ! {
 /// real rig. A microscope without faults is returned as it is (no extra call on the path).
 /// The description's `faults:` list, each checked, with located errors.
 pub fn specs(config: &MicroscopeConfig) -> Result<Vec<FaultSpec>, Diagnostics> {
-    let Some(node) = config.root.lookup("faults") else {
-        return Ok(Vec::new());
-    };
-    let specs: Vec<FaultSpec> = crate::yaml::from_node_at(node, "faults")
-        .map_err(|e| Diagnostics::from(e.into_diagnostic()))?;
+    let specs: Vec<FaultSpec> = config.section("faults")?.unwrap_or_default();
     let mut out = Diagnostics::default();
     for (i, f) in specs.iter().enumerate() {
         if let Err(m) = f.check() {

@@ -57,6 +57,20 @@ impl MicroscopeConfig {
         Ok(m)
     }
 
+    /// A top-level section typed by whoever owns it (a driver's shared settings, the fault
+    /// script), with located errors; `None` when the description has no such section.
+    pub fn section<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, Diagnostics> {
+        match self.root.lookup(key) {
+            None => Ok(None),
+            Some(node) => crate::yaml::from_node_at(node, key)
+                .map(Some)
+                .map_err(|e| Diagnostics::from(e.into_diagnostic())),
+        }
+    }
+
     /// An error located at `path` in the description (for drivers checking their settings).
     pub fn error_at(&self, path: &str, msg: impl Into<String>) -> Diagnostic {
         Diagnostic::new(msg)

@@ -25,8 +25,12 @@ struct Motor {
     start_s: f64,
     dur_s: f64,
     moving: bool,
-    /// Stops here instead (a virtual limit or a switch), `to` never reached.
+    /// Stops here instead (a virtual limit, the focus clamp or a switch), `to` never reached.
     stop_at: Option<f64>,
+    /// The stop is one the firmware never reports done (a limit, not a switch): busy stays.
+    never_arrives: bool,
+    /// Servoed to a focus position clamped to the SET_LIM values (Z).
+    focus_servo: bool,
     pitch_mm: f64,
     pending_pitch_mm: f64,
     microstepping: f64,
@@ -65,6 +69,8 @@ impl Motor {
             dur_s: 0.0,
             moving: false,
             stop_at: None,
+            never_arrives: false,
+            focus_servo: axis == 2,
             pitch_mm: pitch,
             pending_pitch_mm: pitch,
             microstepping: 256.0,
@@ -98,27 +104,41 @@ impl Motor {
         }
     }
 
-    /// Where motion would really end: the first of a virtual stop or a switch in the way.
-    fn stop_for(&self, target: f64) -> Option<f64> {
+    /// Where motion would really end, and whether that stop is never reported done: a
+    /// virtual stop, or Z's focus clamp outside homing, parks the axis with busy set; a
+    /// switch in the way ends the move (busy clears, short of the target).
+    fn stop_for(&self, target: f64) -> (Option<f64>, bool) {
+        let clamps = self.virtual_limits || (self.focus_servo && self.homing.is_none());
         let mut stop = None;
-        if self.virtual_limits {
+        if clamps {
             if target > self.lim_pos {
                 stop = Some(self.lim_pos);
             } else if target < self.lim_neg {
                 stop = Some(self.lim_neg);
             }
         }
+        let parked = stop.is_some();
         let t = stop.unwrap_or(target);
         if t > self.switch_pos {
-            stop = Some(self.switch_pos);
+            (Some(self.switch_pos), false)
         } else if t < self.switch_neg {
-            stop = Some(self.switch_neg);
+            (Some(self.switch_neg), false)
+        } else {
+            (stop, parked)
         }
-        stop
+    }
+
+    /// Make the current position 0, moving the switches with it; the shift.
+    fn zero_here(&mut self) -> f64 {
+        let shift = self.pos;
+        self.pos = 0.0;
+        self.switch_neg -= shift;
+        self.switch_pos -= shift;
+        shift
     }
 
     fn start(&mut self, target: f64, now: f64, speed_factor: f64) {
-        self.stop_at = self.stop_for(target);
+        (self.stop_at, self.never_arrives) = self.stop_for(target);
         let end = self.stop_at.unwrap_or(target);
         self.from = self.pos;
         self.to = target;
@@ -335,15 +355,6 @@ impl Firmware {
                     return Outcome::Failed;
                 }
                 self.motors[i].start(target, now, 1.0);
-                // Z is servoed to a focus position clamped to the limits: beyond one it parks
-                // at the limit and never arrives.
-                if i == 2 {
-                    let m = &mut self.motors[2];
-                    if target > m.lim_pos || target < m.lim_neg {
-                        m.stop_at = Some(target.clamp(m.lim_neg, m.lim_pos));
-                        m.dur_s = m.duration(m.stop_at.unwrap_or(target) - m.pos, 1.0);
-                    }
-                }
                 Outcome::Busy
             }
             Command::Home { axis, mode, .. } => {
@@ -366,8 +377,8 @@ impl Firmware {
                 } else {
                     m.switch_pos
                 };
-                m.start(target, now, factor);
                 m.homing = Some(mode);
+                m.start(target, now, factor);
                 if i == 3 {
                     self.filter_wheel_ready = true;
                 }
@@ -470,7 +481,7 @@ impl Firmware {
                 Outcome::Done
             }
             Command::TurnOffAllPorts => {
-                self.all_off(now, "command");
+                self.all_off(now);
                 Outcome::Done
             }
             Command::SetWatchdogTimeout { ms } => {
@@ -517,16 +528,15 @@ impl Firmware {
                 for m in &mut self.motors {
                     m.homing = None;
                     m.finalize_at = None;
+                    m.never_arrives = false;
                 }
                 Outcome::Done
             }
             Command::Initialize => {
                 for m in &mut self.motors {
                     m.moving = false;
-                    let shift = m.pos;
-                    m.pos = 0.0;
-                    m.switch_neg -= shift;
-                    m.switch_pos -= shift;
+                    m.never_arrives = false;
+                    m.zero_here();
                     m.virtual_limits = false;
                 }
                 self.level_trigger = false;
@@ -543,10 +553,7 @@ impl Firmware {
     /// Make the current position 0, shifting the switches and range gate with it.
     fn rezero(&mut self, i: usize) {
         let m = &mut self.motors[i];
-        let shift = m.pos;
-        m.pos = 0.0;
-        m.switch_neg -= shift;
-        m.switch_pos -= shift;
+        let shift = m.zero_here();
         m.gate = (m.gate.0 - shift, m.gate.1 - shift);
     }
 
@@ -575,17 +582,12 @@ impl Firmware {
         }
     }
 
-    fn all_off(&mut self, now: f64, why: &str) {
+    fn all_off(&mut self, now: f64) {
         for p in 0..16 {
             self.set_port(p, false, now);
         }
-        if self.lights.matrix_on {
-            self.lights.matrix_on = false;
-            self.event(
-                now,
-                json!({"kind": "light", "port": "matrix", "on": false, "why": why}),
-            );
-        }
+        // Source 0 is the LED matrix.
+        self.set_source(0, false, now);
     }
 
     /// Let time pass: motion, homing, the strobe and the watchdog.
@@ -617,20 +619,9 @@ impl Firmware {
                 all_rest = false;
             }
         }
-        if self.busy && all_rest {
-            // A Z parked at a limit short of its target never arrives.
-            let z = &self.motors[2];
-            let parked = z.stop_at.is_some_and(|s| (s - z.to).abs() > 0.5)
-                && (z.to > z.lim_pos || z.to < z.lim_neg);
-            let virtual_stop = self.motors.iter().any(|m| {
-                m.virtual_limits
-                    && m.stop_at.is_some_and(|s| s == m.lim_pos || s == m.lim_neg)
-                    && (m.to > m.lim_pos || m.to < m.lim_neg)
-            });
-            if !parked && !virtual_stop {
-                self.busy = false;
-                self.event(now, json!({"kind": "idle"}));
-            }
+        if self.busy && all_rest && !self.motors.iter().any(|m| m.never_arrives) {
+            self.busy = false;
+            self.event(now, json!({"kind": "idle"}));
         }
         if let Some((off_at, port)) = self.strobe_off_at
             && now >= off_at
@@ -646,7 +637,7 @@ impl Firmware {
         {
             self.watchdog = None;
             self.event(now, json!({"kind": "watchdog"}));
-            self.all_off(now, "watchdog");
+            self.all_off(now);
         }
     }
 
@@ -826,6 +817,21 @@ mod tests {
         assert!(now > 50.0, "still busy after {now} s");
         assert_eq!(status(&f).state, State::InProgress);
         assert_eq!(f.positions()[2], 1000, "parked at the limit");
+        // RESET clears the motion flags: a later X move completes although Z stays parked.
+        f.receive(&Command::Reset.encode(0), now);
+        f.receive(
+            &Command::MoveTo {
+                axis: Axis::X,
+                usteps: 100,
+            }
+            .encode(1),
+            now,
+        );
+        run_until_idle(&mut f, now);
+        assert_eq!(
+            (status(&f).state, f.positions()[0]),
+            (State::Completed, 100)
+        );
     }
 
     #[test]

@@ -108,11 +108,9 @@ pub struct SimDeviceSettings {}
 impl SimSettings {
     /// The `sim:` section of a description (defaults when it has none), checked.
     pub fn of(config: &MicroscopeConfig) -> Result<SimSettings, Diagnostics> {
-        let Some(node) = config.root.lookup("sim") else {
+        let Some(sim) = config.section::<SimSettings>("sim")? else {
             return Ok(SimSettings::default());
         };
-        let sim: SimSettings = crate::yaml::from_node_at(node, "sim")
-            .map_err(|e| Diagnostics::from(e.into_diagnostic()))?;
         let mut out = Diagnostics::default();
         if !(0.0..=100.0).contains(&sim.time_scale) {
             out.push(
