@@ -292,8 +292,8 @@ fn describe(out: &mut dyn Write, c: &MicroscopeConfig) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "illumination  switch time {}",
-        d.illumination.switch_time
+        "illumination  switch time {}, on and off {}",
+        d.illumination.switch_time, d.illumination.on_off_time
     )?;
     match &d.laser_autofocus {
         Some(l) => writeln!(

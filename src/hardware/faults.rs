@@ -323,6 +323,9 @@ impl XyStage for FaultyXy {
         self.1.reconnect(CallKind::MoveXy);
         self.0.reconnect()
     }
+    fn details(&mut self) -> Option<String> {
+        self.0.details()
+    }
 }
 
 struct FaultyZ(Box<dyn ZStage>, Arc<FaultInjector>);

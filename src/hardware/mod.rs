@@ -11,6 +11,7 @@ pub mod autofocus;
 pub mod clock;
 pub mod faults;
 pub mod frame_pool;
+pub mod safety;
 pub mod sim;
 pub mod squid;
 
@@ -156,6 +157,10 @@ pub trait XyStage: Send {
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
     }
+    /// What the controller says of itself (firmware, homing), for `squidctl devices`.
+    fn details(&mut self) -> Option<String> {
+        None
+    }
 }
 
 pub trait ZStage: Send {
@@ -287,7 +292,7 @@ pub struct BuildOptions {
 }
 
 /// Every driver squidctl knows. A new driver is a new folder and one line here.
-pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver];
+pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver, &squid::SquidDriver];
 
 /// The names of every driver, for messages.
 pub fn driver_names() -> Vec<&'static str> {

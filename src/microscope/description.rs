@@ -26,6 +26,9 @@ pub struct MicroscopeDesc {
     /// simulator's driver, which owns its settings.
     #[serde(default, skip_serializing)]
     pub sim: Option<serde::de::IgnoredAny>,
+    /// The Squid board (port, axes, sources): read and checked by the `squid` driver.
+    #[serde(default, skip_serializing)]
+    pub squid: Option<serde::de::IgnoredAny>,
     /// Scripted failures, wrapped around whichever driver's devices: read and checked by
     /// `hardware::faults`.
     #[serde(default, skip_serializing)]
@@ -277,6 +280,10 @@ pub struct IlluminationDesc {
     /// Time to switch source or intensity before an exposure.
     #[serde(default)]
     pub switch_time: Duration,
+    /// Time to turn the light on before each exposure and off after it, together (on a
+    /// serial controller: two round trips).
+    #[serde(default)]
+    pub on_off_time: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -29,6 +29,8 @@ pub struct Timing {
     pub z: AxisDesc,
     pub readout_s: f64,
     pub switch_s: f64,
+    /// Light on and off around each exposure.
+    pub light_s: f64,
     pub laser_af_s: Option<f64>,
 }
 
@@ -39,6 +41,7 @@ impl Timing {
             z: m.stage.z.clone(),
             readout_s: m.camera.readout.secs(),
             switch_s: m.illumination.switch_time.secs(),
+            light_s: m.illumination.on_off_time.secs(),
             laser_af_s: m.laser_autofocus.as_ref().map(|l| l.measure_time.secs()),
         }
     }

@@ -99,7 +99,7 @@ fn block(plan: &Plan, timing: &Timing, inner: &[Axis], base: Coord) -> Option<Bl
                     last_dz_um: dz,
                     last_ch: c[C],
                     z_s: 0.0,
-                    switch_s: 0.0,
+                    switch_s: timing.light_s,
                     exposure_s: exp,
                     readout_s: timing.readout_s,
                 })
@@ -110,6 +110,7 @@ fn block(plan: &Plan, timing: &Timing, inner: &[Axis], base: Coord) -> Option<Bl
                 if c[C] != b.last_ch {
                     b.switch_s += timing.switch_s;
                 }
+                b.switch_s += timing.light_s;
                 b.exposure_s += exp;
                 b.readout_s += timing.readout_s;
                 b.last_dz_um = dz;

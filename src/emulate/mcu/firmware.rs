@@ -11,7 +11,13 @@ use crate::hardware::squid::protocol::{
 
 /// Physical travel of each stage axis behind its limit switches, in mm from where the board
 /// booted: switches at both ends, the stage starting somewhere in between.
-const TRAVEL_MM: [(f64, f64); 3] = [(-10.0, 120.0), (-10.0, 80.0), (-2.0, 8.0)];
+const TRAVEL_MM: [(f64, f64); 4] = [
+    (-10.0, 120.0),
+    (-10.0, 80.0),
+    (-2.0, 8.0),
+    // The filter wheel's home flag, a little behind where it booted; it turns freely on.
+    (-0.1, 1000.0),
+];
 /// Time the firmware takes to finish a homing once the switch is found.
 const HOMING_FINALIZE_S: f64 = 0.05;
 const FULL_STEPS: f64 = 200.0;
@@ -56,11 +62,7 @@ impl Motor {
             _ => (2.54, 50.0, 200.0, 130.0),
         };
         let per_mm = 256.0 * FULL_STEPS / pitch;
-        let (lo, hi) = if axis < 3 {
-            TRAVEL_MM[axis]
-        } else {
-            (-1e6, 1e6)
-        };
+        let (lo, hi) = TRAVEL_MM[axis.min(3)];
         Motor {
             pos: 0.0,
             from: 0.0,
@@ -410,9 +412,14 @@ impl Firmware {
             } => {
                 if let Some(i) = Self::axis_index(axis) {
                     let m = &mut self.motors[i];
+                    let before = m.per_mm();
                     // Pitch takes effect here, not when it was sent.
                     m.pitch_mm = m.pending_pitch_mm;
                     m.microstepping = f64::from(microstepping.max(1));
+                    // The switches stay where they are physically: new µstep numbers.
+                    let r = m.per_mm() / before;
+                    m.switch_neg = m.pos + (m.switch_neg - m.pos) * r;
+                    m.switch_pos = m.pos + (m.switch_pos - m.pos) * r;
                 }
                 Outcome::Done
             }

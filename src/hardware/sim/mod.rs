@@ -436,11 +436,13 @@ impl Illumination for SimIllumination {
 
     fn on(&mut self) -> DeviceResult<()> {
         self.sh.lock().light_on = true;
+        self.sh.clock.spend(self.sh.timing.light_s / 2.0);
         Ok(())
     }
 
     fn off(&mut self) -> DeviceResult<()> {
         self.sh.lock().light_on = false;
+        self.sh.clock.spend(self.sh.timing.light_s / 2.0);
         Ok(())
     }
 }

@@ -1,0 +1,45 @@
+//! Lights off when the run is in trouble: a driver that can light a sample registers how to
+//! turn everything off, and the supervisor (a hung step), the signal handler (a forced exit)
+//! and the panic hook call [`all_lights_off`]. Each hook must work without the device's lock,
+//! which the stuck or panicking thread may hold.
+
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub trait LightsOff: Send + Sync {
+    /// Turn every light off, waiting a bounded time; whether the device confirmed it.
+    fn all_off(&self) -> bool;
+}
+
+type Hooks = Vec<(u64, Arc<dyn LightsOff>)>;
+
+static HOOKS: Mutex<Hooks> = Mutex::new(Vec::new());
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// Register (or, with the same token, replace) a hook; returns its token.
+pub fn register(token: Option<u64>, hook: Arc<dyn LightsOff>) -> u64 {
+    let t = token.unwrap_or_else(|| NEXT.fetch_add(1, Ordering::SeqCst));
+    let mut h = HOOKS.lock().unwrap_or_else(|p| p.into_inner());
+    h.retain(|(k, _)| *k != t);
+    h.push((t, hook));
+    t
+}
+
+pub fn unregister(token: u64) {
+    HOOKS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|(k, _)| *k != token);
+}
+
+/// Turn every registered light off; says so in the log when there was anything to do.
+pub fn all_lights_off(why: &str) {
+    let hooks: Hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for (_, h) in hooks {
+        if h.all_off() {
+            tracing::warn!("every light turned off ({why})");
+        } else {
+            tracing::error!("could not confirm every light is off ({why}): check the lasers");
+        }
+    }
+}
