@@ -145,6 +145,18 @@ pub struct EmulateMcuArgs {
     /// Write what the board received and did as JSON lines to this file
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the
+    /// K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR,
+    /// reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing
+    /// ends U µsteps short of its switch, so a move to 0 is refused)
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Vec<String>,
+    /// Corrupt this fraction of bytes both ways, at random (e.g. 0.001)
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub noise: f64,
+    /// Seed for --noise
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -36,12 +36,29 @@ fn mcu_run(a: &EmulateMcuArgs) -> Exit {
             return Exit::Invalid;
         }
     };
+    let mut faults = mcu::Faults::default();
+    faults.noise = a.noise;
+    faults.seed(a.seed);
+    if !(0.0..=1.0).contains(&a.noise) {
+        eprintln!(
+            "error: --noise {} is not a probability: give a fraction of bytes from 0 to 1 (0.001 is one in a thousand)",
+            a.noise
+        );
+        return Exit::Invalid;
+    }
+    for f in &a.fault {
+        if let Err(m) = faults.add_spec(f) {
+            eprintln!("error: {m}");
+            return Exit::Invalid;
+        }
+    }
     let opts = mcu::Options {
         link: a.link.clone(),
         version,
         log: a.log.clone(),
+        faults,
     };
-    match mcu::serve(&opts) {
+    match mcu::serve(opts) {
         Ok(()) => Exit::Completed,
         Err(e) => {
             eprintln!("error: the emulated board stopped: {e}");

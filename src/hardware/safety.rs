@@ -3,8 +3,8 @@
 //! and the panic hook call [`all_lights_off`]. Each hook must work without the device's lock,
 //! which the stuck or panicking thread may hold.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub trait LightsOff: Send + Sync {
     /// Turn every light off, waiting a bounded time; whether the device confirmed it.

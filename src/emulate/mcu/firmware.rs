@@ -217,6 +217,11 @@ pub struct Firmware {
     level_trigger: bool,
     strobe_delay_us: [u32; 4],
     pub triggers: u64,
+    /// Valid commands executed, heartbeats not counted (what scripted faults count).
+    pub commands: u64,
+    /// Homing's finalize fires this many µsteps before the axis reaches its latch (the
+    /// 500 ms timeout case): the range gate ends just inside, and a move to 0 is refused.
+    pub late_finalize_usteps: f64,
     watchdog: Option<(f64, f64)>,
     /// Lights turned off by a strobe at this time.
     strobe_off_at: Option<(f64, Option<usize>)>,
@@ -245,10 +250,17 @@ impl Firmware {
             level_trigger: false,
             strobe_delay_us: [0; 4],
             triggers: 0,
+            commands: 0,
+            late_finalize_usteps: 0.0,
             watchdog: None,
             strobe_off_at: None,
             events: Vec::new(),
         }
+    }
+
+    /// Log something that happened around the board (a fault, a replug).
+    pub fn note(&mut self, now: f64, v: serde_json::Value) {
+        self.event(now, v);
     }
 
     fn event(&mut self, now: f64, v: serde_json::Value) {
@@ -306,6 +318,7 @@ impl Firmware {
             }
             if f[1] != code::HEARTBEAT {
                 self.last = State::Completed;
+                self.commands += 1;
             }
             let payload = [f[2], f[3], f[4], f[5], f[6]];
             let cmd = Command::decode(f[1], &payload);
@@ -613,11 +626,15 @@ impl Firmware {
                 // The latched switch becomes 0 and bounds the range.
                 let was_neg = (m.pos - m.switch_neg).abs() < (m.pos - m.switch_pos).abs();
                 self.rezero(i);
+                let late = self.late_finalize_usteps;
                 let m = &mut self.motors[i];
-                if was_neg {
-                    m.gate.0 = 0.0;
+                if i == 3 && self.version.at_least(1, 4) {
+                    // Since 1.4 homing the wheel resets its range to the full turn (#560).
+                    m.gate = (f64::NEG_INFINITY, f64::INFINITY);
+                } else if was_neg {
+                    m.gate.0 = late;
                 } else {
-                    m.gate.1 = 0.0;
+                    m.gate.1 = -late;
                 }
                 self.event(now, json!({"kind": "homed", "axis": i}));
             }
@@ -646,6 +663,27 @@ impl Firmware {
             self.event(now, json!({"kind": "watchdog"}));
             self.all_off(now);
         }
+    }
+
+    /// A restart (power, USB, brown-out): boot defaults, positions 0, id 0, lights off. The
+    /// stage stays where it physically is, so its switches do too.
+    pub fn reboot(&mut self, now: f64) {
+        let mut next = Firmware::new(self.version);
+        for (old, new) in self.motors.iter().zip(next.motors.iter_mut()) {
+            let r = new.per_mm() / old.per_mm();
+            new.switch_neg = (old.switch_neg - old.pos) * r;
+            new.switch_pos = (old.switch_pos - old.pos) * r;
+        }
+        next.commands = self.commands;
+        next.late_finalize_usteps = self.late_finalize_usteps;
+        next.triggers = self.triggers;
+        let lit = self.any_light();
+        next.events = std::mem::take(&mut self.events);
+        *self = next;
+        if lit {
+            self.event(now, json!({"kind": "light", "port": "all", "on": false}));
+        }
+        self.event(now, json!({"kind": "reboot"}));
     }
 
     /// Positions in µsteps (X, Y, Z, W).

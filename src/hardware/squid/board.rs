@@ -66,7 +66,9 @@ impl Board {
         let (reader, first) = resync(&mut *p, settings.allow_legacy, IN_STEP, HELLO)
             .map_err(|e| to_device(format!("{path}: {e}")))?;
         let version = first.version;
-        let min = settings.min_version().unwrap_or(Version { major: 1, minor: 0 });
+        let min = settings
+            .min_version()
+            .unwrap_or(Version { major: 1, minor: 0 });
         if !version.legacy() && version < min {
             return Err(to_device(format!(
                 "{path}: firmware {version} is older than squid.min_version {min}; update the board's firmware, or lower min_version to run without what it lacks"
@@ -93,7 +95,10 @@ impl Board {
             wheel: wheel_positions.map(|n| (n, 1)),
             settings,
         };
-        b.link = Some(Link::start(p, reader, shared, b.link_config()).map_err(|e| to_device(e.to_string()))?);
+        b.link = Some(
+            Link::start(p, reader, shared, b.link_config())
+                .map_err(|e| to_device(e.to_string()))?,
+        );
         b.initialize()?;
         Ok(b)
     }
@@ -128,7 +133,8 @@ impl Board {
         let Some(link) = &self.link else {
             return Err(DeviceError::disconnected(DEVICE));
         };
-        link.call(cmd, until, deadline).map_err(|e| self.error(cmd, e))
+        link.call(cmd, until, deadline)
+            .map_err(|e| self.error(cmd, e))
     }
 
     fn error(&mut self, cmd: Command, e: LinkError) -> DeviceError {
@@ -144,10 +150,12 @@ impl Board {
                 (ErrorKind::Disconnected, why)
             }
             LinkError::Disconnected(m) => (ErrorKind::Disconnected, format!("{}: {m}", self.path)),
-            LinkError::Rejected if matches!(cmd, Command::MoveTo { .. } | Command::Move { .. }) => (
-                ErrorKind::OutOfRange,
-                format!("the board refused {cmd:?}: outside its homed range"),
-            ),
+            LinkError::Rejected if matches!(cmd, Command::MoveTo { .. } | Command::Move { .. }) => {
+                (
+                    ErrorKind::OutOfRange,
+                    format!("the board refused {cmd:?}: outside its homed range"),
+                )
+            }
             e => (ErrorKind::Failed, format!("{cmd:?}: {e}")),
         };
         DeviceError {
@@ -376,7 +384,7 @@ impl Board {
         Ok(())
     }
 
-    fn latest(&self) -> DeviceResult<Status> {
+    fn latest(&mut self) -> DeviceResult<Status> {
         if let Some(why) = &self.rehome {
             return Err(DeviceError {
                 device: DEVICE.into(),
@@ -385,11 +393,7 @@ impl Board {
             });
         }
         if let Some(e) = self.shared.dead() {
-            return Err(DeviceError {
-                device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::Disconnected,
-                message: format!("{}: {e}", self.path),
-            });
+            return Err(self.error(Command::Heartbeat, e));
         }
         (*self.shared.latest.lock().unwrap_or_else(|p| p.into_inner()))
             .ok_or_else(|| DeviceError::disconnected(DEVICE))
@@ -397,7 +401,10 @@ impl Board {
 
     fn usteps(&self, axis: Axis, mm: f64) -> DeviceResult<i32> {
         self.scale(axis).usteps(mm).ok_or_else(|| {
-            DeviceError::out_of_range(DEVICE, format!("{mm} mm does not fit the board's positions"))
+            DeviceError::out_of_range(
+                DEVICE,
+                format!("{mm} mm does not fit the board's positions"),
+            )
         })
     }
 
@@ -417,19 +424,43 @@ impl Board {
         match (ux != now.x, uy != now.y) {
             (false, false) => Ok(()),
             (true, false) => self
-                .call(Command::MoveTo { axis: Axis::X, usteps: ux }, at, deadline)
+                .call(
+                    Command::MoveTo {
+                        axis: Axis::X,
+                        usteps: ux,
+                    },
+                    at,
+                    deadline,
+                )
                 .map(|_| ()),
             (false, true) => self
-                .call(Command::MoveTo { axis: Axis::Y, usteps: uy }, at, deadline)
+                .call(
+                    Command::MoveTo {
+                        axis: Axis::Y,
+                        usteps: uy,
+                    },
+                    at,
+                    deadline,
+                )
                 .map(|_| ()),
             (true, true) => {
                 self.call(
-                    Command::MoveTo { axis: Axis::X, usteps: ux },
+                    Command::MoveTo {
+                        axis: Axis::X,
+                        usteps: ux,
+                    },
                     Until::Accepted,
                     ACK,
                 )?;
-                self.call(Command::MoveTo { axis: Axis::Y, usteps: uy }, at, deadline)
-                    .map(|_| ())
+                self.call(
+                    Command::MoveTo {
+                        axis: Axis::Y,
+                        usteps: uy,
+                    },
+                    at,
+                    deadline,
+                )
+                .map(|_| ())
             }
         }
     }
@@ -445,19 +476,22 @@ impl Board {
         let s = self.scale(Axis::Z);
         let deadline = move_deadline(axis_move_secs(s.mm(uz) - s.mm(now.z), &self.z));
         self.call(
-            Command::MoveTo { axis: Axis::Z, usteps: uz },
+            Command::MoveTo {
+                axis: Axis::Z,
+                usteps: uz,
+            },
             Until::At([None, None, Some(uz)]),
             deadline,
         )
         .map(|_| ())
     }
 
-    pub fn position_xy(&self) -> DeviceResult<(f64, f64)> {
+    pub fn position_xy(&mut self) -> DeviceResult<(f64, f64)> {
         let s = self.latest()?;
         Ok((self.scale(Axis::X).mm(s.x), self.scale(Axis::Y).mm(s.y)))
     }
 
-    pub fn position_z(&self) -> DeviceResult<f64> {
+    pub fn position_z(&mut self) -> DeviceResult<f64> {
         let s = self.latest()?;
         Ok(self.scale(Axis::Z).mm(s.z))
     }
@@ -490,9 +524,16 @@ impl Board {
     fn send_source(&mut self, o: Output, intensity: u16) -> DeviceResult<()> {
         let cmd = match o {
             Output::LedMatrix => {
-                let v = ((f64::from(intensity) / 65535.0) * 255.0).round().min(255.0) as u8;
+                let v = ((f64::from(intensity) / 65535.0) * 255.0)
+                    .round()
+                    .min(255.0) as u8;
                 // Pattern 0: the full matrix, white.
-                Command::SetLedMatrix { pattern: 0, g: v, r: v, b: v }
+                Command::SetLedMatrix {
+                    pattern: 0,
+                    g: v,
+                    r: v,
+                    b: v,
+                }
             }
             o => Command::SetIllumination {
                 source: o.source_code(),
@@ -514,7 +555,10 @@ impl Board {
             ));
         };
         if !(0.0..=100.0).contains(&pct) {
-            return Err(DeviceError::out_of_range(DEVICE, format!("intensity {pct} % is outside 0–100 %")));
+            return Err(DeviceError::out_of_range(
+                DEVICE,
+                format!("intensity {pct} % is outside 0–100 %"),
+            ));
         }
         self.before_command()?;
         // Selecting a new source while one is lit leaves the old one on as well.
@@ -558,14 +602,23 @@ impl Board {
     /// exposure by the board itself (set the source first: the strobe uses the current one).
     pub fn trigger(&mut self, channel: u8, exposure_s: f64, strobe: bool) -> DeviceResult<()> {
         if channel > 3 {
-            return Err(DeviceError::out_of_range(DEVICE, format!("trigger channel {channel} (the board has 0–3)")));
+            return Err(DeviceError::out_of_range(
+                DEVICE,
+                format!("trigger channel {channel} (the board has 0–3)"),
+            ));
         }
         if strobe && self.lights.selected.is_none() {
-            return Err(DeviceError::failed(DEVICE, "a strobed trigger needs a light source selected first"));
+            return Err(DeviceError::failed(
+                DEVICE,
+                "a strobed trigger needs a light source selected first",
+            ));
         }
         let on_time_us = (exposure_s * 1e6).round();
         if !(0.0..=f64::from(u32::MAX)).contains(&on_time_us) {
-            return Err(DeviceError::out_of_range(DEVICE, format!("exposure {exposure_s} s")));
+            return Err(DeviceError::out_of_range(
+                DEVICE,
+                format!("exposure {exposure_s} s"),
+            ));
         }
         self.before_command()?;
         // The board stalls for a strobe of up to 30 ms (it busy-waits in its interrupt).
@@ -607,7 +660,10 @@ impl Board {
             ..self.z.clone()
         };
         let deadline = move_deadline(axis_move_secs(self.settings.w.pitch.mm(), &w));
-        let cmd = Command::MoveTo { axis: Axis::W, usteps };
+        let cmd = Command::MoveTo {
+            axis: Axis::W,
+            usteps,
+        };
         // Squid retries once on a refused wheel move (fw < 1.4 could refuse after homing).
         match self.call(cmd, Until::Done, deadline) {
             Err(e) if e.kind == crate::hardware::ErrorKind::OutOfRange => {
@@ -641,18 +697,22 @@ impl Board {
             return Ok(());
         }
         self.link = None;
-        let mut p: Box<dyn Port> = port::open(&self.path, self.settings.baud).map_err(|e| DeviceError {
-            device: DEVICE.into(),
-            kind: crate::hardware::ErrorKind::Disconnected,
-            message: e,
-        })?;
-        let (reader, first) = resync(&mut *p, self.settings.allow_legacy, IN_STEP, HELLO)
-            .map_err(|e| DeviceError {
+        let mut p: Box<dyn Port> =
+            port::open(&self.path, self.settings.baud).map_err(|e| DeviceError {
                 device: DEVICE.into(),
                 kind: crate::hardware::ErrorKind::Disconnected,
-                message: format!("{}: {e}", self.path),
+                message: e,
             })?;
-        let restarted = (first.id == 0 && self.shared.last_id() != 0) || first.version != self.version;
+        let (reader, first) =
+            resync(&mut *p, self.settings.allow_legacy, IN_STEP, HELLO).map_err(|e| {
+                DeviceError {
+                    device: DEVICE.into(),
+                    kind: crate::hardware::ErrorKind::Disconnected,
+                    message: format!("{}: {e}", self.path),
+                }
+            })?;
+        let restarted =
+            (first.id == 0 && self.shared.last_id() != 0) || first.version != self.version;
         if restarted {
             return Err(self.error(Command::Heartbeat, LinkError::Rebooted));
         }

@@ -219,7 +219,13 @@ impl Link {
         self.submit(&self.urgent, cmd, Until::Heard, deadline)
     }
 
-    fn submit(&self, to: &Sender<Job>, cmd: Command, until: Until, deadline: Duration) -> LinkResult {
+    fn submit(
+        &self,
+        to: &Sender<Job>,
+        cmd: Command,
+        until: Until,
+        deadline: Duration,
+    ) -> LinkResult {
         if let Some(e) = self.shared.dead() {
             return Err(e);
         }
@@ -367,8 +373,16 @@ impl IoThread {
                         }
                     }
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
-                Err(e) => return self.die(LinkError::Disconnected(format!("reading the port: {e}"))),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    return self.die(LinkError::Disconnected(format!("reading the port: {e}")));
+                }
             }
             let silent = self.last_valid.elapsed();
             if silent > self.config.stale_after {
@@ -490,7 +504,11 @@ impl IoThread {
             (State::Completed, Until::At(want)) => {
                 let at = [s.x, s.y, s.z];
                 let ok = want.iter().zip(at).all(|(w, a)| w.is_none_or(|w| w == a));
-                Some(if ok { Ok(s) } else { Err(LinkError::StoppedShort(s)) })
+                Some(if ok {
+                    Ok(s)
+                } else {
+                    Err(LinkError::StoppedShort(s))
+                })
             }
             (State::Completed, _) => Some(Ok(s)),
             (State::ChecksumError | State::Other(_), _) => None,
@@ -582,10 +600,14 @@ pub fn resync(
     }
     let secs = within.as_secs_f64();
     Err(if got == 0 {
-        format!("the port sent nothing in {secs:.1} s: is this the Squid board, and is its firmware running?")
+        format!(
+            "the port sent nothing in {secs:.1} s: is this the Squid board, and is its firmware running?"
+        )
     } else if legacy_seen {
-        format!("the board sends status packets without a firmware version (legacy firmware); set `squid.allow_legacy: true` to drive it with a reduced feature set, or update its firmware")
+        "the board sends status packets without a firmware version (legacy firmware); set `squid.allow_legacy: true` to drive it with a reduced feature set, or update its firmware".to_string()
     } else {
-        format!("{got} bytes in {secs:.1} s and not one valid status packet: this port is not a Squid board, or its baud rate is wrong")
+        format!(
+            "{got} bytes in {secs:.1} s and not one valid status packet: this port is not a Squid board, or its baud rate is wrong"
+        )
     })
 }

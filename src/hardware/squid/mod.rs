@@ -136,7 +136,8 @@ impl Driver for SquidDriver {
                 .then(|| Box::new(SquidZ(shared.clone())) as Box<dyn ZStage>),
             illumination: want(DeviceKind::Illumination)
                 .then(|| Box::new(SquidLights(shared.clone())) as Box<dyn Illumination>),
-            filter_wheel: wheel.map(|_| Box::new(SquidWheel(shared.clone())) as Box<dyn FilterWheel>),
+            filter_wheel: wheel
+                .map(|_| Box::new(SquidWheel(shared.clone())) as Box<dyn FilterWheel>),
             ..Devices::default()
         })
     }
@@ -177,9 +178,9 @@ impl Shared {
     }
 
     fn lock(&self) -> DeviceResult<MutexGuard<'_, Board>> {
-        self.board
-            .lock()
-            .map_err(|_| DeviceError::failed(DEVICE, "an earlier call panicked while using the board"))
+        self.board.lock().map_err(|_| {
+            DeviceError::failed(DEVICE, "an earlier call panicked while using the board")
+        })
     }
 
     fn reconnect(&self) -> DeviceResult<()> {

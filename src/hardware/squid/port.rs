@@ -73,7 +73,9 @@ pub fn choose(ports: &[SerialPortInfo], serial: Option<&str>) -> Result<String, 
     }
     match teensies.as_slice() {
         [one] => Ok(one.port_name.clone()),
-        [] => Err("no Teensy board found: plug it in, or set squid.port (e.g. /dev/ttyACM0)".into()),
+        [] => {
+            Err("no Teensy board found: plug it in, or set squid.port (e.g. /dev/ttyACM0)".into())
+        }
         more => Err(format!(
             "{} Teensy boards found ({}): set squid.serial_number or squid.port to say which",
             more.len(),
@@ -124,11 +126,22 @@ mod tests {
             port_name: "/dev/ttyUSB0".into(),
             port_type: SerialPortType::Unknown,
         };
-        let ports = [teensy("/dev/ttyACM0", "111"), other, teensy("/dev/ttyACM1", "222")];
+        let ports = [
+            teensy("/dev/ttyACM0", "111"),
+            other,
+            teensy("/dev/ttyACM1", "222"),
+        ];
         let e = choose(&ports, None).unwrap_err();
-        assert!(e.contains("2 Teensy boards") && e.contains("serial_number"), "{e}");
+        assert!(
+            e.contains("2 Teensy boards") && e.contains("serial_number"),
+            "{e}"
+        );
         assert_eq!(choose(&ports, Some("222")).unwrap(), "/dev/ttyACM1");
-        assert!(choose(&ports, Some("333")).unwrap_err().contains("found: /dev/ttyACM0"));
+        assert!(
+            choose(&ports, Some("333"))
+                .unwrap_err()
+                .contains("found: /dev/ttyACM0")
+        );
         assert_eq!(choose(&ports[..2], None).unwrap(), "/dev/ttyACM0");
         assert!(choose(&[], None).unwrap_err().contains("squid.port"));
     }

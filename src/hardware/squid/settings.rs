@@ -252,7 +252,10 @@ impl SquidSettings {
         if s.port.is_some() && s.serial_number.is_some() {
             out.push(
                 config
-                    .error_at("squid.serial_number", "both `port` and `serial_number` are set")
+                    .error_at(
+                        "squid.serial_number",
+                        "both `port` and `serial_number` are set",
+                    )
                     .help("keep one: the port path, or the serial number to find it by"),
             );
         }
@@ -289,7 +292,10 @@ impl SquidSettings {
         if s.trigger.strobe_delay.len() > 4 {
             out.push(
                 config
-                    .error_at("squid.trigger.strobe_delay", "the board has 4 trigger channels")
+                    .error_at(
+                        "squid.trigger.strobe_delay",
+                        "the board has 4 trigger channels",
+                    )
                     .help("give at most 4 delays, one per channel 0–3"),
             );
         }
@@ -308,7 +314,10 @@ impl SquidSettings {
                     config
                         .error_at(
                             &at("microstepping"),
-                            format!("microstepping {} is not one the driver has", a.microstepping),
+                            format!(
+                                "microstepping {} is not one the driver has",
+                                a.microstepping
+                            ),
                         )
                         .help("one of 1, 2, 4, 8, 16, 32, 64, 128, 256"),
                 );
@@ -352,7 +361,10 @@ impl SquidSettings {
 
     /// Every source name this board knows, for messages.
     pub fn source_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = STANDARD_SOURCES.iter().map(|(n, _)| n.to_string()).collect();
+        let mut v: Vec<String> = STANDARD_SOURCES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
         v.extend(self.sources.keys().cloned());
         v.sort();
         v.dedup();
