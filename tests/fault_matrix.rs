@@ -5,6 +5,8 @@
 mod common;
 use common::*;
 
+use std::path::Path;
+
 /// One well, two FOVs, two planes, two channels (8 frames), contrast autofocus at every FOV
 /// so that every call kind is made.
 const PROTOCOL: &str = "name: matrix
@@ -53,12 +55,19 @@ fn expected(kind: &str, policy: &str) -> Expect {
 }
 
 fn case(call: &str, kind: &str, policy: &str) {
+    case_on(call, kind, policy, &|dir, faults| {
+        microscope(dir, 0.0, faults)
+    });
+}
+
+/// One case on the microscope that `make` writes into the directory with the given faults.
+fn case_on(call: &str, kind: &str, policy: &str, make: &dyn Fn(&Path, &[&str]) -> String) {
     let dir = tempfile::tempdir().expect("tmp");
     let protocol = format!("{PROTOCOL}on_error: {{retries: 2, backoff: 10ms, then: {policy}}}\n");
     let p = write(dir.path(), "p.yaml", &protocol);
     let f = faults(kind, call);
     let fr: Vec<&str> = f.iter().map(String::as_str).collect();
-    let m = microscope(dir.path(), 0.0, &fr);
+    let m = make(dir.path(), &fr);
     let out = dir.path().join("out");
     let r = run(&[
         "acquire",
@@ -148,4 +157,28 @@ fn faults_in_illumination() {
 #[test]
 fn faults_in_autofocus() {
     matrix("autofocus");
+}
+
+/// The fault wrapper sits around the `squid` driver's devices as around the simulator's: a
+/// device that reports itself disconnected is reconnected over the same port (no RESET), a
+/// failing call becomes a recorded outcome, a hung one a timeout with every light off.
+#[test]
+fn faults_on_the_squid_driver() {
+    let board = McuProcess::start(&[]);
+    for call in ["move_xy", "illumination"] {
+        for kind in ["error", "disconnect", "hang"] {
+            case_on(call, kind, "skip-fov", &|dir, faults| {
+                board.microscope(dir, "2s", faults)
+            });
+        }
+    }
+    let lights = board.events_of("light");
+    let last_on = lights.iter().rposition(|e| e["on"] == true);
+    let last_off = lights.iter().rposition(|e| e["on"] == false);
+    assert!(last_off > last_on, "a light was left on: {lights:?}");
+    let execs = board.events_of("exec");
+    assert!(
+        execs.iter().filter(|e| e["command"] == "Reset").count() >= 6,
+        "each run connected afresh"
+    );
 }

@@ -2,6 +2,8 @@
 //! homing, moves, lights, triggers, and every transport fault of the Squid sheet, each
 //! ending as it should with every command executed exactly once.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -17,24 +19,8 @@ use squidctl::microscope::timing::axis_move_secs;
 
 const V14: Version = Version { major: 1, minor: 4 };
 
-/// The shipped microscope file, on this emulator's port, with fast axes so homing takes
-/// about a second; `watchdog` as given ("0s" turns heartbeats off, for counted faults).
 fn config(port: &str, watchdog: &str) -> MicroscopeConfig {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/microscopes/squid-emulated.yaml"
-    ))
-    .expect("the shipped file")
-    .replace("port: /tmp/squid-mcu", &format!("port: {port}"))
-    .replace("watchdog: 2s", &format!("watchdog: {watchdog}"))
-    .replace(
-        "speed: 30mm/s, acceleration: 500mm/s2",
-        "speed: 200mm/s, acceleration: 5000mm/s2",
-    )
-    .replace(
-        "speed: 5mm/s, acceleration: 100mm/s2",
-        "speed: 40mm/s, acceleration: 1000mm/s2",
-    );
+    let text = common::squid_microscope_text(port, watchdog);
     squidctl::hardware::from_source(SourceFile::new("squid-test.yaml", text)).expect("valid")
 }
 

@@ -10,6 +10,7 @@ pub use description::MicroscopeDesc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use crate::yaml::Node;
+use description::DeviceKind;
 
 /// The built-in simulated microscope, used when no `--microscope` or `SQUIDCTL_MICROSCOPE`
 /// is given.
@@ -55,6 +56,35 @@ impl MicroscopeConfig {
         };
         m.check()?;
         Ok(m)
+    }
+
+    /// The same microscope with every device on the simulator: `simulate` must never open,
+    /// home or move real hardware, whatever drivers the description names. Per-device driver
+    /// settings belong to the real drivers and are dropped; the `sim` and `faults` sections
+    /// and the description's timing stay, so the dry run costs what the real one would.
+    pub fn for_simulation(&self) -> Self {
+        let mut m = self.clone();
+        let d = &mut m.desc;
+        d.driver = Some("sim".into());
+        d.stage.xy.driver = None;
+        d.stage.z.driver = None;
+        d.camera.driver = None;
+        d.illumination.driver = None;
+        if let Some(w) = d.filter_wheel.as_mut() {
+            w.driver = None;
+        }
+        if let Some(af) = d.laser_autofocus.as_mut() {
+            af.driver = None;
+        }
+        m
+    }
+
+    /// Whether some device runs on a driver other than the simulator.
+    pub fn has_real_devices(&self) -> bool {
+        DeviceKind::ALL
+            .into_iter()
+            .filter(|k| self.desc.has(*k))
+            .any(|k| self.desc.driver_of(k).is_some_and(|(d, _)| d != "sim"))
     }
 
     /// A top-level section typed by whoever owns it (a driver's shared settings, the fault

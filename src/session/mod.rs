@@ -132,7 +132,21 @@ pub fn run(
         skip_images: matches!(target, Target::Discard),
         sources: Some(sources),
     };
-    let microscope = match crate::panics::catch(|| hardware::build(&l.microscope, &opts)) {
+    // A dry run never touches hardware: its devices become the simulator's.
+    let simulated;
+    let config = if matches!(settings.purpose, Purpose::Simulate) && l.microscope.has_real_devices()
+    {
+        tracing::info!(
+            "simulating {} ({}) on the simulator: no real device is opened",
+            l.microscope.desc.name,
+            l.microscope.desc.drivers_summary()
+        );
+        simulated = l.microscope.for_simulation();
+        &simulated
+    } else {
+        &l.microscope
+    };
+    let microscope = match crate::panics::catch(|| hardware::build(config, &opts)) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
         Err(p) => {

@@ -367,3 +367,91 @@ pub fn python_reader() -> Command {
     }
     c
 }
+
+/// The shipped emulated-Squid microscope on `port`, with fast axes so homing takes about a
+/// second, and the firmware watchdog as given ("0s" turns heartbeats off).
+pub fn squid_microscope_text(port: &str, watchdog: &str) -> String {
+    std::fs::read_to_string(repo().join("microscopes/squid-emulated.yaml"))
+        .expect("the shipped file")
+        .replace("port: /tmp/squid-mcu", &format!("port: {port}"))
+        .replace("watchdog: 2s", &format!("watchdog: {watchdog}"))
+        .replace(
+            "speed: 30mm/s, acceleration: 500mm/s2",
+            "speed: 200mm/s, acceleration: 5000mm/s2",
+        )
+        .replace(
+            "speed: 5mm/s, acceleration: 100mm/s2",
+            "speed: 40mm/s, acceleration: 1000mm/s2",
+        )
+}
+
+/// `squidctl emulate mcu` as a process on a symlink in its own directory, killed on drop so
+/// no emulator outlives its test.
+pub struct McuProcess {
+    child: std::process::Child,
+    pub link: PathBuf,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl McuProcess {
+    pub fn start(extra: &[&str]) -> McuProcess {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("tmp");
+        let link = dir.path().join("ttySquid");
+        let log = dir.path().join("board.jsonl");
+        let (l, g) = (link.display().to_string(), log.display().to_string());
+        let mut args = vec!["emulate", "mcu", "--link", &l, "--log", &g];
+        args.extend_from_slice(extra);
+        let mut child = squidctl(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("emulator starts");
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first);
+        let p = McuProcess {
+            child,
+            link,
+            log,
+            _dir: dir,
+        };
+        assert!(first.starts_with("/dev/"), "the emulator printed {first:?}");
+        p
+    }
+
+    /// A microscope file on this board (see [`squid_microscope_text`]), `faults` as YAML items.
+    pub fn microscope(&self, dir: &Path, watchdog: &str, faults: &[&str]) -> String {
+        let text = squid_microscope_text(&self.link.display().to_string(), watchdog);
+        let faults: String = faults.iter().map(|f| format!("\n  - {f}")).collect();
+        let text = if faults.is_empty() {
+            text
+        } else {
+            text.replace("faults: []", &format!("faults:{faults}"))
+        };
+        write(dir, "squid.yaml", &text)
+    }
+
+    /// What the board logged so far.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    }
+}
+
+impl Drop for McuProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

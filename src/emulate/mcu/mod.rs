@@ -244,14 +244,23 @@ pub fn spawn(link: Option<PathBuf>, version: Version, faults: Faults) -> std::io
 /// Prints the port's path as the first line of stdout.
 pub fn serve(opts: Options) -> std::io::Result<()> {
     let mut emu = Emulator::open(opts.link, opts.version, opts.faults)?;
-    // Last, so that a reader of this line finds the link in place.
+    let mut log = match &opts.log {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => {
+                emu.remove_link();
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot create the log {}: {e}", p.display()),
+                ));
+            }
+        },
+        None => None,
+    };
+    // Last, so that a reader of this line finds the link and the log in place.
     let mut out = std::io::stdout();
     writeln!(out, "{}", emu.path.display())?;
     out.flush()?;
-    let mut log = match &opts.log {
-        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
-        None => None,
-    };
     let mut buf = [0u8; 4096];
     let result = loop {
         if crate::supervisor::signals::pending_cancel_signal().is_some() {
