@@ -501,6 +501,147 @@ fn memory(rows: &mut Vec<Row>) {
     });
 }
 
+/// The shipped emulated-Squid description on `port`; `fast` speeds the axes up (homing in
+/// about a second) for measures that are not about motion.
+fn squid_text(port: &Path, fast: bool) -> String {
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-emulated.yaml"))
+        .unwrap_or_default()
+        .replace("port: /tmp/squid-mcu", &format!("port: {}", port.display()));
+    if !fast {
+        return text;
+    }
+    text.replace(
+        "speed: 30mm/s, acceleration: 500mm/s2",
+        "speed: 200mm/s, acceleration: 5000mm/s2",
+    )
+    .replace(
+        "speed: 5mm/s, acceleration: 100mm/s2",
+        "speed: 40mm/s, acceleration: 1000mm/s2",
+    )
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// The Squid board over a pseudo-terminal: one command's round trip (sent, acknowledged by
+/// the next status packet), and the quick start's duration against its estimate.
+fn squid(rows: &mut Vec<Row>) {
+    use squidctl::emulate::mcu;
+    use squidctl::hardware::squid::{board::Board, protocol::Version, settings::SquidSettings};
+    let v14 = Version { major: 1, minor: 4 };
+    let Ok(emu) = mcu::spawn(None, v14, mcu::Faults::default()) else {
+        eprintln!("squid: cannot open a pseudo-terminal");
+        return;
+    };
+    let text = squid_text(&emu.path, true);
+    let source = squidctl::diagnostic::SourceFile::new("bench-squid.yaml", text);
+    let Ok(config) = squidctl::hardware::from_source(source) else {
+        return;
+    };
+    let Ok(settings) = SquidSettings::of(&config) else {
+        return;
+    };
+    let Ok(mut board) = Board::connect(settings, &config.desc, Some(8)) else {
+        eprintln!("squid: the emulated board did not connect");
+        return;
+    };
+    let _ = board.set_light("laser-488", 10.0);
+    let mut times = Vec::new();
+    for i in 0..400 {
+        let t = Instant::now();
+        let ok = if i % 2 == 0 {
+            board.light_on()
+        } else {
+            board.light_off()
+        };
+        if ok.is_ok() {
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    drop(board);
+    drop(emu);
+    times.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+    rows.push(Row {
+        name: "squid command round trip over a pty, p50".into(),
+        value: p50,
+        unit: "ms",
+        goal: "≈ one status period (10 ms)".into(),
+        ok: Some(p50 < 15.0),
+    });
+    rows.push(Row {
+        name: "same, p99 (400 commands)".into(),
+        value: p99,
+        unit: "ms",
+        goal: "< 25 ms".into(),
+        ok: Some(p99 < 25.0),
+    });
+
+    // The quick start at the shipped speeds, from its first journal record to its last.
+    let dir = repo().join("target/bench-squid");
+    let _ = std::fs::create_dir_all(&dir);
+    let link = dir.join("ttySquid");
+    let Ok(mut child) = Command::new(bin())
+        .args(["emulate", "mcu", "--link"])
+        .arg(&link)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return;
+    };
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut first);
+    }
+    let m = dir.join("squid.yaml");
+    let _ = std::fs::write(&m, squid_text(&link, false));
+    let m = m.display().to_string();
+    let out = bench_out();
+    let (_, _) = run_measured(&[
+        "acquire",
+        "protocols/quickstart.yaml",
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let actual = newest_run(&out)
+        .map(|d| journal(&d))
+        .and_then(|j| j.last().and_then(|e| e["run_s"].as_f64()))
+        .unwrap_or(f64::NAN);
+    let estimate = Command::new(bin())
+        .args([
+            "simulate",
+            "--estimate",
+            "--json",
+            "protocols/quickstart.yaml",
+        ])
+        .args(["--microscope", &m])
+        .current_dir(repo())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .and_then(|v| v["estimate"]["duration_s"].as_f64())
+        .unwrap_or(f64::NAN);
+    let off = (actual / estimate - 1.0) * 100.0;
+    rows.push(Row {
+        name: format!("quick start on the emulated board: {actual:.2} s, estimate {estimate:.2} s"),
+        value: off,
+        unit: "%",
+        goal: "within ±5 %".into(),
+        ok: Some(off.abs() <= 5.0),
+    });
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -552,6 +693,9 @@ fn main() {
     }
     if want("memory") {
         memory(&mut rows);
+    }
+    if want("squid") {
+        squid(&mut rows);
     }
     let m = machine();
     println!("\nsquidctl benchmarks — {m}\n");

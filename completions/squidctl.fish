@@ -123,6 +123,9 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and not __fis
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l link -d 'Also make this symlink point at the port (a stable name for microscope files)' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l version -d 'The firmware version to report, e.g. 1.4 (1.0 to 1.15; 0.0 is legacy firmware)' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l log -d 'Write what the board received and did as JSON lines to this file' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l fault -d 'A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR, reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l noise -d 'Corrupt this fraction of bytes both ways, at random (e.g. 0.001)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -l seed -d 'Seed for --noise' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -s h -l help -d 'Print help'

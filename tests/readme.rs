@@ -81,6 +81,9 @@ fn every_key_is_documented() {
     keys.extend(fields::<squidctl::hardware::sim::SimSettings>());
     keys.extend(fields::<squidctl::hardware::sim::FocusSurfaceDesc>());
     keys.extend(fields::<squidctl::hardware::faults::FaultSpec>());
+    keys.extend(fields::<squidctl::hardware::squid::settings::SquidSettings>());
+    keys.extend(fields::<squidctl::hardware::squid::settings::AxisSettings>());
+    keys.extend(fields::<squidctl::hardware::squid::settings::TriggerSettings>());
     assert!(keys.len() > 60, "{keys:?}");
     let missing: Vec<_> = keys
         .iter()
