@@ -38,6 +38,9 @@ fn the_quick_start_runs_on_the_emulated_board_and_verifies() {
     let board = McuProcess::start(&[]);
     let dir = tempfile::tempdir().expect("tmp");
     let m = board.microscope(dir.path(), "2s", &[]);
+    let d = run(&["devices", "--microscope", &m, "--timeout", "30s"]);
+    assert_eq!(d.code, 0, "{}{}", d.stdout, d.stderr);
+    assert!(d.stdout.contains("firmware 1.4, homed"), "{}", d.stdout);
     let out = dir.path().join("out");
     let r = run(&[
         "acquire",

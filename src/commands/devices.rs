@@ -160,8 +160,12 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
     send(
         "xy stage",
         crate::panics::catch(|| {
-            m.xy.position()
-                .map(|(x, y)| format!("at x {x:.3} mm, y {y:.3} mm"))
+            let at = m.xy.position()?;
+            let mut s = format!("at x {:.3} mm, y {:.3} mm", at.0, at.1);
+            if let Some(d) = m.xy.details() {
+                s = format!("{s}; {d}");
+            }
+            Ok(s)
         }),
     );
     send(
