@@ -373,13 +373,7 @@ impl IoThread {
                         }
                     }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if nothing_yet(&e) => {}
                 Err(e) => {
                     return self.die(LinkError::Disconnected(format!("reading the port: {e}")));
                 }
@@ -588,13 +582,7 @@ pub fn resync(
                     }
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
+            Err(e) if nothing_yet(&e) => {}
             Err(e) => return Err(format!("reading the port: {e}")),
         }
     }
@@ -610,4 +598,14 @@ pub fn resync(
             "{got} bytes in {secs:.1} s and not one valid status packet: this port is not a Squid board, or its baud rate is wrong"
         )
     })
+}
+
+/// A read that timed out or was interrupted: no data yet, the port is still there.
+fn nothing_yet(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut
+            | std::io::ErrorKind::WouldBlock
+            | std::io::ErrorKind::Interrupted
+    )
 }
