@@ -84,6 +84,9 @@ fn every_key_is_documented() {
     keys.extend(fields::<squidctl::hardware::squid::settings::SquidSettings>());
     keys.extend(fields::<squidctl::hardware::squid::settings::AxisSettings>());
     keys.extend(fields::<squidctl::hardware::squid::settings::TriggerSettings>());
+    keys.extend(fields::<
+        squidctl::hardware::genicam::settings::GenicamSettings,
+    >());
     assert!(keys.len() > 60, "{keys:?}");
     let missing: Vec<_> = keys
         .iter()

@@ -379,3 +379,25 @@ fn set_overrides_reach_the_plan() {
         r.stderr
     );
 }
+
+/// A default build names the feature that would give it the GenICam driver.
+#[cfg(not(feature = "genicam"))]
+#[test]
+fn a_genicam_camera_without_the_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml"))
+        .expect("builtin")
+        .replace(
+            "camera:\n",
+            "camera:\n  driver: {name: genicam, address: 127.0.0.1}\n",
+        );
+    let m = write(dir.path(), "g.yaml", &text);
+    let r = run(&["validate", "protocols/quickstart.yaml", "--microscope", &m]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("built without the `genicam` driver")
+            && r.stderr.contains("--features genicam"),
+        "{}",
+        r.stderr
+    );
+}

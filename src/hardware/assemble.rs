@@ -122,6 +122,16 @@ fn requests(config: &MicroscopeConfig) -> Result<Vec<(&'static dyn Driver, Reque
             continue;
         };
         let Some(driver) = DRIVERS.iter().copied().find(|d| d.name() == name) else {
+            if let Some(feature) = super::feature_of(name) {
+                out.push(
+                    config
+                        .error_at(&path, format!("this squidctl was built without the `{name}` driver"))
+                        .help(format!(
+                            "build it with `cargo build --release --features {feature}` (see the README for the libraries it needs)"
+                        )),
+                );
+                continue;
+            }
             out.push(
                 config
                     .error_at(

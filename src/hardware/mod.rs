@@ -11,6 +11,7 @@ pub mod autofocus;
 pub mod clock;
 pub mod faults;
 pub mod frame_pool;
+pub mod genicam;
 pub mod safety;
 pub mod sim;
 pub mod squid;
@@ -292,7 +293,20 @@ pub struct BuildOptions {
 }
 
 /// Every driver squidctl knows. A new driver is a new folder and one line here.
-pub static DRIVERS: &[&dyn Driver] = &[&sim::SimDriver, &squid::SquidDriver];
+pub static DRIVERS: &[&dyn Driver] = &[
+    &sim::SimDriver,
+    &squid::SquidDriver,
+    #[cfg(feature = "genicam")]
+    &genicam::GenicamDriver,
+];
+
+/// The cargo feature that builds an optional driver, when this build lacks it.
+pub fn feature_of(driver: &str) -> Option<&'static str> {
+    match driver {
+        "genicam" if cfg!(not(feature = "genicam")) => Some("genicam"),
+        _ => None,
+    }
+}
 
 /// The names of every driver, for messages.
 pub fn driver_names() -> Vec<&'static str> {

@@ -1,0 +1,285 @@
+//! The `genicam` driver against Aravis's fake GigE camera, in this process on 127.0.0.1 only
+//! (never discovery: that broadcasts on every interface). Built with `--features genicam`.
+#![cfg(feature = "genicam")]
+
+mod common;
+use common::*;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use aravis::GvFakeCamera;
+use squidctl::hardware::genicam::camera::GenicamCamera;
+use squidctl::hardware::genicam::settings::{GenicamSettings, PixelFormat};
+use squidctl::hardware::{Camera, ErrorKind, Frame};
+
+/// One fake at a time can own 127.0.0.1's GVCP port: within this binary a lock, across
+/// processes (nextest) a file lock.
+struct FakeLock {
+    _guard: MutexGuard<'static, ()>,
+    _file: std::fs::File,
+}
+
+fn exclusive() -> FakeLock {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let file = std::fs::File::create(std::env::temp_dir().join("squidctl-fake-gige.lock"))
+        .expect("lock file");
+    // SAFETY: flock on a file we own.
+    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    FakeLock {
+        _guard: guard,
+        _file: file,
+    }
+}
+
+fn fake() -> GvFakeCamera {
+    let f = GvFakeCamera::new(Some("127.0.0.1"), Some("SQ-FAKE-1"));
+    assert!(f.is_running(), "the fake camera did not start on 127.0.0.1");
+    f
+}
+
+fn settings(format: PixelFormat) -> GenicamSettings {
+    GenicamSettings {
+        address: Some("127.0.0.1".into()),
+        serial_number: None,
+        device_id: None,
+        pixel_format: Some(format),
+        buffers: 4,
+        frame_timeout: squidctl::protocol::units::Duration::from_secs_f64(0.5),
+    }
+}
+
+/// The fake draws a diagonal ramp: a pixel depends on x + y only. A frame with a lost or
+/// stale packet breaks that somewhere.
+fn intact(f: &Frame) -> bool {
+    let w = f.width as usize;
+    f.pixels
+        .chunks_exact(w)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|r| (0..w - 1).all(|x| r[0][x + 1] == r[1][x]))
+}
+
+#[test]
+fn settings_are_read_back_and_out_of_range_values_refused() {
+    let _l = exclusive();
+    let _f = fake();
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    assert_eq!(c.sensor_size(), (2048, 2048));
+    c.set_exposure(0.0123456).expect("exposure");
+    let a = c.applied();
+    assert!(
+        (a.exposure_s - 0.012345).abs() < 2e-6,
+        "rounded by the camera: {a:?}"
+    );
+    c.set_gain(3.0).expect("gain");
+    assert_eq!(c.applied().gain, 3.0);
+    assert_eq!(
+        c.set_exposure(100.0).expect_err("too long").kind,
+        ErrorKind::OutOfRange
+    );
+    assert_eq!(
+        c.set_gain(99.0).expect_err("too high").kind,
+        ErrorKind::OutOfRange
+    );
+    assert_eq!(
+        c.set_binning(3).expect_err("3 into 2048").kind,
+        ErrorKind::OutOfRange
+    );
+    let f = c.snap().expect("a frame");
+    assert_eq!((f.width, f.height, f.meta.bit_depth), (2048, 2048, 16));
+    assert!(f.pixels.iter().any(|p| *p != f.pixels[0]) && intact(&f));
+    assert!((f.meta.exposure_s - 0.012345).abs() < 2e-6);
+    let roi = squidctl::hardware::Roi {
+        x: 256,
+        y: 128,
+        width: 512,
+        height: 256,
+    };
+    c.set_roi(Some(roi)).expect("roi");
+    let f = c.snap().expect("a cropped frame");
+    assert_eq!((f.width, f.height), (512, 256));
+    drop(c);
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono8), 8).expect("Mono8");
+    c.set_exposure(0.02).expect("exposure");
+    let f = c.snap().expect("a frame");
+    assert!(f.pixels.iter().all(|p| *p <= 255) && intact(&f));
+    assert!(
+        GenicamCamera::open(settings(PixelFormat::Mono12Packed), 12)
+            .err()
+            .is_some_and(|e| e.kind == ErrorKind::OutOfRange && e.message.contains("Mono16")),
+        "the fake has no Mono12Packed: refused, naming what it has"
+    );
+}
+
+#[test]
+fn a_frame_that_never_comes_fails_naming_the_camera() {
+    let _l = exclusive();
+    let f = fake();
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    c.set_exposure(0.02).expect("exposure");
+    c.snap().expect("first frame");
+    f.set_gvsp_lost_ratio(1.0);
+    let t = Instant::now();
+    let e = c.snap().expect_err("no frame");
+    assert_eq!(e.kind, ErrorKind::Failed, "{e}");
+    assert!(
+        e.to_string().contains("camera") && e.message.contains("no frame within"),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    f.set_gvsp_lost_ratio(0.0);
+    c.snap().expect("frames again once the packets flow");
+}
+
+#[test]
+fn with_five_percent_packet_loss_no_frame_is_damaged_and_every_loss_is_counted() {
+    let _l = exclusive();
+    let f = fake();
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    c.set_exposure(0.02).expect("exposure");
+    // Small frames (a dozen packets): the fake resends nothing, so a big frame never survives.
+    c.set_roi(Some(squidctl::hardware::Roi {
+        x: 0,
+        y: 0,
+        width: 128,
+        height: 64,
+    }))
+    .expect("roi");
+    f.set_gvsp_lost_ratio(0.05);
+    let (mut good, mut bad) = (0u64, 0u64);
+    for _ in 0..40 {
+        match c.snap() {
+            Ok(frame) => {
+                assert!(intact(&frame), "a damaged frame was handed out");
+                good += 1;
+            }
+            Err(e) => {
+                assert!(matches!(e.kind, ErrorKind::Failed), "{e}");
+                bad += 1;
+            }
+        }
+    }
+    assert_eq!(good + bad, 40);
+    assert!(good > 0, "no frame survived 5 % loss: resends do not work");
+    assert!(
+        c.incomplete() <= bad,
+        "broken buffers are failures, never frames"
+    );
+    eprintln!(
+        "5 % loss: {good} whole, {bad} failed, {} broken buffers",
+        c.incomplete()
+    );
+}
+
+#[test]
+fn a_camera_that_goes_away_is_disconnected_and_reconnect_recovers_it() {
+    let _l = exclusive();
+    let f = fake();
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    c.set_exposure(0.015).expect("exposure");
+    c.snap().expect("first frame");
+    drop(f);
+    let t = Instant::now();
+    let e = c.snap().expect_err("gone");
+    assert_eq!(e.kind, ErrorKind::Disconnected, "{e}");
+    let noticed = t.elapsed();
+    assert!(
+        noticed < Duration::from_secs(4),
+        "noticed after {noticed:?}"
+    );
+    let t = Instant::now();
+    assert_eq!(
+        c.reconnect().expect_err("still gone").kind,
+        ErrorKind::Disconnected
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "a camera that is gone is told at once"
+    );
+    let _f = fake();
+    c.reconnect().expect("back");
+    let f = c.snap().expect("a frame after reconnecting");
+    assert!(
+        (c.applied().exposure_s - 0.015).abs() < 2e-6,
+        "settings restored"
+    );
+    assert!(intact(&f));
+    eprintln!("disconnect noticed after {noticed:?}");
+}
+
+/// The real binary: the quick start with the camera on the `genicam` driver (the fake, in
+/// this process) and every other device simulated; `verify` passes on what it saved.
+#[test]
+fn the_quick_start_runs_through_the_genicam_driver() {
+    let _l = exclusive();
+    let _f = fake();
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml"))
+        .expect("builtin")
+        .replace(
+            "camera:\n",
+            "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16}\n",
+        )
+        .replace("bit_depth: 12", "bit_depth: 16");
+    assert!(text.contains("name: genicam"));
+    let m = write(dir.path(), "fake-camera.yaml", &text);
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        "protocols/quickstart.yaml",
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Aravis Fake (serial SQ-FAKE-1) at 127.0.0.1, Mono16"),
+        "{}",
+        r.stderr
+    );
+    let rd = run_dir(&out);
+    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+    let v = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+#[test]
+fn genicam_settings_are_checked_where_they_are_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (driver, want) in [
+        ("genicam", "needs to be told which camera to open"),
+        (
+            "{name: genicam, address: 127.0.0.1, serial_number: X1}",
+            "2 ways to find the camera",
+        ),
+        (
+            "{name: genicam, address: cam.local}",
+            "is not an IPv4 address",
+        ),
+        (
+            "{name: genicam, address: 127.0.0.1, pixel_format: Mono8}",
+            "8-bit pixels, but `camera.bit_depth` is 12",
+        ),
+        ("{name: genicam, address: 127.0.0.1, buffers: 1}", "buffers"),
+        (
+            "{name: genicam, address: 127.0.0.1, pixel_format: Mono10}",
+            "Mono10",
+        ),
+    ] {
+        let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml"))
+            .expect("builtin")
+            .replace("camera:\n", &format!("camera:\n  driver: {driver}\n"));
+        let m = write(dir.path(), "g.yaml", &text);
+        let r = run(&["validate", "protocols/quickstart.yaml", "--microscope", &m]);
+        assert_eq!(r.code, 2, "{driver}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(want) && r.stderr.contains("g.yaml:15"),
+            "{driver}: {}",
+            r.stderr
+        );
+    }
+}
