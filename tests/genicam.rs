@@ -5,12 +5,16 @@
 mod common;
 use common::*;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use aravis::GvFakeCamera;
+use squidctl::diagnostic::SourceFile;
+use squidctl::emulate::mcu;
 use squidctl::hardware::genicam::camera::GenicamCamera;
-use squidctl::hardware::genicam::settings::{GenicamSettings, PixelFormat};
+use squidctl::hardware::genicam::settings::{GenicamSettings, PixelFormat, Trigger};
+use squidctl::hardware::squid::{board::Board, protocol::Version, settings::SquidSettings};
 use squidctl::hardware::{Camera, ErrorKind, Frame};
 
 /// One fake at a time can own 127.0.0.1's GVCP port: within this binary a lock, across
@@ -47,6 +51,7 @@ fn settings(format: PixelFormat) -> GenicamSettings {
         pixel_format: Some(format),
         buffers: 4,
         frame_timeout: squidctl::protocol::units::Duration::from_secs_f64(0.5),
+        trigger: Trigger::Software,
     }
 }
 
@@ -282,4 +287,156 @@ fn genicam_settings_are_checked_where_they_are_written() {
             r.stderr
         );
     }
+}
+
+/// The fake camera with an XML like a Daheng MER2's trigger: `Line2` gets the value the
+/// fake's "software" mode waits on, so a write of its TriggerSoftware register (0x30c) is a
+/// pulse on Line2.
+fn mer2_like_fake(dir: &std::path::Path) -> GvFakeCamera {
+    let xml = {
+        let f = fake();
+        let (x, _) = f.fake_camera().expect("fake").genicam_xml();
+        x.to_string()
+    };
+    let line2 = "<EnumEntry Name=\"Line2\" NameSpace=\"Standard\">\n\t\t\t<Value>1</Value>\n\t\t</EnumEntry>\n\t\t<EnumEntry Name=\"Software\"";
+    let daheng = xml.replacen("<EnumEntry Name=\"Software\"", line2, 1);
+    assert_ne!(daheng, xml);
+    let xml_path = write(dir, "mer2-like.xml", &daheng);
+    let f = GvFakeCamera::new_full(Some("127.0.0.1"), Some("SQ-MER2"), Some(&xml_path));
+    assert!(f.is_running());
+    f
+}
+
+/// The wire from the board's trigger output to the camera's Line2, until `stop`.
+fn wire(emu: &mcu::Running, fc: aravis::FakeCamera, stop: &AtomicBool) {
+    let mut seen = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let pulses = emu.events_of("trigger").len();
+        for _ in seen..pulses {
+            fc.write_register(0x30c, 1);
+        }
+        seen = pulses;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn board() -> mcu::Running {
+    mcu::spawn(None, Version { major: 1, minor: 4 }, mcu::Faults::default()).expect("board")
+}
+
+/// Every light the board switched on was switched off again.
+fn dark_at_the_end(emu: &mcu::Running) {
+    let lit = emu.events_of("light");
+    let last_on = lit.iter().rposition(|e| e["on"] == true);
+    let last_off = lit.iter().rposition(|e| e["on"] == false);
+    assert!(last_on.is_some() && last_off > last_on, "{lit:?}");
+}
+
+/// A camera on a trigger line (as a Daheng MER2 on Line2) and the emulated Squid board: each
+/// `snap_on_trigger` sends exactly one strobed pulse, and each pulse gives exactly one frame.
+#[test]
+fn each_hardware_triggered_frame_comes_from_exactly_one_board_pulse() {
+    let _l = exclusive();
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = mer2_like_fake(dir.path());
+    let emu = board();
+    let text = squid_microscope_text(&emu.path.display().to_string(), "2s");
+    let config = squidctl::hardware::from_source(SourceFile::new("s.yaml", text)).expect("valid");
+    let settings_ = SquidSettings::of(&config).expect("settings");
+    let mut b = Board::connect(settings_, &config.desc, Some(8)).expect("connects");
+    b.set_light("laser-488", 20.0).expect("light");
+    let mut s = settings(PixelFormat::Mono16);
+    s.trigger = Trigger::Line2;
+    let mut c = GenicamCamera::open(s, 16).expect("opens on Line2");
+    assert!(c.waits_for_trigger());
+    c.set_exposure(0.01).expect("exposure");
+    let small = squidctl::hardware::Roi {
+        x: 0,
+        y: 0,
+        width: 256,
+        height: 256,
+    };
+    c.set_roi(Some(small)).expect("roi");
+    let fc = f.fake_camera().expect("fake");
+    let stop = AtomicBool::new(false);
+    let n = 20;
+    std::thread::scope(|scope| {
+        scope.spawn(|| wire(&emu, fc, &stop));
+        for i in 0..n {
+            let frame = c
+                .snap_on_trigger(&mut || b.trigger(0, 0.01, true))
+                .unwrap_or_else(|e| panic!("frame {i}: {e}"));
+            assert_eq!(frame.meta.frame_number, i + 1);
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+    let pulses = emu.events_of("trigger");
+    assert_eq!(pulses.len() as u64, n, "one pulse per frame");
+    assert!(
+        pulses
+            .iter()
+            .all(|p| p["on_time_us"] == 10_000 && p["strobe"] == true)
+    );
+    // A snap outside the trigger line (autofocus, `devices`) still works, by software.
+    c.snap().expect("software snap on a Line2 camera");
+    assert_eq!(emu.events_of("trigger").len() as u64, n);
+    drop(b);
+    dark_at_the_end(&emu);
+}
+
+/// End to end through the real binary: the quick start with the stage, lights and triggers
+/// on the emulated Squid board and the camera on Line2 of the fake; every frame's pulse is in
+/// the board's log exactly once, strobing for its exposure, and `verify` passes.
+#[test]
+fn the_quick_start_runs_hardware_triggered_on_both_real_drivers() {
+    let _l = exclusive();
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = mer2_like_fake(dir.path());
+    let emu = board();
+    let text = squid_microscope_text(&emu.path.display().to_string(), "2s")
+        .replace(
+            "camera:\n  driver: sim\n",
+            "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16, trigger: Line2}\n",
+        )
+        .replace("bit_depth: 12", "bit_depth: 16")
+        .replace("sim:\n  seed: 1\n  sample: cells\n", "");
+    assert!(
+        text.contains("trigger: Line2") && !text.contains("\nsim:"),
+        "{text}"
+    );
+    let m = write(dir.path(), "squid-genicam.yaml", &text);
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    let stop = AtomicBool::new(false);
+    let fc = f.fake_camera().expect("fake");
+    let r = std::thread::scope(|scope| {
+        scope.spawn(|| wire(&emu, fc, &stop));
+        let r = run(&[
+            "acquire",
+            "protocols/quickstart.yaml",
+            "--microscope",
+            &m,
+            "--output",
+            &o,
+        ]);
+        stop.store(true, Ordering::SeqCst);
+        r
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rd = run_dir(&out);
+    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+    let v = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    let pulses = emu.events_of("trigger");
+    assert_eq!(pulses.len(), 72, "one pulse per frame");
+    let on_times: std::collections::BTreeSet<u64> = pulses
+        .iter()
+        .filter_map(|p| p["on_time_us"].as_u64())
+        .collect();
+    assert_eq!(
+        on_times,
+        [10_000, 30_000].into(),
+        "each strobe lasts its channel's exposure (BF, GFP)"
+    );
+    dark_at_the_end(&emu);
 }

@@ -369,6 +369,16 @@ impl Camera for FaultyCamera {
         gate(&self.1, CallKind::Capture, "camera")?;
         self.0.snap()
     }
+    fn waits_for_trigger(&self) -> bool {
+        self.0.waits_for_trigger()
+    }
+    fn snap_on_trigger(
+        &mut self,
+        fire: &mut dyn FnMut() -> DeviceResult<()>,
+    ) -> DeviceResult<Frame> {
+        gate(&self.1, CallKind::Capture, "camera")?;
+        self.0.snap_on_trigger(fire)
+    }
     fn sensor_size(&self) -> (u32, u32) {
         self.0.sensor_size()
     }
@@ -390,6 +400,9 @@ impl Illumination for FaultyIllumination {
     }
     fn off(&mut self) -> DeviceResult<()> {
         self.0.off()
+    }
+    fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
+        self.0.strobe(exposure_s)
     }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.1.reconnect(CallKind::Illumination);

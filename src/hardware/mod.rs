@@ -186,6 +186,23 @@ pub trait Camera: Send {
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
     }
+    /// A camera in external-trigger mode: frames start on its trigger line, which the
+    /// illumination's controller pulses with the strobe (see [`Illumination::strobe`]).
+    fn waits_for_trigger(&self) -> bool {
+        false
+    }
+    /// One frame started by `fire` (the hardware trigger); the camera is armed first, so a
+    /// pulse is never sent before it can be seen.
+    fn snap_on_trigger(
+        &mut self,
+        fire: &mut dyn FnMut() -> DeviceResult<()>,
+    ) -> DeviceResult<Frame> {
+        let _ = fire;
+        Err(DeviceError::failed(
+            "camera",
+            "this camera takes no hardware trigger",
+        ))
+    }
 }
 
 pub trait Illumination: Send {
@@ -195,6 +212,14 @@ pub trait Illumination: Send {
     fn off(&mut self) -> DeviceResult<()>;
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
+    }
+    /// Pulse the camera's trigger line and light the selected source for `exposure_s`.
+    fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
+        let _ = exposure_s;
+        Err(DeviceError::failed(
+            "illumination",
+            "this illumination sends no camera trigger: set the camera to software triggering",
+        ))
     }
 }
 
@@ -229,6 +254,23 @@ pub struct Microscope {
 }
 
 impl Microscope {
+    /// One exposure with the selected light: switched on around a software-triggered snap,
+    /// or strobed by the trigger pulse of a camera that waits for one.
+    pub fn expose(&mut self, exposure_s: f64) -> DeviceResult<Frame> {
+        if self.camera.waits_for_trigger() {
+            let lights = &mut *self.illumination;
+            return self
+                .camera
+                .snap_on_trigger(&mut || lights.strobe(exposure_s));
+        }
+        self.illumination.on()?;
+        let f = self.camera.snap();
+        let off = self.illumination.off();
+        let f = f?;
+        off?;
+        Ok(f)
+    }
+
     /// Run an autofocus with the devices it needs.
     pub fn run_autofocus(&mut self, req: &AfRequest) -> DeviceResult<AfResult> {
         let devs = autofocus::AfDevices {

@@ -314,12 +314,7 @@ impl Worker {
             if let (true, Some(g)) = (set_gain, gain) {
                 m.camera.set_gain(g)?;
             }
-            m.illumination.on()?;
-            let f = m.camera.snap();
-            let off = m.illumination.off();
-            let f = f?;
-            off?;
-            Ok(f)
+            m.expose(exposure)
         })?;
         hw.exposure = Some(exposure);
         if gain.is_some() {

@@ -158,8 +158,13 @@ impl GenicamCamera {
             .map_err(|e| failed("setting PixelFormat", e))?;
         cam.set_acquisition_mode(AcquisitionMode::Continuous)
             .map_err(|e| failed("setting AcquisitionMode", e))?;
-        cam.set_trigger("Software")
-            .map_err(|e| failed("setting TriggerMode On, TriggerSource Software", e))?;
+        let source = self.settings.trigger.line().unwrap_or("Software");
+        cam.set_trigger(source).map_err(|e| {
+            failed(
+                &format!("setting TriggerMode On, TriggerSource {source}"),
+                e,
+            )
+        })?;
         if cam.is_gv_device() {
             // The largest packet the path carries; a failure keeps the camera's default.
             let _ = cam.gv_auto_packet_size();
@@ -261,6 +266,76 @@ impl GenicamCamera {
     /// Broken buffers seen since opening (each one a failed snap, never a saved image).
     pub fn incomplete(&self) -> u64 {
         self.incomplete
+    }
+
+    /// One frame started by `fire`, after the stream is armed and stale frames dropped.
+    fn frame(&mut self, fire: &mut dyn FnMut() -> DeviceResult<()>) -> DeviceResult<Frame> {
+        if self.lost.load(Ordering::SeqCst) {
+            return Err(err(
+                ErrorKind::Disconnected,
+                format!(
+                    "{}: the camera stopped answering (control lost)",
+                    self.locator_text()
+                ),
+            ));
+        }
+        if self.stream.is_none() {
+            self.restart_stream()?;
+        }
+        let Some(stream) = self.stream.as_ref() else {
+            return Err(err(ErrorKind::Disconnected, "no stream".into()));
+        };
+        // A frame left over from an earlier, abandoned wait is not this trigger's.
+        while let Some(stale) = stream.try_pop_buffer() {
+            stream.push_buffer(stale);
+        }
+        fire()?;
+        let wait_s = self.applied.exposure_s + self.settings.frame_timeout.secs();
+        let Some(buf) = stream.timeout_pop_buffer((wait_s * 1e6) as u64) else {
+            return Err(self.diagnose_timeout(wait_s));
+        };
+        let status = buf.status();
+        let (w, h) = (
+            buf.image_width().max(0) as u32,
+            buf.image_height().max(0) as u32,
+        );
+        let (data, len) = buf.data();
+        let mut pixels = frame_pool::take(w as usize * h as usize);
+        // SAFETY: Aravis owns `len` bytes at `data` until the buffer is pushed back below.
+        let bytes = if data.is_null() {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(data, len) }
+        };
+        let whole = status == BufferStatus::Success
+            && w > 0
+            && h > 0
+            && pixels::unpack(self.format, bytes, &mut pixels);
+        stream.push_buffer(buf);
+        if !whole {
+            self.incomplete += 1;
+            frame_pool::give_back(pixels);
+            return Err(err(
+                ErrorKind::Failed,
+                format!(
+                    "the camera delivered a broken frame ({status:?}, {w}×{h}, {len} bytes); {} broken so far",
+                    self.incomplete
+                ),
+            ));
+        }
+        self.frames += 1;
+        Ok(Frame {
+            width: w,
+            height: h,
+            pixels,
+            meta: FrameMeta {
+                frame_number: self.frames,
+                timestamp_s: self.opened.elapsed().as_secs_f64(),
+                exposure_s: self.applied.exposure_s,
+                gain: self.applied.gain,
+                bit_depth: self.format.bit_depth(),
+            },
+        })
     }
 
     /// After a wait ran out: a camera that no longer answers is gone, not slow.
@@ -398,78 +473,44 @@ impl Camera for GenicamCamera {
     }
 
     fn snap(&mut self) -> DeviceResult<Frame> {
-        if self.lost.load(Ordering::SeqCst) {
-            return Err(err(
-                ErrorKind::Disconnected,
-                format!(
-                    "{}: the camera stopped answering (control lost)",
-                    self.locator_text()
-                ),
-            ));
+        let cam = self.cam()?.clone();
+        let at = self.locator_text();
+        let line = self.settings.trigger.line();
+        // A camera wired to a trigger line takes this one frame on software's command.
+        if line.is_some() {
+            cam.set_trigger_source("Software").map_err(|e| {
+                err(
+                    ErrorKind::Failed,
+                    format!(
+                        "{at}: TriggerSource Software (for a snap outside the trigger line): {e}"
+                    ),
+                )
+            })?;
         }
-        if self.stream.is_none() {
-            self.restart_stream()?;
+        let f = self.frame(&mut || {
+            cam.software_trigger().map_err(|e| {
+                err(
+                    ErrorKind::Disconnected,
+                    format!("{at}: TriggerSoftware: {e}"),
+                )
+            })
+        });
+        if let Some(l) = line {
+            cam.set_trigger_source(l)
+                .map_err(|e| failed(&format!("TriggerSource {l}"), e))?;
         }
-        let Some(stream) = self.stream.as_ref() else {
-            return Err(err(ErrorKind::Disconnected, "no stream".into()));
-        };
-        // A frame left over from an earlier, abandoned wait is not this trigger's.
-        while let Some(stale) = stream.try_pop_buffer() {
-            stream.push_buffer(stale);
-        }
-        let cam = self.cam()?;
-        cam.software_trigger().map_err(|e| {
-            err(
-                ErrorKind::Disconnected,
-                format!("{}: TriggerSoftware: {e}", self.locator_text()),
-            )
-        })?;
-        let wait_s = self.applied.exposure_s + self.settings.frame_timeout.secs();
-        let Some(buf) = stream.timeout_pop_buffer((wait_s * 1e6) as u64) else {
-            return Err(self.diagnose_timeout(wait_s));
-        };
-        let status = buf.status();
-        let (w, h) = (
-            buf.image_width().max(0) as u32,
-            buf.image_height().max(0) as u32,
-        );
-        let (data, len) = buf.data();
-        let mut pixels = frame_pool::take(w as usize * h as usize);
-        // SAFETY: Aravis owns `len` bytes at `data` until the buffer is pushed back below.
-        let bytes = if data.is_null() {
-            &[][..]
-        } else {
-            unsafe { std::slice::from_raw_parts(data, len) }
-        };
-        let whole = status == BufferStatus::Success
-            && w > 0
-            && h > 0
-            && pixels::unpack(self.format, bytes, &mut pixels);
-        stream.push_buffer(buf);
-        if !whole {
-            self.incomplete += 1;
-            frame_pool::give_back(pixels);
-            return Err(err(
-                ErrorKind::Failed,
-                format!(
-                    "the camera delivered a broken frame ({status:?}, {w}×{h}, {len} bytes); {} broken so far",
-                    self.incomplete
-                ),
-            ));
-        }
-        self.frames += 1;
-        Ok(Frame {
-            width: w,
-            height: h,
-            pixels,
-            meta: FrameMeta {
-                frame_number: self.frames,
-                timestamp_s: self.opened.elapsed().as_secs_f64(),
-                exposure_s: self.applied.exposure_s,
-                gain: self.applied.gain,
-                bit_depth: self.format.bit_depth(),
-            },
-        })
+        f
+    }
+
+    fn waits_for_trigger(&self) -> bool {
+        self.settings.trigger.line().is_some()
+    }
+
+    fn snap_on_trigger(
+        &mut self,
+        fire: &mut dyn FnMut() -> DeviceResult<()>,
+    ) -> DeviceResult<Frame> {
+        self.frame(fire)
     }
 
     fn sensor_size(&self) -> (u32, u32) {

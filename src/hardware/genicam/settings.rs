@@ -30,6 +30,34 @@ pub struct GenicamSettings {
     /// How long past the exposure a frame may take to arrive before the wait fails.
     #[serde(default = "default_frame_timeout")]
     pub frame_timeout: Duration,
+    /// What starts a frame: `software`, or the input line the Squid board's trigger output
+    /// is wired to (`Line0`–`Line3`; Daheng MER2 cameras use `Line2`), strobing the light.
+    #[serde(default)]
+    pub trigger: Trigger,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Trigger {
+    #[default]
+    #[serde(rename = "software")]
+    Software,
+    Line0,
+    Line1,
+    Line2,
+    Line3,
+}
+
+impl Trigger {
+    /// The SFNC `TriggerSource` of a hardware trigger; `None` for software.
+    pub fn line(self) -> Option<&'static str> {
+        match self {
+            Trigger::Software => None,
+            Trigger::Line0 => Some("Line0"),
+            Trigger::Line1 => Some("Line1"),
+            Trigger::Line2 => Some("Line2"),
+            Trigger::Line3 => Some("Line3"),
+        }
+    }
 }
 
 fn default_buffers() -> u32 {

@@ -33,7 +33,7 @@ struct Lights {
 }
 
 pub struct Board {
-    settings: SquidSettings,
+    pub settings: SquidSettings,
     pub path: String,
     link: Option<Link>,
     shared: Arc<Shared>,

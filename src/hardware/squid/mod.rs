@@ -265,6 +265,11 @@ impl Illumination for SquidLights {
     fn off(&mut self) -> DeviceResult<()> {
         self.0.lock()?.light_off()
     }
+    fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
+        let mut b = self.0.lock()?;
+        let channel = b.settings.trigger.channel;
+        b.trigger(channel, exposure_s, true)
+    }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.0.reconnect()
     }

@@ -113,6 +113,9 @@ pub struct TriggerSettings {
     /// needs the rows to be open first).
     #[serde(default)]
     pub strobe_delay: Vec<Duration>,
+    /// The trigger output (0–3) wired to the main camera's trigger line.
+    #[serde(default)]
+    pub channel: u8,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -289,6 +292,16 @@ impl SquidSettings {
             100.0,
             "%",
         );
+        if s.trigger.channel > 3 {
+            out.push(
+                config
+                    .error_at(
+                        "squid.trigger.channel",
+                        format!("trigger channel {}", s.trigger.channel),
+                    )
+                    .help("the board has trigger channels 0–3"),
+            );
+        }
         if s.trigger.strobe_delay.len() > 4 {
             out.push(
                 config
