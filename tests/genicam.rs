@@ -439,4 +439,18 @@ fn the_quick_start_runs_hardware_triggered_on_both_real_drivers() {
         "each strobe lasts its channel's exposure (BF, GFP)"
     );
     dark_at_the_end(&emu);
+    // Timing is reported, never asserted (a busy machine must not fail the build).
+    let est = run(&[
+        "simulate",
+        "--estimate",
+        "--json",
+        "protocols/quickstart.yaml",
+        "--microscope",
+        &m,
+    ]);
+    let took = journal(&rd).last().and_then(|e| e["run_s"].as_f64());
+    eprintln!(
+        "hardware-triggered quick start: {took:?} s, estimate {:?} s",
+        est.json()["estimate"]["duration_s"].as_f64()
+    );
 }
