@@ -106,12 +106,9 @@ impl Emulator {
             if pty.wait_readable(wait_ms) {
                 match pty.master.read(buf) {
                     Ok(n) => {
-                        let bytes = self
-                            .faults
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .receive(&buf[..n]);
-                        self.fw.receive(&bytes, self.start.elapsed().as_secs_f64());
+                        let bytes = self.faults().receive(&buf[..n]);
+                        let at = self.now();
+                        self.fw.receive(&bytes, at);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     // No host has the port open: nothing to read.

@@ -194,12 +194,8 @@ impl GenicamCamera {
             .ok_or_else(|| err(ErrorKind::Disconnected, "the camera is closed".into()))
     }
 
-    /// (Re)arm the stream with fresh buffers of the current payload.
+    /// Arm a stream with fresh buffers of the current payload (none is running).
     fn restart_stream(&mut self) -> DeviceResult<()> {
-        if let (Some(cam), Some(_)) = (&self.cam, &self.stream) {
-            let _ = cam.stop_acquisition();
-        }
-        self.stream = None;
         let cam = self.cam()?.clone();
         let payload = cam
             .payload()
@@ -218,17 +214,15 @@ impl GenicamCamera {
 
     fn apply_region(&mut self, roi: Option<Roi>, binning: u32) -> DeviceResult<()> {
         let cam = self.cam()?.clone();
-        if self.stream.is_some() {
-            let _ = cam.stop_acquisition();
+        self.stop_stream();
+        let can_bin = cam.is_binning_available().unwrap_or(false);
+        if binning != 1 && !can_bin {
+            return Err(err(
+                ErrorKind::OutOfRange,
+                format!("binning {binning}: the camera cannot bin"),
+            ));
         }
-        self.stream = None;
-        if binning != 1 || cam.is_binning_available().unwrap_or(false) {
-            if !cam.is_binning_available().unwrap_or(false) {
-                return Err(err(
-                    ErrorKind::OutOfRange,
-                    format!("binning {binning}: the camera cannot bin"),
-                ));
-            }
+        if can_bin {
             let b = binning as i32;
             cam.set_binning(b, b)
                 .map_err(|e| failed(&format!("setting binning {binning}"), e))?;
@@ -270,14 +264,8 @@ impl GenicamCamera {
 
     /// One frame started by `fire`, after the stream is armed and stale frames dropped.
     fn frame(&mut self, fire: &mut dyn FnMut() -> DeviceResult<()>) -> DeviceResult<Frame> {
-        if self.lost.load(Ordering::SeqCst) {
-            return Err(err(
-                ErrorKind::Disconnected,
-                format!(
-                    "{}: the camera stopped answering (control lost)",
-                    self.locator_text()
-                ),
-            ));
+        if let Some(e) = self.control_lost() {
+            return Err(e);
         }
         if self.stream.is_none() {
             self.restart_stream()?;
@@ -338,16 +326,31 @@ impl GenicamCamera {
         })
     }
 
-    /// After a wait ran out: a camera that no longer answers is gone, not slow.
-    fn diagnose_timeout(&self, waited_s: f64) -> DeviceError {
-        if self.lost.load(Ordering::SeqCst) {
-            return err(
+    /// Aravis's heartbeat found the camera gone.
+    fn control_lost(&self) -> Option<DeviceError> {
+        self.lost.load(Ordering::SeqCst).then(|| {
+            err(
                 ErrorKind::Disconnected,
                 format!(
                     "{}: the camera stopped answering (control lost)",
                     self.locator_text()
                 ),
-            );
+            )
+        })
+    }
+
+    /// Stop acquiring and let go of the stream and its buffers.
+    fn stop_stream(&mut self) {
+        if let (Some(cam), Some(_)) = (&self.cam, &self.stream) {
+            let _ = cam.stop_acquisition();
+        }
+        self.stream = None;
+    }
+
+    /// After a wait ran out: a camera that no longer answers is gone, not slow.
+    fn diagnose_timeout(&self, waited_s: f64) -> DeviceError {
+        if let Some(e) = self.control_lost() {
+            return e;
         }
         let answers = match self.settings.locator() {
             Locator::Address(a) => {
@@ -534,8 +537,6 @@ impl Camera for GenicamCamera {
 
 impl Drop for GenicamCamera {
     fn drop(&mut self) {
-        if let (Some(c), Some(_)) = (&self.cam, &self.stream) {
-            let _ = c.stop_acquisition();
-        }
+        self.stop_stream();
     }
 }

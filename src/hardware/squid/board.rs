@@ -33,7 +33,7 @@ struct Lights {
 }
 
 pub struct Board {
-    pub settings: SquidSettings,
+    settings: SquidSettings,
     pub path: String,
     link: Option<Link>,
     shared: Arc<Shared>,
@@ -596,6 +596,11 @@ impl Board {
         self.ack(cmd)?;
         self.lights.on = false;
         Ok(())
+    }
+
+    /// The camera's trigger pulse on `squid.trigger.channel`, strobing the selected source.
+    pub fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
+        self.trigger(self.settings.trigger.channel, exposure_s, true)
     }
 
     /// Pulse trigger channel `channel`; with `strobe`, the selected source is lit for the

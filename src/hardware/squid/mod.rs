@@ -266,9 +266,7 @@ impl Illumination for SquidLights {
         self.0.lock()?.light_off()
     }
     fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
-        let mut b = self.0.lock()?;
-        let channel = b.settings.trigger.channel;
-        b.trigger(channel, exposure_s, true)
+        self.0.lock()?.strobe(exposure_s)
     }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.0.reconnect()
