@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::protocol::units::Duration;
+use crate::protocol::units::{Duration, Length};
 
 /// Sizes on the command line: `512MB`, `2GiB`, `1G`, or plain bytes.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
@@ -50,6 +50,18 @@ pub struct SaverArgs {
 /// Durations on the command line use the protocol's units (`30s`, `5m`, `1h`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s).map_err(|e| e.replace("\nhelp: ", "; "))
+}
+
+pub fn parse_length(s: &str) -> Result<Length, String> {
+    Length::parse(s).map_err(|e| e.replace("\nhelp: ", "; "))
+}
+
+/// `20mm,15mm`: a stage position.
+pub fn parse_xy(s: &str) -> Result<(Length, Length), String> {
+    let (x, y) = s
+        .split_once(',')
+        .ok_or_else(|| format!("`{s}` is not a position: write X,Y, e.g. 20mm,15mm"))?;
+    Ok((parse_length(x)?, parse_length(y)?))
 }
 
 #[derive(Debug, Parser)]
@@ -118,6 +130,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Summarise a run, finished or still running
     Report(ReportArgs),
+    /// Calibrate the laser autofocus: step z around the focus, fit the spot's shift per µm
+    /// and write the calibration file the description names
+    CalibrateAf(CalibrateAfArgs),
     /// Emulate hardware on this machine, to rehearse squidctl without it
     #[command(subcommand)]
     Emulate(EmulateCommand),
@@ -157,6 +172,14 @@ pub struct EmulateMcuArgs {
     /// Seed for --noise
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
+    /// Also serve a GigE camera at this local address (Aravis's fake camera, MER2-like:
+    /// trigger on Line2, wired to the board's trigger output); needs the genicam feature
+    #[arg(long, value_name = "IPV4", requires = "microscope")]
+    pub camera: Option<String>,
+    /// The microscope description the host uses: its axes, signs, stage and channels place
+    /// the sample and the autofocus spot the camera shows
+    #[arg(long, value_name = "FILE", requires = "camera")]
+    pub microscope: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +240,28 @@ pub struct DevicesArgs {
     /// How long each device may take to answer
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateAfArgs {
+    /// Microscope description YAML (with a `laser_autofocus` that has a `calibration:` file)
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    /// Where the sample's surface is in focus [default: the description's stage.focus_z]
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub z: Option<Length>,
+    /// Move the stage here first, e.g. 20mm,15mm [default: where it is after connecting]
+    #[arg(long, value_name = "X,Y", value_parser = parse_xy)]
+    pub xy: Option<(Length, Length)>,
+    /// Positions on each side of the focus
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=50))]
+    pub steps: u32,
+    /// Distance between positions
+    #[arg(long, value_name = "LENGTH", default_value = "1um", value_parser = parse_length)]
+    pub step: Length,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => commands::simulate::run(a),
         Command::Acquire(a) => commands::acquire::run(a),
         Command::Devices(a) => commands::devices::run(a),
+        Command::CalibrateAf(a) => commands::calibrate_af::run(a),
         Command::Resume(a) => commands::resume::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),

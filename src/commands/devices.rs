@@ -219,11 +219,13 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
         );
     }
     if let Some(l) = m.laser_af.as_mut() {
+        let lights = &mut *m.illumination;
         send(
             "laser AF",
             crate::panics::catch(|| {
-                l.measure_um()
-                    .map(|d| format!("reads the surface {d:+.2} um away"))
+                let what = l.details().map(|d| format!(" ({d})")).unwrap_or_default();
+                l.measure_um(lights)
+                    .map(|d| format!("reads the surface {d:+.2} um away{what}"))
             }),
         );
     }

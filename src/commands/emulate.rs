@@ -5,6 +5,12 @@ use crate::emulate::mcu;
 use crate::exit::Exit;
 use crate::hardware::squid::protocol::Version;
 
+/// What watches the board besides the host: the emulated camera, when there is one.
+#[cfg(feature = "genicam")]
+type Attached = Option<crate::emulate::camera::FakeRig>;
+#[cfg(not(feature = "genicam"))]
+type Attached = Option<()>;
+
 pub fn run(cmd: &EmulateCommand) -> Exit {
     match cmd {
         EmulateCommand::Mcu(a) => mcu_run(a),
@@ -58,7 +64,47 @@ fn mcu_run(a: &EmulateMcuArgs) -> Exit {
         log: a.log.clone(),
         faults,
     };
-    match mcu::serve(opts) {
+    #[cfg(feature = "genicam")]
+    let scene = match &a.microscope {
+        Some(path) => match crate::hardware::load(Some(path))
+            .and_then(|c| crate::emulate::camera::Scene::of(&c))
+        {
+            Ok(s) => Some(s),
+            Err(d) => return super::invalid(&d),
+        },
+        None => None,
+    };
+    #[cfg(not(feature = "genicam"))]
+    if a.camera.is_some() {
+        eprintln!(
+            "error: --camera needs the genicam feature, which this squidctl was built without\nhelp: install libaravis-dev and libusb-1.0-0-dev, then `cargo build --release --features genicam`"
+        );
+        return Exit::Invalid;
+    }
+    if let Some(addr) = &a.camera
+        && addr.parse::<std::net::Ipv4Addr>().is_err()
+    {
+        eprintln!(
+            "error: --camera {addr:?} is not an IPv4 address: give a local one, e.g. 127.0.0.1"
+        );
+        return Exit::Invalid;
+    }
+    let attach = |outputs: &std::sync::Arc<std::sync::Mutex<mcu::Outputs>>| {
+        #[cfg(feature = "genicam")]
+        if let Some(addr) = &a.camera {
+            return crate::emulate::camera::FakeRig::start(
+                addr,
+                "SQ-EMU-MER2",
+                outputs.clone(),
+                scene,
+            )
+            .map(Some)
+            .map_err(std::io::Error::other);
+        }
+        let _ = outputs;
+        Ok::<Attached, std::io::Error>(None)
+    };
+    match mcu::serve(opts, attach) {
         Ok(()) => Exit::Completed,
         Err(e) => {
             eprintln!("error: the emulated board stopped: {e}");

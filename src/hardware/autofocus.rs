@@ -185,7 +185,12 @@ fn contrast(
 }
 
 fn laser(devs: AfDevices<'_>, req: &AfRequest, range_um: f64) -> DeviceResult<AfResult> {
-    let AfDevices { z, laser, .. } = devs;
+    let AfDevices {
+        z,
+        laser,
+        illumination,
+        ..
+    } = devs;
     let Some(laser) = laser else {
         return Err(DeviceError::failed(
             "autofocus",
@@ -197,7 +202,7 @@ fn laser(devs: AfDevices<'_>, req: &AfRequest, range_um: f64) -> DeviceResult<Af
     let mut samples = 0;
     // Measure, correct, and confirm; a second correction at most.
     for _ in 0..3 {
-        let d = laser.measure_um()?;
+        let d = laser.measure_um(&mut *illumination)?;
         samples += 1;
         if d.abs() > range_um / 2.0 {
             return Err(DeviceError::out_of_range(

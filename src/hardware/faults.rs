@@ -404,6 +404,9 @@ impl Illumination for FaultyIllumination {
     fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
         self.0.strobe(exposure_s)
     }
+    fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
+        self.0.af_laser(on)
+    }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.1.reconnect(CallKind::Illumination);
         self.0.reconnect()
@@ -413,12 +416,23 @@ impl Illumination for FaultyIllumination {
 struct FaultyLaserAf(Box<dyn LaserAutofocus>, Arc<FaultInjector>);
 
 impl LaserAutofocus for FaultyLaserAf {
-    fn measure_um(&mut self) -> DeviceResult<f64> {
+    fn measure_um(&mut self, lights: &mut dyn Illumination) -> DeviceResult<f64> {
         gate(&self.1, CallKind::Autofocus, "laser autofocus")?;
-        self.0.measure_um()
+        self.0.measure_um(lights)
     }
     fn range_um(&self) -> f64 {
         self.0.range_um()
+    }
+    fn calibrate(
+        &mut self,
+        z: &mut dyn crate::hardware::ZStage,
+        lights: &mut dyn Illumination,
+        plan: &crate::hardware::reflection_af::CalibrationPlan,
+    ) -> DeviceResult<crate::hardware::reflection_af::Calibration> {
+        self.0.calibrate(z, lights, plan)
+    }
+    fn details(&self) -> Option<String> {
+        self.0.details()
     }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.1.reconnect(CallKind::Autofocus);

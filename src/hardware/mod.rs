@@ -12,6 +12,7 @@ pub mod clock;
 pub mod faults;
 pub mod frame_pool;
 pub mod genicam;
+pub mod reflection_af;
 pub mod safety;
 pub mod sim;
 pub mod squid;
@@ -214,6 +215,14 @@ pub trait Illumination: Send {
         Ok(())
     }
     /// Pulse the camera's trigger line and light the selected source for `exposure_s`.
+    /// Switch the reflection autofocus laser (on Squid, a pin of the same board).
+    fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
+        let _ = on;
+        Err(DeviceError::failed(
+            "illumination",
+            "this illumination has no autofocus laser: drive the board that has one",
+        ))
+    }
     fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
         let _ = exposure_s;
         Err(DeviceError::failed(
@@ -231,9 +240,28 @@ pub trait FilterWheel: Send {
 /// A reflection (laser) autofocus sensor: reads how far the sample surface is from the
 /// reference plane, so one move corrects the focus.
 pub trait LaserAutofocus: Send {
-    /// Displacement in µm: positive means the focus is above the current z.
-    fn measure_um(&mut self) -> DeviceResult<f64>;
+    /// Displacement in µm: positive means the focus is above the current z. `lights` is the
+    /// microscope's illumination, whose controller may own the autofocus laser.
+    fn measure_um(&mut self, lights: &mut dyn Illumination) -> DeviceResult<f64>;
     fn range_um(&self) -> f64;
+    /// Learn how the sensor's reading follows z by moving `z` around the current (focused)
+    /// position; only sensors that need it (a camera looking at a spot) can.
+    fn calibrate(
+        &mut self,
+        z: &mut dyn ZStage,
+        lights: &mut dyn Illumination,
+        plan: &reflection_af::CalibrationPlan,
+    ) -> DeviceResult<reflection_af::Calibration> {
+        let _ = (z, lights, plan);
+        Err(DeviceError::failed(
+            "laser autofocus",
+            "this laser autofocus needs no calibration",
+        ))
+    }
+    /// What the sensor is and how it is calibrated, for `squidctl devices`.
+    fn details(&self) -> Option<String> {
+        None
+    }
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
     }

@@ -319,4 +319,10 @@ pub struct LaserAfDesc {
     pub range: Length,
     /// Time for one measurement (spot image and fit).
     pub measure_time: Duration,
+    /// A spot camera's exposure (a camera-based sensor, e.g. `driver: genicam`).
+    #[serde(default)]
+    pub exposure: Option<Duration>,
+    /// Where `squidctl calibrate-af` keeps how the spot follows z, relative to this file.
+    #[serde(default)]
+    pub calibration: Option<String>,
 }

@@ -26,6 +26,17 @@ pub struct MicroscopeConfig {
 }
 
 impl MicroscopeConfig {
+    /// A path the description names, relative to the description's own directory.
+    pub fn relative_path(&self, p: &str) -> std::path::PathBuf {
+        let p = std::path::Path::new(p);
+        if self.builtin || p.is_absolute() {
+            return p.to_path_buf();
+        }
+        std::path::Path::new(&self.source.name)
+            .parent()
+            .map_or_else(|| p.to_path_buf(), |d| d.join(p))
+    }
+
     pub fn builtin() -> Result<Self, Diagnostics> {
         let mut m = Self::from_source(SourceFile::new(
             "built-in microscope (squid-sim)",

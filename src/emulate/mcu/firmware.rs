@@ -3,6 +3,7 @@
 //! mechanisms, homing, RESET and INITIALIZE, illumination ports, the watchdog and trigger
 //! pulses. Time is passed in (seconds), so the model is tested without a clock.
 
+use crate::hardware::squid::board::AF_LASER_PIN;
 use serde_json::json;
 
 use crate::hardware::squid::protocol::{
@@ -217,6 +218,8 @@ pub struct Firmware {
     level_trigger: bool,
     strobe_delay_us: [u32; 4],
     pub triggers: u64,
+    /// The source the last strobed pulse lit (source code; the LED matrix is 0).
+    pub last_strobe: Option<u8>,
     /// Valid commands executed, heartbeats not counted (what scripted faults count).
     pub commands: u64,
     /// Homing's finalize fires this many µsteps before the axis reaches its latch (the
@@ -225,6 +228,8 @@ pub struct Firmware {
     watchdog: Option<(f64, f64)>,
     /// Lights turned off by a strobe at this time.
     strobe_off_at: Option<(f64, Option<usize>)>,
+    /// The reflection-autofocus laser (a plain pin; boot leaves it low).
+    af_laser: bool,
     /// JSON lines of what happened, for a log and for tests.
     pub events: Vec<serde_json::Value>,
 }
@@ -250,10 +255,12 @@ impl Firmware {
             level_trigger: false,
             strobe_delay_us: [0; 4],
             triggers: 0,
+            last_strobe: None,
             commands: 0,
             late_finalize_usteps: 0.0,
             watchdog: None,
             strobe_off_at: None,
+            af_laser: false,
             events: Vec::new(),
         }
     }
@@ -531,6 +538,7 @@ impl Firmware {
                     .copied()
                     .unwrap_or(0);
                 self.event(now, json!({"kind": "trigger", "channel": channel, "strobe": strobe, "on_time_us": on_time_us, "n": self.triggers}));
+                self.last_strobe = if strobe { self.lights.source } else { None };
                 if strobe && let Some(s) = self.lights.source {
                     let on_at = now + f64::from(delay) / 1e6;
                     self.set_source(s, true, on_at);
@@ -565,8 +573,15 @@ impl Firmware {
             Command::Heartbeat
             | Command::SetIntensityFactor { .. }
             | Command::SetLimSwitchPolarity { .. }
-            | Command::SetHomeSafetyMargin { .. }
-            | Command::SetPinLevel { .. } => Outcome::Done,
+            | Command::SetHomeSafetyMargin { .. } => Outcome::Done,
+            Command::SetPinLevel { pin, level } => {
+                let high = level != 0;
+                if pin == AF_LASER_PIN && high != self.af_laser {
+                    self.af_laser = high;
+                    self.event(now, json!({"kind": "af_laser", "on": high}));
+                }
+                Outcome::Done
+            }
         }
     }
 
@@ -686,6 +701,17 @@ impl Firmware {
         self.event(now, json!({"kind": "reboot"}));
     }
 
+    /// Whether the reflection-autofocus laser's pin is high.
+    pub fn af_laser(&self) -> bool {
+        self.af_laser
+    }
+
+    /// Positions in mm as the board's pitch and microstepping make them (X, Y, Z, W), without
+    /// the host's signs.
+    pub fn positions_mm(&self) -> [f64; 4] {
+        [0, 1, 2, 3].map(|i| self.motors[i].pos / self.motors[i].per_mm())
+    }
+
     /// Positions in µsteps (X, Y, Z, W).
     pub fn positions(&self) -> [i32; 4] {
         [0, 1, 2, 3].map(|i| self.motors[i].pos.round() as i32)
@@ -693,6 +719,15 @@ impl Firmware {
 
     pub fn lights_on(&self) -> bool {
         self.any_light()
+    }
+
+    /// The source code of a lit output (the LED matrix is 0), if any.
+    pub fn lit(&self) -> Option<u8> {
+        if self.lights.matrix_on {
+            return Some(0);
+        }
+        let port = (0..16).find(|&p| self.lights.port_on[p])?;
+        (11..=15).find(|&c| port_of_source(c) == Some(port))
     }
 }
 

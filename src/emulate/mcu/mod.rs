@@ -25,6 +25,19 @@ pub struct Options {
     pub faults: Faults,
 }
 
+/// What a camera wired to the board can see of it: where the stage is, what is lit, the
+/// autofocus laser and the trigger pulses sent (the emulated camera draws from this).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outputs {
+    /// X, Y, Z, W in mm from the board's own pitch and microstepping (no host signs).
+    pub positions_mm: [f64; 4],
+    /// The lit source's code (LED matrix 0), and the one the last strobed pulse lit.
+    pub lit: Option<u8>,
+    pub last_strobe: Option<u8>,
+    pub af_laser: bool,
+    pub triggers: u64,
+}
+
 /// The board, its port, and what is scripted to go wrong with them.
 pub struct Emulator {
     pty: Option<pty::Pty>,
@@ -33,6 +46,7 @@ pub struct Emulator {
     pub path: PathBuf,
     pub fw: Firmware,
     pub faults: Arc<Mutex<Faults>>,
+    pub outputs: Arc<Mutex<Outputs>>,
     start: Instant,
     rng: SplitMix,
     next_status: f64,
@@ -54,6 +68,7 @@ impl Emulator {
             link,
             fw: Firmware::new(version),
             faults: Arc::new(Mutex::new(faults)),
+            outputs: Arc::default(),
             start: Instant::now(),
             rng: SplitMix(0x5155_1d00),
             next_status: 0.0,
@@ -121,6 +136,7 @@ impl Emulator {
         }
         let now = self.now();
         self.fw.tick(now);
+        self.publish();
         let due = self.faults().due(self.fw.commands);
         for e in due {
             self.apply(e, now);
@@ -137,6 +153,17 @@ impl Emulator {
             self.next_status = now + STATUS_EVERY_S + (self.rng.next_u64() % 2000) as f64 / 1e6;
         }
         Ok(())
+    }
+
+    fn publish(&self) {
+        let o = Outputs {
+            positions_mm: self.fw.positions_mm(),
+            lit: self.fw.lit(),
+            last_strobe: self.fw.last_strobe,
+            af_laser: self.fw.af_laser(),
+            triggers: self.fw.triggers,
+        };
+        *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = o;
     }
 
     fn apply(&mut self, e: Event, now: f64) {
@@ -173,6 +200,7 @@ impl Emulator {
 pub struct Running {
     pub path: PathBuf,
     pub faults: Arc<Mutex<Faults>>,
+    pub outputs: Arc<Mutex<Outputs>>,
     /// Everything the board logged, as it happened.
     pub events: Arc<Mutex<Vec<serde_json::Value>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -205,6 +233,7 @@ pub fn spawn(link: Option<PathBuf>, version: Version, faults: Faults) -> std::io
     let mut emu = Emulator::open(link, version, faults)?;
     let path = emu.path.clone();
     let faults = emu.faults.clone();
+    let outputs = emu.outputs.clone();
     let events = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (ev, st) = (events.clone(), stop.clone());
@@ -231,6 +260,7 @@ pub fn spawn(link: Option<PathBuf>, version: Version, faults: Faults) -> std::io
     Ok(Running {
         path,
         faults,
+        outputs,
         events,
         stop,
         thread: Some(thread),
@@ -238,9 +268,20 @@ pub fn spawn(link: Option<PathBuf>, version: Version, faults: Faults) -> std::io
 }
 
 /// Serve until SIGINT or SIGTERM (blocked by the caller, so they wait to be noticed here).
-/// Prints the port's path as the first line of stdout.
-pub fn serve(opts: Options) -> std::io::Result<()> {
+/// Prints the port's path as the first line of stdout. `attach` wires devices that watch the
+/// board (an emulated camera) before that line, and they live as long as the board.
+pub fn serve<T>(
+    opts: Options,
+    attach: impl FnOnce(&Arc<Mutex<Outputs>>) -> std::io::Result<T>,
+) -> std::io::Result<()> {
     let mut emu = Emulator::open(opts.link, opts.version, opts.faults)?;
+    let _attached = match attach(&emu.outputs) {
+        Ok(a) => a,
+        Err(e) => {
+            emu.remove_link();
+            return Err(e);
+        }
+    };
     let mut log = match &opts.log {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Some(std::io::BufWriter::new(f)),

@@ -123,11 +123,13 @@ pub enum Locator {
 
 impl GenicamSettings {
     /// The settings of the camera at `path` (its `driver:` mapping), checked against the
-    /// description, with located errors.
+    /// description, with located errors. `depth` is the bit depth the description expects
+    /// (the main camera's; a spot camera's pixels may be any).
     pub fn of(
         config: &MicroscopeConfig,
         path: &str,
         node: Option<&Node>,
+        depth: Option<u32>,
     ) -> Result<Self, Diagnostics> {
         let Some(node) = node else {
             return Err(Diagnostics::from(
@@ -163,9 +165,10 @@ impl GenicamSettings {
                     .help("write the camera's address, e.g. `192.168.1.20`; for a USB camera use `serial_number`"),
             );
         }
-        let depth = config.desc.camera.bit_depth;
+        let want = depth;
+        let depth = depth.unwrap_or(8);
         match s.pixel_format {
-            Some(f) if f.bit_depth() != depth => out.push(
+            Some(f) if want.is_some_and(|d| d != f.bit_depth()) => out.push(
                 config
                     .error_at(
                         &format!("{path}.pixel_format"),

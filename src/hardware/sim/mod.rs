@@ -485,7 +485,7 @@ struct SimLaserAf {
 }
 
 impl LaserAutofocus for SimLaserAf {
-    fn measure_um(&mut self) -> DeviceResult<f64> {
+    fn measure_um(&mut self, _lights: &mut dyn Illumination) -> DeviceResult<f64> {
         let (x, y, z) = {
             let st = self.sh.lock();
             (st.x, st.y, st.z)

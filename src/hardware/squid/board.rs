@@ -30,7 +30,11 @@ const HOME_X_CLEAR_MM: f64 = 50.0;
 struct Lights {
     selected: Option<(Output, u16)>,
     on: bool,
+    af_laser: bool,
 }
+
+/// The Teensy pin Squid wires its reflection-autofocus laser to (its _def.py).
+pub const AF_LASER_PIN: u8 = 15;
 
 pub struct Board {
     settings: SquidSettings,
@@ -595,6 +599,22 @@ impl Board {
         };
         self.ack(cmd)?;
         self.lights.on = false;
+        if self.lights.af_laser {
+            self.af_laser(false)?;
+        }
+        Ok(())
+    }
+
+    /// The reflection-autofocus laser on [`AF_LASER_PIN`].
+    pub fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
+        if on {
+            self.before_command()?;
+        }
+        self.ack(Command::SetPinLevel {
+            pin: AF_LASER_PIN,
+            level: u8::from(on),
+        })?;
+        self.lights.af_laser = on;
         Ok(())
     }
 

@@ -278,16 +278,29 @@ pub struct UrgentOff {
 }
 
 impl UrgentOff {
-    /// Queue TURN_OFF_ALL_PORTS ahead of everything and wait up to `wait` for the board.
+    /// Queue TURN_OFF_ALL_PORTS and the autofocus laser's pin low ahead of everything, and
+    /// wait up to `wait` for the board to hear both.
     pub fn all_off(&self, wait: Duration) -> bool {
-        let (tx, rx) = bounded(1);
-        let job = Job {
-            cmd: Command::TurnOffAllPorts,
-            until: Until::Heard,
-            deadline: wait,
-            reply: Some(tx),
-        };
-        self.urgent.send(job).is_ok() && matches!(rx.recv_timeout(wait), Ok(Ok(_)))
+        let until = std::time::Instant::now() + wait;
+        [
+            Command::TurnOffAllPorts,
+            Command::SetPinLevel {
+                pin: super::board::AF_LASER_PIN,
+                level: 0,
+            },
+        ]
+        .into_iter()
+        .all(|cmd| {
+            let (tx, rx) = bounded(1);
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let job = Job {
+                cmd,
+                until: Until::Heard,
+                deadline: left,
+                reply: Some(tx),
+            };
+            self.urgent.send(job).is_ok() && matches!(rx.recv_timeout(left), Ok(Ok(_)))
+        })
     }
 }
 

@@ -268,6 +268,9 @@ impl Illumination for SquidLights {
     fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
         self.0.lock()?.strobe(exposure_s)
     }
+    fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
+        self.0.lock()?.af_laser(on)
+    }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.0.reconnect()
     }
