@@ -58,8 +58,11 @@ fn settings(format: PixelFormat) -> GenicamSettings {
 /// The fake draws a diagonal ramp: a pixel depends on x + y only. A frame with a lost or
 /// stale packet breaks that somewhere.
 fn intact(f: &Frame) -> bool {
-    let w = f.width as usize;
-    f.pixels
+    ramp(&f.pixels, f.width as usize)
+}
+
+fn ramp(pixels: &[u16], w: usize) -> bool {
+    pixels
         .chunks_exact(w)
         .collect::<Vec<_>>()
         .windows(2)
@@ -110,6 +113,14 @@ fn settings_are_read_back_and_out_of_range_values_refused() {
     c.set_exposure(0.02).expect("exposure");
     let f = c.snap().expect("a frame");
     assert!(f.pixels.iter().all(|p| *p <= 255) && intact(&f));
+    // Held by a live controller (this one): waited for, then refused with the reason.
+    let held = GenicamCamera::open(settings(PixelFormat::Mono8), 8).err();
+    assert!(
+        held.as_ref()
+            .is_some_and(|e| e.message.contains("another program controls")),
+        "{held:?}"
+    );
+    drop(c);
     assert!(
         GenicamCamera::open(settings(PixelFormat::Mono12Packed), 12)
             .err()
@@ -384,50 +395,61 @@ fn each_hardware_triggered_frame_comes_from_exactly_one_board_pulse() {
     dark_at_the_end(&emu);
 }
 
-/// End to end through the real binary: the quick start with the stage, lights and triggers
-/// on the emulated Squid board and the camera on Line2 of the fake; every frame's pulse is in
-/// the board's log exactly once, strobing for its exposure, and `verify` passes.
+/// The shipped emulated rig as a user starts it: `squidctl emulate mcu --camera 127.0.0.1
+/// --microscope FILE` serves the board and the fake camera wired to it; the host uses the
+/// same file on the board's port, with fast axes (see `shipped_squid_text`).
+fn emulated_rig(dir: &std::path::Path, name: &str) -> (McuProcess, String) {
+    let shipped = repo().join("microscopes").join(name).display().to_string();
+    let board = McuProcess::start(&["--camera", "127.0.0.1", "--microscope", &shipped]);
+    let text = shipped_squid_text(name, &board.link.display().to_string(), "2s");
+    let m = write(dir, name, &text);
+    (board, m)
+}
+
+fn coordinates(rd: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(rd.join("coordinates.csv")).expect("coordinates.csv");
+    let mut lines = text.lines();
+    let head: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(String::from)
+        .collect();
+    lines
+        .map(|l| {
+            head.iter()
+                .cloned()
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// End to end through the real binary on `microscopes/squid-genicam-emulated.yaml`: the quick
+/// start with the stage, lights and triggers on the emulated Squid board and the camera
+/// waiting on its Line2; each frame's pulse is in the board's log exactly once, strobing for
+/// its exposure, the images show the sample, and `verify` passes.
 #[test]
-fn the_quick_start_runs_hardware_triggered_on_both_real_drivers() {
+fn the_quick_start_runs_hardware_triggered_on_the_shipped_emulated_rig() {
     let _l = exclusive();
     let dir = tempfile::tempdir().expect("tmp");
-    let f = mer2_like_fake(dir.path());
-    let emu = board();
-    let text = squid_microscope_text(&emu.path.display().to_string(), "2s")
-        .replace(
-            "camera:\n  driver: sim\n",
-            "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16, trigger: Line2}\n",
-        )
-        .replace("bit_depth: 12", "bit_depth: 16")
-        .replace("sim:\n  seed: 1\n  sample: cells\n", "");
-    assert!(
-        text.contains("trigger: Line2") && !text.contains("\nsim:"),
-        "{text}"
-    );
-    let m = write(dir.path(), "squid-genicam.yaml", &text);
+    let (board, m) = emulated_rig(dir.path(), "squid-genicam-emulated.yaml");
     let out = dir.path().join("out");
     let o = out.display().to_string();
-    let stop = AtomicBool::new(false);
-    let fc = f.fake_camera().expect("fake");
-    let r = std::thread::scope(|scope| {
-        scope.spawn(|| wire(&emu, fc, &stop));
-        let r = run(&[
-            "acquire",
-            "protocols/quickstart.yaml",
-            "--microscope",
-            &m,
-            "--output",
-            &o,
-        ]);
-        stop.store(true, Ordering::SeqCst);
-        r
-    });
+    let r = run(&[
+        "acquire",
+        "protocols/quickstart.yaml",
+        "--microscope",
+        &m,
+        "--output",
+        &o,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rd = run_dir(&out);
     assert_eq!(run_json(&rd)["counts"]["saved"], 72);
     let v = run(&["verify", &rd.display().to_string()]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let pulses = emu.events_of("trigger");
+    let pulses = board.events_of("trigger");
     assert_eq!(pulses.len(), 72, "one pulse per frame");
     let on_times: std::collections::BTreeSet<u64> = pulses
         .iter()
@@ -438,7 +460,25 @@ fn the_quick_start_runs_hardware_triggered_on_both_real_drivers() {
         [10_000, 30_000].into(),
         "each strobe lasts its channel's exposure (BF, GFP)"
     );
-    dark_at_the_end(&emu);
+    // Each frame the camera sent once: 72 distinct camera frame numbers for 72 pulses.
+    let frames: std::collections::BTreeSet<String> = coordinates(&rd)
+        .iter()
+        .map(|row| row["camera frame"].clone())
+        .collect();
+    assert_eq!(frames.len(), 72, "{frames:?}");
+    // The fake draws the simulated sample where the board's stage is, not its ramp.
+    let planes = tiff_planes(&rd.join("0/A1_0_BF.ome.tiff"));
+    assert_eq!(planes.len(), 3);
+    for p in &planes {
+        assert!(!ramp(p, 2048), "the fake's diagonal ramp, not the sample");
+        let (lo, hi) = p
+            .iter()
+            .fold((u16::MAX, 0), |(l, h), &v| (l.min(v), h.max(v)));
+        assert!(hi > lo + 500, "an image with contrast: {lo}..{hi}");
+    }
+    assert_ne!(planes[0], planes[1], "z moves the focus");
+    let lit = board.events_of("light");
+    assert!(lit.last().is_some_and(|e| e["on"] == false), "{lit:?}");
     // Timing is reported, never asserted (a busy machine must not fail the build).
     let est = run(&[
         "simulate",
@@ -453,4 +493,129 @@ fn the_quick_start_runs_hardware_triggered_on_both_real_drivers() {
         "hardware-triggered quick start: {took:?} s, estimate {:?} s",
         est.json()["estimate"]["duration_s"].as_f64()
     );
+}
+
+fn tiff_planes(path: &std::path::Path) -> Vec<Vec<u16>> {
+    let f = std::fs::File::open(path).expect("tiff");
+    let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).expect("decoder");
+    let mut planes = Vec::new();
+    loop {
+        match d.read_image().expect("plane") {
+            tiff::decoder::DecodingResult::U16(v) => planes.push(v),
+            other => panic!("not 16-bit: {other:?}"),
+        }
+        if !d.more_images() {
+            return planes;
+        }
+        d.next_image().expect("next plane");
+    }
+}
+
+/// `microscopes/squid-laser-af-emulated.yaml`: the board's autofocus laser and the fake
+/// camera on its reflected spot. `calibrate-af` fits the spot's shift per µm where the sample
+/// is in focus; then a run with `autofocus: laser` holds every well within one z step of the
+/// sample's surface, which is tilted and curved across the plate. No spot is a clear error
+/// that leaves the calibration as it was.
+#[test]
+fn the_laser_autofocus_calibrates_and_holds_focus_on_the_emulated_rig() {
+    let _l = exclusive();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (board, m) = emulated_rig(dir.path(), "squid-laser-af-emulated.yaml");
+    let config = squidctl::hardware::load(Some(std::path::Path::new(&m))).expect("valid");
+    let scene = squidctl::emulate::camera::Scene::of(&config).expect("scene");
+    let calibration = dir.path().join("squid-laser-af-emulated.calibration.yaml");
+
+    let uncalibrated = run(&["devices", "--microscope", &m, "--timeout", "30s"]);
+    assert!(
+        uncalibrated.stdout.contains("not calibrated"),
+        "{}{}",
+        uncalibrated.stdout,
+        uncalibrated.stderr
+    );
+
+    // The README's calibration: at the plate's middle, where the surface is at focus_z.
+    let focus = scene.surface_at(60.0, 40.0);
+    let z = format!("{:.4}mm", focus);
+    let c = run(&[
+        "calibrate-af",
+        "--microscope",
+        &m,
+        "--xy",
+        "60mm,40mm",
+        "--z",
+        &z,
+        "--json",
+    ]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+    let fit = &c.json()["calibration"];
+    let slope = fit["px_per_um"].as_f64().expect("slope");
+    assert!(
+        (slope - squidctl::emulate::camera::SPOT_PX_PER_UM).abs() < 0.1,
+        "{fit}"
+    );
+    assert!(fit["r2"].as_f64() > Some(0.995), "{fit}");
+    let saved = std::fs::read_to_string(&calibration).expect("calibration written");
+
+    // 0.5 mm from the surface the spot is off the sensor: an error, and the file unchanged.
+    let far = format!("{:.4}mm", focus + 0.5);
+    let e = run(&[
+        "calibrate-af",
+        "--microscope",
+        &m,
+        "--xy",
+        "60mm,40mm",
+        "--z",
+        &far,
+    ]);
+    assert_eq!(e.code, 1, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("no spot") || e.stderr.contains("edge"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&calibration).expect("kept"), saved);
+
+    let out = dir.path().join("out");
+    let r = run(&[
+        "acquire",
+        "protocols/laser_autofocus.yaml",
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rd = run_dir(&out);
+    let v = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    let rows = coordinates(&rd);
+    let centre: Vec<_> = rows.iter().filter(|r| r["z_level"] == "1").collect();
+    assert_eq!(centre.len(), 5);
+    let surfaces: Vec<f64> = centre
+        .iter()
+        .map(|r| {
+            let num = |k: &str| r[k].parse::<f64>().expect(k);
+            let surface = scene.surface_at(num("x (mm)"), num("y (mm)"));
+            let off_um = num("z (um)") - surface * 1000.0;
+            eprintln!("{}: focused {off_um:+.2} um from the surface", r["region"]);
+            assert!(
+                off_um.abs() <= 1.0,
+                "{}: focused {off_um:+.2} um from the surface (z step 1 um)",
+                r["region"]
+            );
+            surface
+        })
+        .collect();
+    let spread = surfaces.iter().cloned().fold(f64::MIN, f64::max)
+        - surfaces.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        spread * 1000.0 > 5.0,
+        "the wells' surfaces differ ({spread} mm)"
+    );
+    let af = kinds(&journal(&rd), "autofocus");
+    assert_eq!(af.len(), 5, "{af:?}");
+    // The laser was on only for its spot images, and is off at the end.
+    let laser = board.events_of("af_laser");
+    assert!(laser.len() >= 2 * 5, "{laser:?}");
+    assert!(laser.last().is_some_and(|e| e["on"] == false), "{laser:?}");
 }

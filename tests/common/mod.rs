@@ -371,9 +371,18 @@ pub fn python_reader() -> Command {
 /// The shipped emulated-Squid microscope on `port`, with fast axes so homing takes about a
 /// second, and the firmware watchdog as given ("0s" turns heartbeats off).
 pub fn squid_microscope_text(port: &str, watchdog: &str) -> String {
-    std::fs::read_to_string(repo().join("microscopes/squid-emulated.yaml"))
-        .expect("the shipped file")
-        .replace("port: /tmp/squid-mcu", &format!("port: {port}"))
+    shipped_squid_text("squid-emulated.yaml", port, watchdog)
+}
+
+/// A shipped `microscopes/` file for the emulated board (see [`squid_microscope_text`]).
+pub fn shipped_squid_text(name: &str, port: &str, watchdog: &str) -> String {
+    let text =
+        std::fs::read_to_string(repo().join("microscopes").join(name)).expect("the shipped file");
+    assert!(
+        text.contains("port: /tmp/squid-mcu"),
+        "{name} names the README's port"
+    );
+    text.replace("port: /tmp/squid-mcu", &format!("port: {port}"))
         .replace("watchdog: 2s", &format!("watchdog: {watchdog}"))
         .replace(
             "speed: 30mm/s, acceleration: 500mm/s2",

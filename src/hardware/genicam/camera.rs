@@ -55,6 +55,30 @@ fn failed(what: &str, e: impl std::fmt::Display) -> DeviceError {
     err(ErrorKind::Failed, format!("{what}: {e}"))
 }
 
+/// How long to wait for a GigE camera that another controller holds: a controller that died
+/// loses it when its heartbeat times out (GevHeartbeatTimeout, 3 s by default).
+const CONTROL_WAIT: std::time::Duration = std::time::Duration::from_millis(4500);
+
+/// Take the camera's control channel, waiting out a controller that went away without
+/// releasing it; a live one is named as the reason.
+fn take_control(device: &GvDevice, what: &str) -> DeviceResult<()> {
+    let until = Instant::now() + CONTROL_WAIT;
+    while !device.is_controller() {
+        if Instant::now() >= until {
+            return Err(failed(
+                what,
+                format!(
+                    "another program controls this camera (a viewer, or squidctl still running) and kept it for {:.1} s: close it, then try again",
+                    CONTROL_WAIT.as_secs_f64()
+                ),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let _ = device.take_control();
+    }
+    Ok(())
+}
+
 /// The local address that routes to `to`: the interface a GigE camera must stream to.
 fn local_address_for(to: std::net::Ipv4Addr) -> Option<std::net::Ipv4Addr> {
     let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
@@ -128,6 +152,12 @@ impl GenicamCamera {
                 ))
             })?,
         };
+        if let Some(gv) = cam
+            .device()
+            .and_then(|d| gio::glib::prelude::Cast::downcast::<GvDevice>(d).ok())
+        {
+            take_control(&gv, &format!("camera {}", self.locator_text()))?;
+        }
         let lost = self.lost.clone();
         lost.store(false, Ordering::SeqCst);
         if let Some(d) = cam.device() {
