@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue an interrupted run in its own directory')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
+            [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
@@ -158,6 +159,21 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'squidctl;calibrate-af' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML (with a `laser_autofocus` that has a `calibration:` file)')
+            [CompletionResult]::new('--z', '--z', [CompletionResultType]::ParameterName, 'Where the sample''s surface is in focus [default: the description''s stage.focus_z]')
+            [CompletionResult]::new('--xy', '--xy', [CompletionResultType]::ParameterName, 'Move the stage here first, e.g. 20mm,15mm [default: where it is after connecting]')
+            [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Positions on each side of the focus')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Distance between positions')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'squidctl;emulate' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -176,6 +192,8 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--fault', '--fault', [CompletionResultType]::ParameterName, 'A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR, reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)')
             [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Corrupt this fraction of bytes both ways, at random (e.g. 0.001)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for --noise')
+            [CompletionResult]::new('--camera', '--camera', [CompletionResultType]::ParameterName, 'Also serve a GigE camera at this local address (Aravis''s fake camera, MER2-like: trigger on Line2, wired to the board''s trigger output); needs the genicam feature')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'The microscope description the host uses: its axes, signs, stage and channels place the sample and the autofocus spot the camera shows')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
@@ -222,6 +240,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue an interrupted run in its own directory')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
+            [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
@@ -250,6 +269,9 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;report' {
+            break
+        }
+        'squidctl;help;calibrate-af' {
             break
         }
         'squidctl;help;emulate' {

@@ -19,6 +19,9 @@ _squidctl() {
             squidctl,acquire)
                 cmd="squidctl__subcmd__acquire"
                 ;;
+            squidctl,calibrate-af)
+                cmd="squidctl__subcmd__calibrate__subcmd__af"
+                ;;
             squidctl,completions)
                 cmd="squidctl__subcmd__completions"
                 ;;
@@ -67,6 +70,9 @@ _squidctl() {
             squidctl__subcmd__help,acquire)
                 cmd="squidctl__subcmd__help__subcmd__acquire"
                 ;;
+            squidctl__subcmd__help,calibrate-af)
+                cmd="squidctl__subcmd__help__subcmd__calibrate__subcmd__af"
+                ;;
             squidctl__subcmd__help,completions)
                 cmd="squidctl__subcmd__help__subcmd__completions"
                 ;;
@@ -110,7 +116,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report emulate completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +169,40 @@ _squidctl() {
                     return 0
                     ;;
                 --progress-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__calibrate__subcmd__af)
+            opts="-v -q -h --microscope --z --xy --steps --step --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --z)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -266,7 +306,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__emulate__subcmd__mcu)
-            opts="-v -q -h --link --version --log --fault --noise --seed --verbose --quiet --help"
+            opts="-v -q -h --link --version --log --fault --noise --seed --camera --microscope --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +336,14 @@ _squidctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --camera)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -304,7 +352,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report emulate completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,6 +366,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__acquire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__calibrate__subcmd__af)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

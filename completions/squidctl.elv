@@ -34,6 +34,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand resume 'Continue an interrupted run in its own directory'
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
+            cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
@@ -146,6 +147,20 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'squidctl;calibrate-af'= {
+            cand --microscope 'Microscope description YAML (with a `laser_autofocus` that has a `calibration:` file)'
+            cand --z 'Where the sample''s surface is in focus [default: the description''s stage.focus_z]'
+            cand --xy 'Move the stage here first, e.g. 20mm,15mm [default: where it is after connecting]'
+            cand --steps 'Positions on each side of the focus'
+            cand --step 'Distance between positions'
+            cand --json 'Print one JSON summary on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'squidctl;emulate'= {
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -163,6 +178,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --fault 'A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR, reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)'
             cand --noise 'Corrupt this fraction of bytes both ways, at random (e.g. 0.001)'
             cand --seed 'Seed for --noise'
+            cand --camera 'Also serve a GigE camera at this local address (Aravis''s fake camera, MER2-like: trigger on Line2, wired to the board''s trigger output); needs the genicam feature'
+            cand --microscope 'The microscope description the host uses: its axes, signs, stage and channels place the sample and the autofocus spot the camera shows'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'
@@ -203,6 +220,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand resume 'Continue an interrupted run in its own directory'
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
+            cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
@@ -223,6 +241,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;verify'= {
         }
         &'squidctl;help;report'= {
+        }
+        &'squidctl;help;calibrate-af'= {
         }
         &'squidctl;help;emulate'= {
             cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'

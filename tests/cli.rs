@@ -245,6 +245,7 @@ fn man_pages_are_current() {
         "simulate",
         "acquire",
         "devices",
+        "calibrate-af",
         "resume",
         "verify",
         "report",

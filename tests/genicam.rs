@@ -232,15 +232,7 @@ fn the_quick_start_runs_through_the_genicam_driver() {
     let _l = exclusive();
     let _f = fake();
     let dir = tempfile::tempdir().expect("tmp");
-    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml"))
-        .expect("builtin")
-        .replace(
-            "camera:\n",
-            "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16}\n",
-        )
-        .replace("bit_depth: 12", "bit_depth: 16");
-    assert!(text.contains("name: genicam"));
-    let m = write(dir.path(), "fake-camera.yaml", &text);
+    let m = fake_camera_microscope(dir.path());
     let out = dir.path().join("out");
     let r = run(&[
         "acquire",
@@ -261,6 +253,77 @@ fn the_quick_start_runs_through_the_genicam_driver() {
     assert_eq!(run_json(&rd)["counts"]["saved"], 72);
     let v = run(&["verify", &rd.display().to_string()]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+/// The built-in microscope with its camera on the `genicam` driver (the fake on 127.0.0.1).
+fn fake_camera_microscope(dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml"))
+        .expect("builtin")
+        .replace(
+            "camera:\n",
+            "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16}\n",
+        )
+        .replace("bit_depth: 12", "bit_depth: 16");
+    assert!(text.contains("name: genicam"));
+    write(dir, "fake-camera.yaml", &text)
+}
+
+/// The camera goes away in the middle of a run: the capture fails as `Disconnected` (no hang,
+/// no thread dump), the reconnect before the retry fails too, and the run ends by its policy
+/// (`abort`: exit 1) with what it saved intact; with the camera back, `resume` reconnects and
+/// completes the run.
+#[test]
+fn a_camera_dropped_mid_run_ends_the_run_by_policy_and_resume_completes_it() {
+    let _l = exclusive();
+    let f = fake();
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = fake_camera_microscope(dir.path());
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    let child = start_run(
+        &[
+            "acquire",
+            "protocols/quickstart.yaml",
+            "--microscope",
+            &m,
+            "--output",
+            &o,
+            "--set",
+            "on_error={retries: 1, backoff: 100ms, then: abort}",
+        ],
+        &out,
+    );
+    let rd = wait_for_frames(&out, 12);
+    drop(f);
+    let gone = Instant::now();
+    let r = Run::from(child.wait_with_output().expect("exits"));
+    let ended = gone.elapsed();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = journal(&rd);
+    let errors = kinds(&j, "step_error");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["error"].as_str().is_some_and(|m| m.contains("answer"))),
+        "{errors:?}"
+    );
+    assert!(
+        kinds(&j, "timeout").is_empty(),
+        "noticed before any deadline"
+    );
+    assert_eq!(kinds(&j, "abort").len(), 1);
+    assert!(
+        ended < Duration::from_secs(15),
+        "the run ended {ended:?} after the camera went away"
+    );
+    assert_files_read_back(&rd, "after the camera went away");
+    let _f = fake();
+    let rs = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(rs.code, 0, "{}", rs.stderr);
+    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+    let v = run(&["verify", &rd.display().to_string()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    eprintln!("camera dropped mid-run: the run ended {ended:?} later");
 }
 
 #[test]

@@ -100,6 +100,7 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
             Exit::Failed
         }
         Err(_) => {
+            crate::hardware::safety::all_lights_off("the calibration hung");
             eprintln!(
                 "error: the calibration did not finish within {limit:.0} s: a device hung; the previous calibration is unchanged"
             );

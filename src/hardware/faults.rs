@@ -372,6 +372,9 @@ impl Camera for FaultyCamera {
     fn waits_for_trigger(&self) -> bool {
         self.0.waits_for_trigger()
     }
+    fn own_timeout_s(&self) -> f64 {
+        self.0.own_timeout_s()
+    }
     fn snap_on_trigger(
         &mut self,
         fire: &mut dyn FnMut() -> DeviceResult<()>,

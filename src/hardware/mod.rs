@@ -192,6 +192,12 @@ pub trait Camera: Send {
     fn waits_for_trigger(&self) -> bool {
         false
     }
+    /// How long past the exposure a snap may wait before it fails by itself (its own frame
+    /// timeout and the check that follows). The runner's capture deadline is never shorter,
+    /// so a camera that stops sending is a recorded error, not a hang.
+    fn own_timeout_s(&self) -> f64 {
+        0.0
+    }
     /// One frame started by `fire` (the hardware trigger); the camera is armed first, so a
     /// pulse is never sent before it can be seen.
     fn snap_on_trigger(
@@ -214,7 +220,6 @@ pub trait Illumination: Send {
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
     }
-    /// Pulse the camera's trigger line and light the selected source for `exposure_s`.
     /// Switch the reflection autofocus laser (on Squid, a pin of the same board).
     fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
         let _ = on;
@@ -223,6 +228,7 @@ pub trait Illumination: Send {
             "this illumination has no autofocus laser: drive the board that has one",
         ))
     }
+    /// Pulse the camera's trigger line and light the selected source for `exposure_s`.
     fn strobe(&mut self, exposure_s: f64) -> DeviceResult<()> {
         let _ = exposure_s;
         Err(DeviceError::failed(

@@ -72,9 +72,20 @@ impl Deadlines {
             .map_or_else(|| self.derived(self.timing.z_move_s(dz)), |d| d.std())
     }
 
-    pub fn capture(&self, exposure_s: f64) -> Duration {
+    /// `camera_s`: how long past the exposure the camera waits before failing by itself;
+    /// the derived deadline leaves it the margin on top, so its own error is what is seen.
+    pub fn capture(&self, exposure_s: f64, camera_s: f64) -> Duration {
         self.overrides.capture.map_or_else(
-            || self.derived(self.timing.frame_s(exposure_s)),
+            || {
+                let own = exposure_s * self.scale + camera_s;
+                let own = if own.is_finite() {
+                    own.clamp(0.0, MAX_DERIVED_S)
+                } else {
+                    0.0
+                };
+                self.derived(self.timing.frame_s(exposure_s))
+                    .max(Duration::from_secs_f64(own) + MARGIN)
+            },
             |d| d.std(),
         )
     }

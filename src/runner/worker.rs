@@ -306,7 +306,9 @@ impl Worker {
             hw.exposure != Some(exposure),
             gain.is_some() && hw.gain != gain,
         );
-        let d = self.deadlines.capture(exposure);
+        let d = self
+            .deadlines
+            .capture(exposure, self.m.camera.own_timeout_s());
         let frame = self.step(CallKind::Capture, ev, d, &mut times, |m| {
             if set_exp {
                 m.camera.set_exposure(exposure)?;

@@ -19,6 +19,10 @@ const DEVICE: &str = "camera";
 /// How long a GigE camera gets to answer one register read before it counts as gone.
 const PROBE: std::time::Duration = std::time::Duration::from_millis(400);
 
+/// The most the check after a missed frame takes (a GVCP probe, or one register read through
+/// Aravis for a USB camera).
+const CHECK_S: f64 = 1.0;
+
 /// What the camera applied, read back after each change (exposures get rounded).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Applied {
@@ -243,7 +247,7 @@ impl GenicamCamera {
     }
 
     fn apply_region(&mut self, roi: Option<Roi>, binning: u32) -> DeviceResult<()> {
-        let cam = self.cam()?.clone();
+        let cam = self.live()?.clone();
         self.stop_stream();
         let can_bin = cam.is_binning_available().unwrap_or(false);
         if binning != 1 && !can_bin {
@@ -369,6 +373,23 @@ impl GenicamCamera {
         })
     }
 
+    /// The camera, once it is known to answer: Aravis waits 5 × 500 ms on each register of a
+    /// GigE camera that is gone, so a quick probe first keeps a setting inside its deadline.
+    fn live(&self) -> DeviceResult<&aravis::Camera> {
+        if let Some(e) = self.control_lost() {
+            return Err(e);
+        }
+        if let Locator::Address(a) = self.settings.locator()
+            && !super::gvcp::answers(a, PROBE)
+        {
+            return Err(err(
+                ErrorKind::Disconnected,
+                format!("{a}: the camera stopped answering"),
+            ));
+        }
+        self.cam()
+    }
+
     /// Stop acquiring and let go of the stream and its buffers.
     fn stop_stream(&mut self) {
         if let (Some(cam), Some(_)) = (&self.cam, &self.stream) {
@@ -420,7 +441,7 @@ impl GenicamCamera {
 
 impl Camera for GenicamCamera {
     fn set_exposure(&mut self, seconds: f64) -> DeviceResult<()> {
-        let cam = self.cam()?;
+        let cam = self.live()?;
         let (lo, hi) = cam
             .exposure_time_bounds()
             .map_err(|e| failed("reading the ExposureTime range", e))?;
@@ -444,7 +465,7 @@ impl Camera for GenicamCamera {
     }
 
     fn set_gain(&mut self, gain: f64) -> DeviceResult<()> {
-        let cam = self.cam()?;
+        let cam = self.live()?;
         if !cam.is_gain_available().unwrap_or(false) {
             return if gain == 0.0 {
                 Ok(())
@@ -537,6 +558,10 @@ impl Camera for GenicamCamera {
 
     fn waits_for_trigger(&self) -> bool {
         self.settings.trigger.line().is_some()
+    }
+    fn own_timeout_s(&self) -> f64 {
+        // The frame wait, then one register read to tell "slow" from "gone".
+        self.settings.frame_timeout.secs() + CHECK_S
     }
 
     fn snap_on_trigger(
