@@ -233,26 +233,35 @@ fn the_quick_start_runs_through_the_genicam_driver() {
     let _f = fake();
     let dir = tempfile::tempdir().expect("tmp");
     let m = fake_camera_microscope(dir.path());
-    let out = dir.path().join("out");
+    let (rd, stderr) = acquire_verified(dir.path(), "protocols/quickstart.yaml", &m);
+    assert!(
+        stderr.contains("Aravis Fake (serial SQ-FAKE-1) at 127.0.0.1, Mono16"),
+        "{stderr}"
+    );
+    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+}
+
+/// `acquire PROTOCOL` into `dir/out` on `microscope`: it must complete and `verify` must pass.
+/// Returns the run directory and what squidctl printed on stderr.
+fn acquire_verified(
+    dir: &std::path::Path,
+    protocol: &str,
+    microscope: &str,
+) -> (std::path::PathBuf, String) {
+    let out = dir.join("out");
     let r = run(&[
         "acquire",
-        "protocols/quickstart.yaml",
+        protocol,
         "--microscope",
-        &m,
+        microscope,
         "--output",
         &out.display().to_string(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("Aravis Fake (serial SQ-FAKE-1) at 127.0.0.1, Mono16"),
-        "{}",
-        r.stderr
-    );
     let rd = run_dir(&out);
-    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
     let v = run(&["verify", &rd.display().to_string()]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    (rd, r.stderr)
 }
 
 /// The built-in microscope with its camera on the `genicam` driver (the fake on 127.0.0.1).
@@ -497,21 +506,8 @@ fn the_quick_start_runs_hardware_triggered_on_the_shipped_emulated_rig() {
     let _l = exclusive();
     let dir = tempfile::tempdir().expect("tmp");
     let (board, m) = emulated_rig(dir.path(), "squid-genicam-emulated.yaml");
-    let out = dir.path().join("out");
-    let o = out.display().to_string();
-    let r = run(&[
-        "acquire",
-        "protocols/quickstart.yaml",
-        "--microscope",
-        &m,
-        "--output",
-        &o,
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rd = run_dir(&out);
+    let (rd, _) = acquire_verified(dir.path(), "protocols/quickstart.yaml", &m);
     assert_eq!(run_json(&rd)["counts"]["saved"], 72);
-    let v = run(&["verify", &rd.display().to_string()]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     let pulses = board.events_of("trigger");
     assert_eq!(pulses.len(), 72, "one pulse per frame");
     let on_times: std::collections::BTreeSet<u64> = pulses
@@ -559,19 +555,9 @@ fn the_quick_start_runs_hardware_triggered_on_the_shipped_emulated_rig() {
 }
 
 fn tiff_planes(path: &std::path::Path) -> Vec<Vec<u16>> {
-    let f = std::fs::File::open(path).expect("tiff");
-    let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).expect("decoder");
     let mut planes = Vec::new();
-    loop {
-        match d.read_image().expect("plane") {
-            tiff::decoder::DecodingResult::U16(v) => planes.push(v),
-            other => panic!("not 16-bit: {other:?}"),
-        }
-        if !d.more_images() {
-            return planes;
-        }
-        d.next_image().expect("next plane");
-    }
+    squidctl::saver::layout::each_page(path, |_, p| planes.push(p)).expect("a 16-bit TIFF");
+    planes
 }
 
 /// `microscopes/squid-laser-af-emulated.yaml`: the board's autofocus laser and the fake
@@ -638,19 +624,7 @@ fn the_laser_autofocus_calibrates_and_holds_focus_on_the_emulated_rig() {
     );
     assert_eq!(std::fs::read_to_string(&calibration).expect("kept"), saved);
 
-    let out = dir.path().join("out");
-    let r = run(&[
-        "acquire",
-        "protocols/laser_autofocus.yaml",
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rd = run_dir(&out);
-    let v = run(&["verify", &rd.display().to_string()]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    let (rd, _) = acquire_verified(dir.path(), "protocols/laser_autofocus.yaml", &m);
     let rows = coordinates(&rd);
     let centre: Vec<_> = rows.iter().filter(|r| r["z_level"] == "1").collect();
     assert_eq!(centre.len(), 5);

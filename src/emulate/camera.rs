@@ -3,7 +3,6 @@
 //! board's stage position under its lit source, or the autofocus laser's reflected spot,
 //! displaced by how far z is from the sample's surface.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -273,7 +272,6 @@ pub struct FakeRig {
     painter: *mut Painter,
     stop: Arc<AtomicBool>,
     wire: Option<std::thread::JoinHandle<()>>,
-    xml: PathBuf,
 }
 
 // SAFETY: `painter` is only dereferenced by the fake camera's thread until drop, which stops
@@ -295,12 +293,13 @@ impl FakeRig {
             .map_err(|e| format!("cannot write {}: {e}", xml.display()))?;
         let xml_name = xml.display().to_string();
         let fake = GvFakeCamera::new_full(Some(address), Some(serial), Some(&xml_name));
+        // The fake has read it into memory: nothing is left behind, even after a SIGKILL.
+        let _ = std::fs::remove_file(&xml);
         let mut rig = FakeRig {
             fake: None,
             painter: std::ptr::null_mut(),
             stop: Arc::new(AtomicBool::new(false)),
             wire: None,
-            xml,
         };
         if !fake.is_running() {
             return Err(format!(
@@ -369,6 +368,5 @@ impl Drop for FakeRig {
             // SAFETY: boxed in `start`, no longer reachable from the camera.
             drop(unsafe { Box::from_raw(self.painter) });
         }
-        let _ = std::fs::remove_file(&self.xml);
     }
 }

@@ -400,19 +400,8 @@ mod tests {
     use super::*;
 
     fn read_back(path: &Path) -> Vec<Vec<u16>> {
-        let f = std::fs::File::open(path).expect("open");
-        let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).expect("decoder");
         let mut pages = Vec::new();
-        loop {
-            match d.read_image().expect("read") {
-                tiff::decoder::DecodingResult::U16(v) => pages.push(v),
-                _ => panic!("not u16"),
-            }
-            if !d.more_images() {
-                break;
-            }
-            d.next_image().expect("next");
-        }
+        crate::saver::layout::each_page(path, |_, p| pages.push(p)).expect("a 16-bit TIFF");
         pages
     }
 

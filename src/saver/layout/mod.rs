@@ -18,7 +18,7 @@ use crate::protocol::schema::ImageFormat;
 
 pub use ome_tiff::OmeTiffLayout;
 pub use plain_tiff::PlainTiffLayout;
-pub use tiff_common::{file_crc, read_pages};
+pub use tiff_common::{each_page, file_crc, read_pages};
 
 /// Identifies one output file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

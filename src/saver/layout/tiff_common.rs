@@ -89,28 +89,35 @@ pub struct TiffPages {
 }
 
 pub fn read_pages(path: &Path) -> Result<TiffPages, String> {
-    use tiff::decoder::{Decoder, DecodingResult};
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut d = Decoder::new(io::BufReader::new(f)).map_err(|e| e.to_string())?;
     let mut out = TiffPages {
         crcs: Vec::new(),
         descriptions: Vec::new(),
     };
+    each_page(path, |desc, pixels| {
+        out.descriptions.push(desc);
+        out.crcs.push(pixel_crc(&pixels));
+    })?;
+    Ok(out)
+}
+
+/// Every page of a 16-bit TIFF in order, with its description (empty when it has none).
+pub fn each_page(path: &Path, mut page: impl FnMut(String, Vec<u16>)) -> Result<(), String> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut d = Decoder::new(io::BufReader::new(f)).map_err(|e| e.to_string())?;
     loop {
         let desc = d
             .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
             .unwrap_or_default();
-        out.descriptions.push(desc);
         match d.read_image().map_err(|e| e.to_string())? {
-            DecodingResult::U16(v) => out.crcs.push(pixel_crc(&v)),
+            DecodingResult::U16(v) => page(desc, v),
             _ => return Err("not a 16-bit image".into()),
         }
         if !d.more_images() {
-            break;
+            return Ok(());
         }
         d.next_image().map_err(|e| e.to_string())?;
     }
-    Ok(out)
 }
 
 /// A TIFF read back: its planes, and its first page's description checked by the format's
