@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -372,37 +371,6 @@ fn genicam_settings_are_checked_where_they_are_written() {
     }
 }
 
-/// The fake camera with an XML like a Daheng MER2's trigger: `Line2` gets the value the
-/// fake's "software" mode waits on, so a write of its TriggerSoftware register (0x30c) is a
-/// pulse on Line2.
-fn mer2_like_fake(dir: &std::path::Path) -> GvFakeCamera {
-    let xml = {
-        let f = fake();
-        let (x, _) = f.fake_camera().expect("fake").genicam_xml();
-        x.to_string()
-    };
-    let line2 = "<EnumEntry Name=\"Line2\" NameSpace=\"Standard\">\n\t\t\t<Value>1</Value>\n\t\t</EnumEntry>\n\t\t<EnumEntry Name=\"Software\"";
-    let daheng = xml.replacen("<EnumEntry Name=\"Software\"", line2, 1);
-    assert_ne!(daheng, xml);
-    let xml_path = write(dir, "mer2-like.xml", &daheng);
-    let f = GvFakeCamera::new_full(Some("127.0.0.1"), Some("SQ-MER2"), Some(&xml_path));
-    assert!(f.is_running());
-    f
-}
-
-/// The wire from the board's trigger output to the camera's Line2, until `stop`.
-fn wire(emu: &mcu::Running, fc: aravis::FakeCamera, stop: &AtomicBool) {
-    let mut seen = 0;
-    while !stop.load(Ordering::SeqCst) {
-        let pulses = emu.events_of("trigger").len();
-        for _ in seen..pulses {
-            fc.write_register(0x30c, 1);
-        }
-        seen = pulses;
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 fn board() -> mcu::Running {
     mcu::spawn(None, Version { major: 1, minor: 4 }, mcu::Faults::default()).expect("board")
 }
@@ -420,9 +388,15 @@ fn dark_at_the_end(emu: &mcu::Running) {
 #[test]
 fn each_hardware_triggered_frame_comes_from_exactly_one_board_pulse() {
     let _l = exclusive();
-    let dir = tempfile::tempdir().expect("tmp");
-    let f = mer2_like_fake(dir.path());
     let emu = board();
+    // The MER2-like fake (trigger on Line2), wired to the board's trigger output.
+    let _rig = squidctl::emulate::camera::FakeRig::start(
+        "127.0.0.1",
+        "SQ-MER2",
+        emu.outputs.clone(),
+        None,
+    )
+    .expect("the fake camera on the board's wire");
     let text = squid_microscope_text(&emu.path.display().to_string(), "2s");
     let config = squidctl::hardware::from_source(SourceFile::new("s.yaml", text)).expect("valid");
     let settings_ = SquidSettings::of(&config).expect("settings");
@@ -440,19 +414,13 @@ fn each_hardware_triggered_frame_comes_from_exactly_one_board_pulse() {
         height: 256,
     };
     c.set_roi(Some(small)).expect("roi");
-    let fc = f.fake_camera().expect("fake");
-    let stop = AtomicBool::new(false);
     let n = 20;
-    std::thread::scope(|scope| {
-        scope.spawn(|| wire(&emu, fc, &stop));
-        for i in 0..n {
-            let frame = c
-                .snap_on_trigger(&mut || b.trigger(0, 0.01, true))
-                .unwrap_or_else(|e| panic!("frame {i}: {e}"));
-            assert_eq!(frame.meta.frame_number, i + 1);
-        }
-        stop.store(true, Ordering::SeqCst);
-    });
+    for i in 0..n {
+        let frame = c
+            .snap_on_trigger(&mut || b.trigger(0, 0.01, true))
+            .unwrap_or_else(|e| panic!("frame {i}: {e}"));
+        assert_eq!(frame.meta.frame_number, i + 1);
+    }
     let pulses = emu.events_of("trigger");
     assert_eq!(pulses.len() as u64, n, "one pulse per frame");
     assert!(
