@@ -210,6 +210,9 @@ pub struct ResumeArgs {
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
+    /// Run as task TASK_DIR of a queue (set by `squidctl worker`)
+    #[arg(long, hide = true, value_name = "TASK_DIR")]
+    pub queue_task: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -365,4 +368,7 @@ pub struct AcquireArgs {
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
+    /// Run as task TASK_DIR of a queue (set by `squidctl worker`)
+    #[arg(long, hide = true, value_name = "TASK_DIR")]
+    pub queue_task: Option<PathBuf>,
 }

@@ -18,6 +18,8 @@ pub enum Exit {
     OutputError = 5,
     /// Another run holds this microscope.
     Busy = 6,
+    /// `squidctl wait`: the tasks had not ended when its `--timeout` passed.
+    WaitTimeout = 124,
     /// Cancelled by SIGINT (Ctrl-C).
     Interrupted = 130,
     /// Cancelled by SIGTERM or SIGHUP.
@@ -25,7 +27,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub const ALL: [Exit; 9] = [
+    pub const ALL: [Exit; 10] = [
         Exit::Completed,
         Exit::Failed,
         Exit::Invalid,
@@ -33,9 +35,15 @@ impl Exit {
         Exit::Hung,
         Exit::OutputError,
         Exit::Busy,
+        Exit::WaitTimeout,
         Exit::Interrupted,
         Exit::Terminated,
     ];
+
+    /// The exit a code stands for (a run's, read back from its record).
+    pub fn from_code(code: u8) -> Option<Exit> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
 
     pub fn code(self) -> u8 {
         self as u8
@@ -53,6 +61,7 @@ impl Exit {
             Exit::Hung => "a step hung past its deadline; a thread dump was written",
             Exit::OutputError => "output error: disk full, permission denied or another I/O error",
             Exit::Busy => "the microscope is busy: another run holds its lock",
+            Exit::WaitTimeout => "`squidctl wait`: the tasks had not ended when --timeout passed",
             Exit::Interrupted => "cancelled by SIGINT (Ctrl-C)",
             Exit::Terminated => "cancelled by SIGTERM or SIGHUP",
         }

@@ -27,3 +27,18 @@ pub fn free_space(path: &Path) -> Option<(u64, PathBuf)> {
     }
     Some((s.f_bavail as u64 * s.f_frsize as u64, p))
 }
+
+/// Replace `path` so that a crash or power cut leaves either the old bytes or the new ones:
+/// temporary file, fsync, rename, fsync of the directory (the rename itself must survive).
+pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::run_dir::write_atomic(path, bytes)?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
+/// Make the entries of `dir` (a create, a rename) durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}

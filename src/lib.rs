@@ -16,6 +16,7 @@ pub mod microscope;
 pub mod panics;
 pub mod plan;
 pub mod progress;
+pub mod queue;
 pub mod protocol;
 pub mod run_dir;
 pub mod runner;

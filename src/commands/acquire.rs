@@ -24,5 +24,6 @@ pub fn run(args: &AcquireArgs) -> Exit {
         json: args.json,
         savers: args.savers.clone(),
         progress: args.progress.clone(),
+        queue_task: args.queue_task.as_deref(),
     })
 }

@@ -29,5 +29,6 @@ pub fn run(args: &ResumeArgs) -> Exit {
         json: args.json,
         savers: args.savers.clone(),
         progress: args.progress.clone(),
+        queue_task: args.queue_task.as_deref(),
     })
 }

@@ -33,12 +33,36 @@ pub struct RunRequest<'a> {
     pub progress: ProgressArgs,
     /// Take the microscope's lock, waiting as `--wait-lock` says.
     pub lock: Option<session::lock::Wait>,
+    /// The queue task this run carries out (the worker's `--queue-task`).
+    pub queue_task: Option<&'a std::path::Path>,
 }
 
 /// The progress lines on the terminal.
 struct Progress {
     args: ProgressArgs,
     display: Option<crate::progress::Display>,
+}
+
+/// Two observers of one run: the display and the queue.
+struct Both<'a>(&'a mut dyn Observer, &'a mut dyn Observer);
+
+impl Observer for Both<'_> {
+    fn started(&mut self, plan: &Arc<Plan>, queue_capacity: u64, estimate_s: f64) {
+        self.0.started(plan, queue_capacity, estimate_s);
+        self.1.started(plan, queue_capacity, estimate_s);
+    }
+    fn run_dir(&mut self, root: &std::path::Path) {
+        self.0.run_dir(root);
+        self.1.run_dir(root);
+    }
+    fn tick(&mut self, tick: &Tick<'_>) {
+        self.0.tick(tick);
+        self.1.tick(tick);
+    }
+    fn finished(&mut self) {
+        self.0.finished();
+        self.1.finished();
+    }
 }
 
 impl Observer for Progress {
@@ -68,6 +92,11 @@ impl Observer for Progress {
 
 /// Run through the session layer, then report.
 pub fn execute(req: RunRequest<'_>) -> Exit {
+    let hook = match req.queue_task.map(crate::queue::hook::QueueHook::open) {
+        None => None,
+        Some(Ok(h)) => Some(h),
+        Some(Err(e)) => return fail(req.json, req.command, Exit::Invalid, e.to_string()),
+    };
     let settings = Settings {
         purpose: if req.command == "simulate" {
             Purpose::Simulate
@@ -80,12 +109,21 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         queue_frames: req.savers.queue_frames,
         queue_memory: req.savers.queue_memory,
         lock: req.lock,
+        gate: hook
+            .clone()
+            .map(|h| h as Arc<dyn crate::runner::safe_point::Gate>),
     };
     let mut progress = Progress {
         args: req.progress.clone(),
         display: None,
     };
-    match session::run(req.loaded, req.target, &settings, &mut progress) {
+    let resumed = matches!(req.target, Target::Resume(_));
+    let mut queue = hook.map(|h| crate::queue::hook::QueueObserver::new(h, resumed));
+    let observer: &mut dyn Observer = match queue.as_mut() {
+        Some(q) => &mut Both(&mut progress, q),
+        None => &mut progress,
+    };
+    match session::run(req.loaded, req.target, &settings, observer) {
         Ok(Finished { outcome, run_dir }) => {
             report(
                 req.command,

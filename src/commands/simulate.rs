@@ -31,6 +31,7 @@ pub fn run(args: &SimulateArgs) -> Exit {
         json: args.json,
         savers: args.savers.clone(),
         progress: args.progress.clone(),
+        queue_task: None,
     })
 }
 

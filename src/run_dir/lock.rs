@@ -169,6 +169,17 @@ pub fn lock_path(microscope: &str) -> PathBuf {
     ))
 }
 
+/// Who holds the microscope right now, without taking or touching its lock: `None` when it
+/// is free (a queue worker asks before starting a task, and then says what it waits on).
+pub fn holder(microscope: &str) -> Option<String> {
+    let path = lock_path(microscope);
+    let mut f = File::open(&path).ok()?;
+    match try_flock(&f, libc::LOCK_SH) {
+        Ok(false) => Some(holder_text(&mut f).replace('\n', ", ")),
+        _ => None,
+    }
+}
+
 /// Take the lock for `microscope`. `wait`: `None` fails at once when busy; `Some(None)` waits
 /// as long as it takes; `Some(Some(d))` waits up to `d`. `owner` is written into the file.
 pub fn acquire(

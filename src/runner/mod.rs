@@ -3,6 +3,7 @@
 //! the saver pool — ending every run with a state and what it acquired safely on disk.
 
 pub mod deadlines;
+pub mod safe_point;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +46,8 @@ pub struct RunInput {
     pub known_focus: std::collections::HashMap<(u32, u32, u32), f64>,
     pub schedule_origin_s: f64,
     pub run_start_unix: f64,
+    /// Asked at every safe point (the queue's pause, cancel and hold conditions).
+    pub gate: Option<Arc<dyn safe_point::Gate>>,
 }
 
 pub struct RunOutcome {
@@ -89,6 +92,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         known_focus,
         schedule_origin_s,
         run_start_unix,
+        gate,
     } = input;
     dump::warm_up();
     let (tx, rx) = unbounded::<Control>();
@@ -170,6 +174,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         known_focus,
         run_start_unix,
         schedule_origin_s,
+        gate,
     };
     {
         let wtx = tx.clone();

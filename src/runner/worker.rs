@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::deadlines::Deadlines;
+use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, FocusMetric};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::round::Round;
@@ -71,6 +72,7 @@ pub struct Worker {
     pub run_start_unix: f64,
     /// Clock time the schedule counts from (0 for a new run; a resume continues the schedule).
     pub schedule_origin_s: f64,
+    pub gate: Option<Arc<dyn Gate>>,
 }
 
 /// A step that failed after its retries.
@@ -363,6 +365,68 @@ impl Worker {
             .push(r);
     }
 
+    /// Ask the gate at the safe point before `ev`; `Some(why)` stops the run here.
+    fn safe_point(
+        &mut self,
+        gate: &Arc<dyn Gate>,
+        ev: &Event,
+        boundary: Boundary,
+        hw: &mut Hw,
+    ) -> Option<String> {
+        let plan = self.plan.clone();
+        let point = SafePoint {
+            boundary,
+            t: ev.t,
+            region: plan
+                .regions
+                .get(ev.region as usize)
+                .map_or_else(|| ev.region.to_string(), |r| r.name.clone()),
+            fov: ev.fov,
+            remaining_bytes: plan.total_frames().saturating_sub(ev.seq) * plan.frame.bytes(),
+        };
+        let clock = self.m.clock.clone();
+        let cancel = self.cancel.clone();
+        let pass = move |d: Duration| {
+            let scale = clock.scale();
+            if scale > 0.0 {
+                clock.wait_until(clock.now_s() + d.as_secs_f64() / scale, &|| cancel.requested())
+            } else {
+                std::thread::sleep(d);
+                !cancel.requested()
+            }
+        };
+        let journal = self.journal.clone();
+        let write = move |r: Record| {
+            if let Some(j) = &journal {
+                let _ = j.write(r);
+            }
+        };
+        let illumination = &mut self.m.illumination;
+        let dark = std::cell::Cell::new(false);
+        let mut lights_off = || {
+            let _ = crate::panics::catch(|| illumination.off());
+            dark.set(true);
+        };
+        registry::set_crumb("safe point", format!("before t={} {} FOV {}", point.t, point.region, point.fov), None);
+        let verdict = gate.at(
+            &point,
+            &mut Idle {
+                lights_off: &mut lights_off,
+                pass: &pass,
+                journal: &write,
+            },
+        );
+        registry::clear_crumb();
+        if dark.get() {
+            // The next frame must switch its light on again.
+            hw.light = None;
+        }
+        match verdict {
+            Verdict::Go => None,
+            Verdict::Stop(why) => Some(why),
+        }
+    }
+
     pub fn run(mut self) -> WorkerEnd {
         let plan = self.plan.clone();
         let mut hw = Hw::default();
@@ -376,6 +440,7 @@ impl Worker {
         let mut round: Option<Round> = None;
         let mut skipping_round = false;
         let mut skip_visit = false;
+        let mut last_region: Option<u32> = None;
         let clock = self.m.clock.clone();
         let end = 'events: {
             for ev in plan.events() {
@@ -394,6 +459,22 @@ impl Worker {
                 {
                     break 'events WorkerEnd::OutputFailed(f);
                 }
+                if (ev.visit_start || ev.round_start)
+                    && let Some(gate) = self.gate.clone()
+                {
+                    let boundary = if ev.round_start {
+                        Boundary::Timepoint
+                    } else if last_region != Some(ev.region) {
+                        Boundary::Well
+                    } else {
+                        Boundary::Fov
+                    };
+                    if let Some(why) = self.safe_point(&gate, &ev, boundary, &mut hw) {
+                        self.cancel.stop_because(crate::exit::Exit::Interrupted, why);
+                        break 'events WorkerEnd::Cancelled;
+                    }
+                }
+                last_region = Some(ev.region);
                 if ev.round_start {
                     if let Some(r) = round.take() {
                         self.push_round(r, clock.now_s());
@@ -417,10 +498,17 @@ impl Worker {
                         self.stats
                             .waiting_until
                             .store(scheduled.to_bits(), Ordering::Relaxed);
-                        let ok = clock.wait_until(scheduled, &|| cancel.requested());
+                        let gate = self.gate.clone();
+                        let ok = clock.wait_until(scheduled, &|| {
+                            cancel.requested()
+                                || gate.as_ref().is_some_and(|g| g.stop_wanted().is_some())
+                        });
                         self.stats.waiting_until.store(0, Ordering::Relaxed);
                         registry::clear_crumb();
                         if !ok {
+                            if let Some(why) = self.gate.as_ref().and_then(|g| g.stop_wanted()) {
+                                self.cancel.stop_because(crate::exit::Exit::Interrupted, why);
+                            }
                             break 'events WorkerEnd::Cancelled;
                         }
                     }

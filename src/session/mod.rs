@@ -40,7 +40,7 @@ pub enum Purpose {
 }
 
 /// How one run is carried out, whoever asked for it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Settings {
     pub purpose: Purpose,
     /// Override the simulator's time scale.
@@ -53,6 +53,8 @@ pub struct Settings {
     pub queue_memory: Option<u64>,
     /// Take the microscope's lock, waiting as `--wait-lock` says; `None`: no lock (dry runs).
     pub lock: Option<lock::Wait>,
+    /// Asked at every safe point: the queue's pause, cancel and hold conditions.
+    pub gate: Option<Arc<dyn crate::runner::safe_point::Gate>>,
 }
 
 /// A run that did not start: the exit a command gives, and the message saying why.
@@ -81,6 +83,8 @@ pub struct Finished {
 pub trait Observer {
     /// The run begins: its savers queue at most `queue_capacity` frames.
     fn started(&mut self, _plan: &Arc<Plan>, _queue_capacity: u64, _estimate_s: f64) {}
+    /// The run directory exists (after the lock, before the first frame).
+    fn run_dir(&mut self, _root: &std::path::Path) {}
     /// About every runner tick.
     fn tick(&mut self, _tick: &Tick<'_>) {}
     /// The run has ended; nothing more will come.
@@ -286,6 +290,9 @@ pub fn run(
     );
 
     let run_dir = prepared.as_ref().map(|p| p.rd.clone());
+    if let Some(rd) = &run_dir {
+        observer.run_dir(&rd.root);
+    }
     let cancel = Arc::new(Cancel::default());
     let input = RunInput {
         plan: plan.clone(),
@@ -301,6 +308,7 @@ pub fn run(
         known_focus,
         schedule_origin_s,
         run_start_unix: started.unix_s,
+        gate: settings.gate.clone(),
     };
     let mut last_beat = std::time::Instant::now();
     let journal = prepared.as_ref().map(|p| p.journal.clone());

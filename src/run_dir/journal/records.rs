@@ -51,6 +51,10 @@ pub enum Record {
     Coord(CoordRow),
     File(FileDone),
     Lock(Lock),
+    Paused(Paused),
+    Unpaused(Unpaused),
+    Suspended(Suspended),
+    Recovered(Recovered),
     End(End),
     /// A kind this version does not know (written by a newer one): kept out of every count.
     #[serde(other)]
@@ -207,6 +211,38 @@ pub struct Lock {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+}
+
+/// The queue paused the run at a safe point, before this FOV; the lights are off.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Paused {
+    pub t: u32,
+    pub region: String,
+    pub fov: u32,
+    /// The boundary asked for: fov, well or timepoint.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Unpaused {
+    /// Wall-clock seconds the run stood still.
+    pub paused_s: f64,
+}
+
+/// A hold condition failed at a safe point; the run waits, lights off, until it recovers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Suspended {
+    pub condition: String,
+    pub t: u32,
+    pub region: String,
+    pub fov: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Recovered {
+    pub suspended_s: f64,
 }
 
 /// How a session ended. A third signal exits before the counts are known.

@@ -1,0 +1,12 @@
+//! A queue of runs per microscope: a spool of plain files that every verb changes under a
+//! lock (so they all work with no worker running), a worker that carries out one task at a
+//! time through the run layer, and the queue's hook inside each run it starts.
+
+pub mod command;
+pub mod events;
+pub mod hook;
+pub mod schedule;
+pub mod spool;
+pub mod task;
+pub mod sdnotify;
+pub mod worker;

@@ -1,0 +1,565 @@
+//! `squidctl worker`: drains one microscope's queue, one task at a time. Each task runs as its
+//! own `squidctl acquire` (or `resume`) process, so a crash of one run cannot take the worker
+//! with it, and the worker's death stops the run cleanly (it gets SIGTERM) to be continued by
+//! the next worker through `resume`. The microscope lock is taken by each run only, so a
+//! manual `acquire` between tasks still works: the worker waits for it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::events::{self, NewEvent};
+use super::schedule::{self, Block};
+use super::sdnotify::Notifier;
+use super::spool::{Spool, SpoolError, TASK_LOG, TASK_PROTOCOL};
+use super::task::{Claim, State, Status, Task, boot_id};
+use crate::clock::WallTime;
+use crate::exit::Exit;
+use crate::run_dir::{self, RUN_JSON, record::RunRecord};
+
+/// An interrupted run is continued this many times beyond its `--retries` before it fails.
+const INTERRUPTIONS_ALLOWED: u32 = 3;
+const ON_FINISH_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Options {
+    pub microscope_file: Option<PathBuf>,
+    pub exit_when_empty: bool,
+    pub on_finish: Option<String>,
+    /// Hold the queue after a failed run (exit 1) too, not only after a hang or a disk error.
+    pub hold_on_fail: bool,
+    pub json: bool,
+}
+
+/// What the worker should do now.
+enum Next {
+    Start(u64),
+    /// Nothing can start; something may at `wake` (a start time, a retry).
+    Idle { wake: Option<f64> },
+}
+
+fn now_unix() -> f64 {
+    WallTime::now().unix_s
+}
+
+/// The run's directory and whether its run.json says it ended, with which exit code.
+fn run_end(rd: &Path) -> Option<u8> {
+    let text = std::fs::read(rd.join(RUN_JSON)).ok()?;
+    let rec: RunRecord = serde_json::from_slice(&text).ok()?;
+    if rec.state.finished() {
+        rec.exit_code
+    } else {
+        None
+    }
+}
+
+fn ended_kind(s: State) -> String {
+    format!("task_{}", s.name())
+}
+
+/// How a run's exit code leaves its task. `stopping`: the worker itself is stopping (its
+/// run was stopped for it, not cancelled).
+fn classify(
+    st: &mut Status,
+    retries: u32,
+    code: Option<i32>,
+    stopping: bool,
+    hold_on_fail: bool,
+) -> (Vec<NewEvent>, Option<String>) {
+    let id_events = |kind: String, data: serde_json::Value| events::new(kind, None, data);
+    let mut evs = Vec::new();
+    let mut hold = None;
+    let retry_or_fail = |st: &mut Status, evs: &mut Vec<NewEvent>, why: String| {
+        if st.attempts <= retries {
+            let backoff = (10.0 * 2f64.powi(st.attempts.saturating_sub(1) as i32)).min(600.0);
+            st.retry_after_unix = Some(now_unix() + backoff);
+            st.go(State::Queued, Some(format!("{why}; retry {} of {retries} in {backoff:.0} s", st.attempts)));
+            evs.push(id_events(
+                "task_retrying".into(),
+                json!({"attempt": st.attempts + 1, "after_s": backoff, "why": why}),
+            ));
+        } else {
+            st.go(State::Failed, Some(why));
+        }
+    };
+    match code {
+        Some(0) => st.go(State::Completed, None),
+        Some(3) => st.go(
+            State::CompletedWithErrors,
+            Some("some FOVs were skipped after errors".into()),
+        ),
+        Some(130) | Some(143) | None if st.cancel.is_some() => {
+            st.go(State::Cancelled, Some("cancelled from the queue".into()))
+        }
+        Some(130) | Some(143) | None if stopping => st.go(
+            State::Interrupted,
+            Some("the worker was stopped; the run is continued when a worker starts".into()),
+        ),
+        Some(130) | Some(143) => st.go(
+            State::Cancelled,
+            Some("the run process was stopped by a signal".into()),
+        ),
+        None if st.attempts <= retries + INTERRUPTIONS_ALLOWED => st.go(
+            State::Interrupted,
+            Some("the run process was killed; it is continued through resume".into()),
+        ),
+        None => st.go(State::Failed, Some("the run process was killed, again".into())),
+        Some(2) => st.go(
+            State::Failed,
+            Some("invalid protocol or microscope at run time (exit 2); see output.log".into()),
+        ),
+        Some(c) => {
+            let meaning = Exit::from_code(c as u8).map_or("failed", |e| e.meaning());
+            let why = format!("exit {c}: {meaning}");
+            if matches!(c, 4 | 5) || (c == 1 && hold_on_fail) {
+                hold = Some(format!("task {{id}} ended with {why}"));
+            }
+            retry_or_fail(st, &mut evs, why);
+        }
+    }
+    if st.state.terminal() {
+        st.exit_code = code.map(|c| c as u8).or(Some(1));
+        evs.push(id_events(
+            ended_kind(st.state),
+            json!({"exit_code": st.exit_code, "run_dir": st.run_dir, "why": st.note}),
+        ));
+    }
+    (evs, hold)
+}
+
+pub struct Worker {
+    spool: Spool,
+    opts: Options,
+    notify: Notifier,
+    /// The signal that asked us to stop (0: none yet).
+    stop: Arc<AtomicI32>,
+    waiting_told: Option<String>,
+}
+
+impl Worker {
+    pub fn new(spool: Spool, opts: Options, stop: Arc<AtomicI32>) -> Self {
+        Worker {
+            spool,
+            opts,
+            notify: Notifier::from_env(),
+            stop,
+            waiting_told: None,
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) != 0
+    }
+
+    fn emit(&self, evs: Vec<NewEvent>) {
+        if let Err(e) = self.spool.emit(evs) {
+            tracing::warn!("{e}");
+        }
+    }
+
+    /// Serve until stopped (or, with `--exit-when-empty`, until nothing is left to start).
+    pub fn serve(&mut self) -> Result<(), SpoolError> {
+        self.recover()?;
+        self.notify.ready("idle");
+        loop {
+            self.notify.alive();
+            if self.stopping() {
+                return Ok(());
+            }
+            match self.next()? {
+                Next::Start(id) => {
+                    if let Some(holder) = run_dir::lock::holder(&self.spool.microscope) {
+                        self.tell_waiting(id, &holder);
+                        self.idle(Some(now_unix() + 1.0));
+                        continue;
+                    }
+                    self.waiting_told = None;
+                    self.run_task(id)?;
+                }
+                Next::Idle { wake } => {
+                    if self.opts.exit_when_empty && wake.is_none() {
+                        tracing::info!("nothing left to start: the worker exits (--exit-when-empty)");
+                        return Ok(());
+                    }
+                    self.notify.status("idle");
+                    self.idle(wake);
+                }
+            }
+        }
+    }
+
+    fn tell_waiting(&mut self, id: u64, holder: &str) {
+        if self.waiting_told.as_deref() == Some(holder) {
+            return;
+        }
+        tracing::info!("task {id} waits for the microscope: {holder}");
+        self.notify.status(&format!("task {id} waits for the microscope"));
+        self.emit(vec![events::new(
+            "task_waiting",
+            Some(id),
+            json!({"on": "the microscope lock", "holder": holder}),
+        )]);
+        self.waiting_told = Some(holder.to_string());
+    }
+
+    /// Sleep until the spool changes, `wake` comes, or a few seconds pass.
+    fn idle(&mut self, wake: Option<f64>) {
+        let stamp = |s: &Spool| {
+            let len = std::fs::metadata(s.events_path()).map_or(0, |m| m.len());
+            let q = std::fs::metadata(s.dir.join("queue.json"))
+                .and_then(|m| m.modified())
+                .ok();
+            (len, q)
+        };
+        let before = stamp(&self.spool);
+        let start = Instant::now();
+        let limit = wake
+            .map(|w| (w - now_unix()).clamp(0.0, 5.0))
+            .unwrap_or(5.0);
+        while start.elapsed().as_secs_f64() < limit && !self.stopping() {
+            std::thread::sleep(Duration::from_millis(50));
+            self.notify.alive();
+            if stamp(&self.spool) != before {
+                return;
+            }
+        }
+    }
+
+    /// Tasks whose worker died: finished runs are recorded, others become interrupted.
+    fn recover(&mut self) -> Result<(), SpoolError> {
+        let me = boot_id();
+        for t in self.spool.tasks() {
+            if !t.status.state.active() {
+                continue;
+            }
+            let why = match &t.status.claim {
+                Some(c) if c.boot_id != me => {
+                    "the machine restarted while it ran (boot id changed)".to_string()
+                }
+                Some(c) => format!("its worker (pid {}) ended while it ran", c.pid),
+                None => "its worker ended while it ran".to_string(),
+            };
+            let ended = t.status.run_dir.as_deref().and_then(run_end);
+            let (retries, hold_on_fail) = (t.spec.retries, self.opts.hold_on_fail);
+            let hold = self.spool.update(t.spec.id, |_, st| {
+                if !st.state.active() {
+                    return Ok((None, vec![]));
+                }
+                let (mut evs, hold) = match ended {
+                    // It ended on its own before anyone could record it.
+                    Some(code) if !matches!(code, 130 | 143) => {
+                        classify(st, retries, Some(code as i32), false, hold_on_fail)
+                    }
+                    _ if st.cancel.is_some() => classify(st, retries, Some(130), false, false),
+                    _ => {
+                        st.go(State::Interrupted, Some(why.clone()));
+                        (vec![events::new("task_interrupted", None, json!({"why": why}))], None)
+                    }
+                };
+                st.claim = None;
+                st.child_pid = None;
+                for e in &mut evs {
+                    e.task = Some(t.spec.id);
+                }
+                Ok((hold, evs))
+            })?;
+            tracing::warn!("task {}: {why}", t.spec.id);
+            if let Some(h) = hold {
+                self.hold_queue(&h.replace("{id}", &t.spec.id.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decide under the lock; expire and skip what can never start.
+    fn next(&self) -> Result<Next, SpoolError> {
+        let _g = self.spool.lock()?;
+        let tasks = self.spool.tasks();
+        let states = schedule::states(&tasks);
+        let held = self.spool.queue_status().held;
+        let now = now_unix();
+        let mut wake: Option<f64> = None;
+        let mut start = None;
+        let mut ends: Vec<(u64, State, String)> = Vec::new();
+        for t in schedule::ordered(&tasks) {
+            if !schedule::pending(t.status.state) {
+                continue;
+            }
+            match schedule::block(t, &states, held, now) {
+                Block::Ready => {
+                    start = Some(t.spec.id);
+                    break;
+                }
+                Block::Wait {
+                    until_unix: Some(u),
+                    ..
+                } => wake = Some(wake.map_or(u, |w: f64| w.min(u))),
+                Block::Wait { on, .. } => {
+                    // Waiting on a task that itself will run or is running: we will wake.
+                    if on.starts_with("task") && !held {
+                        wake = Some(wake.map_or(now + 5.0, |w| w.min(now + 5.0)));
+                    }
+                }
+                Block::Expire => ends.push((t.spec.id, State::Expired, "not started before its --expires time".into())),
+                Block::Skip { why } => ends.push((t.spec.id, State::Skipped, why)),
+            }
+        }
+        for (id, state, why) in ends {
+            self.spool.update_locked(id, |_, st| {
+                st.go(state, Some(why.clone()));
+                st.exit_code = Some(1);
+                Ok(((), vec![events::new(ended_kind(state), Some(id), json!({"why": why, "exit_code": 1}))]))
+            })?;
+        }
+        Ok(match start {
+            Some(id) => Next::Start(id),
+            None => Next::Idle { wake },
+        })
+    }
+
+    fn hold_queue(&self, why: &str) -> Result<(), SpoolError> {
+        tracing::error!("holding the queue: {why} (`squidctl release --queue` goes on)");
+        let q = super::spool::QueueStatus {
+            held: true,
+            note: Some(why.to_string()),
+            since: Some(WallTime::now().rfc3339()),
+            by: Some("worker".into()),
+        };
+        self.spool.set_queue_status(
+            &q,
+            events::new("queue_held", None, json!({"note": why, "by": "worker"})),
+        )?;
+        self.on_finish_hook(None, Some(why));
+        Ok(())
+    }
+
+    /// Claim, start, watch and record one task.
+    fn run_task(&mut self, id: u64) -> Result<(), SpoolError> {
+        let claim = Claim {
+            pid: std::process::id(),
+            host: crate::run_dir::record::hostname(),
+            boot_id: boot_id(),
+            since_unix: now_unix(),
+        };
+        let task: Task = self.spool.update(id, |spec, st| {
+            if !schedule::pending(st.state) {
+                return Err(SpoolError::Refused(format!("task {id} is {} now", st.state.name())));
+            }
+            st.attempts += 1;
+            st.claim = Some(claim.clone());
+            st.retry_after_unix = None;
+            st.go(State::Running, None);
+            Ok((
+                Task {
+                    spec: spec.clone(),
+                    status: st.clone(),
+                },
+                vec![],
+            ))
+        })?;
+        // Continue the run it already has, unless that run ended on its own.
+        let resume = task.status.run_dir.clone().filter(|rd| rd.join(RUN_JSON).exists());
+        if let Some(rd) = &resume {
+            self.wait_for_old_run(rd);
+            if let Some(code) = run_end(rd).filter(|c| matches!(c, 0 | 3)) {
+                return self.record_end(id, &task, Some(code as i32));
+            }
+        }
+        let label = task.spec.label.clone().unwrap_or_else(|| task.spec.plan.name.clone());
+        tracing::info!(
+            "task {id} ({label}): {}",
+            if resume.is_some() { "continuing its run" } else { "starting" }
+        );
+        self.notify.status(&format!("running task {id} ({label})"));
+        let mut child = match self.spawn(&task, resume.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("task {id}: cannot start its run process: {e}");
+                return self.record_end(id, &task, Some(1));
+            }
+        };
+        let pid = child.id();
+        let _ = self.spool.update(id, |_, st| {
+            st.child_pid = Some(pid);
+            Ok(((), vec![]))
+        });
+        let code = self.watch(&mut child);
+        self.record_end(id, &task, code)
+    }
+
+    /// A run process of the task's earlier worker may still be stopping: let it finish.
+    fn wait_for_old_run(&mut self, rd: &Path) {
+        let host = crate::run_dir::record::hostname();
+        let mut told = false;
+        while crate::run_dir::liveness::run_liveness(rd, &host)
+            == crate::run_dir::liveness::Liveness::Running
+        {
+            if !told {
+                tracing::info!("waiting for the earlier run process of {} to stop", rd.display());
+                told = true;
+            }
+            self.notify.alive();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn spawn(&self, t: &Task, resume: Option<&Path>) -> std::io::Result<Child> {
+        use std::os::unix::process::CommandExt;
+        let dir = self.spool.task_dir(t.spec.id);
+        let exe = std::env::current_exe()?;
+        let mut c = Command::new(exe);
+        match resume {
+            Some(rd) => c.arg("resume").arg(rd),
+            None => c.arg("acquire").arg(dir.join(TASK_PROTOCOL)),
+        };
+        c.args(["--json", "--progress", "never", "--progress-interval", "60s"])
+            .arg("--queue-task")
+            .arg(&dir)
+            .arg("--wait-lock");
+        if let Some(m) = &self.opts.microscope_file {
+            c.env("SQUIDCTL_MICROSCOPE", m);
+        }
+        // Relative output directories resolve as they would have for the submitter.
+        c.current_dir(if t.spec.cwd.is_dir() { &t.spec.cwd } else { &dir });
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(TASK_LOG))?;
+        c.stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // A Ctrl-C at the worker's terminal reaches the worker, which stops the run.
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; only the child's own state is changed.
+        unsafe {
+            c.pre_exec(|| {
+                // The run stops cleanly (as on SIGTERM) if the worker dies, whatever killed it.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        c.spawn()
+    }
+
+    /// Wait for the run process; pass a stop on to it. Its exit code, `None` if killed.
+    fn watch(&mut self, child: &mut Child) -> Option<i32> {
+        let mut signalled = false;
+        loop {
+            match child.try_wait() {
+                Ok(Some(st)) => return st.code(),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!("cannot wait for the run process: {e}");
+                    return None;
+                }
+            }
+            if self.stopping() && !signalled {
+                tracing::warn!("stopping: the run stops cleanly and is continued by the next worker");
+                self.notify.stopping();
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+                signalled = true;
+            }
+            self.notify.alive();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn record_end(&mut self, id: u64, task: &Task, code: Option<i32>) -> Result<(), SpoolError> {
+        let stopping = self.stopping();
+        let (retries, hold_on_fail) = (task.spec.retries, self.opts.hold_on_fail);
+        let (st, hold) = self.spool.update(id, |_, st| {
+            let (mut evs, hold) = classify(st, retries, code, stopping, hold_on_fail);
+            st.claim = None;
+            st.child_pid = None;
+            for e in &mut evs {
+                e.task = Some(id);
+            }
+            Ok(((st.clone(), hold), evs))
+        })?;
+        tracing::info!(
+            "task {id}: {}{}",
+            st.state.name(),
+            st.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+        );
+        if self.opts.json {
+            crate::commands::print_json(&json!({
+                "task": id, "state": st.state, "exit_code": st.exit_code,
+                "run_dir": st.run_dir, "note": st.note,
+            }));
+        }
+        if st.state.terminal() {
+            self.on_finish_hook(Some(id), None);
+        }
+        if let Some(h) = hold {
+            self.hold_queue(&h.replace("{id}", &id.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// `--on-finish CMD`: the task (or the queue's hold) as JSON on its standard input.
+    fn on_finish_hook(&self, id: Option<u64>, queue_held: Option<&str>) {
+        let Some(cmd) = &self.opts.on_finish else { return };
+        let task = id.and_then(|id| self.spool.task(id).ok());
+        let body = json!({"microscope": self.spool.microscope, "task": task, "queue_held": queue_held});
+        let mut env = vec![("SQUIDCTL_MICROSCOPE_NAME", self.spool.microscope.clone())];
+        if let Some(t) = &task {
+            env.push(("SQUIDCTL_TASK_ID", t.spec.id.to_string()));
+            env.push(("SQUIDCTL_TASK_STATE", t.status.state.name().to_string()));
+            env.push(("SQUIDCTL_EXIT_CODE", t.status.exit_code.map_or(String::new(), |c| c.to_string())));
+            if let Some(rd) = &t.status.run_dir {
+                env.push(("SQUIDCTL_RUN_DIR", rd.display().to_string()));
+            }
+        }
+        if let Some(h) = queue_held {
+            env.push(("SQUIDCTL_QUEUE_HELD", h.to_string()));
+        }
+        match super::command::run(cmd, body.to_string().as_bytes(), &env, ON_FINISH_TIMEOUT) {
+            Ok(r) if r.ok() => {}
+            Ok(r) => tracing::warn!("--on-finish: {}", r.describe(cmd)),
+            Err(e) => tracing::warn!("--on-finish: cannot run `{cmd}`: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st() -> Status {
+        let mut s = Status::new(State::Running, 0, 1.0, None);
+        s.attempts = 1;
+        s
+    }
+
+    #[test]
+    fn exit_codes_decide_the_task() {
+        let mut s = st();
+        classify(&mut s, 0, Some(0), false, false);
+        assert_eq!(s.state, State::Completed);
+        let mut s = st();
+        let (_, hold) = classify(&mut s, 0, Some(4), false, false);
+        assert_eq!(s.state, State::Failed);
+        assert!(hold.is_some(), "a hang holds the queue");
+        let mut s = st();
+        let (evs, hold) = classify(&mut s, 2, Some(1), false, false);
+        assert_eq!(s.state, State::Queued, "retried");
+        assert!(s.retry_after_unix.is_some() && hold.is_none());
+        assert_eq!(evs[0].kind, "task_retrying");
+        let mut s = st();
+        classify(&mut s, 0, Some(143), true, false);
+        assert_eq!(s.state, State::Interrupted, "the worker's own stop");
+        let mut s = st();
+        classify(&mut s, 0, Some(143), false, false);
+        assert_eq!(s.state, State::Cancelled);
+        let mut s = st();
+        classify(&mut s, 0, None, false, false);
+        assert_eq!(s.state, State::Interrupted, "killed: continued");
+        let mut s = st();
+        let (_, hold) = classify(&mut s, 0, Some(1), false, true);
+        assert!(hold.is_some(), "--hold-on-fail");
+    }
+}
