@@ -136,6 +136,34 @@ pub enum Command {
     /// Emulate hardware on this machine, to rehearse squidctl without it
     #[command(subcommand)]
     Emulate(EmulateCommand),
+    /// Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)
+    Submit(SubmitArgs),
+    /// List a microscope's queue: state, priority, what each task waits on, predicted start and end
+    Queue(QueueArgs),
+    /// Show one queued task: its settings, transitions and run
+    Show(TaskArgs),
+    /// Cancel a task: at once if it has not started, else at the run's next safe point
+    Cancel(CancelArgs),
+    /// Keep a task, or the whole queue, from starting (running tasks go on)
+    Hold(HoldArgs),
+    /// Let a held task, or the held queue, start again
+    Release(ReleaseArgs),
+    /// Reorder a task that has not started
+    Move(MoveArgs),
+    /// Pause a running task at its next safe point (lights off), until `unpause`
+    Pause(PauseArgs),
+    /// Let a paused task go on
+    Unpause(TaskArgs),
+    /// Wait for tasks to end; exit with their run's exit code
+    Wait(WaitArgs),
+    /// Print the queue's event log as JSON lines, and follow it
+    Events(EventsArgs),
+    /// List ended tasks
+    History(HistoryArgs),
+    /// Remove ended tasks older than --keep from the queue (their run directories stay)
+    Gc(GcArgs),
+    /// Carry out a microscope's queue, one task at a time
+    Worker(WorkerArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print a man page (of squidctl, or of one command)
@@ -271,7 +299,7 @@ pub struct CalibrateAfArgs {
 }
 
 /// Options shared by every command that reads a protocol.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ProtocolInput {
     /// Microscope description YAML [default: the built-in simulated microscope]
     #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
@@ -371,4 +399,239 @@ pub struct AcquireArgs {
     /// Run as task TASK_DIR of a queue (set by `squidctl worker`)
     #[arg(long, hide = true, value_name = "TASK_DIR")]
     pub queue_task: Option<PathBuf>,
+}
+
+/// Which microscope's queue a verb works on, and how it answers.
+#[derive(Debug, Args, Clone)]
+pub struct QueueTarget {
+    /// Microscope description YAML whose queue this is [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Protocol file (`-` reads standard input)
+    #[arg(value_name = "FILE", required_unless_present = "again")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: ProtocolInput,
+    /// Higher runs first (default 0)
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub priority: i32,
+    /// Not before this time: 22:30, 2026-12-24T22:30, +2h
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Give up if not started by then: a duration from now (12h) or a time
+    #[arg(long, value_name = "DURATION|TIME")]
+    pub expires: Option<String>,
+    /// Start only after these tasks have ended, however they ended
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub after: Vec<u64>,
+    /// Start only after these tasks completed (exit 0); skipped if one did not
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub after_ok: Vec<u64>,
+    /// Submit held: it starts only after `squidctl release ID`
+    #[arg(long)]
+    pub hold: bool,
+    /// Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+    /// A name for the task in listings
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Submit the protocol snapshot of task ID again (as it was queued)
+    #[arg(long, value_name = "ID", conflicts_with = "file")]
+    pub again: Option<u64>,
+    /// Wait for the task to end and exit with its run's exit code
+    #[arg(long)]
+    pub wait: bool,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[command(flatten)]
+    pub target: QueueTarget,
+    /// Every microscope's queue
+    #[arg(long, conflicts_with = "microscope")]
+    pub all: bool,
+    /// Only tasks in these states (waiting counts as queued)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub state: Vec<crate::queue::task::State>,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// Task id
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Task id
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    /// Stop a running task after the frame in flight (as Ctrl-C does), not at the next safe point
+    #[arg(long)]
+    pub now: bool,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// Task id
+    #[arg(value_name = "ID", required_unless_present = "queue", conflicts_with = "queue")]
+    pub id: Option<u64>,
+    /// Hold the whole queue ("I am at the microscope")
+    #[arg(long)]
+    pub queue: bool,
+    /// Why, shown in `queue`
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// Task id
+    #[arg(value_name = "ID", required_unless_present = "queue", conflicts_with = "queue")]
+    pub id: Option<u64>,
+    /// Release the whole queue
+    #[arg(long)]
+    pub queue: bool,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("where").required(true).args(["front", "back", "before", "after", "priority"])))]
+pub struct MoveArgs {
+    /// Task id
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    /// First among its priority
+    #[arg(long)]
+    pub front: bool,
+    /// Last among its priority
+    #[arg(long)]
+    pub back: bool,
+    /// Just before this task (taking its priority)
+    #[arg(long, value_name = "ID")]
+    pub before: Option<u64>,
+    /// Just after this task (taking its priority)
+    #[arg(long, value_name = "ID")]
+    pub after: Option<u64>,
+    /// Set its priority (higher runs first)
+    #[arg(long, allow_negative_numbers = true)]
+    pub priority: Option<i32>,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Task id
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    /// The boundary to pause at: the next FOV, the next well, or the next time point
+    #[arg(long, value_enum, default_value = "fov")]
+    pub at: crate::queue::task::PauseAt,
+    /// Why, recorded in the journal and the events
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Task ids
+    #[arg(value_name = "ID", required = true)]
+    pub ids: Vec<u64>,
+    /// Give up after this long (exit 124)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep printing new events as they come
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only events after this sequence number
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub since: u64,
+    /// Only this task's events
+    #[arg(long, value_name = "ID")]
+    pub task: Option<u64>,
+    /// Microscope description YAML whose queue this is [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub target: QueueTarget,
+    /// Every microscope's queue
+    #[arg(long, conflicts_with = "microscope")]
+    pub all: bool,
+    /// Only tasks that ended within this long
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// Only tasks in these states
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub state: Vec<crate::queue::task::State>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Keep ended tasks (and events) younger than this
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub keep: Duration,
+    /// Say what would be removed, remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub target: QueueTarget,
+    /// Exit when no task is left that could start without someone's help
+    #[arg(long)]
+    pub exit_when_empty: bool,
+    /// Run this shell command when a task ends or the queue is held (the task as JSON on stdin)
+    #[arg(long, value_name = "CMD")]
+    pub on_finish: Option<String>,
+    /// Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does
+    #[arg(long)]
+    pub hold_on_fail: bool,
+    /// A hold condition: at each safe point, suspend the run while this shell command fails
+    #[arg(long, value_name = "CMD")]
+    pub check_cmd: Option<String>,
+    /// Run the hold checks at most this often
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub check_every: Duration,
+    /// A suspended run goes on once its conditions have held for this long
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub settle: Duration,
+    /// Do not suspend a run when its disk has less free space than the rest of it needs
+    #[arg(long)]
+    pub no_disk_check: bool,
 }

@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         &cli.command,
-        Command::Acquire(_) | Command::Resume(_) | Command::Emulate(_)
+        Command::Acquire(_) | Command::Resume(_) | Command::Emulate(_) | Command::Worker(_)
     ) || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
@@ -28,6 +28,20 @@ fn main() -> ExitCode {
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Emulate(e) => commands::emulate::run(e),
+        Command::Submit(a) => commands::submit::run(a),
+        Command::Queue(a) => commands::queue::queue(a),
+        Command::Show(a) => commands::queue::show(a),
+        Command::History(a) => commands::queue::history(a),
+        Command::Cancel(a) => commands::tasks::cancel(a),
+        Command::Hold(a) => commands::tasks::hold(a),
+        Command::Release(a) => commands::tasks::release(a),
+        Command::Move(a) => commands::tasks::move_(a),
+        Command::Pause(a) => commands::tasks::pause(a),
+        Command::Unpause(a) => commands::tasks::unpause(a),
+        Command::Wait(a) => commands::wait::wait(a),
+        Command::Events(a) => commands::wait::events(a),
+        Command::Gc(a) => commands::worker::gc(a),
+        Command::Worker(a) => commands::worker::worker(a),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

@@ -7,13 +7,18 @@ pub mod describe;
 pub mod devices;
 pub mod emulate;
 pub mod plan;
+pub mod queue;
 pub mod report;
 pub mod resume;
 pub mod run;
 pub mod simulate;
+pub mod submit;
+pub mod tasks;
 pub mod timeline;
 pub mod validate;
 pub mod verify;
+pub mod wait;
+pub mod worker;
 
 use crate::cli::ProtocolInput;
 use crate::diagnostic::Diagnostics;

@@ -10,3 +10,4 @@ pub mod spool;
 pub mod task;
 pub mod sdnotify;
 pub mod worker;
+pub mod when;

@@ -22,7 +22,7 @@ use crate::run_dir::{self, RunDir, RunState};
 use crate::runner::{self, Cancel, RunInput, RunOutcome, Stats, Tick, deadlines::Deadlines};
 use crate::saver::{Coordinates, PoolConfig, SaverPool};
 
-pub use prepare::write_record;
+pub use prepare::{CopyError, standalone_copy, write_record};
 pub use resume::ResumeState;
 
 /// A protocol checked against its microscope and expanded.

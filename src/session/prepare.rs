@@ -39,6 +39,26 @@ fn out_error(rd: &RunDir, what: &str, e: std::io::Error) -> Refusal {
     )
 }
 
+pub enum CopyError {
+    Csv(std::io::Error),
+    Yaml(String),
+}
+
+/// The protocol as it will run (overrides applied), made to stand alone in `dir`: a positions
+/// CSV comes along as `positions.csv`. Run directories and queued tasks both keep one.
+pub fn standalone_copy(l: &Loaded, dir: &std::path::Path) -> Result<String, CopyError> {
+    let mut spec = l.protocol.spec.clone();
+    if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
+        let from = l.protocol.base_dir.join(csv);
+        std::fs::copy(&from, dir.join(run_dir::POSITIONS_COPY)).map_err(CopyError::Csv)?;
+        spec.positions = Some(crate::protocol::schema::PositionsSpec::Csv(
+            run_dir::POSITIONS_COPY.into(),
+        ));
+    }
+    serde_saphyr::to_string(&spec)
+        .map_err(|e| CopyError::Yaml(format!("cannot write the protocol copy: {e}")))
+}
+
 /// Set aside the space reserve and send the log into the run directory.
 fn claim(rd: &RunDir) -> Result<(), Refusal> {
     if let Err(e) = rd.reserve_space() {
@@ -103,18 +123,10 @@ pub(super) fn new_run(
     })?;
     let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
     claim(&rd)?;
-    // The copy must stand alone: a positions CSV comes along into the run directory.
-    let mut spec = l.protocol.spec.clone();
-    if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
-        let from = l.protocol.base_dir.join(csv);
-        std::fs::copy(&from, rd.path(run_dir::POSITIONS_COPY))
-            .map_err(|e| out_err("the positions CSV", e))?;
-        spec.positions = Some(crate::protocol::schema::PositionsSpec::Csv(
-            run_dir::POSITIONS_COPY.into(),
-        ));
-    }
-    let protocol_yaml = serde_saphyr::to_string(&spec)
-        .map_err(|e| Refusal::new(Exit::Failed, format!("cannot write the protocol copy: {e}")))?;
+    let protocol_yaml = standalone_copy(l, &rd.root).map_err(|e| match e {
+        CopyError::Csv(e) => out_err("the positions CSV", e),
+        CopyError::Yaml(m) => Refusal::new(Exit::Failed, m),
+    })?;
     // The description as written: its drivers' settings and the simulator's world are read
     // by the drivers from the text, so a typed round trip would drop them.
     let microscope_yaml = &l.microscope.source.text;

@@ -1,0 +1,107 @@
+//! `squidctl wait ID…` and `squidctl events`: following the queue from a script.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::queue::{spool_fail, spool_for};
+use crate::cli::{EventsArgs, WaitArgs};
+use crate::exit::Exit;
+use crate::queue::events;
+use crate::queue::spool::Spool;
+
+const POLL: Duration = Duration::from_millis(200);
+
+/// Wait until every task has ended; the exit is the first non-zero task exit code in the
+/// order given (0 when all completed), or 124 after `timeout`.
+pub fn wait_for(spool: &Spool, ids: &[u64], timeout: Option<Duration>, json: bool) -> Exit {
+    let start = Instant::now();
+    loop {
+        let mut pending = false;
+        let mut ended = Vec::new();
+        for &id in ids {
+            match spool.status(id) {
+                Ok(st) if st.state.terminal() => ended.push((id, st)),
+                Ok(_) => pending = true,
+                Err(e) => return spool_fail(e),
+            }
+        }
+        if !pending {
+            let mut exit = Exit::Completed;
+            for (id, st) in &ended {
+                let code = st.exit_code.unwrap_or(1);
+                if json {
+                    super::print_json(&json!({
+                        "task": id, "state": st.state, "exit_code": code,
+                        "run_dir": st.run_dir, "note": st.note,
+                    }));
+                } else {
+                    eprintln!(
+                        "task {id}: {} (exit {code}){}",
+                        st.state.name(),
+                        st.run_dir
+                            .as_ref()
+                            .map(|r| format!(" in {}", r.display()))
+                            .unwrap_or_default()
+                    );
+                }
+                if exit == Exit::Completed && code != 0 {
+                    exit = Exit::from_code(code).unwrap_or(Exit::Failed);
+                }
+            }
+            return exit;
+        }
+        if timeout.is_some_and(|t| start.elapsed() >= t) {
+            tracing::error!("the tasks had not ended after {:?}", timeout.unwrap_or_default());
+            if json {
+                super::print_json(&json!({"timeout": true, "tasks": ids}));
+            }
+            return Exit::WaitTimeout;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+pub fn wait(a: &WaitArgs) -> Exit {
+    match spool_for(a.target.microscope.as_deref()) {
+        Ok(s) => wait_for(&s, &a.ids, a.timeout.map(|d| d.std()), a.target.json),
+        Err(e) => e,
+    }
+}
+
+pub fn events(a: &EventsArgs) -> Exit {
+    let spool = match spool_for(a.microscope.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let path = spool.events_path();
+    let mut offset = 0;
+    let mut since = a.since;
+    let mut out = std::io::stdout().lock();
+    loop {
+        let (evs, next) = match events::read_from(&path, offset, since) {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!("cannot read {}: {e}", path.display());
+                return Exit::Failed;
+            }
+        };
+        offset = next;
+        for e in evs {
+            since = since.max(e.seq);
+            if a.task.is_some_and(|t| e.task != Some(t)) {
+                continue;
+            }
+            let line = serde_json::to_string(&e).unwrap_or_default();
+            // A reader that went away (`| head`) ends us quietly.
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                return Exit::Completed;
+            }
+        }
+        if !a.follow {
+            return Exit::Completed;
+        }
+        std::thread::sleep(POLL);
+    }
+}
