@@ -490,7 +490,11 @@ pub struct CancelArgs {
 #[derive(Debug, Args)]
 pub struct HoldArgs {
     /// Task id
-    #[arg(value_name = "ID", required_unless_present = "queue", conflicts_with = "queue")]
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "queue",
+        conflicts_with = "queue"
+    )]
     pub id: Option<u64>,
     /// Hold the whole queue ("I am at the microscope")
     #[arg(long)]
@@ -505,7 +509,11 @@ pub struct HoldArgs {
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
     /// Task id
-    #[arg(value_name = "ID", required_unless_present = "queue", conflicts_with = "queue")]
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "queue",
+        conflicts_with = "queue"
+    )]
     pub id: Option<u64>,
     /// Release the whole queue
     #[arg(long)]

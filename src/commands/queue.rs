@@ -165,7 +165,10 @@ fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
     if q.held {
         text.push_str(&format!(
             "HELD{}: nothing new starts until `squidctl release --queue`\n",
-            q.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+            q.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         ));
     }
     if rows.is_empty() {
@@ -305,7 +308,9 @@ pub fn show(a: &TaskArgs) -> Exit {
             crate::human::count(r.counts.planned),
             crate::human::count(r.counts.saved),
             r.state.name(),
-            r.exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default()
+            r.exit_code
+                .map(|c| format!(" (exit {c})"))
+                .unwrap_or_default()
         ));
     }
     if let Some(c) = t.status.exit_code {
@@ -317,7 +322,10 @@ pub fn show(a: &TaskArgs) -> Exit {
             "    {}  {}{}\n",
             h.time,
             h.state.name(),
-            h.why.as_deref().map(|w| format!(" — {w}")).unwrap_or_default()
+            h.why
+                .as_deref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default()
         ));
     }
     print!("{out}");

@@ -143,7 +143,7 @@ pub fn run(a: &SubmitArgs) -> Exit {
             "estimate_s": summary.estimate_s,
         }));
     } else {
-        eprintln!(
+        tracing::info!(
             "task {id} queued on {} ({}; estimate {}){}",
             spool.microscope,
             task.status.state.name(),

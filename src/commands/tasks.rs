@@ -16,7 +16,10 @@ fn refused(id: u64, st: &Status, verb: &str) -> SpoolError {
     SpoolError::Refused(format!(
         "task {id} is {}: it cannot be {verb}{}",
         st.state.name(),
-        st.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+        st.note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
     ))
 }
 
@@ -37,7 +40,9 @@ fn change(
     }) {
         Ok((msg, st)) => {
             if target.json {
-                super::print_json(&json!({"task": id, "state": st.state, "note": st.note, "message": msg}));
+                super::print_json(
+                    &json!({"task": id, "state": st.state, "note": st.note, "message": msg}),
+                );
             } else {
                 eprintln!("{msg}");
             }
@@ -56,7 +61,11 @@ pub fn cancel(a: &CancelArgs) -> Exit {
             st.exit_code = Some(Exit::Interrupted.code());
             Ok((
                 format!("task {id} cancelled"),
-                vec![events::new("task_cancelled", Some(id), json!({"exit_code": st.exit_code}))],
+                vec![events::new(
+                    "task_cancelled",
+                    Some(id),
+                    json!({"exit_code": st.exit_code}),
+                )],
             ))
         }
         s if s.active() => {
@@ -79,7 +88,11 @@ pub fn cancel(a: &CancelArgs) -> Exit {
             }
             Ok((
                 msg,
-                vec![events::new("task_cancelling", Some(id), json!({"now": now}))],
+                vec![events::new(
+                    "task_cancelling",
+                    Some(id),
+                    json!({"now": now}),
+                )],
             ))
         }
         _ => Err(refused(id, st, "cancelled")),
@@ -135,7 +148,11 @@ pub fn hold(a: &HoldArgs) -> Exit {
                 vec![events::new("task_held", Some(id), json!({"note": note}))],
             ))
         }
-        _ => Err(refused(id, st, "held (hold applies to tasks not yet running)")),
+        _ => Err(refused(
+            id,
+            st,
+            "held (hold applies to tasks not yet running)",
+        )),
     })
 }
 
@@ -187,7 +204,9 @@ pub fn move_(a: &MoveArgs) -> Exit {
         let same = |p: i32| {
             tasks
                 .iter()
-                .filter(move |t| t.spec.id != id && t.status.priority == p && !t.status.state.terminal())
+                .filter(move |t| {
+                    t.spec.id != id && t.status.priority == p && !t.status.state.terminal()
+                })
                 .map(|t| t.status.order)
         };
         let neighbour = |oid: u64, before: bool| -> Result<(i32, f64), SpoolError> {
@@ -197,11 +216,14 @@ pub fn move_(a: &MoveArgs) -> Exit {
                 .fold(None, |acc: Option<f64>, x| {
                     Some(acc.map_or(x, |a| if before { a.max(x) } else { a.min(x) }))
                 });
-            Ok((p, match beyond {
-                Some(b) => (b + o) / 2.0,
-                None if before => o - 1.0,
-                None => o + 1.0,
-            }))
+            Ok((
+                p,
+                match beyond {
+                    Some(b) => (b + o) / 2.0,
+                    None if before => o - 1.0,
+                    None => o + 1.0,
+                },
+            ))
         };
         let (p, o) = if a.front {
             let p = st.priority;
@@ -220,7 +242,11 @@ pub fn move_(a: &MoveArgs) -> Exit {
         st.order = o;
         Ok((
             (),
-            vec![events::new("task_moved", Some(id), json!({"priority": p, "order": o}))],
+            vec![events::new(
+                "task_moved",
+                Some(id),
+                json!({"priority": p, "order": o}),
+            )],
         ))
     });
     match r {
@@ -250,11 +276,21 @@ pub fn pause(a: &PauseArgs) -> Exit {
             }
             let at_name = format!("{at:?}").to_lowercase();
             Ok((
-                format!("task {id} pauses at its next {at_name} boundary, lights off; `squidctl unpause {id}` goes on"),
-                vec![events::new("task_pausing", Some(id), json!({"at": at_name, "reason": reason}))],
+                format!(
+                    "task {id} pauses at its next {at_name} boundary, lights off; `squidctl unpause {id}` goes on"
+                ),
+                vec![events::new(
+                    "task_pausing",
+                    Some(id),
+                    json!({"at": at_name, "reason": reason}),
+                )],
             ))
         }
-        _ => Err(refused(id, st, "paused (pause applies to running tasks; use hold for others)")),
+        _ => Err(refused(
+            id,
+            st,
+            "paused (pause applies to running tasks; use hold for others)",
+        )),
     })
 }
 

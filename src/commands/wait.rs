@@ -53,7 +53,10 @@ pub fn wait_for(spool: &Spool, ids: &[u64], timeout: Option<Duration>, json: boo
             return exit;
         }
         if timeout.is_some_and(|t| start.elapsed() >= t) {
-            tracing::error!("the tasks had not ended after {:?}", timeout.unwrap_or_default());
+            tracing::error!(
+                "the tasks had not ended after {:?}",
+                timeout.unwrap_or_default()
+            );
             if json {
                 super::print_json(&json!({"timeout": true, "tasks": ids}));
             }

@@ -146,7 +146,9 @@ pub fn gc(a: &GcArgs) -> Exit {
         }
     }
     if a.target.json {
-        super::print_json(&json!({"removed_tasks": removed, "dropped_events": dropped, "dry_run": a.dry_run}));
+        super::print_json(
+            &json!({"removed_tasks": removed, "dropped_events": dropped, "dry_run": a.dry_run}),
+        );
     } else {
         eprintln!(
             "{} {} ended task(s) and {dropped} event(s) older than {}{}",

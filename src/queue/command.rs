@@ -20,7 +20,11 @@ impl Ran {
 
     /// In words, for a note or an event.
     pub fn describe(&self, cmd: &str) -> String {
-        let first = self.output.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let first = self
+            .output
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         let how = match (self.timed_out, self.code) {
             (true, _) => "timed out".to_string(),
             (false, Some(c)) => format!("exited {c}"),
@@ -59,8 +63,14 @@ pub fn run(
         });
     }
     let readers: Vec<_> = [
-        child.stdout.take().map(|o| Box::new(o) as Box<dyn Read + Send>),
-        child.stderr.take().map(|e| Box::new(e) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()

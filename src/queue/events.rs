@@ -168,7 +168,9 @@ mod tests {
         assert_eq!(w[0].seq, 3);
         let (all, end) = read_from(&p, 0, 0).expect("read");
         assert_eq!(
-            all.iter().map(|e| (e.seq, e.kind.as_str())).collect::<Vec<_>>(),
+            all.iter()
+                .map(|e| (e.seq, e.kind.as_str()))
+                .collect::<Vec<_>>(),
             [(1, "a"), (2, "b"), (3, "c")]
         );
         assert_eq!(all[0].data.get("x"), Some(&json!(1)));

@@ -97,7 +97,10 @@ impl QueueHook {
             }
             st.go(
                 State::Paused,
-                Some(format!("at t={} {} FOV {}, lights off", p.t, p.region, p.fov)),
+                Some(format!(
+                    "at t={} {} FOV {}, lights off",
+                    p.t, p.region, p.fov
+                )),
             );
             vec![events::new(
                 "task_paused",
@@ -270,7 +273,9 @@ impl Gate for QueueHook {
         let Ok(mut c) = self.stop_cache.lock() else {
             return None;
         };
-        if c.0.is_some_and(|t| t.elapsed() < Duration::from_millis(500)) {
+        if c.0
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(500))
+        {
             return c.1.clone();
         }
         let want = self

@@ -142,7 +142,8 @@ pub fn predict(
             match block(t, &states, false, cursor) {
                 Block::Ready => true,
                 Block::Wait {
-                    until_unix: Some(u), ..
+                    until_unix: Some(u),
+                    ..
                 } => {
                     next_time = next_time.min(u);
                     false

@@ -70,11 +70,7 @@ impl State {
     pub fn active(self) -> bool {
         matches!(
             self,
-            State::Running
-                | State::Pausing
-                | State::Paused
-                | State::Suspended
-                | State::Cancelling
+            State::Running | State::Pausing | State::Paused | State::Suspended | State::Cancelling
         )
     }
 }

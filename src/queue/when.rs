@@ -22,7 +22,10 @@ fn clock_time(s: &str) -> Option<(u32, u32, u32)> {
     if !(2..=3).contains(&parts.len()) {
         return None;
     }
-    let n: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let n: Vec<u32> = parts
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let (h, m, sec) = (n[0], n[1], n.get(2).copied().unwrap_or(0));
     (h < 24 && m < 60 && sec < 60).then_some((h, m, sec))
 }
@@ -82,7 +85,11 @@ mod tests {
         assert_eq!(at("+2h", now), Ok(now + 7200.0));
         assert_eq!(at("in 30min", now), Ok(now + 1800.0));
         assert_eq!(at("22:30", now), Ok(now + 12.5 * 3600.0));
-        assert_eq!(at("09:00", now), Ok(now + 23.0 * 3600.0), "passed: tomorrow");
+        assert_eq!(
+            at("09:00", now),
+            Ok(now + 23.0 * 3600.0),
+            "passed: tomorrow"
+        );
         assert_eq!(at("2026-12-05T11:00", now), Ok(now + 3600.0));
         assert_eq!(at("2026-12-05 11:00:30", now), Ok(now + 3630.0));
         assert_eq!(expires("12h", now), Ok(now + 43200.0));

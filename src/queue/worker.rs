@@ -38,7 +38,9 @@ pub struct Options {
 enum Next {
     Start(u64),
     /// Nothing can start; something may at `wake` (a start time, a retry).
-    Idle { wake: Option<f64> },
+    Idle {
+        wake: Option<f64>,
+    },
 }
 
 fn now_unix() -> f64 {
@@ -76,7 +78,13 @@ fn classify(
         if st.attempts <= retries {
             let backoff = (10.0 * 2f64.powi(st.attempts.saturating_sub(1) as i32)).min(600.0);
             st.retry_after_unix = Some(now_unix() + backoff);
-            st.go(State::Queued, Some(format!("{why}; retry {} of {retries} in {backoff:.0} s", st.attempts)));
+            st.go(
+                State::Queued,
+                Some(format!(
+                    "{why}; retry {} of {retries} in {backoff:.0} s",
+                    st.attempts
+                )),
+            );
             evs.push(id_events(
                 "task_retrying".into(),
                 json!({"attempt": st.attempts + 1, "after_s": backoff, "why": why}),
@@ -106,7 +114,10 @@ fn classify(
             State::Interrupted,
             Some("the run process was killed; it is continued through resume".into()),
         ),
-        None => st.go(State::Failed, Some("the run process was killed, again".into())),
+        None => st.go(
+            State::Failed,
+            Some("the run process was killed, again".into()),
+        ),
         Some(2) => st.go(
             State::Failed,
             Some("invalid protocol or microscope at run time (exit 2); see output.log".into()),
@@ -181,7 +192,9 @@ impl Worker {
                 }
                 Next::Idle { wake } => {
                     if self.opts.exit_when_empty && wake.is_none() {
-                        tracing::info!("nothing left to start: the worker exits (--exit-when-empty)");
+                        tracing::info!(
+                            "nothing left to start: the worker exits (--exit-when-empty)"
+                        );
                         return Ok(());
                     }
                     self.notify.status("idle");
@@ -196,7 +209,8 @@ impl Worker {
             return;
         }
         tracing::info!("task {id} waits for the microscope: {holder}");
-        self.notify.status(&format!("task {id} waits for the microscope"));
+        self.notify
+            .status(&format!("task {id} waits for the microscope"));
         self.emit(vec![events::new(
             "task_waiting",
             Some(id),
@@ -256,7 +270,10 @@ impl Worker {
                     _ if st.cancel.is_some() => classify(st, retries, Some(130), false, false),
                     _ => {
                         st.go(State::Interrupted, Some(why.clone()));
-                        (vec![events::new("task_interrupted", None, json!({"why": why}))], None)
+                        (
+                            vec![events::new("task_interrupted", None, json!({"why": why}))],
+                            None,
+                        )
                     }
                 };
                 st.claim = None;
@@ -303,7 +320,11 @@ impl Worker {
                         wake = Some(wake.map_or(now + 5.0, |w| w.min(now + 5.0)));
                     }
                 }
-                Block::Expire => ends.push((t.spec.id, State::Expired, "not started before its --expires time".into())),
+                Block::Expire => ends.push((
+                    t.spec.id,
+                    State::Expired,
+                    "not started before its --expires time".into(),
+                )),
                 Block::Skip { why } => ends.push((t.spec.id, State::Skipped, why)),
             }
         }
@@ -311,7 +332,14 @@ impl Worker {
             self.spool.update_locked(id, |_, st| {
                 st.go(state, Some(why.clone()));
                 st.exit_code = Some(1);
-                Ok(((), vec![events::new(ended_kind(state), Some(id), json!({"why": why, "exit_code": 1}))]))
+                Ok((
+                    (),
+                    vec![events::new(
+                        ended_kind(state),
+                        Some(id),
+                        json!({"why": why, "exit_code": 1}),
+                    )],
+                ))
             })?;
         }
         Ok(match start {
@@ -346,7 +374,10 @@ impl Worker {
         };
         let task: Task = self.spool.update(id, |spec, st| {
             if !schedule::pending(st.state) {
-                return Err(SpoolError::Refused(format!("task {id} is {} now", st.state.name())));
+                return Err(SpoolError::Refused(format!(
+                    "task {id} is {} now",
+                    st.state.name()
+                )));
             }
             st.attempts += 1;
             st.claim = Some(claim.clone());
@@ -361,17 +392,29 @@ impl Worker {
             ))
         })?;
         // Continue the run it already has, unless that run ended on its own.
-        let resume = task.status.run_dir.clone().filter(|rd| rd.join(RUN_JSON).exists());
+        let resume = task
+            .status
+            .run_dir
+            .clone()
+            .filter(|rd| rd.join(RUN_JSON).exists());
         if let Some(rd) = &resume {
             self.wait_for_old_run(rd);
             if let Some(code) = run_end(rd).filter(|c| matches!(c, 0 | 3)) {
                 return self.record_end(id, &task, Some(code as i32));
             }
         }
-        let label = task.spec.label.clone().unwrap_or_else(|| task.spec.plan.name.clone());
+        let label = task
+            .spec
+            .label
+            .clone()
+            .unwrap_or_else(|| task.spec.plan.name.clone());
         tracing::info!(
             "task {id} ({label}): {}",
-            if resume.is_some() { "continuing its run" } else { "starting" }
+            if resume.is_some() {
+                "continuing its run"
+            } else {
+                "starting"
+            }
         );
         self.notify.status(&format!("running task {id} ({label})"));
         let mut child = match self.spawn(&task, resume.as_deref()) {
@@ -398,7 +441,10 @@ impl Worker {
             == crate::run_dir::liveness::Liveness::Running
         {
             if !told {
-                tracing::info!("waiting for the earlier run process of {} to stop", rd.display());
+                tracing::info!(
+                    "waiting for the earlier run process of {} to stop",
+                    rd.display()
+                );
                 told = true;
             }
             self.notify.alive();
@@ -415,15 +461,25 @@ impl Worker {
             Some(rd) => c.arg("resume").arg(rd),
             None => c.arg("acquire").arg(dir.join(TASK_PROTOCOL)),
         };
-        c.args(["--json", "--progress", "never", "--progress-interval", "60s"])
-            .arg("--queue-task")
-            .arg(&dir)
-            .arg("--wait-lock");
+        c.args([
+            "--json",
+            "--progress",
+            "never",
+            "--progress-interval",
+            "60s",
+        ])
+        .arg("--queue-task")
+        .arg(&dir)
+        .arg("--wait-lock");
         if let Some(m) = &self.opts.microscope_file {
             c.env("SQUIDCTL_MICROSCOPE", m);
         }
         // Relative output directories resolve as they would have for the submitter.
-        c.current_dir(if t.spec.cwd.is_dir() { &t.spec.cwd } else { &dir });
+        c.current_dir(if t.spec.cwd.is_dir() {
+            &t.spec.cwd
+        } else {
+            &dir
+        });
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -457,7 +513,9 @@ impl Worker {
                 }
             }
             if self.stopping() && !signalled {
-                tracing::warn!("stopping: the run stops cleanly and is continued by the next worker");
+                tracing::warn!(
+                    "stopping: the run stops cleanly and is continued by the next worker"
+                );
                 self.notify.stopping();
                 // SAFETY: signalling our own child.
                 unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -483,7 +541,10 @@ impl Worker {
         tracing::info!(
             "task {id}: {}{}",
             st.state.name(),
-            st.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+            st.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         );
         if self.opts.json {
             crate::commands::print_json(&json!({
@@ -502,14 +563,20 @@ impl Worker {
 
     /// `--on-finish CMD`: the task (or the queue's hold) as JSON on its standard input.
     fn on_finish_hook(&self, id: Option<u64>, queue_held: Option<&str>) {
-        let Some(cmd) = &self.opts.on_finish else { return };
+        let Some(cmd) = &self.opts.on_finish else {
+            return;
+        };
         let task = id.and_then(|id| self.spool.task(id).ok());
-        let body = json!({"microscope": self.spool.microscope, "task": task, "queue_held": queue_held});
+        let body =
+            json!({"microscope": self.spool.microscope, "task": task, "queue_held": queue_held});
         let mut env = vec![("SQUIDCTL_MICROSCOPE_NAME", self.spool.microscope.clone())];
         if let Some(t) = &task {
             env.push(("SQUIDCTL_TASK_ID", t.spec.id.to_string()));
             env.push(("SQUIDCTL_TASK_STATE", t.status.state.name().to_string()));
-            env.push(("SQUIDCTL_EXIT_CODE", t.status.exit_code.map_or(String::new(), |c| c.to_string())));
+            env.push((
+                "SQUIDCTL_EXIT_CODE",
+                t.status.exit_code.map_or(String::new(), |c| c.to_string()),
+            ));
             if let Some(rd) = &t.status.run_dir {
                 env.push(("SQUIDCTL_RUN_DIR", rd.display().to_string()));
             }

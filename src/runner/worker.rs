@@ -389,7 +389,9 @@ impl Worker {
         let pass = move |d: Duration| {
             let scale = clock.scale();
             if scale > 0.0 {
-                clock.wait_until(clock.now_s() + d.as_secs_f64() / scale, &|| cancel.requested())
+                clock.wait_until(clock.now_s() + d.as_secs_f64() / scale, &|| {
+                    cancel.requested()
+                })
             } else {
                 std::thread::sleep(d);
                 !cancel.requested()
@@ -407,7 +409,11 @@ impl Worker {
             let _ = crate::panics::catch(|| illumination.off());
             dark.set(true);
         };
-        registry::set_crumb("safe point", format!("before t={} {} FOV {}", point.t, point.region, point.fov), None);
+        registry::set_crumb(
+            "safe point",
+            format!("before t={} {} FOV {}", point.t, point.region, point.fov),
+            None,
+        );
         let verdict = gate.at(
             &point,
             &mut Idle {
@@ -470,7 +476,8 @@ impl Worker {
                         Boundary::Fov
                     };
                     if let Some(why) = self.safe_point(&gate, &ev, boundary, &mut hw) {
-                        self.cancel.stop_because(crate::exit::Exit::Interrupted, why);
+                        self.cancel
+                            .stop_because(crate::exit::Exit::Interrupted, why);
                         break 'events WorkerEnd::Cancelled;
                     }
                 }
@@ -507,7 +514,8 @@ impl Worker {
                         registry::clear_crumb();
                         if !ok {
                             if let Some(why) = self.gate.as_ref().and_then(|g| g.stop_wanted()) {
-                                self.cancel.stop_because(crate::exit::Exit::Interrupted, why);
+                                self.cancel
+                                    .stop_because(crate::exit::Exit::Interrupted, why);
                             }
                             break 'events WorkerEnd::Cancelled;
                         }
