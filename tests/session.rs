@@ -36,6 +36,7 @@ fn settings() -> Settings {
         queue_frames: None,
         queue_memory: None,
         lock: Some(None),
+        gate: None,
     }
 }
 

@@ -59,11 +59,11 @@ pub fn worker(a: &WorkerArgs) -> Exit {
         let _ = crate::supervisor::spawn("signals", move || {
             loop {
                 let sig = crate::supervisor::signals::wait_signal();
-                if matches!(sig, libc::SIGINT | libc::SIGTERM | libc::SIGHUP) {
-                    if stop.swap(sig, Ordering::SeqCst) != 0 {
-                        // Asked twice: leave now; the run gets SIGTERM from the kernel.
-                        std::process::exit(128 + sig);
-                    }
+                if matches!(sig, libc::SIGINT | libc::SIGTERM | libc::SIGHUP)
+                    && stop.swap(sig, Ordering::SeqCst) != 0
+                {
+                    // Asked twice: leave now; the run gets SIGTERM from the kernel.
+                    std::process::exit(128 + sig);
                 }
             }
         });

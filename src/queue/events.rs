@@ -81,7 +81,7 @@ pub fn append(path: &Path, microscope: &str, events: Vec<NewEvent>) -> io::Resul
         .append(true)
         .create(true)
         .open(path)?;
-    let mut seq = last_seq(&mut f)?;
+    let first = last_seq(&mut f)? + 1;
     // A line torn by a crash is ended, so the next event starts a line of its own.
     let len = f.seek(SeekFrom::End(0))?;
     let mut out = String::new();
@@ -95,8 +95,7 @@ pub fn append(path: &Path, microscope: &str, events: Vec<NewEvent>) -> io::Resul
     }
     let now = WallTime::now();
     let mut written = Vec::with_capacity(events.len());
-    for e in events {
-        seq += 1;
+    for (seq, e) in (first..).zip(events) {
         let ev = Event {
             seq,
             time: now.rfc3339(),
