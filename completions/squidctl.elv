@@ -36,6 +36,20 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand report 'Summarise a run, finished or still running'
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
+            cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+            cand queue 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end'
+            cand show 'Show one queued task: its settings, transitions and run'
+            cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
+            cand hold 'Keep a task, or the whole queue, from starting (running tasks go on)'
+            cand release 'Let a held task, or the held queue, start again'
+            cand move 'Reorder a task that has not started'
+            cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
+            cand unpause 'Let a paused task go on'
+            cand wait 'Wait for tasks to end; exit with their run''s exit code'
+            cand events 'Print the queue''s event log as JSON lines, and follow it'
+            cand history 'List ended tasks'
+            cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
+            cand worker 'Carry out a microscope''s queue, one task at a time'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -94,6 +108,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --queue-memory 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]'
             cand --progress 'Progress bars: on a terminal (auto), always, or never (plain lines)'
             cand --progress-interval 'Without bars, print a progress line this often'
+            cand --queue-task 'Run as task TASK_DIR of a queue (set by `squidctl worker`)'
             cand --force 'Start even if the estimated size exceeds the free space'
             cand --json 'Print one JSON summary on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -121,6 +136,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --queue-memory 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]'
             cand --progress 'Progress bars: on a terminal (auto), always, or never (plain lines)'
             cand --progress-interval 'Without bars, print a progress line this often'
+            cand --queue-task 'Run as task TASK_DIR of a queue (set by `squidctl worker`)'
             cand --json 'Print one JSON summary on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -195,6 +211,186 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         }
         &'squidctl;emulate;help;help'= {
         }
+        &'squidctl;submit'= {
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --set 'Override a protocol value, e.g. --set time.count=3 (repeatable)'
+            cand --priority 'Higher runs first (default 0)'
+            cand --at 'Not before this time: 22:30, 2026-12-24T22:30, +2h'
+            cand --expires 'Give up if not started by then: a duration from now (12h) or a time'
+            cand --after 'Start only after these tasks have ended, however they ended'
+            cand --after-ok 'Start only after these tasks completed (exit 0); skipped if one did not'
+            cand --retries 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`'
+            cand --label 'A name for the task in listings'
+            cand --again 'Submit the protocol snapshot of task ID again (as it was queued)'
+            cand --hold 'Submit held: it starts only after `squidctl release ID`'
+            cand --wait 'Wait for the task to end and exit with its run''s exit code'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;queue'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --state 'Only tasks in these states (waiting counts as queued)'
+            cand --json 'Print JSON on stdout'
+            cand --all 'Every microscope''s queue'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'squidctl;show'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;cancel'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --now 'Stop a running task after the frame in flight (as Ctrl-C does), not at the next safe point'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;hold'= {
+            cand --note 'Why, shown in `queue`'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --queue 'Hold the whole queue ("I am at the microscope")'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;release'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --queue 'Release the whole queue'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;move'= {
+            cand --before 'Just before this task (taking its priority)'
+            cand --after 'Just after this task (taking its priority)'
+            cand --priority 'Set its priority (higher runs first)'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --front 'First among its priority'
+            cand --back 'Last among its priority'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;pause'= {
+            cand --at 'The boundary to pause at: the next FOV, the next well, or the next time point'
+            cand --reason 'Why, recorded in the journal and the events'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;unpause'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;wait'= {
+            cand --timeout 'Give up after this long (exit 124)'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;events'= {
+            cand --since 'Only events after this sequence number'
+            cand --task 'Only this task''s events'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand -f 'Keep printing new events as they come'
+            cand --follow 'Keep printing new events as they come'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;history'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --since 'Only tasks that ended within this long'
+            cand --state 'Only tasks in these states'
+            cand --json 'Print JSON on stdout'
+            cand --all 'Every microscope''s queue'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'squidctl;gc'= {
+            cand --keep 'Keep ended tasks (and events) younger than this'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --dry-run 'Say what would be removed, remove nothing'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;worker'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --on-finish 'Run this shell command when a task ends or the queue is held (the task as JSON on stdin)'
+            cand --check-cmd 'A hold condition: at each safe point, suspend the run while this shell command fails'
+            cand --check-every 'Run the hold checks at most this often'
+            cand --settle 'A suspended run goes on once its conditions have held for this long'
+            cand --json 'Print JSON on stdout'
+            cand --exit-when-empty 'Exit when no task is left that could start without someone''s help'
+            cand --hold-on-fail 'Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does'
+            cand --no-disk-check 'Do not suspend a run when its disk has less free space than the rest of it needs'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'squidctl;completions'= {
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -222,6 +418,20 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand report 'Summarise a run, finished or still running'
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
+            cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+            cand queue 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end'
+            cand show 'Show one queued task: its settings, transitions and run'
+            cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
+            cand hold 'Keep a task, or the whole queue, from starting (running tasks go on)'
+            cand release 'Let a held task, or the held queue, start again'
+            cand move 'Reorder a task that has not started'
+            cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
+            cand unpause 'Let a paused task go on'
+            cand wait 'Wait for tasks to end; exit with their run''s exit code'
+            cand events 'Print the queue''s event log as JSON lines, and follow it'
+            cand history 'List ended tasks'
+            cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
+            cand worker 'Carry out a microscope''s queue, one task at a time'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -248,6 +458,34 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'
         }
         &'squidctl;help;emulate;mcu'= {
+        }
+        &'squidctl;help;submit'= {
+        }
+        &'squidctl;help;queue'= {
+        }
+        &'squidctl;help;show'= {
+        }
+        &'squidctl;help;cancel'= {
+        }
+        &'squidctl;help;hold'= {
+        }
+        &'squidctl;help;release'= {
+        }
+        &'squidctl;help;move'= {
+        }
+        &'squidctl;help;pause'= {
+        }
+        &'squidctl;help;unpause'= {
+        }
+        &'squidctl;help;wait'= {
+        }
+        &'squidctl;help;events'= {
+        }
+        &'squidctl;help;history'= {
+        }
+        &'squidctl;help;gc'= {
+        }
+        &'squidctl;help;worker'= {
         }
         &'squidctl;help;completions'= {
         }

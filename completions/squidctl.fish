@@ -38,6 +38,20 @@ complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "verify" -d 'Check
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "report" -d 'Summarise a run, finished or still running'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "calibrate-af" -d 'Calibrate the laser autofocus: step z around the focus, fit the spot\'s shift per µm and write the calibration file the description names'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "emulate" -d 'Emulate hardware on this machine, to rehearse squidctl without it'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "submit" -d 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "queue" -d 'List a microscope\'s queue: state, priority, what each task waits on, predicted start and end'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "show" -d 'Show one queued task: its settings, transitions and run'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "cancel" -d 'Cancel a task: at once if it has not started, else at the run\'s next safe point'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "hold" -d 'Keep a task, or the whole queue, from starting (running tasks go on)'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "release" -d 'Let a held task, or the held queue, start again'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "move" -d 'Reorder a task that has not started'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "pause" -d 'Pause a running task at its next safe point (lights off), until `unpause`'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "unpause" -d 'Let a paused task go on'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "wait" -d 'Wait for tasks to end; exit with their run\'s exit code'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "events" -d 'Print the queue\'s event log as JSON lines, and follow it'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "history" -d 'List ended tasks'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "gc" -d 'Remove ended tasks older than --keep from the queue (their run directories stay)'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "worker" -d 'Carry out a microscope\'s queue, one task at a time'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "man" -d 'Print a man page (of squidctl, or of one command)'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -85,6 +99,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l progress -
 always\t'Bars even when stderr is not a terminal'
 never\t'Never bars: plain lines only'"
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l progress-interval -d 'Without bars, print a progress line this often' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l queue-task -d 'Run as task TASK_DIR of a queue (set by `squidctl worker`)' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l force -d 'Start even if the estimated size exceeds the free space'
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l json -d 'Print one JSON summary on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -104,6 +119,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l progress -d
 always\t'Bars even when stderr is not a terminal'
 never\t'Never bars: plain lines only'"
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l progress-interval -d 'Without bars, print a progress line this often' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l queue-task -d 'Run as task TASK_DIR of a queue (set by `squidctl worker`)' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l json -d 'Print one JSON summary on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
@@ -143,23 +159,174 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_se
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from mcu" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from help" -f -a "mcu" -d 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port\'s path as its first line, serves until SIGINT or SIGTERM'
 complete -c squidctl -n "__fish_squidctl_using_subcommand emulate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l microscope -d 'Microscope description YAML [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l set -d 'Override a protocol value, e.g. --set time.count=3 (repeatable)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l priority -d 'Higher runs first (default 0)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l at -d 'Not before this time: 22:30, 2026-12-24T22:30, +2h' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l expires -d 'Give up if not started by then: a duration from now (12h) or a time' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after -d 'Start only after these tasks have ended, however they ended' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after-ok -d 'Start only after these tasks completed (exit 0); skipped if one did not' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l retries -d 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l label -d 'A name for the task in listings' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l again -d 'Submit the protocol snapshot of task ID again (as it was queued)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l hold -d 'Submit held: it starts only after `squidctl release ID`'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l wait -d 'Wait for the task to end and exit with its run\'s exit code'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -l state -d 'Only tasks in these states (waiting counts as queued)' -r -f -a "held\t''
+queued\t''
+running\t''
+pausing\t'A pause was asked for; the run goes on to its next safe point'
+paused\t''
+suspended\t'A hold condition failed at a safe point; the run waits for it to recover'
+cancelling\t'A cancel was asked for; the run goes on to its next safe point'
+interrupted\t'Its worker died (kill -9, a reboot): continued through `resume` by the next worker'
+completed\t''
+completed-with-errors\t''
+failed\t''
+cancelled\t''
+expired\t'Not started before its `--expires` time'
+skipped\t'An `--after-ok` dependency did not complete'"
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -l all -d 'Every microscope\'s queue'
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand queue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c squidctl -n "__fish_squidctl_using_subcommand show" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand show" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand show" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand show" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -l now -d 'Stop a running task after the frame in flight (as Ctrl-C does), not at the next safe point'
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l note -d 'Why, shown in `queue`' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l queue -d 'Hold the whole queue ("I am at the microscope")'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l queue -d 'Release the whole queue'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l before -d 'Just before this task (taking its priority)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l after -d 'Just after this task (taking its priority)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l priority -d 'Set its priority (higher runs first)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l front -d 'First among its priority'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l back -d 'Last among its priority'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand move" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -l at -d 'The boundary to pause at: the next FOV, the next well, or the next time point' -r -f -a "fov\t''
+well\t''
+timepoint\t''"
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -l reason -d 'Why, recorded in the journal and the events' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand pause" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand unpause" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand unpause" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand unpause" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand unpause" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand unpause" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -l timeout -d 'Give up after this long (exit 124)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l since -d 'Only events after this sequence number' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l task -d 'Only this task\'s events' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they come'
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -l since -d 'Only tasks that ended within this long' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -l state -d 'Only tasks in these states' -r -f -a "held\t''
+queued\t''
+running\t''
+pausing\t'A pause was asked for; the run goes on to its next safe point'
+paused\t''
+suspended\t'A hold condition failed at a safe point; the run waits for it to recover'
+cancelling\t'A cancel was asked for; the run goes on to its next safe point'
+interrupted\t'Its worker died (kill -9, a reboot): continued through `resume` by the next worker'
+completed\t''
+completed-with-errors\t''
+failed\t''
+cancelled\t''
+expired\t'Not started before its `--expires` time'
+skipped\t'An `--after-ok` dependency did not complete'"
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -l all -d 'Every microscope\'s queue'
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -l keep -d 'Keep ended tasks (and events) younger than this' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -l dry-run -d 'Say what would be removed, remove nothing'
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand gc" -s h -l help -d 'Print help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l on-finish -d 'Run this shell command when a task ends or the queue is held (the task as JSON on stdin)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l check-cmd -d 'A hold condition: at each safe point, suspend the run while this shell command fails' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l check-every -d 'Run the hold checks at most this often' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l settle -d 'A suspended run goes on once its conditions have held for this long' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l json -d 'Print JSON on stdout'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l exit-when-empty -d 'Exit when no task is left that could start without someone\'s help'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l hold-on-fail -d 'Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l no-disk-check -d 'Do not suspend a run when its disk has less free space than the rest of it needs'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand completions" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand completions" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand man" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand man" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand man" -s h -l help -d 'Print help'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "validate" -d 'Check protocols against the microscope description without running anything'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "plan" -d 'Stream the events a protocol expands into (first line at once, even for huge plans)'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "simulate" -d 'Dry-run a protocol on the simulated microscope, or estimate it with --estimate'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "acquire" -d 'Run a protocol on the microscope'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "devices" -d 'Show the resolved microscope and check that each device answers'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "resume" -d 'Continue an interrupted run in its own directory'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "verify" -d 'Check that every file of a run is present, readable and intact'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "report" -d 'Summarise a run, finished or still running'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "calibrate-af" -d 'Calibrate the laser autofocus: step z around the focus, fit the spot\'s shift per µm and write the calibration file the description names'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "emulate" -d 'Emulate hardware on this machine, to rehearse squidctl without it'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "man" -d 'Print a man page (of squidctl, or of one command)'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "validate" -d 'Check protocols against the microscope description without running anything'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "plan" -d 'Stream the events a protocol expands into (first line at once, even for huge plans)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "simulate" -d 'Dry-run a protocol on the simulated microscope, or estimate it with --estimate'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "acquire" -d 'Run a protocol on the microscope'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "devices" -d 'Show the resolved microscope and check that each device answers'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "resume" -d 'Continue an interrupted run in its own directory'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "verify" -d 'Check that every file of a run is present, readable and intact'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "report" -d 'Summarise a run, finished or still running'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "calibrate-af" -d 'Calibrate the laser autofocus: step z around the focus, fit the spot\'s shift per µm and write the calibration file the description names'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "emulate" -d 'Emulate hardware on this machine, to rehearse squidctl without it'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "submit" -d 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "queue" -d 'List a microscope\'s queue: state, priority, what each task waits on, predicted start and end'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "show" -d 'Show one queued task: its settings, transitions and run'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "cancel" -d 'Cancel a task: at once if it has not started, else at the run\'s next safe point'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "hold" -d 'Keep a task, or the whole queue, from starting (running tasks go on)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "release" -d 'Let a held task, or the held queue, start again'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "move" -d 'Reorder a task that has not started'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "pause" -d 'Pause a running task at its next safe point (lights off), until `unpause`'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "unpause" -d 'Let a paused task go on'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "wait" -d 'Wait for tasks to end; exit with their run\'s exit code'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "events" -d 'Print the queue\'s event log as JSON lines, and follow it'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "history" -d 'List ended tasks'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "gc" -d 'Remove ended tasks older than --keep from the queue (their run directories stay)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "worker" -d 'Carry out a microscope\'s queue, one task at a time'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "man" -d 'Print a man page (of squidctl, or of one command)'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and __fish_seen_subcommand_from emulate" -f -a "mcu" -d 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port\'s path as its first line, serves until SIGINT or SIGTERM'

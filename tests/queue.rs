@@ -635,3 +635,54 @@ fn hold_release_move_and_the_queue_listing() {
     let history = q.run(&["history", "--json"]);
     assert_eq!(history.code, 0);
 }
+
+#[test]
+fn the_worker_speaks_sd_notify_and_the_shipped_unit_matches_the_cli() {
+    use std::os::unix::net::UnixDatagram;
+    let q = Q::new(0.0, &[]);
+    let sock = q.path().join("notify.sock");
+    let server = UnixDatagram::bind(&sock).expect("bind");
+    server
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let sock_s = sock.display().to_string();
+    let mut w = q.worker(
+        &[],
+        &[("NOTIFY_SOCKET", &sock_s), ("WATCHDOG_USEC", "300000")],
+    );
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !(got.iter().any(|m: &String| m.starts_with("READY=1"))
+        && got.iter().filter(|m| *m == "WATCHDOG=1").count() >= 2)
+    {
+        let n = server.recv(&mut buf).expect("a notification within 10 s");
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
+    assert_eq!(w.wait().expect("wait").code(), Some(0), "{}", q.worker_log());
+    loop {
+        let n = server.recv(&mut buf).expect("STOPPING=1");
+        if &buf[..n] == b"STOPPING=1" {
+            break;
+        }
+    }
+    // The shipped unit: a notify service with a watchdog, whose command line parses.
+    let unit = std::fs::read_to_string(repo().join("contrib/systemd/squidctl-worker@.service"))
+        .expect("unit file");
+    for line in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "KillMode=mixed"] {
+        assert!(unit.contains(line), "the unit lacks {line}");
+    }
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let args: Vec<String> = exec
+        .split_whitespace()
+        .skip(1)
+        .map(|a| a.replace("%i", "scope-a"))
+        .chain(["--help".to_string()])
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = q.run(&args);
+    assert_eq!(r.code, 0, "{exec}: {}", r.stderr);
+}

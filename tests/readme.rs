@@ -187,6 +187,8 @@ fn readme_commands_run() {
             .current_dir(work.path())
             .env("PATH", &path)
             .env("HOME", work.path())
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("SQUIDCTL_SPOOL")
             .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
             .env("SQUIDCTL_MICROSCOPE", &fast_path)
             .output()

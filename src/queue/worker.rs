@@ -23,7 +23,8 @@ use crate::run_dir::{self, RUN_JSON, record::RunRecord};
 
 /// An interrupted run is continued this many times beyond its `--retries` before it fails.
 const INTERRUPTIONS_ALLOWED: u32 = 3;
-const ON_FINISH_TIMEOUT: Duration = Duration::from_secs(60);
+/// Shorter than the systemd unit's WatchdogSec: the hook runs on the worker's loop.
+const ON_FINISH_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Options {
     pub microscope_file: Option<PathBuf>,
@@ -178,6 +179,7 @@ impl Worker {
         loop {
             self.notify.alive();
             if self.stopping() {
+                self.notify.stopping();
                 return Ok(());
             }
             match self.next()? {
@@ -399,6 +401,9 @@ impl Worker {
             .filter(|rd| rd.join(RUN_JSON).exists());
         if let Some(rd) = &resume {
             self.wait_for_old_run(rd);
+            if self.stopping() {
+                return self.record_end(id, &task, None);
+            }
             if let Some(code) = run_end(rd).filter(|c| matches!(c, 0 | 3)) {
                 return self.record_end(id, &task, Some(code as i32));
             }
@@ -437,8 +442,9 @@ impl Worker {
     fn wait_for_old_run(&mut self, rd: &Path) {
         let host = crate::run_dir::record::hostname();
         let mut told = false;
-        while crate::run_dir::liveness::run_liveness(rd, &host)
-            == crate::run_dir::liveness::Liveness::Running
+        while !self.stopping()
+            && crate::run_dir::liveness::run_liveness(rd, &host)
+                == crate::run_dir::liveness::Liveness::Running
         {
             if !told {
                 tracing::info!(
@@ -474,6 +480,8 @@ impl Worker {
         if let Some(m) = &self.opts.microscope_file {
             c.env("SQUIDCTL_MICROSCOPE", m);
         }
+        // systemd hears from the worker alone.
+        c.env_remove("NOTIFY_SOCKET").env_remove("WATCHDOG_USEC").env_remove("WATCHDOG_PID");
         // Relative output directories resolve as they would have for the submitter.
         c.current_dir(if t.spec.cwd.is_dir() {
             &t.spec.cwd
