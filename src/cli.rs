@@ -156,7 +156,7 @@ pub enum Command {
     Unpause(TaskArgs),
     /// Wait for tasks to end; exit with their run's exit code
     Wait(WaitArgs),
-    /// Print the queue's event log as JSON lines, and follow it
+    /// Print the queue's event log (one line per event, JSON with --json), and follow it
     Events(EventsArgs),
     /// List ended tasks
     History(HistoryArgs),
@@ -585,9 +585,8 @@ pub struct EventsArgs {
     /// Only this task's events
     #[arg(long, value_name = "ID")]
     pub task: Option<u64>,
-    /// Microscope description YAML whose queue this is [default: the built-in simulated microscope]
-    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
-    pub microscope: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: QueueTarget,
 }
 
 #[derive(Debug, Args)]

@@ -148,7 +148,7 @@ impl Q {
     }
 
     fn events(&self) -> Vec<Value> {
-        self.run(&["events"])
+        self.run(&["events", "--json"])
             .stdout
             .lines()
             .map(|l| serde_json::from_str(l).expect("event JSON"))
@@ -659,7 +659,12 @@ fn the_worker_speaks_sd_notify_and_the_shipped_unit_matches_the_cli() {
         got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
     unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
-    assert_eq!(w.wait().expect("wait").code(), Some(0), "{}", q.worker_log());
+    assert_eq!(
+        w.wait().expect("wait").code(),
+        Some(0),
+        "{}",
+        q.worker_log()
+    );
     loop {
         let n = server.recv(&mut buf).expect("STOPPING=1");
         if &buf[..n] == b"STOPPING=1" {
@@ -669,7 +674,12 @@ fn the_worker_speaks_sd_notify_and_the_shipped_unit_matches_the_cli() {
     // The shipped unit: a notify service with a watchdog, whose command line parses.
     let unit = std::fs::read_to_string(repo().join("contrib/systemd/squidctl-worker@.service"))
         .expect("unit file");
-    for line in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "KillMode=mixed"] {
+    for line in [
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "KillMode=mixed",
+    ] {
         assert!(unit.contains(line), "the unit lacks {line}");
     }
     let exec = unit
@@ -685,4 +695,68 @@ fn the_worker_speaks_sd_notify_and_the_shipped_unit_matches_the_cli() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = q.run(&args);
     assert_eq!(r.code, 0, "{exec}: {}", r.stderr);
+}
+
+#[test]
+fn a_manual_acquire_holds_the_next_task_back_and_events_follow_along() {
+    use std::io::BufRead;
+    let q = Q::new(2.0, &[]);
+    let p = q.protocol("p.yaml", QP);
+    let mut follow = q
+        .cmd(&["events", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("events --follow");
+    let manual_out = q.path().join("manual");
+    let manual = q
+        .cmd(&["acquire", &p, "--output", &manual_out.display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("acquire");
+    wait_for_frames(&manual_out, 1);
+    let id = q.submit(&p, &[]);
+    let w = q.worker(&["--exit-when-empty"], &[]);
+    let t = Instant::now();
+    loop {
+        let list = q.run(&["queue", "--json"]).json();
+        let task = &list["tasks"][0];
+        if task["shown"] == "waiting"
+            && task["waiting_on"]
+                .as_str()
+                .unwrap_or("")
+                .contains("the microscope")
+        {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{list}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        q.state(id),
+        "queued",
+        "it does not start while the manual run holds the microscope"
+    );
+    assert_eq!(
+        manual.wait_with_output().expect("wait").status.code(),
+        Some(0)
+    );
+    assert_eq!(finish(w, 60), 0, "{}", q.worker_log());
+    assert_eq!(q.state(id), "completed");
+    let mut seen = Vec::new();
+    let mut lines = std::io::BufReader::new(follow.stdout.take().expect("stdout")).lines();
+    while !seen.contains(&"task_completed".to_string()) {
+        let line = lines.next().expect("a line").expect("read");
+        let e: Value = serde_json::from_str(&line).expect("JSON");
+        seen.push(e["type"].as_str().unwrap_or("").to_string());
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let at = |k: &str| seen.iter().position(|s| s == k).unwrap_or(usize::MAX);
+    assert!(
+        at("task_submitted") < at("task_waiting")
+            && at("task_waiting") < at("task_started")
+            && at("task_started") < at("task_completed"),
+        "{seen:?}"
+    );
 }

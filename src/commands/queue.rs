@@ -110,6 +110,12 @@ fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
         .map(|t| (t.spec.id, left_s(t)))
         .collect();
     let predicted = schedule::predict(&tasks, &left, q.held, now);
+    // The next task waits for whoever holds the microscope (a manual run) to let it go.
+    let lock_holder = if tasks.iter().any(|t| t.status.state.active()) {
+        None
+    } else {
+        crate::run_dir::lock::holder(&spool.microscope)
+    };
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for t in schedule::ordered(&tasks) {
@@ -122,10 +128,15 @@ fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
         if !wanted {
             continue;
         }
-        let block = if schedule::pending(st) {
-            schedule::block(t, &states, q.held, now)
-        } else {
-            Block::Ready
+        let block = match (schedule::pending(st), &lock_holder) {
+            (false, _) => Block::Ready,
+            (true, holder) => match (schedule::block(t, &states, q.held, now), holder) {
+                (Block::Ready, Some(h)) => Block::Wait {
+                    on: format!("the microscope ({h})"),
+                    until_unix: None,
+                },
+                (b, _) => b,
+            },
         };
         let (state, note) = shown(t, &block, alive);
         let p = predicted.get(&t.spec.id);
@@ -297,6 +308,9 @@ pub fn show(a: &TaskArgs) -> Exit {
     ));
     if let Some(n) = &t.status.note {
         out.push_str(&format!("  note       {n}\n"));
+    }
+    if t.status.state.active() && !spool.worker_alive() {
+        out.push_str("  worker     gone: the next worker continues the run (`squidctl worker`)\n");
     }
     if let Some(rd) = &t.status.run_dir {
         out.push_str(&format!("  run        {}\n", rd.display()));

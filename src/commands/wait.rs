@@ -74,7 +74,7 @@ pub fn wait(a: &WaitArgs) -> Exit {
 }
 
 pub fn events(a: &EventsArgs) -> Exit {
-    let spool = match spool_for(a.microscope.as_deref()) {
+    let spool = match spool_for(a.target.microscope.as_deref()) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -96,7 +96,11 @@ pub fn events(a: &EventsArgs) -> Exit {
             if a.task.is_some_and(|t| e.task != Some(t)) {
                 continue;
             }
-            let line = serde_json::to_string(&e).unwrap_or_default();
+            let line = if a.target.json {
+                serde_json::to_string(&e).unwrap_or_default()
+            } else {
+                event_line(&e)
+            };
             // A reader that went away (`| head`) ends us quietly.
             if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
                 return Exit::Completed;
@@ -107,4 +111,31 @@ pub fn events(a: &EventsArgs) -> Exit {
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// `04:02:50  #41  task 2  progress  t=0 well=A1 fov=0 frames=4 …`
+fn event_line(e: &events::Event) -> String {
+    let w = crate::clock::WallTime::from_unix(e.unix);
+    let mut s = format!(
+        "{:02}:{:02}:{:02}  #{:<5} {:<8} {}",
+        w.hour,
+        w.minute,
+        w.second,
+        e.seq,
+        e.task.map_or(String::new(), |t| format!("task {t}")),
+        e.kind
+    );
+    for (k, v) in &e.data {
+        let v = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => match n.as_f64() {
+                Some(f) if n.as_u64().is_none() && n.as_i64().is_none() => format!("{f:.1}"),
+                _ => n.to_string(),
+            },
+            other => other.to_string(),
+        };
+        s.push_str(&format!("  {k}={v}"));
+    }
+    s
 }

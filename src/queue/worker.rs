@@ -316,9 +316,15 @@ impl Worker {
                     until_unix: Some(u),
                     ..
                 } => wake = Some(wake.map_or(u, |w: f64| w.min(u))),
-                Block::Wait { on, .. } => {
-                    // Waiting on a task that itself will run or is running: we will wake.
-                    if on.starts_with("task") && !held {
+                Block::Wait { .. } => {
+                    // Waiting on a task that will run or is running: look again soon. One
+                    // waiting on a held task, or on the held queue, needs someone's help.
+                    let moving = t.spec.after.iter().chain(&t.spec.after_ok).any(|d| {
+                        states
+                            .get(d)
+                            .is_some_and(|s| schedule::pending(*s) || s.active())
+                    });
+                    if moving && !held {
                         wake = Some(wake.map_or(now + 5.0, |w| w.min(now + 5.0)));
                     }
                 }
@@ -481,7 +487,9 @@ impl Worker {
             c.env("SQUIDCTL_MICROSCOPE", m);
         }
         // systemd hears from the worker alone.
-        c.env_remove("NOTIFY_SOCKET").env_remove("WATCHDOG_USEC").env_remove("WATCHDOG_PID");
+        c.env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID");
         // Relative output directories resolve as they would have for the submitter.
         c.current_dir(if t.spec.cwd.is_dir() {
             &t.spec.cwd
