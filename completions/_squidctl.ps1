@@ -49,7 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
-            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the queue''s event log as JSON lines, and follow it')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the queue''s event log (one line per event, JSON with --json), and follow it')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List ended tasks')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove ended tasks older than --keep from the queue (their run directories stay)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Carry out a microscope''s queue, one task at a time')
@@ -290,7 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         'squidctl;hold' {
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'Why, shown in `queue`')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
-            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Hold the whole queue ("I am at the microscope")')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'The whole queue ("I am at the microscope"), not one task')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -302,7 +302,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         }
         'squidctl;release' {
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
-            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Release the whole queue')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'The whole queue ("I am at the microscope"), not one task')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -370,6 +370,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing new events as they come')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing new events as they come')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
@@ -462,7 +463,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
-            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the queue''s event log as JSON lines, and follow it')
+            [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the queue''s event log (one line per event, JSON with --json), and follow it')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List ended tasks')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove ended tasks older than --keep from the queue (their run directories stay)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Carry out a microscope''s queue, one task at a time')

@@ -458,7 +458,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__events)
-            opts="-f -v -q -h --follow --since --task --microscope --verbose --quiet --help"
+            opts="-f -v -q -h --follow --since --task --microscope --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

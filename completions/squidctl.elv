@@ -46,7 +46,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
-            cand events 'Print the queue''s event log as JSON lines, and follow it'
+            cand events 'Print the queue''s event log (one line per event, JSON with --json), and follow it'
             cand history 'List ended tasks'
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'
@@ -268,7 +268,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;hold'= {
             cand --note 'Why, shown in `queue`'
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
-            cand --queue 'Hold the whole queue ("I am at the microscope")'
+            cand --queue 'The whole queue ("I am at the microscope"), not one task'
             cand --json 'Print JSON on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -279,7 +279,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         }
         &'squidctl;release'= {
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
-            cand --queue 'Release the whole queue'
+            cand --queue 'The whole queue ("I am at the microscope"), not one task'
             cand --json 'Print JSON on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -342,6 +342,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
             cand -f 'Keep printing new events as they come'
             cand --follow 'Keep printing new events as they come'
+            cand --json 'Print JSON on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'
@@ -428,7 +429,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
-            cand events 'Print the queue''s event log as JSON lines, and follow it'
+            cand events 'Print the queue''s event log (one line per event, JSON with --json), and follow it'
             cand history 'List ended tasks'
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'

@@ -48,7 +48,7 @@ complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "move" -d 'Reorder
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "pause" -d 'Pause a running task at its next safe point (lights off), until `unpause`'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "unpause" -d 'Let a paused task go on'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "wait" -d 'Wait for tasks to end; exit with their run\'s exit code'
-complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "events" -d 'Print the queue\'s event log as JSON lines, and follow it'
+complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "events" -d 'Print the queue\'s event log (one line per event, JSON with --json), and follow it'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "history" -d 'List ended tasks'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "gc" -d 'Remove ended tasks older than --keep from the queue (their run directories stay)'
 complete -c squidctl -n "__fish_squidctl_needs_command" -f -a "worker" -d 'Carry out a microscope\'s queue, one task at a time'
@@ -208,13 +208,13 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -s q -l quiet 
 complete -c squidctl -n "__fish_squidctl_using_subcommand cancel" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l note -d 'Why, shown in `queue`' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
-complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l queue -d 'Hold the whole queue ("I am at the microscope")'
+complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l queue -d 'The whole queue ("I am at the microscope"), not one task'
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -l json -d 'Print JSON on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand hold" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
-complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l queue -d 'Release the whole queue'
+complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l queue -d 'The whole queue ("I am at the microscope"), not one task'
 complete -c squidctl -n "__fish_squidctl_using_subcommand release" -l json -d 'Print JSON on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand release" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand release" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
@@ -253,6 +253,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l since -d 'O
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l task -d 'Only this task\'s events' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they come'
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l json -d 'Print JSON on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s h -l help -d 'Print help'
@@ -322,7 +323,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_s
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "pause" -d 'Pause a running task at its next safe point (lights off), until `unpause`'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "unpause" -d 'Let a paused task go on'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "wait" -d 'Wait for tasks to end; exit with their run\'s exit code'
-complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "events" -d 'Print the queue\'s event log as JSON lines, and follow it'
+complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "events" -d 'Print the queue\'s event log (one line per event, JSON with --json), and follow it'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "history" -d 'List ended tasks'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "gc" -d 'Remove ended tasks older than --keep from the queue (their run directories stay)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand help; and not __fish_seen_subcommand_from validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help" -f -a "worker" -d 'Carry out a microscope\'s queue, one task at a time'

@@ -487,8 +487,9 @@ pub struct CancelArgs {
     pub target: QueueTarget,
 }
 
+/// One task, or the whole queue.
 #[derive(Debug, Args)]
-pub struct HoldArgs {
+pub struct TaskOrQueue {
     /// Task id
     #[arg(
         value_name = "ID",
@@ -496,9 +497,15 @@ pub struct HoldArgs {
         conflicts_with = "queue"
     )]
     pub id: Option<u64>,
-    /// Hold the whole queue ("I am at the microscope")
+    /// The whole queue ("I am at the microscope"), not one task
     #[arg(long)]
     pub queue: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    #[command(flatten)]
+    pub which: TaskOrQueue,
     /// Why, shown in `queue`
     #[arg(long)]
     pub note: Option<String>,
@@ -508,16 +515,8 @@ pub struct HoldArgs {
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
-    /// Task id
-    #[arg(
-        value_name = "ID",
-        required_unless_present = "queue",
-        conflicts_with = "queue"
-    )]
-    pub id: Option<u64>,
-    /// Release the whole queue
-    #[arg(long)]
-    pub queue: bool,
+    #[command(flatten)]
+    pub which: TaskOrQueue,
     #[command(flatten)]
     pub target: QueueTarget,
 }

@@ -20,6 +20,15 @@ pub fn spool_for(microscope: Option<&Path>) -> Result<Spool, Exit> {
     Spool::open(&m.desc.name).map_err(spool_fail)
 }
 
+/// The spool, locked for a change that reads other tasks first.
+pub fn locked_spool(
+    microscope: Option<&Path>,
+) -> Result<(Spool, crate::queue::spool::Guard), Exit> {
+    let spool = spool_for(microscope)?;
+    let g = spool.lock().map_err(spool_fail)?;
+    Ok((spool, g))
+}
+
 /// The spools a listing covers: one, or every one with `--all`.
 fn spools(target: &QueueTarget, all: bool) -> Result<Vec<Spool>, Exit> {
     if all {

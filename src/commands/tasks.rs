@@ -136,7 +136,7 @@ fn queue_change(target: &QueueTarget, held: bool, note: Option<String>) -> Exit 
 }
 
 pub fn hold(a: &HoldArgs) -> Exit {
-    let Some(id) = a.id else {
+    let Some(id) = a.which.id else {
         return queue_change(&a.target, true, a.note.clone());
     };
     let note = a.note.clone();
@@ -157,7 +157,7 @@ pub fn hold(a: &HoldArgs) -> Exit {
 }
 
 pub fn release(a: &ReleaseArgs) -> Exit {
-    let Some(id) = a.id else {
+    let Some(id) = a.which.id else {
         return queue_change(&a.target, false, None);
     };
     change(&a.target, id, |_, st| match st.state {
@@ -179,14 +179,10 @@ pub fn release(a: &ReleaseArgs) -> Exit {
 }
 
 pub fn move_(a: &MoveArgs) -> Exit {
-    let spool = match spool_for(a.target.microscope.as_deref()) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
     // Positions of the others, read under the same lock as the change.
-    let _g = match spool.lock() {
-        Ok(g) => g,
-        Err(e) => return spool_fail(e),
+    let (spool, _g) = match super::queue::locked_spool(a.target.microscope.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return e,
     };
     let tasks = spool.tasks();
     let other = |oid: u64| {

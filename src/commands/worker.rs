@@ -103,13 +103,9 @@ pub fn worker(a: &WorkerArgs) -> Exit {
 }
 
 pub fn gc(a: &GcArgs) -> Exit {
-    let spool = match spool_for(a.target.microscope.as_deref()) {
-        Ok(s) => s,
+    let (spool, _g) = match super::queue::locked_spool(a.target.microscope.as_deref()) {
+        Ok(x) => x,
         Err(e) => return e,
-    };
-    let _g = match spool.lock() {
-        Ok(g) => g,
-        Err(e) => return spool_fail(e),
     };
     let cutoff = WallTime::now().unix_s - a.keep.secs();
     let mut removed = Vec::new();

@@ -169,32 +169,14 @@ pub fn predict(
 
 #[cfg(test)]
 mod tests {
-    use super::super::task::{Spec, Status, Submitter};
+    use super::super::task::{Status, test_spec};
     use super::*;
 
     fn task(id: u64, state: State, est: f64) -> Task {
+        let mut spec = test_spec(id);
+        spec.plan.estimate_s = est;
         Task {
-            spec: Spec {
-                id,
-                microscope: "m".into(),
-                protocol_file: "p".into(),
-                sets: vec![],
-                cwd: ".".into(),
-                label: None,
-                at_unix: None,
-                expires_unix: None,
-                after: vec![],
-                after_ok: vec![],
-                retries: 0,
-                created: String::new(),
-                created_unix: 0.0,
-                submitter: Submitter::this_process("test"),
-                plan: super::super::task::PlanSummary {
-                    estimate_s: est,
-                    ..Default::default()
-                },
-                again_of: None,
-            },
+            spec,
             status: Status::new(state, 0, id as f64, None),
         }
     }

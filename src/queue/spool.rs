@@ -196,15 +196,21 @@ impl Spool {
         ))
     }
 
-    pub fn lock(&self) -> Result<Guard, SpoolError> {
-        use std::os::fd::AsRawFd;
-        let path = self.dir.join("spool.lock");
+    /// A lock file of the spool, made if missing.
+    fn lock_file(&self, name: &str) -> Result<(File, PathBuf), SpoolError> {
+        let path = self.dir.join(name);
         let f = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
             .map_err(|e| io_err("open", &path, e))?;
+        Ok((f, path))
+    }
+
+    pub fn lock(&self) -> Result<Guard, SpoolError> {
+        use std::os::fd::AsRawFd;
+        let (f, path) = self.lock_file("spool.lock")?;
         // SAFETY: flock on a descriptor we own; blocks until the holder is done (milliseconds).
         loop {
             if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
@@ -402,13 +408,7 @@ impl Spool {
 
     /// Take `worker.lock` for this process's life; `None` when another worker has it.
     pub fn claim_worker(&self) -> Result<Option<File>, SpoolError> {
-        let path = self.dir.join("worker.lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err("open", &path, e))?;
+        let (f, path) = self.lock_file("worker.lock")?;
         match crate::run_dir::liveness::try_flock(&f, libc::LOCK_EX) {
             Ok(true) => Ok(Some(f)),
             Ok(false) => Ok(None),
@@ -422,26 +422,7 @@ mod tests {
     use super::super::task::State;
     use super::*;
 
-    fn spec(id: u64) -> Spec {
-        Spec {
-            id,
-            microscope: "m".into(),
-            protocol_file: "p.yaml".into(),
-            sets: vec![],
-            cwd: ".".into(),
-            label: None,
-            at_unix: None,
-            expires_unix: None,
-            after: vec![],
-            after_ok: vec![],
-            retries: 0,
-            created: String::new(),
-            created_unix: 0.0,
-            submitter: super::super::task::Submitter::this_process("test"),
-            plan: Default::default(),
-            again_of: None,
-        }
-    }
+    use super::super::task::test_spec as spec;
 
     #[test]
     fn ids_rise_and_a_failed_build_leaves_nothing() {

@@ -277,3 +277,26 @@ pub fn boot_id() -> String {
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
+
+/// A task spec with nothing set, for unit tests of the queue's rules.
+#[cfg(test)]
+pub fn test_spec(id: u64) -> Spec {
+    Spec {
+        id,
+        microscope: "m".into(),
+        protocol_file: "p.yaml".into(),
+        sets: vec![],
+        cwd: ".".into(),
+        label: None,
+        at_unix: None,
+        expires_unix: None,
+        after: vec![],
+        after_ok: vec![],
+        retries: 0,
+        created: String::new(),
+        created_unix: 0.0,
+        submitter: Submitter::this_process("test"),
+        plan: PlanSummary::default(),
+        again_of: None,
+    }
+}
