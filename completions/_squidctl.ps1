@@ -412,6 +412,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--check-cmd', '--check-cmd', [CompletionResultType]::ParameterName, 'A hold condition: at each safe point, suspend the run while this shell command fails')
             [CompletionResult]::new('--check-every', '--check-every', [CompletionResultType]::ParameterName, 'Run the hold checks at most this often')
             [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'A suspended run goes on once its conditions have held for this long')
+            [CompletionResult]::new('--retry-backoff', '--retry-backoff', [CompletionResultType]::ParameterName, 'First wait before a retry (`submit --retries`); each next one waits twice as long, at most 10 min')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('--exit-when-empty', '--exit-when-empty', [CompletionResultType]::ParameterName, 'Exit when no task is left that could start without someone''s help')
             [CompletionResult]::new('--hold-on-fail', '--hold-on-fail', [CompletionResultType]::ParameterName, 'Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does')

@@ -1358,7 +1358,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__worker)
-            opts="-v -q -h --microscope --json --exit-when-empty --on-finish --hold-on-fail --check-cmd --check-every --settle --no-disk-check --verbose --quiet --help"
+            opts="-v -q -h --microscope --json --exit-when-empty --on-finish --hold-on-fail --check-cmd --check-every --settle --retry-backoff --no-disk-check --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1381,6 +1381,10 @@ _squidctl() {
                     return 0
                     ;;
                 --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-backoff)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

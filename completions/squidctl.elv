@@ -381,6 +381,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --check-cmd 'A hold condition: at each safe point, suspend the run while this shell command fails'
             cand --check-every 'Run the hold checks at most this often'
             cand --settle 'A suspended run goes on once its conditions have held for this long'
+            cand --retry-backoff 'First wait before a retry (`submit --retries`); each next one waits twice as long, at most 10 min'
             cand --json 'Print JSON on stdout'
             cand --exit-when-empty 'Exit when no task is left that could start without someone''s help'
             cand --hold-on-fail 'Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does'

@@ -290,6 +290,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l on-finish -
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l check-cmd -d 'A hold condition: at each safe point, suspend the run while this shell command fails' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l check-every -d 'Run the hold checks at most this often' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l settle -d 'A suspended run goes on once its conditions have held for this long' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l retry-backoff -d 'First wait before a retry (`submit --retries`); each next one waits twice as long, at most 10 min' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l json -d 'Print JSON on stdout'
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l exit-when-empty -d 'Exit when no task is left that could start without someone\'s help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand worker" -l hold-on-fail -d 'Also hold the queue after a failed run (exit 1); a hang (4) or an output error (5) always does'

@@ -637,6 +637,9 @@ pub struct WorkerArgs {
     /// A suspended run goes on once its conditions have held for this long
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub settle: Duration,
+    /// First wait before a retry (`submit --retries`); each next one waits twice as long, at most 10 min
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub retry_backoff: Duration,
     /// Do not suspend a run when its disk has less free space than the rest of it needs
     #[arg(long)]
     pub no_disk_check: bool,

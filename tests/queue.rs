@@ -760,3 +760,115 @@ fn a_manual_acquire_holds_the_next_task_back_and_events_follow_along() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn retries_continue_the_run_through_resume_and_never_start_it_over() {
+    // Every run process fails its 10th capture: each attempt gets two FOVs further.
+    let q = Q::new(0.0, &["{call: capture, at: 10, kind: error}"]);
+    let p = q.protocol(
+        "abort.yaml",
+        &format!("{QP}on_error: {{retries: 0, then: abort}}\n"),
+    );
+    let id = q.submit(&p, &["--retries", "8"]);
+    let w = q.worker(&["--exit-when-empty", "--retry-backoff", "0s"], &[]);
+    assert_eq!(finish(w, 120), 0, "{}", q.worker_log());
+    let v = q.show(id);
+    assert_eq!(v["status"]["state"], "completed", "{}", v["status"]);
+    let attempts = v["status"]["attempts"].as_u64().unwrap_or(0);
+    assert!(attempts >= 3, "{}", v["status"]);
+    let rd = PathBuf::from(v["status"]["run_dir"].as_str().expect("run dir"));
+    let j = journal(&rd);
+    assert_eq!(
+        kinds(&j, "resume").len() as u64,
+        attempts - 1,
+        "every retry continued the same run"
+    );
+    verify(&rd);
+    let retrying = q
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "task_retrying")
+        .count() as u64;
+    assert_eq!(retrying, attempts - 1);
+}
+
+#[test]
+fn start_times_expiry_dependencies_again_history_and_gc() {
+    let q = Q::new(0.0, &[]);
+    let p = q.protocol("p.yaml", QP);
+    let later = q.submit(&p, &["--at", "+1h"]);
+    let list = q.run(&["queue", "--json"]).json();
+    let t = &list["tasks"][0];
+    assert_eq!(t["shown"], "waiting", "{list}");
+    assert_eq!(t["waiting_on"], "its start time");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let start = t["predicted_start_unix"].as_f64().expect("predicted");
+    assert!((start - now - 3600.0).abs() < 60.0, "{start} vs {now}");
+    assert_eq!(q.run(&["cancel", &later.to_string()]).code, 0);
+    let held = q.submit(&p, &["--hold"]);
+    let expiring = q.submit(&p, &["--expires", "1s", "--after", &held.to_string()]);
+    let first = q.submit(&p, &["--hold"]);
+    let needs_first = q.submit(&p, &["--after-ok", &first.to_string()]);
+    assert_eq!(q.run(&["cancel", &first.to_string()]).code, 0);
+    std::thread::sleep(Duration::from_millis(1100));
+    let w = q.worker(&["--exit-when-empty"], &[]);
+    assert_eq!(finish(w, 30), 0, "{}", q.worker_log());
+    assert_eq!(q.state(expiring), "expired");
+    assert_eq!(q.run(&["wait", &expiring.to_string()]).code, 1);
+    let v = q.show(needs_first);
+    assert_eq!(v["status"]["state"], "skipped", "{}", v["status"]);
+    assert!(
+        v["status"]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cancelled")
+    );
+    assert_eq!(q.state(held), "held", "a held task waits for a person");
+    // Submitted again from its snapshot, even after the file changed.
+    std::fs::write(&p, "not a protocol any more").expect("overwrite");
+    let r = q.run(&[
+        "submit",
+        "--again",
+        &needs_first.to_string(),
+        "--json",
+        "--hold",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let again = r.json()["task"].as_u64().expect("id");
+    assert_eq!(q.show(again)["spec"]["again_of"], needs_first);
+    let h = q.run(&["history", "--since", "1h", "--json"]);
+    let ended: BTreeSet<u64> = h
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["id"].as_u64())
+        .collect();
+    assert_eq!(
+        ended,
+        [later, expiring, first, needs_first].into_iter().collect()
+    );
+    // gc forgets ended tasks (not their run directories) and old events; ids go on.
+    let dry = q.run(&["gc", "--keep", "0s", "--dry-run", "--json"]).json();
+    assert_eq!(dry["removed_tasks"].as_array().map(Vec::len), Some(4));
+    assert_eq!(q.show(later)["status"]["state"], "cancelled", "dry run");
+    let last_seq = q
+        .events()
+        .last()
+        .and_then(|e| e["seq"].as_u64())
+        .expect("events");
+    let r = q.run(&["gc", "--keep", "0s"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(q.run(&["show", &later.to_string()]).code, 2);
+    assert_eq!(q.state(held), "held", "not ended: kept");
+    let p2 = q.protocol("p2.yaml", QP);
+    let next = q.submit(&p2, &[]);
+    assert!(next > again, "{next} > {again}");
+    let seqs: Vec<u64> = q
+        .events()
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    assert_eq!(seqs, [last_seq, last_seq + 1], "numbering goes on after gc");
+}

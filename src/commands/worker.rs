@@ -85,6 +85,7 @@ pub fn worker(a: &WorkerArgs) -> Exit {
             exit_when_empty: a.exit_when_empty,
             on_finish: a.on_finish.clone(),
             hold_on_fail: a.hold_on_fail,
+            retry_backoff_s: a.retry_backoff.secs(),
             json: a.target.json,
         },
         stop.clone(),

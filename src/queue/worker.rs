@@ -32,6 +32,8 @@ pub struct Options {
     pub on_finish: Option<String>,
     /// Hold the queue after a failed run (exit 1) too, not only after a hang or a disk error.
     pub hold_on_fail: bool,
+    /// Seconds before the first retry; doubled for each next one, at most 10 min.
+    pub retry_backoff_s: f64,
     pub json: bool,
 }
 
@@ -70,14 +72,17 @@ fn classify(
     retries: u32,
     code: Option<i32>,
     stopping: bool,
-    hold_on_fail: bool,
+    policy: &Options,
 ) -> (Vec<NewEvent>, Option<String>) {
+    let hold_on_fail = policy.hold_on_fail;
     let id_events = |kind: String, data: serde_json::Value| events::new(kind, None, data);
     let mut evs = Vec::new();
     let mut hold = None;
     let retry_or_fail = |st: &mut Status, evs: &mut Vec<NewEvent>, why: String| {
         if st.attempts <= retries {
-            let backoff = (10.0 * 2f64.powi(st.attempts.saturating_sub(1) as i32)).min(600.0);
+            let backoff = (policy.retry_backoff_s
+                * 2f64.powi(st.attempts.saturating_sub(1) as i32))
+            .min(600.0);
             st.retry_after_unix = Some(now_unix() + backoff);
             st.go(
                 State::Queued,
@@ -259,7 +264,7 @@ impl Worker {
                 None => "its worker ended while it ran".to_string(),
             };
             let ended = t.status.run_dir.as_deref().and_then(run_end);
-            let (retries, hold_on_fail) = (t.spec.retries, self.opts.hold_on_fail);
+            let (retries, opts) = (t.spec.retries, &self.opts);
             let hold = self.spool.update(t.spec.id, |_, st| {
                 if !st.state.active() {
                     return Ok((None, vec![]));
@@ -267,9 +272,9 @@ impl Worker {
                 let (mut evs, hold) = match ended {
                     // It ended on its own before anyone could record it.
                     Some(code) if !matches!(code, 130 | 143) => {
-                        classify(st, retries, Some(code as i32), false, hold_on_fail)
+                        classify(st, retries, Some(code as i32), false, opts)
                     }
-                    _ if st.cancel.is_some() => classify(st, retries, Some(130), false, false),
+                    _ if st.cancel.is_some() => classify(st, retries, Some(130), false, opts),
                     _ => {
                         st.go(State::Interrupted, Some(why.clone()));
                         (
@@ -544,9 +549,9 @@ impl Worker {
 
     fn record_end(&mut self, id: u64, task: &Task, code: Option<i32>) -> Result<(), SpoolError> {
         let stopping = self.stopping();
-        let (retries, hold_on_fail) = (task.spec.retries, self.opts.hold_on_fail);
+        let (retries, opts) = (task.spec.retries, &self.opts);
         let (st, hold) = self.spool.update(id, |_, st| {
-            let (mut evs, hold) = classify(st, retries, code, stopping, hold_on_fail);
+            let (mut evs, hold) = classify(st, retries, code, stopping, opts);
             st.claim = None;
             st.child_pid = None;
             for e in &mut evs {
@@ -612,6 +617,17 @@ impl Worker {
 mod tests {
     use super::*;
 
+    fn opts(hold_on_fail: bool) -> Options {
+        Options {
+            microscope_file: None,
+            exit_when_empty: true,
+            on_finish: None,
+            hold_on_fail,
+            retry_backoff_s: 10.0,
+            json: false,
+        }
+    }
+
     fn st() -> Status {
         let mut s = Status::new(State::Running, 0, 1.0, None);
         s.attempts = 1;
@@ -621,28 +637,28 @@ mod tests {
     #[test]
     fn exit_codes_decide_the_task() {
         let mut s = st();
-        classify(&mut s, 0, Some(0), false, false);
+        classify(&mut s, 0, Some(0), false, &opts(false));
         assert_eq!(s.state, State::Completed);
         let mut s = st();
-        let (_, hold) = classify(&mut s, 0, Some(4), false, false);
+        let (_, hold) = classify(&mut s, 0, Some(4), false, &opts(false));
         assert_eq!(s.state, State::Failed);
         assert!(hold.is_some(), "a hang holds the queue");
         let mut s = st();
-        let (evs, hold) = classify(&mut s, 2, Some(1), false, false);
+        let (evs, hold) = classify(&mut s, 2, Some(1), false, &opts(false));
         assert_eq!(s.state, State::Queued, "retried");
         assert!(s.retry_after_unix.is_some() && hold.is_none());
         assert_eq!(evs[0].kind, "task_retrying");
         let mut s = st();
-        classify(&mut s, 0, Some(143), true, false);
+        classify(&mut s, 0, Some(143), true, &opts(false));
         assert_eq!(s.state, State::Interrupted, "the worker's own stop");
         let mut s = st();
-        classify(&mut s, 0, Some(143), false, false);
+        classify(&mut s, 0, Some(143), false, &opts(false));
         assert_eq!(s.state, State::Cancelled);
         let mut s = st();
-        classify(&mut s, 0, None, false, false);
+        classify(&mut s, 0, None, false, &opts(false));
         assert_eq!(s.state, State::Interrupted, "killed: continued");
         let mut s = st();
-        let (_, hold) = classify(&mut s, 0, Some(1), false, true);
+        let (_, hold) = classify(&mut s, 0, Some(1), false, &opts(true));
         assert!(hold.is_some(), "--hold-on-fail");
     }
 }
