@@ -872,3 +872,45 @@ fn start_times_expiry_dependencies_again_history_and_gc() {
         .collect();
     assert_eq!(seqs, [last_seq, last_seq + 1], "numbering goes on after gc");
 }
+
+#[test]
+fn a_pause_in_a_time_lapse_keeps_the_schedule_and_records_what_it_cost() {
+    let q = Q::new(1.0, &[]);
+    let p = q.protocol(
+        "tl.yaml",
+        "name: tl\nplate: {format: 96, wells: \"C3\"}\nfov: {grid: 1x2}\nchannels:\n  - {name: BF, exposure: 20ms, intensity: 30%}\n  - {name: GFP, exposure: 40ms, intensity: 50%}\ntime: {every: 2s, for: 10s, overrun: skip}\n",
+    );
+    let id = q.submit(&p, &[]);
+    let w = q.worker(&["--exit-when-empty"], &[]);
+    let rd = q.wait_frames(id, 1);
+    let r = q.run(&["pause", &id.to_string(), "--at", "timepoint"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    q.wait_state(id, "paused", 10);
+    let paused = kinds(&journal(&rd), "paused");
+    assert_eq!(paused[0]["at"], "timepoint");
+    let t_paused = paused[0]["t"].as_u64().expect("t");
+    assert!(t_paused >= 1, "at a time point's start: {paused:?}");
+    // Hold it past two scheduled starts.
+    std::thread::sleep(Duration::from_millis(4500));
+    assert_eq!(q.run(&["unpause", &id.to_string()]).code, 0);
+    assert_eq!(finish(w, 60), 0, "{}", q.worker_log());
+    let v = q.show(id);
+    assert_eq!(
+        v["status"]["state"], "completed_with_errors",
+        "time points that fell due during the pause were skipped (overrun: skip): {}",
+        v["status"]
+    );
+    let j = journal(&rd);
+    let skipped = kinds(&j, "timepoint_skipped");
+    assert!(!skipped.is_empty(), "no time point skipped");
+    assert!(
+        skipped
+            .iter()
+            .all(|s| s["t"].as_u64() >= Some(t_paused) && s["late_s"].as_f64() > Some(0.2)),
+        "{skipped:?}"
+    );
+    let unpaused = kinds(&j, "unpaused");
+    assert!(unpaused[0]["paused_s"].as_f64() >= Some(4.0), "{unpaused:?}");
+    // (`verify` counts a skipped time point's files as missing, so check what was saved.)
+    assert_files_read_back(&rd, "time-lapse");
+}
