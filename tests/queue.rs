@@ -910,7 +910,10 @@ fn a_pause_in_a_time_lapse_keeps_the_schedule_and_records_what_it_cost() {
         "{skipped:?}"
     );
     let unpaused = kinds(&j, "unpaused");
-    assert!(unpaused[0]["paused_s"].as_f64() >= Some(4.0), "{unpaused:?}");
+    assert!(
+        unpaused[0]["paused_s"].as_f64() >= Some(4.0),
+        "{unpaused:?}"
+    );
     // (`verify` counts a skipped time point's files as missing, so check what was saved.)
     assert_files_read_back(&rd, "time-lapse");
 }

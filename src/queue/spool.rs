@@ -94,8 +94,10 @@ pub struct Spool {
 /// Where spools live: `$SQUIDCTL_SPOOL`, else `$XDG_STATE_HOME/squidctl/spool`, else
 /// `~/.local/state/squidctl/spool` — never /tmp, which a reboot may empty.
 pub fn root() -> Result<PathBuf, String> {
+    // Absolute: run processes work in their submitter's directory, not the worker's.
     if let Some(d) = std::env::var_os("SQUIDCTL_SPOOL").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d));
+        return std::path::absolute(PathBuf::from(&d))
+            .map_err(|e| format!("SQUIDCTL_SPOOL={}: {e}", PathBuf::from(d).display()));
     }
     if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d).join("squidctl/spool"));
