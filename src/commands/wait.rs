@@ -133,6 +133,11 @@ fn event_line(e: &events::Event) -> String {
                 Some(f) if n.as_u64().is_none() && n.as_i64().is_none() => format!("{f:.1}"),
                 _ => n.to_string(),
             },
+            serde_json::Value::Object(o) if o.contains_key("user") => format!(
+                "{}@{}",
+                o["user"].as_str().unwrap_or("?"),
+                o.get("host").and_then(|h| h.as_str()).unwrap_or("?")
+            ),
             other => other.to_string(),
         };
         s.push_str(&format!("  {k}={v}"));
