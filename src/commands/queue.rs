@@ -47,11 +47,11 @@ pub fn spool_fail(e: SpoolError) -> Exit {
     }
 }
 
-/// `22:30` today, `12-24 22:30` another day.
+/// `22:30:05` today, `12-24 22:30` another day.
 pub fn when(unix: f64, now: f64) -> String {
     let (w, n) = (WallTime::from_unix(unix), WallTime::from_unix(now));
     if w.date() == n.date() {
-        format!("{:02}:{:02}", w.hour, w.minute)
+        format!("{:02}:{:02}:{:02}", w.hour, w.minute, w.second)
     } else {
         format!("{:02}-{:02} {:02}:{:02}", w.month, w.day, w.hour, w.minute)
     }
