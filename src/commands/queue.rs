@@ -12,7 +12,7 @@ use crate::exit::Exit;
 use crate::queue::schedule::{self, Block};
 use crate::queue::spool::{Spool, SpoolError};
 use crate::queue::task::{State, Task};
-use crate::run_dir::{RUN_JSON, record::RunRecord};
+use crate::run_dir::record::RunRecord;
 
 /// The spool of the microscope a verb names (its description's `name`).
 pub fn spool_for(microscope: Option<&Path>) -> Result<Spool, Exit> {
@@ -58,8 +58,7 @@ pub fn when(unix: f64, now: f64) -> String {
 }
 
 fn run_record(t: &Task) -> Option<RunRecord> {
-    let rd = t.status.run_dir.as_ref()?;
-    serde_json::from_slice(&std::fs::read(rd.join(RUN_JSON)).ok()?).ok()
+    RunRecord::read(t.status.run_dir.as_ref()?)
 }
 
 /// Seconds the running task still needs, from its progress and its estimate.

@@ -270,7 +270,7 @@ pub fn pause(a: &PauseArgs) -> Exit {
             if st.state != State::Suspended {
                 st.go(State::Pausing, reason.clone());
             }
-            let at_name = format!("{at:?}").to_lowercase();
+            let at_name = at.name();
             Ok((
                 format!(
                     "task {id} pauses at its next {at_name} boundary, lights off; `squidctl unpause {id}` goes on"

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::events::{self, NewEvent};
 use super::spool::{Spool, SpoolError, WorkerInfo};
-use super::task::{PauseAt, State, Status};
+use super::task::{PauseAt, PauseRequest, State, Status};
 use crate::plan::Plan;
 use crate::run_dir::journal::{Record, records};
 use crate::runner::Tick;
@@ -80,14 +80,14 @@ impl QueueHook {
         json!({"t": p.t, "well": p.region, "fov": p.fov})
     }
 
-    fn pause(&self, p: &SafePoint, at: PauseAt, idle: &mut Idle<'_>) -> Verdict {
+    fn pause(&self, p: &SafePoint, req: &PauseRequest, idle: &mut Idle<'_>) -> Verdict {
         (idle.lights_off)();
-        let reason = self.status().and_then(|s| s.pause.and_then(|r| r.reason));
+        let reason = req.reason.clone();
         (idle.journal)(Record::Paused(records::Paused {
             t: p.t,
             region: p.region.clone(),
             fov: p.fov,
-            at: format!("{at:?}").to_lowercase(),
+            at: req.at.name().into(),
             reason: reason.clone(),
         }));
         let id = self.id;
@@ -262,7 +262,7 @@ impl Gate for QueueHook {
         }
         if let Some(req) = &st.pause
             && boundary_reached(p.boundary, req.at)
-            && let Verdict::Stop(why) = self.pause(p, req.at, idle)
+            && let Verdict::Stop(why) = self.pause(p, req, idle)
         {
             return Verdict::Stop(why);
         }

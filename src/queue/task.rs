@@ -86,6 +86,17 @@ pub enum PauseAt {
     Timepoint,
 }
 
+impl PauseAt {
+    /// As the command line and the journal write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PauseAt::Fov => "fov",
+            PauseAt::Well => "well",
+            PauseAt::Timepoint => "timepoint",
+        }
+    }
+}
+
 /// Who submitted a task, from where.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Submitter {

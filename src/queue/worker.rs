@@ -52,8 +52,7 @@ fn now_unix() -> f64 {
 
 /// The run's directory and whether its run.json says it ended, with which exit code.
 fn run_end(rd: &Path) -> Option<u8> {
-    let text = std::fs::read(rd.join(RUN_JSON)).ok()?;
-    let rec: RunRecord = serde_json::from_slice(&text).ok()?;
+    let rec = RunRecord::read(rd)?;
     if rec.state.finished() {
         rec.exit_code
     } else {
@@ -68,6 +67,7 @@ fn ended_kind(s: State) -> String {
 /// How a run's exit code leaves its task. `stopping`: the worker itself is stopping (its
 /// run was stopped for it, not cancelled).
 fn classify(
+    id: u64,
     st: &mut Status,
     retries: u32,
     code: Option<i32>,
@@ -75,7 +75,6 @@ fn classify(
     policy: &Options,
 ) -> (Vec<NewEvent>, Option<String>) {
     let hold_on_fail = policy.hold_on_fail;
-    let id_events = |kind: String, data: serde_json::Value| events::new(kind, None, data);
     let mut evs = Vec::new();
     let mut hold = None;
     let retry_or_fail = |st: &mut Status, evs: &mut Vec<NewEvent>, why: String| {
@@ -91,8 +90,9 @@ fn classify(
                     st.attempts
                 )),
             );
-            evs.push(id_events(
-                "task_retrying".into(),
+            evs.push(events::new(
+                "task_retrying",
+                Some(id),
                 json!({"attempt": st.attempts + 1, "after_s": backoff, "why": why}),
             ));
         } else {
@@ -132,15 +132,16 @@ fn classify(
             let meaning = Exit::from_code(c as u8).map_or("failed", |e| e.meaning());
             let why = format!("exit {c}: {meaning}");
             if matches!(c, 4 | 5) || (c == 1 && hold_on_fail) {
-                hold = Some(format!("task {{id}} ended with {why}"));
+                hold = Some(format!("task {id} ended with {why}"));
             }
             retry_or_fail(st, &mut evs, why);
         }
     }
     if st.state.terminal() {
         st.exit_code = code.map(|c| c as u8).or(Some(1));
-        evs.push(id_events(
+        evs.push(events::new(
             ended_kind(st.state),
+            Some(id),
             json!({"exit_code": st.exit_code, "run_dir": st.run_dir, "why": st.note}),
         ));
     }
@@ -269,30 +270,32 @@ impl Worker {
                 if !st.state.active() {
                     return Ok((None, vec![]));
                 }
-                let (mut evs, hold) = match ended {
+                let id = t.spec.id;
+                let (evs, hold) = match ended {
                     // It ended on its own before anyone could record it.
                     Some(code) if !matches!(code, 130 | 143) => {
-                        classify(st, retries, Some(code as i32), false, opts)
+                        classify(id, st, retries, Some(code as i32), false, opts)
                     }
-                    _ if st.cancel.is_some() => classify(st, retries, Some(130), false, opts),
+                    _ if st.cancel.is_some() => classify(id, st, retries, Some(130), false, opts),
                     _ => {
                         st.go(State::Interrupted, Some(why.clone()));
                         (
-                            vec![events::new("task_interrupted", None, json!({"why": why}))],
+                            vec![events::new(
+                                "task_interrupted",
+                                Some(id),
+                                json!({"why": why}),
+                            )],
                             None,
                         )
                     }
                 };
                 st.claim = None;
                 st.child_pid = None;
-                for e in &mut evs {
-                    e.task = Some(t.spec.id);
-                }
                 Ok((hold, evs))
             })?;
             tracing::warn!("task {}: {why}", t.spec.id);
             if let Some(h) = hold {
-                self.hold_queue(&h.replace("{id}", &t.spec.id.to_string()))?;
+                self.hold_queue(&h)?;
             }
         }
         Ok(())
@@ -551,12 +554,9 @@ impl Worker {
         let stopping = self.stopping();
         let (retries, opts) = (task.spec.retries, &self.opts);
         let (st, hold) = self.spool.update(id, |_, st| {
-            let (mut evs, hold) = classify(st, retries, code, stopping, opts);
+            let (evs, hold) = classify(id, st, retries, code, stopping, opts);
             st.claim = None;
             st.child_pid = None;
-            for e in &mut evs {
-                e.task = Some(id);
-            }
             Ok(((st.clone(), hold), evs))
         })?;
         tracing::info!(
@@ -577,7 +577,7 @@ impl Worker {
             self.on_finish_hook(Some(id), None);
         }
         if let Some(h) = hold {
-            self.hold_queue(&h.replace("{id}", &id.to_string()))?;
+            self.hold_queue(&h)?;
         }
         Ok(())
     }
@@ -637,28 +637,28 @@ mod tests {
     #[test]
     fn exit_codes_decide_the_task() {
         let mut s = st();
-        classify(&mut s, 0, Some(0), false, &opts(false));
+        classify(1, &mut s, 0, Some(0), false, &opts(false));
         assert_eq!(s.state, State::Completed);
         let mut s = st();
-        let (_, hold) = classify(&mut s, 0, Some(4), false, &opts(false));
+        let (_, hold) = classify(1, &mut s, 0, Some(4), false, &opts(false));
         assert_eq!(s.state, State::Failed);
         assert!(hold.is_some(), "a hang holds the queue");
         let mut s = st();
-        let (evs, hold) = classify(&mut s, 2, Some(1), false, &opts(false));
+        let (evs, hold) = classify(1, &mut s, 2, Some(1), false, &opts(false));
         assert_eq!(s.state, State::Queued, "retried");
         assert!(s.retry_after_unix.is_some() && hold.is_none());
         assert_eq!(evs[0].kind, "task_retrying");
         let mut s = st();
-        classify(&mut s, 0, Some(143), true, &opts(false));
+        classify(1, &mut s, 0, Some(143), true, &opts(false));
         assert_eq!(s.state, State::Interrupted, "the worker's own stop");
         let mut s = st();
-        classify(&mut s, 0, Some(143), false, &opts(false));
+        classify(1, &mut s, 0, Some(143), false, &opts(false));
         assert_eq!(s.state, State::Cancelled);
         let mut s = st();
-        classify(&mut s, 0, None, false, &opts(false));
+        classify(1, &mut s, 0, None, false, &opts(false));
         assert_eq!(s.state, State::Interrupted, "killed: continued");
         let mut s = st();
-        let (_, hold) = classify(&mut s, 0, Some(1), false, &opts(true));
+        let (_, hold) = classify(1, &mut s, 0, Some(1), false, &opts(true));
         assert!(hold.is_some(), "--hold-on-fail");
     }
 }

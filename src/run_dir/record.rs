@@ -146,6 +146,12 @@ impl RunRecord {
         })
     }
 
+    /// run.json as its process last wrote it; `None` when missing or unreadable (a quick look
+    /// for a listing, not the journal-backed truth of [`RunRecord::read_or_rebuild`]).
+    pub fn read(root: &std::path::Path) -> Option<RunRecord> {
+        serde_json::from_slice(&std::fs::read(root.join(super::RUN_JSON)).ok()?).ok()
+    }
+
     /// run.json, or when it is missing, empty or damaged, the record rebuilt from the
     /// journal (which holds everything that matters); `Err` only when neither is usable.
     pub fn read_or_rebuild(root: &std::path::Path, journal: &[Entry]) -> Result<RunRecord, String> {
