@@ -164,6 +164,8 @@ pub enum Command {
     Gc(GcArgs),
     /// Carry out a microscope's queue, one task at a time
     Worker(WorkerArgs),
+    /// Serve the queue over HTTP (a local API and a live status page)
+    Serve(ServeArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print a man page (of squidctl, or of one command)
@@ -613,6 +615,22 @@ pub struct GcArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: unix:PATH, or ADDRESS:PORT (port 0 picks a free one) [default: unix:$XDG_RUNTIME_DIR/squidctl.sock]
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: Option<String>,
+    /// Bearer tokens for TCP, one per line `TOKEN read,submit,control [NAME]`, mode 600; needed for an address other than loopback [default: SPOOL_ROOT/api-tokens, made with one admin token on first use]
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Microscope description YAML whose queue to serve; repeat for several [default: the built-in simulated microscope]
+    #[arg(long = "microscope", env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscopes: Vec<PathBuf>,
+    /// Seconds between heartbeat comments on event streams (keeps proxies from closing them)
+    #[arg(long, value_name = "SECONDS", default_value = "15")]
+    pub heartbeat: f64,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: protocol → plan → runner → savers → run directory.
 
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod commands;

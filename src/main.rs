@@ -8,7 +8,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         &cli.command,
-        Command::Acquire(_) | Command::Resume(_) | Command::Emulate(_) | Command::Worker(_)
+        Command::Acquire(_)
+            | Command::Resume(_)
+            | Command::Emulate(_)
+            | Command::Worker(_)
+            | Command::Serve(_)
     ) || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Command::Events(a) => commands::wait::events(a),
         Command::Gc(a) => commands::worker::gc(a),
         Command::Worker(a) => commands::worker::worker(a),
+        Command::Serve(a) => commands::serve::serve(a),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

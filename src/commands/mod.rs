@@ -11,6 +11,7 @@ pub mod queue;
 pub mod report;
 pub mod resume;
 pub mod run;
+pub mod serve;
 pub mod simulate;
 pub mod submit;
 pub mod tasks;

@@ -105,8 +105,9 @@ fn label(t: &Task) -> String {
         .unwrap_or_else(|| t.spec.plan.name.clone())
 }
 
-/// One spool's listing as JSON, and its text table.
-fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
+/// One spool's listing as JSON (what `queue --json` prints and `GET /v1/tasks` returns), and
+/// its text table.
+pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
     let tasks = spool.tasks();
     let states = schedule::states(&tasks);
     let q = spool.queue_status();
@@ -258,6 +259,17 @@ pub fn queue(a: &QueueArgs) -> Exit {
     Exit::Completed
 }
 
+/// One task whole: what `show --json` prints and `GET /v1/tasks/ID` returns.
+pub fn task_json(spool: &Spool, t: &Task) -> Value {
+    json!({
+        "microscope": spool.microscope,
+        "task_dir": spool.task_dir(t.spec.id),
+        "spec": t.spec,
+        "status": t.status,
+        "run": run_record(t),
+    })
+}
+
 pub fn show(a: &TaskArgs) -> Exit {
     let spool = match spool_for(a.target.microscope.as_deref()) {
         Ok(s) => s,
@@ -269,13 +281,7 @@ pub fn show(a: &TaskArgs) -> Exit {
     };
     let run = run_record(&t);
     if a.target.json {
-        super::print_json(&json!({
-            "microscope": spool.microscope,
-            "task_dir": spool.task_dir(a.id),
-            "spec": t.spec,
-            "status": t.status,
-            "run": run,
-        }));
+        super::print_json(&task_json(&spool, &t));
         return Exit::Completed;
     }
     let s = &t.spec;

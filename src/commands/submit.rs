@@ -6,11 +6,10 @@ use serde_json::json;
 
 use super::queue::{spool_fail, spool_for};
 use crate::cli::{ProtocolInput, SubmitArgs};
-use crate::clock::WallTime;
 use crate::exit::Exit;
-use crate::queue::spool::{SpoolError, TASK_PROTOCOL};
-use crate::queue::task::{PlanSummary, Spec, State, Status, Submitter};
-use crate::queue::when;
+use crate::queue::spool::TASK_PROTOCOL;
+use crate::queue::submit::{Refused, Request, submit};
+use crate::queue::task::Submitter;
 
 pub fn run(a: &SubmitArgs) -> Exit {
     let spool = match spool_for(a.input.microscope.as_deref()) {
@@ -42,44 +41,6 @@ pub fn run(a: &SubmitArgs) -> Exit {
         Ok(l) => l,
         Err(d) => return super::invalid(&d),
     };
-    if let Err(exit) = super::run::output_parent(&l, None, a.json, "submit") {
-        return exit;
-    }
-    let now = WallTime::now();
-    let bad = |m: String| {
-        tracing::error!("{m}");
-        Exit::Invalid
-    };
-    let at = match a.at.as_deref().map(|s| when::at(s, now.unix_s)) {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => return bad(format!("--at: {e}")),
-    };
-    let expires = match a.expires.as_deref().map(|s| when::expires(s, now.unix_s)) {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => return bad(format!("--expires: {e}")),
-    };
-    let known = spool.ids();
-    if let Some(d) = a
-        .after
-        .iter()
-        .chain(&a.after_ok)
-        .find(|d| !known.contains(d))
-    {
-        return bad(format!(
-            "--after/--after-ok {d}: there is no task {d} in the queue of {}",
-            spool.microscope
-        ));
-    }
-    let plan = &l.plan;
-    let summary = PlanSummary {
-        name: plan.name.clone(),
-        frames: plan.total_frames(),
-        fovs: plan.total_fovs(),
-        bytes: plan.total_frames() * plan.frame.bytes(),
-        estimate_s: plan.estimate(&l.microscope.timing()).duration_s,
-    };
     let label = a
         .label
         .clone()
@@ -95,43 +56,31 @@ pub fn run(a: &SubmitArgs) -> Exit {
         Some(o) => o.sets.iter().chain(&a.input.sets).cloned().collect(),
         None => a.input.sets.clone(),
     };
-    let created = spool.create(|id, dir| {
-        let text = crate::session::standalone_copy(&l, dir).map_err(|e| match e {
-            crate::session::CopyError::Csv(e) => {
-                SpoolError::Io(format!("cannot copy the positions CSV into the queue: {e}"))
-            }
-            crate::session::CopyError::Yaml(m) => SpoolError::Io(m),
-        })?;
-        crate::fsutil::write_durable(&dir.join(TASK_PROTOCOL), text.as_bytes())
-            .map_err(|e| SpoolError::Io(format!("cannot write the protocol snapshot: {e}")))?;
-        let spec = Spec {
-            id,
-            microscope: spool.microscope.clone(),
-            protocol_file: protocol_file.clone(),
-            sets: sets.clone(),
-            cwd: cwd.clone(),
-            label: label.clone(),
-            at_unix: at,
-            expires_unix: expires,
-            after: a.after.clone(),
-            after_ok: a.after_ok.clone(),
-            retries: a.retries,
-            created: now.rfc3339(),
-            created_unix: now.unix_s,
-            submitter: Submitter::this_process("cli"),
-            plan: summary.clone(),
-            again_of: again.as_ref().map(|o| o.id),
-        };
-        let (state, why) = if a.hold {
-            (State::Held, Some("submitted with --hold".to_string()))
-        } else {
-            (State::Queued, None)
-        };
-        Ok((spec, Status::new(state, a.priority, id as f64, why)))
-    });
-    let (task, _) = match created {
+    let req = Request {
+        protocol_file,
+        sets,
+        cwd,
+        label,
+        priority: a.priority,
+        at: a.at.clone(),
+        expires: a.expires.clone(),
+        after: a.after.clone(),
+        after_ok: a.after_ok.clone(),
+        retries: a.retries,
+        held: a.hold.then(|| "submitted with --hold".to_string()),
+        again_of: again.as_ref().map(|o| o.id),
+    };
+    let task = match submit(&spool, &l, req, Submitter::this_process("cli")) {
         Ok(t) => t,
-        Err(e) => return spool_fail(e),
+        Err(Refused::Invalid(field, m)) => {
+            let field = match field {
+                "output.directory" => field.to_string(),
+                flag => format!("--{}", flag.replace('_', "-")),
+            };
+            tracing::error!("{field}: {m}");
+            return Exit::Invalid;
+        }
+        Err(Refused::Spool(e)) => return spool_fail(e),
     };
     let id = task.spec.id;
     if a.json {
@@ -140,14 +89,14 @@ pub fn run(a: &SubmitArgs) -> Exit {
             "microscope": spool.microscope,
             "state": task.status.state,
             "task_dir": spool.task_dir(id),
-            "estimate_s": summary.estimate_s,
+            "estimate_s": task.spec.plan.estimate_s,
         }));
     } else {
         tracing::info!(
             "task {id} queued on {} ({}; estimate {}){}",
             spool.microscope,
             task.status.state.name(),
-            crate::human::duration(summary.estimate_s),
+            crate::human::duration(task.spec.plan.estimate_s),
             if spool.worker_alive() {
                 String::new()
             } else {

@@ -19,8 +19,9 @@ use crate::session::Observer;
 
 /// How often a paused or suspended run looks at its task again.
 const POLL: Duration = Duration::from_millis(200);
-/// Progress events at most this often (plus one per time point).
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// Progress events at most this often (plus one per time point): often enough for a status
+/// page to follow a run, rarely enough that a night of them is a few megabytes.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct QueueHook {

@@ -8,6 +8,8 @@ pub mod hook;
 pub mod schedule;
 pub mod sdnotify;
 pub mod spool;
+pub mod submit;
 pub mod task;
+pub mod verbs;
 pub mod when;
 pub mod worker;

@@ -1,0 +1,282 @@
+//! What the status page shows of a run, read from its run directory as the run writes it:
+//! each well's state and focus, and the last saved frame as a small thumbnail. The journal
+//! is read on from where the last look stopped, so a page refreshing every second costs
+//! the new lines only.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::plan::Plan;
+use crate::run_dir::journal::{Entry, Record};
+use crate::saver::layout::FileDone;
+
+/// The longest side of a thumbnail, in pixels.
+const THUMB: usize = 256;
+
+#[derive(Default, Clone)]
+struct Well {
+    frames: u64,
+    failed: u64,
+    focus_z_mm: Option<f64>,
+}
+
+struct Run {
+    plan: Arc<Plan>,
+    offset: u64,
+    wells: Vec<Well>,
+    frames: u64,
+    current: Option<(u32, u32, u32)>,
+    last_file: Option<FileDone>,
+    ended: bool,
+    thumb: Option<(String, Vec<u8>)>,
+}
+
+/// Per run directory, what has been read of it so far.
+#[derive(Default)]
+pub struct RunViews {
+    runs: Mutex<HashMap<PathBuf, Arc<Mutex<Run>>>>,
+}
+
+fn run_of(views: &RunViews, dir: &Path) -> Result<Arc<Mutex<Run>>, String> {
+    let mut runs = views.runs.lock().map_err(|_| "poisoned".to_string())?;
+    if let Some(r) = runs.get(dir) {
+        return Ok(r.clone());
+    }
+    let open = crate::session::resume::open_run(dir).map_err(|r| r.message)?;
+    let plan = Arc::new(open.loaded.plan);
+    let run = Arc::new(Mutex::new(Run {
+        wells: vec![Well::default(); plan.regions.len()],
+        plan,
+        offset: 0,
+        frames: 0,
+        current: None,
+        last_file: None,
+        ended: false,
+        thumb: None,
+    }));
+    runs.insert(dir.to_path_buf(), run.clone());
+    Ok(run)
+}
+
+impl Run {
+    /// Take in the journal lines written since the last look.
+    fn read_on(&mut self, dir: &Path) -> Result<(), String> {
+        let path = dir.join(crate::run_dir::JOURNAL);
+        let mut f = std::fs::File::open(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        f.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| e.to_string())?;
+        let mut r = BufReader::new(f);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = r.read_line(&mut line).map_err(|e| e.to_string())?;
+            if n == 0 || !line.ends_with('\n') {
+                return Ok(());
+            }
+            self.offset += n as u64;
+            let Ok(e) = serde_json::from_str::<Entry>(line.trim_end()) else {
+                continue;
+            };
+            self.take(e.record);
+        }
+    }
+
+    fn take(&mut self, rec: Record) {
+        match rec {
+            Record::Frame(f) => {
+                self.frames += 1;
+                self.current = Some((f.t, f.region, f.fov));
+                if let Some(w) = self.wells.get_mut(f.region as usize) {
+                    w.frames += 1;
+                }
+            }
+            Record::FovSkipped(s) => {
+                if let Some(w) = self.wells.get_mut(s.region as usize) {
+                    w.failed += 1;
+                }
+            }
+            Record::Autofocus(a) => {
+                if let Some(w) = self.wells.get_mut(a.region as usize) {
+                    w.focus_z_mm = Some(a.z_mm);
+                }
+            }
+            Record::File(f) => self.last_file = Some(f),
+            Record::End(_) => self.ended = true,
+            Record::Resume(_) => self.ended = false,
+            _ => {}
+        }
+    }
+}
+
+/// The run's wells and progress, as the page draws them. `live` says whether the task is
+/// still running (a well not reached by a run that ended is "skipped").
+pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
+    let run = run_of(views, dir)?;
+    let mut r = run.lock().map_err(|_| "poisoned".to_string())?;
+    r.read_on(dir)?;
+    let plan = r.plan.clone();
+    let total_fovs = plan.total_fovs().max(1);
+    let total = plan.total_frames();
+    let running = r.current.map(|c| c.1).filter(|_| live && !r.ended);
+    let wells: Vec<Value> = plan
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, reg)| {
+            let w = &r.wells[i];
+            let want = total * reg.fovs.len() as u64 / total_fovs;
+            let state = if w.failed > 0 {
+                "failed"
+            } else if running == Some(i as u32) {
+                "running"
+            } else if w.frames >= want {
+                "done"
+            } else if !live || r.ended {
+                "skipped"
+            } else if w.frames > 0 {
+                "partial"
+            } else {
+                "pending"
+            };
+            json!({
+                "name": reg.name,
+                "row": reg.well.map(|w| w.row),
+                "col": reg.well.map(|w| w.col),
+                "state": state,
+                "frames": w.frames,
+                "frames_total": want,
+                "failed_fovs": w.failed,
+                "focus_z_mm": w.focus_z_mm,
+                "planned_z_mm": reg.z_mm,
+            })
+        })
+        .collect();
+    let current = r.current.map(|(t, region, fov)| {
+        json!({
+            "t": t,
+            "well": plan.regions.get(region as usize).map(|x| x.name.clone()),
+            "fov": fov,
+        })
+    });
+    Ok(json!({
+        "run_dir": dir,
+        "name": plan.name,
+        "plate": plan.plate.as_ref().map(|p| json!({"label": p.label, "rows": p.rows, "cols": p.cols})),
+        "frames": r.frames,
+        "frames_total": total,
+        "timepoints": plan.time.count,
+        "current": current,
+        "last_file": r.last_file.as_ref().map(|f| f.path.clone()),
+        "wells": wells,
+    }))
+}
+
+/// The last saved frame (the last plane of the last file finished) as an 8-bit PNG,
+/// contrast-stretched, at most 256 pixels a side; and which plane it is.
+pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>)>, String> {
+    let run = run_of(views, dir)?;
+    let mut r = run.lock().map_err(|_| "poisoned".to_string())?;
+    r.read_on(dir)?;
+    let Some(f) = r.last_file.clone() else {
+        return Ok(None);
+    };
+    let rel = Path::new(&f.path);
+    // The journal is a file anyone with write access can edit: stay inside the run.
+    if !rel
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!(
+            "the journal names a file outside the run: {}",
+            f.path
+        ));
+    }
+    let id = format!("{}#{}", f.path, f.planes);
+    if let Some((k, png)) = &r.thumb
+        && *k == id
+    {
+        return Ok(Some((k.clone(), png.clone())));
+    }
+    let (w, h) = (r.plan.frame.width as usize, r.plan.frame.height as usize);
+    let mut last = None;
+    crate::saver::layout::each_page(&dir.join(rel), |_, px| last = Some(px))?;
+    let Some(px) = last else { return Ok(None) };
+    if px.len() != w * h {
+        return Err(format!(
+            "{}: a plane of {} pixels, the plan says {w}×{h}",
+            f.path,
+            px.len()
+        ));
+    }
+    let (g, tw, th) = stretch(&px, w, h);
+    let png = encode(&g, tw, th)?;
+    r.thumb = Some((id.clone(), png.clone()));
+    Ok(Some((id, png)))
+}
+
+/// Box-average down to the thumbnail's size, then map the 0.5th–99.5th percentile to 0–255.
+fn stretch(px: &[u16], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+    let k = w.max(h).div_ceil(THUMB).max(1);
+    let (tw, th) = (w.div_ceil(k), h.div_ceil(k));
+    let mut small = vec![0f32; tw * th];
+    for ty in 0..th {
+        for tx in 0..tw {
+            let (mut sum, mut n) = (0f64, 0u32);
+            for y in ty * k..((ty + 1) * k).min(h) {
+                for x in tx * k..((tx + 1) * k).min(w) {
+                    sum += f64::from(px[y * w + x]);
+                    n += 1;
+                }
+            }
+            small[ty * tw + tx] = (sum / f64::from(n.max(1))) as f32;
+        }
+    }
+    let mut sorted = small.clone();
+    sorted.sort_by(f32::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
+    let (lo, hi) = (at(0.005), at(0.995));
+    let span = (hi - lo).max(1.0);
+    let out = small
+        .iter()
+        .map(|v| (((v - lo) / span).clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
+    (out, tw, th)
+}
+
+fn encode(px: &[u8], tw: usize, th: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut e = png::Encoder::new(&mut out, tw as u32, th as u32);
+    e.set_color(png::ColorType::Grayscale);
+    e.set_depth(png::BitDepth::Eight);
+    let mut wr = e.write_header().map_err(|e| e.to_string())?;
+    wr.write_image_data(px).map_err(|e| e.to_string())?;
+    wr.finish().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thumbnail_is_small_and_uses_the_whole_grey_range() {
+        let (w, h) = (600, 300);
+        let px: Vec<u16> = (0..w * h).map(|i| 1000 + (i % w) as u16).collect();
+        let (g, tw, th) = stretch(&px, w, h);
+        assert_eq!((tw, th), (200, 100));
+        assert_eq!(g.len(), tw * th);
+        assert_eq!(*g.iter().min().expect("px"), 0);
+        assert_eq!(*g.iter().max().expect("px"), 255);
+        assert!(g[0] < g[tw - 1], "left is darker than right");
+        let png = encode(&g, tw, th).expect("png");
+        assert_eq!(&png[1..4], b"PNG");
+        // A flat image does not divide by zero.
+        let (flat, _, _) = stretch(&vec![7u16; 64], 8, 8);
+        assert!(flat.iter().all(|v| *v == 0));
+    }
+}

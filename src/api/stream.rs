@@ -1,0 +1,172 @@
+//! The event log as Server-Sent Events. One thread per microscope tails `events.ndjson` and
+//! hands each new event to every connected client; a client first replays what it missed
+//! (from `Last-Event-ID` or `?since=`), then takes the live ones, skipping any it replayed,
+//! so a client that reconnects sees every event exactly once, in order.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+
+use crate::queue::events::{self, Event};
+
+/// How often the tail looks for new events: well under a frame's time.
+const TAIL_EVERY: Duration = Duration::from_millis(25);
+/// A client this far behind is dropped; it reconnects with Last-Event-ID and replays.
+const CLIENT_BACKLOG: usize = 4096;
+
+pub struct Hub {
+    path: PathBuf,
+    subs: Mutex<Vec<Sender<Arc<Event>>>>,
+}
+
+impl Hub {
+    /// Start tailing the log at `path` from its current end.
+    pub fn start(path: PathBuf) -> Arc<Hub> {
+        let hub = Arc::new(Hub {
+            path,
+            subs: Mutex::new(Vec::new()),
+        });
+        let h = hub.clone();
+        let spawned = std::thread::Builder::new()
+            .name("api-events-tail".into())
+            .spawn(move || h.tail());
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the event tail: {e}; event streams get replays only");
+        }
+        hub
+    }
+
+    fn tail(&self) {
+        let (_, mut offset) = events::read_from(&self.path, 0, u64::MAX).unwrap_or_default();
+        loop {
+            std::thread::sleep(TAIL_EVERY);
+            let evs = match events::read_from(&self.path, offset, 0) {
+                Ok((evs, next)) => {
+                    offset = next;
+                    evs
+                }
+                Err(e) => {
+                    tracing::warn!("cannot read {}: {e}", self.path.display());
+                    continue;
+                }
+            };
+            if evs.is_empty() {
+                continue;
+            }
+            let Ok(mut subs) = self.subs.lock() else {
+                return;
+            };
+            for e in evs {
+                let e = Arc::new(e);
+                subs.retain(|s| match s.try_send(e.clone()) {
+                    Ok(()) => true,
+                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
+                });
+            }
+        }
+    }
+
+    fn subscribe(&self) -> Receiver<Arc<Event>> {
+        let (tx, rx) = crossbeam_channel::bounded(CLIENT_BACKLOG);
+        if let Ok(mut s) = self.subs.lock() {
+            s.push(tx);
+        }
+        rx
+    }
+
+    pub fn clients(&self) -> usize {
+        self.subs.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Stream events with `seq > since` (optionally of one task) until the client goes away.
+    /// The response head has been written by the caller's `head`.
+    pub fn stream(
+        &self,
+        w: &mut impl Write,
+        since: u64,
+        task: Option<u64>,
+        heartbeat: Duration,
+    ) -> std::io::Result<()> {
+        // Subscribe before the replay: an event is then either in what we read or sent to us.
+        let live = self.subscribe();
+        let (replay, _) = events::read_from(&self.path, 0, since)?;
+        let mut last = since;
+        w.write_all(b"retry: 2000\n\n")?;
+        for e in &replay {
+            send(w, e, task)?;
+            last = e.seq;
+        }
+        w.flush()?;
+        loop {
+            match live.recv_timeout(heartbeat) {
+                Ok(e) if e.seq > last => {
+                    send(w, &e, task)?;
+                    last = e.seq;
+                    w.flush()?;
+                }
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    w.write_all(b": heartbeat\n\n")?;
+                    w.flush()?;
+                }
+                // Dropped for falling behind: the client reconnects and replays.
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+    }
+}
+
+/// One event as SSE: `id:` is its sequence number, `event:` its type, `data:` the JSON
+/// object `squidctl events --json` prints.
+fn send(w: &mut impl Write, e: &Event, task: Option<u64>) -> std::io::Result<()> {
+    if task.is_some_and(|t| e.task != Some(t)) {
+        return Ok(());
+    }
+    let data = serde_json::to_string(e).unwrap_or_default();
+    write!(w, "id: {}\nevent: {}\ndata: {data}\n\n", e.seq, e.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_reconnect_replays_from_its_last_id_and_live_events_follow_once() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("events.ndjson");
+        let add = |k: &str| {
+            events::append(&p, "m", vec![events::new(k, Some(1), json!({}))]).expect("append")
+        };
+        add("a");
+        add("b");
+        let hub = Hub::start(p.clone());
+        // A client that saw seq 1 replays 2, then gets 3 live; a writer into a pipe.
+        let (mut r, mut w) = std::io::pipe().expect("pipe");
+        let h = hub.clone();
+        let t = std::thread::spawn(move || h.stream(&mut w, 1, None, Duration::from_millis(50)));
+        std::thread::sleep(Duration::from_millis(100));
+        add("c");
+        let mut got = String::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 4096];
+        use std::io::Read;
+        while !got.contains("event: c") && std::time::Instant::now() < deadline {
+            let n = r.read(&mut buf).expect("read");
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        drop(r);
+        add("d"); // the write fails: the stream ends
+        let ids: Vec<&str> = got.lines().filter(|l| l.starts_with("id: ")).collect();
+        assert_eq!(ids, ["id: 2", "id: 3"], "{got}");
+        assert!(got.contains(": heartbeat"), "{got}");
+        let ended = t.join().expect("joins");
+        assert!(
+            ended.is_err(),
+            "a closed client ends the stream with an error"
+        );
+    }
+}
