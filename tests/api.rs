@@ -1,0 +1,626 @@
+//! `squidctl serve`: every route with and without the right token scope, the Unix socket's
+//! peer check, the refusal of an open bind, SSE replay after a reconnect, and the API and
+//! the CLI seeing one queue — through the real binary, over 127.0.0.1 only.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// One well, 2×2 FOVs, 2 planes, 2 channels: 16 frames in 4 FOV visits.
+const P: &str = "name: api
+plate: {format: 96, wells: \"B2:B3\"}
+fov: {grid: 2x2}
+z: {count: 2, step: 2um}
+channels:
+  - {name: BF, exposure: 20ms, intensity: 30%}
+  - {name: GFP, exposure: 40ms, intensity: 50%}
+";
+
+const READ: &str = "read-only-token-0123456789";
+const SUBMIT: &str = "submit-only-token-0123456789";
+const ADMIN: &str = "admin-token-0123456789abcdef";
+
+/// A server of its own: spool, locks, microscope, token file and working directory.
+struct Api {
+    dir: tempfile::TempDir,
+    microscope: String,
+    server: Option<Child>,
+    addr: String,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+    }
+}
+
+impl Api {
+    fn new(time_scale: f64) -> Api {
+        let dir = tempfile::tempdir().expect("tmp");
+        let microscope = microscope(dir.path(), time_scale, &[]);
+        let tokens = dir.path().join("tokens");
+        std::fs::write(
+            &tokens,
+            format!(
+                "# test tokens\n{READ} read dashboard\n{SUBMIT} submit robot\n{ADMIN} read,submit,control admin\n"
+            ),
+        )
+        .expect("tokens");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let mut a = Api {
+            dir,
+            microscope,
+            server: None,
+            addr: String::new(),
+        };
+        let tf = tokens.display().to_string();
+        a.start(&["--listen", "127.0.0.1:0", "--token-file", &tf, "--heartbeat", "0.3"]);
+        a
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = squidctl(args);
+        c.current_dir(self.path())
+            .env("SQUIDCTL_SPOOL", self.path().join("spool"))
+            .env("SQUIDCTL_LOCK_DIR", self.path().join("locks"))
+            .env("SQUIDCTL_MICROSCOPE", &self.microscope)
+            .env("XDG_RUNTIME_DIR", self.path().join("run"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("spawn"))
+    }
+
+    /// Start `serve`; its first stdout line is its address.
+    fn start(&mut self, args: &[&str]) {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        let log = std::fs::File::create(self.path().join("serve.log")).expect("log");
+        let mut c = self
+            .cmd(&all)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        BufReader::new(c.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("address line");
+        assert!(!line.is_empty(), "serve printed no address: {}", self.log());
+        self.addr = line
+            .trim()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        self.server = Some(c);
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("serve.log")).unwrap_or_default()
+    }
+
+    fn worker(&self) -> Child {
+        let log = std::fs::File::create(self.path().join("worker.log")).expect("log");
+        self.cmd(&["worker", "--exit-when-empty"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("worker")
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+        self.raw(method, path, token, body)
+    }
+
+    fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let s = TcpStream::connect(&self.addr).expect("connect");
+        request(s, method, path, token, body)
+    }
+
+    fn submit(&self, token: &str) -> Value {
+        let r = self.raw(
+            "POST",
+            "/v1/tasks?label=api",
+            Some(token),
+            Some(("application/yaml", P.as_bytes().to_vec())),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()
+    }
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
+    }
+    fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or("").to_string()
+    }
+}
+
+/// One request on its own connection (`Connection: close`), read to the end.
+fn request<S: Read + Write>(
+    mut s: S,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, Vec<u8>)>,
+) -> Reply {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or(("application/json", Vec::new()));
+    req.push_str(&format!(
+        "Content-Type: {}\r\nContent-Length: {}\r\n\r\n",
+        body.0,
+        body.1.len()
+    ));
+    s.write_all(req.as_bytes()).expect("send");
+    s.write_all(&body.1).expect("send body");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, text) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        head: head.to_string(),
+        text: text.to_string(),
+    }
+}
+
+/// An SSE client: reads `(id, type)` pairs until `stop` says so or `secs` pass.
+fn sse(
+    addr: &str,
+    path: &str,
+    last_id: Option<u64>,
+    secs: u64,
+    mut stop: impl FnMut(&[(u64, String)]) -> bool,
+) -> (Vec<(u64, String)>, usize) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {READ}\r\n");
+    if let Some(id) = last_id {
+        req.push_str(&format!("Last-Event-ID: {id}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send");
+    let mut r = BufReader::new(s);
+    let (mut got, mut heartbeats) = (Vec::new(), 0);
+    let (mut id, mut line) = (None, String::new());
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(secs) && !stop(&got) {
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => continue, // the read timeout: look at `stop` again
+        }
+        let l = line.trim_end();
+        if let Some(v) = l.strip_prefix("id: ") {
+            id = v.parse().ok();
+        } else if let Some(k) = l.strip_prefix("event: ") {
+            got.push((id.take().expect("id before event"), k.to_string()));
+        } else if l == ": heartbeat" {
+            heartbeats += 1;
+        }
+    }
+    (got, heartbeats)
+}
+
+fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(secs), "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
+    let api = Api::new(0.0);
+    // No token: only health answers.
+    let h = api.call("GET", "/v1/health", None, None);
+    assert_eq!((h.status, h.json()["ok"].clone()), (200, json!(true)));
+    for (m, p) in [
+        ("GET", "/v1/microscopes"),
+        ("GET", "/v1/tasks"),
+        ("POST", "/v1/tasks"),
+        ("GET", "/v1/tasks/1"),
+        ("DELETE", "/v1/tasks/1"),
+        ("POST", "/v1/tasks/1/hold"),
+        ("POST", "/v1/queue/hold"),
+        ("GET", "/v1/tasks/1/wait?timeout=0"),
+        ("GET", "/v1/events"),
+        ("GET", "/"),
+    ] {
+        let r = api.call(m, p, None, None);
+        assert_eq!(r.status, 401, "{m} {p} without a token: {}", r.text);
+        let wrong = api.call(m, p, Some("not-a-token-at-all-0000"), None);
+        assert_eq!(wrong.status, 401, "{m} {p} with an unknown token");
+    }
+    // A read token cannot submit or control.
+    let r = api.raw(
+        "POST",
+        "/v1/tasks",
+        Some(READ),
+        Some(("application/yaml", P.as_bytes().to_vec())),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.error().contains("`submit` scope"), "{}", r.error());
+
+    // A submit-only token's task arrives held; an admin's is queued.
+    let held = api.submit(SUBMIT);
+    assert_eq!(held["status"]["state"], "held", "{held}");
+    assert!(
+        held["status"]["note"].as_str().unwrap_or("").contains("release"),
+        "{held}"
+    );
+    assert_eq!(held["spec"]["submitter"]["user"], "api:robot");
+    let queued = api.submit(ADMIN);
+    assert_eq!(queued["status"]["state"], "queued");
+    let (a, b) = (
+        held["spec"]["id"].as_u64().expect("id"),
+        queued["spec"]["id"].as_u64().expect("id"),
+    );
+    let created = api.raw(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(("application/json", json!({"protocol": P, "priority": 5, "label": "json"}).to_string().into_bytes())),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(created.head.contains("Location: /v1/tasks/3"), "{}", created.head);
+
+    // The submit-only token may not release its own task, nor read.
+    for (m, p) in [
+        ("POST", format!("/v1/tasks/{a}/release")),
+        ("DELETE", format!("/v1/tasks/{a}")),
+        ("POST", "/v1/queue/hold".to_string()),
+    ] {
+        for t in [READ, SUBMIT] {
+            let r = api.call(m, &p, Some(t), None);
+            assert_eq!(r.status, 403, "{m} {p}: {}", r.text);
+            assert!(r.error().contains("`control` scope"), "{}", r.error());
+        }
+    }
+    assert_eq!(api.call("GET", "/v1/tasks", Some(SUBMIT), None).status, 403);
+
+    // Reads.
+    let list = api.call("GET", "/v1/tasks", Some(READ), None);
+    assert_eq!(list.status, 200);
+    let ids: Vec<u64> = list.json()["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(ids, [3, 1, 2], "priority 5 first, then in order of submission");
+    let held_only = api.call("GET", "/v1/tasks?state=held", Some(READ), None).json();
+    assert_eq!(held_only["tasks"].as_array().map(Vec::len), Some(1));
+    let bad_state = api.call("GET", "/v1/tasks?state=done", Some(READ), None);
+    assert_eq!(bad_state.status, 400);
+    assert!(bad_state.error().contains("completed"), "{}", bad_state.error());
+    let one = api.call("GET", &format!("/v1/tasks/{b}"), Some(READ), None);
+    assert_eq!((one.status, one.json()["spec"]["id"].as_u64()), (200, Some(b)));
+    assert_eq!(api.call("GET", "/v1/tasks/99", Some(READ), None).status, 404);
+    let mics = api.call("GET", "/v1/microscopes", Some(READ), None).json();
+    assert_eq!(mics["microscopes"][0]["name"], "squid-sim");
+    assert_eq!(mics["microscopes"][0]["queued"], 3);
+    let nomic = api.call("GET", "/v1/tasks?microscope=other", Some(READ), None);
+    assert_eq!(nomic.status, 404);
+    assert!(nomic.error().contains("squid-sim"), "{}", nomic.error());
+    let w = api.call("GET", &format!("/v1/tasks/{b}/wait?timeout=0.2"), Some(READ), None);
+    assert_eq!((w.status, w.json()["ended"].clone()), (200, json!(false)));
+    let norun = api.call("GET", &format!("/v1/tasks/{b}/run"), Some(READ), None);
+    assert_eq!(norun.status, 404, "{}", norun.text);
+    let nothumb = api.call("GET", &format!("/v1/tasks/{b}/thumbnail.png"), Some(READ), None);
+    assert_eq!(nothumb.status, 404);
+
+    // Control: the same refusals, with the same words, as the CLI.
+    let c = |m: &str, p: String, body: Option<Value>| api.call(m, &p, Some(ADMIN), body);
+    let r = c("POST", format!("/v1/tasks/{b}/pause"), None);
+    assert_eq!(r.status, 409, "{}", r.text);
+    let cli = api.run(&["pause", &b.to_string()]);
+    assert_eq!(cli.code, 1);
+    assert!(cli.stderr.contains(&r.error()), "{}\nvs {}", cli.stderr, r.error());
+    assert_eq!(c("POST", format!("/v1/tasks/{b}/unpause"), None).status, 409);
+    let r = c("POST", format!("/v1/tasks/{b}/hold"), Some(json!({"note": "wait for me"})));
+    assert_eq!((r.status, r.json()["state"].clone()), (200, json!("held")));
+    let r = c("POST", format!("/v1/tasks/{b}/release"), None);
+    assert_eq!((r.status, r.json()["state"].clone()), (200, json!("queued")));
+    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"before": 3})));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"front": true, "back": true})));
+    assert_eq!(r.status, 422);
+    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"sideways": 1})));
+    assert_eq!(r.status, 422);
+    assert!(r.error().contains("unknown field"), "{}", r.error());
+    let first = api.call("GET", "/v1/tasks", Some(READ), None).json()["tasks"][0]["id"].clone();
+    assert_eq!(first, json!(b), "moved before task 3");
+    let r = c("POST", "/v1/queue/hold".into(), Some(json!({"note": "service"})));
+    assert_eq!((r.status, r.json()["held"].clone()), (200, json!(true)));
+    assert_eq!(api.call("GET", "/v1/tasks", Some(READ), None).json()["held"], true);
+    assert_eq!(c("POST", "/v1/queue/release".into(), None).status, 200);
+    // Cancel a queued task: 200, and it is over.
+    let r = c("DELETE", format!("/v1/tasks/{a}"), None);
+    assert_eq!((r.status, r.json()["state"].clone()), (200, json!("cancelled")));
+    let w = api.call("GET", &format!("/v1/tasks/{a}/wait"), Some(READ), None).json();
+    assert_eq!((w["ended"].clone(), w["exit_code"].clone()), (json!(true), json!(130)));
+    assert_eq!(c("DELETE", format!("/v1/tasks/{a}"), None).status, 409);
+
+    // A bad protocol: 422 with the located message the CLI prints.
+    let bad = "name: bad\nplate: {format: 96, wells: \"A1\"}\nfov: {grid: 1x1}\nchanels: []\n";
+    let r = api.raw("POST", "/v1/tasks", Some(ADMIN), Some(("application/yaml", bad.into())));
+    assert_eq!(r.status, 422, "{}", r.text);
+    let cli = api.run_stdin_submit(bad);
+    assert_eq!(cli.code, 2);
+    let located = r.error();
+    assert!(located.contains("<request>:4:1"), "{located}");
+    assert!(located.contains("unknown key `chanels`"), "{located}");
+    assert!(cli.stderr.contains("unknown key `chanels`"), "{}", cli.stderr);
+    assert_eq!(r.json()["diagnostics"][0]["line"], 4);
+    let r = api.call("POST", "/v1/tasks", Some(ADMIN), Some(json!({"protocol_path": "p.yaml"})));
+    assert_eq!(r.status, 422, "TCP callers may not name server files");
+    assert!(r.error().contains("Unix socket"), "{}", r.error());
+    let r = api.call("POST", "/v1/tasks", Some(ADMIN), Some(json!({"protocol": P, "after": [77]})));
+    assert_eq!(r.status, 422);
+    assert!(r.error().contains("no task 77"), "{}", r.error());
+    let r = api.raw("POST", "/v1/tasks", Some(ADMIN), Some(("application/json", b"{not json".to_vec())));
+    assert_eq!(r.status, 422);
+
+    // Unknown routes and methods; a malformed request.
+    assert_eq!(api.call("GET", "/v1/nothing", Some(READ), None).status, 404);
+    assert_eq!(api.call("PUT", "/v1/tasks", Some(ADMIN), None).status, 405);
+    let mut s = TcpStream::connect(&api.addr).expect("connect");
+    s.write_all(b"NOT HTTP\r\n\r\n").expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+
+    // The page: a token in the address becomes a read-only cookie.
+    let r = api.call("GET", &format!("/?token={READ}"), None, None);
+    assert_eq!(r.status, 303);
+    assert!(r.head.contains("HttpOnly; SameSite=Strict"), "{}", r.head);
+    let page = api.call("GET", "/", Some(READ), None);
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("<title>squidctl"), "{}", page.text);
+    let mut s = TcpStream::connect(&api.addr).expect("connect");
+    write!(
+        s,
+        "DELETE /v1/tasks/{b} HTTP/1.1\r\nHost: x\r\nCookie: squidctl_token={ADMIN}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 403"), "a cookie only reads: {out}");
+}
+
+impl Api {
+    fn run_stdin_submit(&self, text: &str) -> Run {
+        let mut c = self
+            .cmd(&["submit", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        c.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+        Run::from(c.wait_with_output().expect("wait"))
+    }
+}
+
+#[test]
+fn a_running_task_cancelled_through_the_api_stops_at_a_safe_point_with_202() {
+    let api = Api::new(0.5);
+    let id = api.submit(ADMIN)["spec"]["id"].as_u64().expect("id");
+    let mut worker = api.worker();
+    wait_until(60, "the task runs", || {
+        api.call("GET", &format!("/v1/tasks/{id}"), Some(READ), None).json()["status"]["state"]
+            == "running"
+    });
+    // The run view and thumbnail, once a file is saved.
+    wait_until(60, "a file saved", || {
+        api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json()["last_file"]
+            .is_string()
+    });
+    let v = api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json();
+    assert_eq!(v["plate"]["rows"], 8);
+    assert_eq!(v["wells"][0]["name"], "B2");
+    assert!(v["frames"].as_u64() >= Some(4), "{v}");
+    let t = api.call("GET", &format!("/v1/tasks/{id}/thumbnail.png"), Some(READ), None);
+    assert_eq!(t.status, 200);
+    assert!(t.head.contains("image/png"), "{}", t.head);
+    let r = api.call("DELETE", &format!("/v1/tasks/{id}"), Some(ADMIN), None);
+    assert_eq!((r.status, r.json()["state"].clone()), (202, json!("cancelling")), "{}", r.text);
+    let w = api.call("GET", &format!("/v1/tasks/{id}/wait?timeout=60"), Some(READ), None).json();
+    assert_eq!(w["state"], "cancelled", "{w}");
+    assert_eq!(w["exit_code"], 130);
+    let status = worker.wait().expect("worker");
+    assert!(status.success());
+    // The run view of an ended run: the wells not reached are skipped.
+    let v = api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json();
+    let states: BTreeSet<&str> = v["wells"]
+        .as_array()
+        .expect("wells")
+        .iter()
+        .filter_map(|w| w["state"].as_str())
+        .collect();
+    assert!(states.contains("skipped"), "{v}");
+}
+
+#[test]
+fn an_sse_client_that_reconnects_with_last_event_id_gets_every_event_exactly_once() {
+    let api = Api::new(0.0);
+    // Two tasks run while the client comes and goes.
+    api.submit(ADMIN);
+    api.submit(ADMIN);
+    let (first, beats) = sse(&api.addr, "/v1/events", None, 20, |g| g.len() >= 1);
+    assert_eq!(first.first().map(|e| e.0), Some(1));
+    let _ = beats;
+    let cut = first.last().expect("one").0;
+    let mut worker = api.worker();
+    // Disconnected while the worker logs events; then back with the last id seen.
+    std::thread::sleep(Duration::from_millis(300));
+    let ended = |g: &[(u64, String)]| g.iter().filter(|e| e.1 == "task_completed").count() >= 2;
+    let (rest, heartbeats) = sse(&api.addr, "/v1/events", Some(cut), 120, ended);
+    assert!(worker.wait().expect("worker").success());
+    let ids: Vec<u64> = first.iter().chain(&rest).map(|e| e.0).collect();
+    let log: Vec<u64> = std::fs::read_to_string(api.path().join("spool/squid-sim/events.ndjson"))
+        .expect("log")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["seq"].as_u64().expect("seq"))
+        .filter(|s| *s <= *ids.last().expect("some"))
+        .collect();
+    assert_eq!(ids, log, "every event once, in order");
+    let _ = heartbeats;
+    // `?since=` replays the same; `?task=` keeps one task's events.
+    let (since, _) = sse(&api.addr, "/v1/events?since=1&task=2", None, 5, |g| {
+        g.iter().any(|e| e.1 == "task_completed")
+    });
+    assert!(since.iter().all(|e| e.0 > 1), "{since:?}");
+    assert_eq!(since.first().map(|e| e.1.as_str()), Some("task_submitted"));
+    // A quiet stream carries heartbeats.
+    let (_, beats) = sse(&api.addr, &format!("/v1/events?since={}", log.len() + 100), None, 2, |_| false);
+    assert!(beats >= 2, "heartbeats: {beats}");
+    let r = api.call("GET", "/v1/events?since=x", Some(READ), None);
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn the_api_and_the_cli_see_the_same_queue() {
+    let api = Api::new(0.0);
+    let p = write(api.path(), "p.yaml", P);
+    let cli_id = api.run(&["submit", &p, "--json", "--label", "from-cli"]).json()["task"]
+        .as_u64()
+        .expect("id");
+    let api_id = api.submit(ADMIN)["spec"]["id"].as_u64().expect("id");
+    assert_eq!((cli_id, api_id), (1, 2));
+    let cli_q = api.run(&["queue", "--json"]).json();
+    let api_q = api.call("GET", "/v1/tasks", Some(READ), None).json();
+    let strip = |mut v: Value| {
+        for t in v["tasks"].as_array_mut().expect("tasks") {
+            // Predictions are computed at the moment of asking.
+            t.as_object_mut().map(|o| {
+                o.remove("predicted_start_unix");
+                o.remove("predicted_end_unix")
+            });
+        }
+        v
+    };
+    assert_eq!(strip(cli_q), strip(api_q));
+    assert!(api.run(&["hold", "2"]).code == 0);
+    let t = api.call("GET", "/v1/tasks/2", Some(READ), None).json();
+    assert_eq!(t["status"]["state"], "held");
+    let r = api.call("DELETE", "/v1/tasks/1", Some(ADMIN), None);
+    assert_eq!(r.status, 200);
+    assert_eq!(api.run(&["show", "1", "--json"]).json()["status"]["state"], "cancelled");
+    let ev = api.run(&["events", "--json"]).stdout;
+    assert!(ev.contains("\"api:admin\""), "{ev}");
+}
+
+#[test]
+fn binds_that_would_expose_the_microscope_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let env = |c: &mut Command| {
+        c.current_dir(dir.path())
+            .env("SQUIDCTL_SPOOL", dir.path().join("spool"))
+            .env("XDG_RUNTIME_DIR", dir.path().join("run"));
+    };
+    let mut c = squidctl(&["serve", "--listen", "0.0.0.0:0"]);
+    env(&mut c);
+    let r = Run::from(c.output().expect("spawn"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("without a token file"), "{}", r.stderr);
+    let tokens = write(dir.path(), "tokens", &format!("{ADMIN} read,submit,control\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut c = squidctl(&["serve", "--listen", "127.0.0.1:0", "--token-file", &tokens]);
+    env(&mut c);
+    let r = Run::from(c.output().expect("spawn"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    let mut c = squidctl(&["serve", "--listen", "nowhere"]);
+    env(&mut c);
+    let r = Run::from(c.output().expect("spawn"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unix:PATH"), "{}", r.stderr);
+}
+
+#[test]
+fn the_unix_socket_serves_its_owner_without_a_token_and_accepts_protocol_paths() {
+    let mut api = Api::new(0.0);
+    if let Some(mut s) = api.server.take() {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    api.start(&[]);
+    let sock = api.path().join("run/squidctl.sock");
+    assert_eq!(api.addr, format!("unix:{}", sock.display()));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&sock).expect("socket").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+    let unix = |m: &str, p: &str, body: Option<Value>| {
+        let s = UnixStream::connect(&sock).expect("connect");
+        request(s, m, p, None, body.map(|b| ("application/json", b.to_string().into_bytes())))
+    };
+    write(api.path(), "p.yaml", P);
+    let r = unix("POST", "/v1/tasks", Some(json!({"protocol_path": "p.yaml", "hold": true})));
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["status"]["state"], "held");
+    assert!(
+        r.json()["spec"]["protocol_file"].as_str().unwrap_or("").ends_with("p.yaml"),
+        "{}",
+        r.text
+    );
+    assert_eq!(unix("GET", "/v1/tasks", None).status, 200);
+    // A second server on the same socket is refused while the first answers.
+    let again = api.run(&["serve"]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("another `squidctl serve`"), "{}", again.stderr);
+    // SIGTERM: the socket file goes with the server.
+    let pid = api.server.as_ref().expect("server").id();
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let status = api.server.take().expect("server").wait().expect("wait");
+    assert!(status.success());
+    assert!(!sock.exists());
+}
+
