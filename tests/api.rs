@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,14 @@ impl Api {
             addr: String::new(),
         };
         let tf = tokens.display().to_string();
-        a.start(&["--listen", "127.0.0.1:0", "--token-file", &tf, "--heartbeat", "0.3"]);
+        a.start(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &tf,
+            "--heartbeat",
+            "0.3",
+        ]);
         a
     }
 
@@ -215,8 +222,10 @@ fn sse(
     mut stop: impl FnMut(&[(u64, String)]) -> bool,
 ) -> (Vec<(u64, String)>, usize) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {READ}\r\n");
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut req =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {READ}\r\n");
     if let Some(id) = last_id {
         req.push_str(&format!("Last-Event-ID: {id}\r\n"));
     }
@@ -290,7 +299,10 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
     let held = api.submit(SUBMIT);
     assert_eq!(held["status"]["state"], "held", "{held}");
     assert!(
-        held["status"]["note"].as_str().unwrap_or("").contains("release"),
+        held["status"]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("release"),
         "{held}"
     );
     assert_eq!(held["spec"]["submitter"]["user"], "api:robot");
@@ -304,10 +316,19 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
         "POST",
         "/v1/tasks",
         Some(ADMIN),
-        Some(("application/json", json!({"protocol": P, "priority": 5, "label": "json"}).to_string().into_bytes())),
+        Some((
+            "application/json",
+            json!({"protocol": P, "priority": 5, "label": "json"})
+                .to_string()
+                .into_bytes(),
+        )),
     );
     assert_eq!(created.status, 201, "{}", created.text);
-    assert!(created.head.contains("Location: /v1/tasks/3"), "{}", created.head);
+    assert!(
+        created.head.contains("Location: /v1/tasks/3"),
+        "{}",
+        created.head
+    );
 
     // The submit-only token may not release its own task, nor read.
     for (m, p) in [
@@ -332,26 +353,52 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
         .iter()
         .map(|t| t["id"].as_u64().expect("id"))
         .collect();
-    assert_eq!(ids, [3, 1, 2], "priority 5 first, then in order of submission");
-    let held_only = api.call("GET", "/v1/tasks?state=held", Some(READ), None).json();
+    assert_eq!(
+        ids,
+        [3, 1, 2],
+        "priority 5 first, then in order of submission"
+    );
+    let held_only = api
+        .call("GET", "/v1/tasks?state=held", Some(READ), None)
+        .json();
     assert_eq!(held_only["tasks"].as_array().map(Vec::len), Some(1));
     let bad_state = api.call("GET", "/v1/tasks?state=done", Some(READ), None);
     assert_eq!(bad_state.status, 400);
-    assert!(bad_state.error().contains("completed"), "{}", bad_state.error());
+    assert!(
+        bad_state.error().contains("completed"),
+        "{}",
+        bad_state.error()
+    );
     let one = api.call("GET", &format!("/v1/tasks/{b}"), Some(READ), None);
-    assert_eq!((one.status, one.json()["spec"]["id"].as_u64()), (200, Some(b)));
-    assert_eq!(api.call("GET", "/v1/tasks/99", Some(READ), None).status, 404);
+    assert_eq!(
+        (one.status, one.json()["spec"]["id"].as_u64()),
+        (200, Some(b))
+    );
+    assert_eq!(
+        api.call("GET", "/v1/tasks/99", Some(READ), None).status,
+        404
+    );
     let mics = api.call("GET", "/v1/microscopes", Some(READ), None).json();
     assert_eq!(mics["microscopes"][0]["name"], "squid-sim");
     assert_eq!(mics["microscopes"][0]["queued"], 3);
     let nomic = api.call("GET", "/v1/tasks?microscope=other", Some(READ), None);
     assert_eq!(nomic.status, 404);
     assert!(nomic.error().contains("squid-sim"), "{}", nomic.error());
-    let w = api.call("GET", &format!("/v1/tasks/{b}/wait?timeout=0.2"), Some(READ), None);
+    let w = api.call(
+        "GET",
+        &format!("/v1/tasks/{b}/wait?timeout=0.2"),
+        Some(READ),
+        None,
+    );
     assert_eq!((w.status, w.json()["ended"].clone()), (200, json!(false)));
     let norun = api.call("GET", &format!("/v1/tasks/{b}/run"), Some(READ), None);
     assert_eq!(norun.status, 404, "{}", norun.text);
-    let nothumb = api.call("GET", &format!("/v1/tasks/{b}/thumbnail.png"), Some(READ), None);
+    let nothumb = api.call(
+        "GET",
+        &format!("/v1/tasks/{b}/thumbnail.png"),
+        Some(READ),
+        None,
+    );
     assert_eq!(nothumb.status, 404);
 
     // Control: the same refusals, with the same words, as the CLI.
@@ -360,50 +407,116 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
     assert_eq!(r.status, 409, "{}", r.text);
     let cli = api.run(&["pause", &b.to_string()]);
     assert_eq!(cli.code, 1);
-    assert!(cli.stderr.contains(&r.error()), "{}\nvs {}", cli.stderr, r.error());
-    assert_eq!(c("POST", format!("/v1/tasks/{b}/unpause"), None).status, 409);
-    let r = c("POST", format!("/v1/tasks/{b}/hold"), Some(json!({"note": "wait for me"})));
+    assert!(
+        cli.stderr.contains(&r.error()),
+        "{}\nvs {}",
+        cli.stderr,
+        r.error()
+    );
+    assert_eq!(
+        c("POST", format!("/v1/tasks/{b}/unpause"), None).status,
+        409
+    );
+    let r = c(
+        "POST",
+        format!("/v1/tasks/{b}/hold"),
+        Some(json!({"note": "wait for me"})),
+    );
     assert_eq!((r.status, r.json()["state"].clone()), (200, json!("held")));
     let r = c("POST", format!("/v1/tasks/{b}/release"), None);
-    assert_eq!((r.status, r.json()["state"].clone()), (200, json!("queued")));
-    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"before": 3})));
+    assert_eq!(
+        (r.status, r.json()["state"].clone()),
+        (200, json!("queued"))
+    );
+    let r = c(
+        "POST",
+        format!("/v1/tasks/{b}/move"),
+        Some(json!({"before": 3})),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"front": true, "back": true})));
+    let r = c(
+        "POST",
+        format!("/v1/tasks/{b}/move"),
+        Some(json!({"front": true, "back": true})),
+    );
     assert_eq!(r.status, 422);
-    let r = c("POST", format!("/v1/tasks/{b}/move"), Some(json!({"sideways": 1})));
+    let r = c(
+        "POST",
+        format!("/v1/tasks/{b}/move"),
+        Some(json!({"sideways": 1})),
+    );
     assert_eq!(r.status, 422);
     assert!(r.error().contains("unknown field"), "{}", r.error());
     let first = api.call("GET", "/v1/tasks", Some(READ), None).json()["tasks"][0]["id"].clone();
     assert_eq!(first, json!(b), "moved before task 3");
-    let r = c("POST", "/v1/queue/hold".into(), Some(json!({"note": "service"})));
+    let r = c(
+        "POST",
+        "/v1/queue/hold".into(),
+        Some(json!({"note": "service"})),
+    );
     assert_eq!((r.status, r.json()["held"].clone()), (200, json!(true)));
-    assert_eq!(api.call("GET", "/v1/tasks", Some(READ), None).json()["held"], true);
+    assert_eq!(
+        api.call("GET", "/v1/tasks", Some(READ), None).json()["held"],
+        true
+    );
     assert_eq!(c("POST", "/v1/queue/release".into(), None).status, 200);
     // Cancel a queued task: 200, and it is over.
     let r = c("DELETE", format!("/v1/tasks/{a}"), None);
-    assert_eq!((r.status, r.json()["state"].clone()), (200, json!("cancelled")));
-    let w = api.call("GET", &format!("/v1/tasks/{a}/wait"), Some(READ), None).json();
-    assert_eq!((w["ended"].clone(), w["exit_code"].clone()), (json!(true), json!(130)));
+    assert_eq!(
+        (r.status, r.json()["state"].clone()),
+        (200, json!("cancelled"))
+    );
+    let w = api
+        .call("GET", &format!("/v1/tasks/{a}/wait"), Some(READ), None)
+        .json();
+    assert_eq!(
+        (w["ended"].clone(), w["exit_code"].clone()),
+        (json!(true), json!(130))
+    );
     assert_eq!(c("DELETE", format!("/v1/tasks/{a}"), None).status, 409);
 
     // A bad protocol: 422 with the located message the CLI prints.
     let bad = "name: bad\nplate: {format: 96, wells: \"A1\"}\nfov: {grid: 1x1}\nchanels: []\n";
-    let r = api.raw("POST", "/v1/tasks", Some(ADMIN), Some(("application/yaml", bad.into())));
+    let r = api.raw(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(("application/yaml", bad.into())),
+    );
     assert_eq!(r.status, 422, "{}", r.text);
     let cli = api.run_stdin_submit(bad);
     assert_eq!(cli.code, 2);
     let located = r.error();
     assert!(located.contains("<request>:4:1"), "{located}");
     assert!(located.contains("unknown key `chanels`"), "{located}");
-    assert!(cli.stderr.contains("unknown key `chanels`"), "{}", cli.stderr);
+    assert!(
+        cli.stderr.contains("unknown key `chanels`"),
+        "{}",
+        cli.stderr
+    );
     assert_eq!(r.json()["diagnostics"][0]["line"], 4);
-    let r = api.call("POST", "/v1/tasks", Some(ADMIN), Some(json!({"protocol_path": "p.yaml"})));
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(json!({"protocol_path": "p.yaml"})),
+    );
     assert_eq!(r.status, 422, "TCP callers may not name server files");
     assert!(r.error().contains("Unix socket"), "{}", r.error());
-    let r = api.call("POST", "/v1/tasks", Some(ADMIN), Some(json!({"protocol": P, "after": [77]})));
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(json!({"protocol": P, "after": [77]})),
+    );
     assert_eq!(r.status, 422);
     assert!(r.error().contains("no task 77"), "{}", r.error());
-    let r = api.raw("POST", "/v1/tasks", Some(ADMIN), Some(("application/json", b"{not json".to_vec())));
+    let r = api.raw(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(("application/json", b"{not json".to_vec())),
+    );
     assert_eq!(r.status, 422);
 
     // Unknown routes and methods; a malformed request.
@@ -430,7 +543,10 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
     .expect("send");
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
-    assert!(out.starts_with("HTTP/1.1 403"), "a cookie only reads: {out}");
+    assert!(
+        out.starts_with("HTTP/1.1 403"),
+        "a cookie only reads: {out}"
+    );
 }
 
 impl Api {
@@ -442,7 +558,11 @@ impl Api {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        c.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
         Run::from(c.wait_with_output().expect("wait"))
     }
 }
@@ -453,30 +573,53 @@ fn a_running_task_cancelled_through_the_api_stops_at_a_safe_point_with_202() {
     let id = api.submit(ADMIN)["spec"]["id"].as_u64().expect("id");
     let mut worker = api.worker();
     wait_until(60, "the task runs", || {
-        api.call("GET", &format!("/v1/tasks/{id}"), Some(READ), None).json()["status"]["state"]
+        api.call("GET", &format!("/v1/tasks/{id}"), Some(READ), None)
+            .json()["status"]["state"]
             == "running"
     });
     // The run view and thumbnail, once a file is saved.
     wait_until(60, "a file saved", || {
-        api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json()["last_file"]
+        api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None)
+            .json()["last_file"]
             .is_string()
     });
-    let v = api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json();
+    let v = api
+        .call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None)
+        .json();
     assert_eq!(v["plate"]["rows"], 8);
     assert_eq!(v["wells"][0]["name"], "B2");
     assert!(v["frames"].as_u64() >= Some(4), "{v}");
-    let t = api.call("GET", &format!("/v1/tasks/{id}/thumbnail.png"), Some(READ), None);
+    let t = api.call(
+        "GET",
+        &format!("/v1/tasks/{id}/thumbnail.png"),
+        Some(READ),
+        None,
+    );
     assert_eq!(t.status, 200);
     assert!(t.head.contains("image/png"), "{}", t.head);
     let r = api.call("DELETE", &format!("/v1/tasks/{id}"), Some(ADMIN), None);
-    assert_eq!((r.status, r.json()["state"].clone()), (202, json!("cancelling")), "{}", r.text);
-    let w = api.call("GET", &format!("/v1/tasks/{id}/wait?timeout=60"), Some(READ), None).json();
+    assert_eq!(
+        (r.status, r.json()["state"].clone()),
+        (202, json!("cancelling")),
+        "{}",
+        r.text
+    );
+    let w = api
+        .call(
+            "GET",
+            &format!("/v1/tasks/{id}/wait?timeout=60"),
+            Some(READ),
+            None,
+        )
+        .json();
     assert_eq!(w["state"], "cancelled", "{w}");
     assert_eq!(w["exit_code"], 130);
     let status = worker.wait().expect("worker");
     assert!(status.success());
     // The run view of an ended run: the wells not reached are skipped.
-    let v = api.call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None).json();
+    let v = api
+        .call("GET", &format!("/v1/tasks/{id}/run"), Some(READ), None)
+        .json();
     let states: BTreeSet<&str> = v["wells"]
         .as_array()
         .expect("wells")
@@ -506,7 +649,11 @@ fn an_sse_client_that_reconnects_with_last_event_id_gets_every_event_exactly_onc
     let log: Vec<u64> = std::fs::read_to_string(api.path().join("spool/squid-sim/events.ndjson"))
         .expect("log")
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("json")["seq"].as_u64().expect("seq"))
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["seq"]
+                .as_u64()
+                .expect("seq")
+        })
         .filter(|s| *s <= *ids.last().expect("some"))
         .collect();
     assert_eq!(ids, log, "every event once, in order");
@@ -518,7 +665,13 @@ fn an_sse_client_that_reconnects_with_last_event_id_gets_every_event_exactly_onc
     assert!(since.iter().all(|e| e.0 > 1), "{since:?}");
     assert_eq!(since.first().map(|e| e.1.as_str()), Some("task_submitted"));
     // A quiet stream carries heartbeats.
-    let (_, beats) = sse(&api.addr, &format!("/v1/events?since={}", log.len() + 100), None, 2, |_| false);
+    let (_, beats) = sse(
+        &api.addr,
+        &format!("/v1/events?since={}", log.len() + 100),
+        None,
+        2,
+        |_| false,
+    );
     assert!(beats >= 2, "heartbeats: {beats}");
     let r = api.call("GET", "/v1/events?since=x", Some(READ), None);
     assert_eq!(r.status, 400);
@@ -528,7 +681,9 @@ fn an_sse_client_that_reconnects_with_last_event_id_gets_every_event_exactly_onc
 fn the_api_and_the_cli_see_the_same_queue() {
     let api = Api::new(0.0);
     let p = write(api.path(), "p.yaml", P);
-    let cli_id = api.run(&["submit", &p, "--json", "--label", "from-cli"]).json()["task"]
+    let cli_id = api
+        .run(&["submit", &p, "--json", "--label", "from-cli"])
+        .json()["task"]
         .as_u64()
         .expect("id");
     let api_id = api.submit(ADMIN)["spec"]["id"].as_u64().expect("id");
@@ -551,7 +706,10 @@ fn the_api_and_the_cli_see_the_same_queue() {
     assert_eq!(t["status"]["state"], "held");
     let r = api.call("DELETE", "/v1/tasks/1", Some(ADMIN), None);
     assert_eq!(r.status, 200);
-    assert_eq!(api.run(&["show", "1", "--json"]).json()["status"]["state"], "cancelled");
+    assert_eq!(
+        api.run(&["show", "1", "--json"]).json()["status"]["state"],
+        "cancelled"
+    );
     let ev = api.run(&["events", "--json"]).stdout;
     assert!(ev.contains("\"api:admin\""), "{ev}");
 }
@@ -569,7 +727,11 @@ fn binds_that_would_expose_the_microscope_are_refused() {
     let r = Run::from(c.output().expect("spawn"));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("without a token file"), "{}", r.stderr);
-    let tokens = write(dir.path(), "tokens", &format!("{ADMIN} read,submit,control\n"));
+    let tokens = write(
+        dir.path(),
+        "tokens",
+        &format!("{ADMIN} read,submit,control\n"),
+    );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let mut c = squidctl(&["serve", "--listen", "127.0.0.1:0", "--token-file", &tokens]);
@@ -595,18 +757,35 @@ fn the_unix_socket_serves_its_owner_without_a_token_and_accepts_protocol_paths()
     let sock = api.path().join("run/squidctl.sock");
     assert_eq!(api.addr, format!("unix:{}", sock.display()));
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&sock).expect("socket").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&sock)
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o660);
     let unix = |m: &str, p: &str, body: Option<Value>| {
         let s = UnixStream::connect(&sock).expect("connect");
-        request(s, m, p, None, body.map(|b| ("application/json", b.to_string().into_bytes())))
+        request(
+            s,
+            m,
+            p,
+            None,
+            body.map(|b| ("application/json", b.to_string().into_bytes())),
+        )
     };
     write(api.path(), "p.yaml", P);
-    let r = unix("POST", "/v1/tasks", Some(json!({"protocol_path": "p.yaml", "hold": true})));
+    let r = unix(
+        "POST",
+        "/v1/tasks",
+        Some(json!({"protocol_path": "p.yaml", "hold": true})),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json()["status"]["state"], "held");
     assert!(
-        r.json()["spec"]["protocol_file"].as_str().unwrap_or("").ends_with("p.yaml"),
+        r.json()["spec"]["protocol_file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("p.yaml"),
         "{}",
         r.text
     );
@@ -614,7 +793,11 @@ fn the_unix_socket_serves_its_owner_without_a_token_and_accepts_protocol_paths()
     // A second server on the same socket is refused while the first answers.
     let again = api.run(&["serve"]);
     assert_eq!(again.code, 2);
-    assert!(again.stderr.contains("another `squidctl serve`"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("another `squidctl serve`"),
+        "{}",
+        again.stderr
+    );
     // SIGTERM: the socket file goes with the server.
     let pid = api.server.as_ref().expect("server").id();
     // SAFETY: a signal to the child this test started.
@@ -624,3 +807,128 @@ fn the_unix_socket_serves_its_owner_without_a_token_and_accepts_protocol_paths()
     assert!(!sock.exists());
 }
 
+/// Debian's Chromium and playwright-core (installed under target/ on first use, like the
+/// Python TIFF reader). `None` when Chromium is missing and no one asked for the browser
+/// tests (`.ci/run` installs Chromium and sets SQUIDCTL_REQUIRE_BROWSER=1).
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let required = std::env::var("SQUIDCTL_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    if !chromium.exists() {
+        assert!(
+            !required,
+            "SQUIDCTL_REQUIRE_BROWSER=1 but there is no {}: apt-get install chromium",
+            chromium.display()
+        );
+        eprintln!(
+            "SKIPPED: the status page's browser test needs Chromium (apt-get install chromium); .ci/run installs it"
+        );
+        return None;
+    }
+    let dir = repo().join("target/browser-test");
+    if !dir.join("node_modules/playwright-core").exists() {
+        let ok = Command::new("npm")
+            .args(["install", "--prefix"])
+            .arg(&dir)
+            .args(["playwright-core@1.64.1", "--no-audit", "--no-fund"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "npm install playwright-core into {} failed",
+            dir.display()
+        );
+    }
+    Some((chromium, dir))
+}
+
+#[test]
+fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run() {
+    let Some((chromium, modules)) = browser() else {
+        return;
+    };
+    let api = Api::new(0.3);
+    let protocol = format!(
+        "{P}autofocus: {{method: contrast, channel: BF, every: well, range: 10um, step: 2.5um}}\n"
+    )
+    .replace("B2:B3", "B2:C4");
+    let r = api.raw(
+        "POST",
+        "/v1/tasks?label=plate-7",
+        Some(ADMIN),
+        Some(("application/yaml", protocol.into_bytes())),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["spec"]["id"].as_u64().expect("id");
+    let mut worker = api.worker();
+    wait_until(60, "the task runs", || {
+        api.call("GET", &format!("/v1/tasks/{id}"), Some(READ), None)
+            .json()["status"]["state"]
+            == "running"
+    });
+    // The script is run from a copy beside its node_modules, so `import` finds them.
+    let script = modules.join("status_page.mjs");
+    std::fs::copy(repo().join("tests/browser/status_page.mjs"), &script).expect("copy");
+    let shot = repo().join("target/status-page.png");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(format!("http://{}/?token={READ}", api.addr))
+        .arg(&shot)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seen: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "the page script said ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.success(), "{seen}\nserve log:\n{}", api.log());
+    let (first, second) = (&seen["first"], &seen["second"]);
+    assert_eq!(seen["errors"], json!([]), "the page logged errors: {seen}");
+    assert_eq!(
+        first["url"], "/",
+        "the token became a cookie and left the address"
+    );
+    let well = first["well"].as_str().expect("well");
+    assert!(
+        ["B2", "B3", "B4", "C2", "C3", "C4"].contains(&well),
+        "{first}"
+    );
+    let plate: Vec<&str> = first["plate"]
+        .as_array()
+        .expect("plate")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(plate.len(), 6, "{first}");
+    assert!(
+        plate.contains(&format!("{well}:running").as_str()),
+        "{plate:?}"
+    );
+    assert_eq!(first["thumb"], json!([256, 256]));
+    assert!(
+        second["frames"].as_u64() > first["frames"].as_u64(),
+        "{seen}"
+    );
+    assert_ne!(second["frame"], first["frame"]);
+    assert!(second["updates"].as_u64() > first["updates"].as_u64());
+    assert_eq!(second["conn"], "live");
+    // Focus found in a well shows as µm from the plan.
+    let focus = second["focus"].as_array().expect("focus");
+    assert!(
+        focus.iter().any(|f| f
+            .as_str()
+            .is_some_and(|f| f.contains(':') && !f.ends_with(':'))),
+        "{seen}"
+    );
+    eprintln!("status page: {seen}\nscreenshot: {}", shot.display());
+    assert_eq!(
+        api.call("DELETE", &format!("/v1/tasks/{id}"), Some(ADMIN), None)
+            .status,
+        202
+    );
+    assert!(worker.wait().expect("worker").success());
+}

@@ -39,7 +39,7 @@ pub fn page(req: &Request, grant: Option<&Grant>, tokens: Option<&Tokens>) -> Re
 fn html(status: u16, body: String) -> Response {
     Response::bytes(status, "text/html; charset=utf-8", body.into_bytes()).with(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
     )
 }
 

@@ -178,12 +178,10 @@ impl Ctx {
                 let mic = self.microscope(req, None)?;
                 self.task_route(m, id, rest, mic, req, &read, &control)
             }
-            ("GET", ["v1", ..]) | ("POST", ["v1", ..]) | ("DELETE", ["v1", ..]) => {
-                Err(Response::error(
-                    404,
-                    format!("no route {} {}: see the README's API section", m, req.path),
-                ))
-            }
+            ("GET" | "POST" | "DELETE", _) => Err(Response::error(
+                404,
+                format!("no route {} {}: see the README's API section", m, req.path),
+            )),
             _ => Err(Response::error(
                 405,
                 format!("{m} {} is not a route of this server", req.path),
