@@ -73,6 +73,9 @@ _squidctl() {
             squidctl,resume)
                 cmd="squidctl__subcmd__resume"
                 ;;
+            squidctl,serve)
+                cmd="squidctl__subcmd__serve"
+                ;;
             squidctl,show)
                 cmd="squidctl__subcmd__show"
                 ;;
@@ -166,6 +169,9 @@ _squidctl() {
             squidctl__subcmd__help,resume)
                 cmd="squidctl__subcmd__help__subcmd__resume"
                 ;;
+            squidctl__subcmd__help,serve)
+                cmd="squidctl__subcmd__help__subcmd__serve"
+                ;;
             squidctl__subcmd__help,show)
                 cmd="squidctl__subcmd__help__subcmd__show"
                 ;;
@@ -200,7 +206,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,7 +512,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -786,6 +792,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1145,6 +1165,36 @@ _squidctl() {
                     return 0
                     ;;
                 --queue-task)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__serve)
+            opts="-v -q -h --listen --token-file --microscope --heartbeat --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,6 +50,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand history 'List ended tasks'
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'
+            cand serve 'Serve the queue over HTTP (a local API and a live status page)'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -393,6 +394,18 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'squidctl;serve'= {
+            cand --listen 'Where to listen: unix:PATH, or ADDRESS:PORT (port 0 picks a free one) [default: unix:$XDG_RUNTIME_DIR/squidctl.sock]'
+            cand --token-file 'Bearer tokens for TCP, one per line `TOKEN read,submit,control [NAME]`, mode 600; needed for an address other than loopback [default: SPOOL_ROOT/api-tokens, made with one admin token on first use]'
+            cand --microscope 'Microscope description YAML whose queue to serve; repeat for several [default: the built-in simulated microscope]'
+            cand --heartbeat 'Seconds between heartbeat comments on event streams (keeps proxies from closing them)'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'squidctl;completions'= {
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -434,6 +447,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand history 'List ended tasks'
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'
+            cand serve 'Serve the queue over HTTP (a local API and a live status page)'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -488,6 +502,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;gc'= {
         }
         &'squidctl;help;worker'= {
+        }
+        &'squidctl;help;serve'= {
         }
         &'squidctl;help;completions'= {
         }

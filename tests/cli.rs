@@ -264,6 +264,7 @@ fn man_pages_are_current() {
         "history",
         "gc",
         "worker",
+        "serve",
         "completions",
         "man",
     ] {

@@ -276,7 +276,7 @@ mod tests {
         let png = encode(&g, tw, th).expect("png");
         assert_eq!(&png[1..4], b"PNG");
         // A flat image does not divide by zero.
-        let (flat, _, _) = stretch(&vec![7u16; 64], 8, 8);
+        let (flat, _, _) = stretch(&[7u16; 64], 8, 8);
         assert!(flat.iter().all(|v| *v == 0));
     }
 }

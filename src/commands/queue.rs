@@ -262,6 +262,7 @@ pub fn queue(a: &QueueArgs) -> Exit {
 /// One task whole: what `show --json` prints and `GET /v1/tasks/ID` returns.
 pub fn task_json(spool: &Spool, t: &Task) -> Value {
     json!({
+        "id": t.spec.id,
         "microscope": spool.microscope,
         "task_dir": spool.task_dir(t.spec.id),
         "spec": t.spec,
