@@ -930,3 +930,68 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
     );
     assert!(worker.wait().expect("worker").success());
 }
+
+#[test]
+fn one_server_fronts_several_microscopes() {
+    let mut api = Api::new(0.0);
+    if let Some(mut s) = api.server.take() {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let text = std::fs::read_to_string(&api.microscope).expect("microscope");
+    let b = write(
+        api.path(),
+        "scope-b.yaml",
+        &text.replace("name: squid-sim", "name: scope-b"),
+    );
+    let tokens = api.path().join("tokens").display().to_string();
+    let a = api.microscope.clone();
+    api.start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--token-file",
+        &tokens,
+        "--microscope",
+        &a,
+        "--microscope",
+        &b,
+    ]);
+    let mics = api.call("GET", "/v1/microscopes", Some(READ), None).json();
+    let names: Vec<&str> = mics["microscopes"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["squid-sim", "scope-b"]);
+    let r = api.raw(
+        "POST",
+        "/v1/tasks?microscope=scope-b&hold=1",
+        Some(ADMIN),
+        Some(("application/yaml", P.as_bytes().to_vec())),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["microscope"], "scope-b");
+    assert!(
+        r.head.contains("Location: /v1/tasks/1?microscope=scope-b"),
+        "{}",
+        r.head
+    );
+    // The CLI sees it in that microscope's queue, not the other's.
+    let q = api.run(&["queue", "--json", "--microscope", &b]).json();
+    assert_eq!(q["tasks"][0]["id"], 1);
+    let other = api.call("GET", "/v1/tasks", Some(READ), None).json();
+    assert_eq!(other["microscope"], "squid-sim");
+    assert_eq!(other["tasks"], json!([]));
+    let twice = api.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--microscope",
+        &b,
+        "--microscope",
+        &b,
+    ]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("served once"), "{}", twice.stderr);
+}

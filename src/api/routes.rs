@@ -406,9 +406,17 @@ impl Ctx {
         grant: Option<&Grant>,
         unix: bool,
     ) -> Result<Response, Response> {
-        let json_type = req
-            .header("content-type")
-            .is_none_or(|t| t.starts_with("application/json"));
+        // JSON when it says so, or when it says nothing useful (curl's form default) and
+        // looks like JSON; otherwise the body is the protocol's YAML.
+        let json_type = match req.header("content-type") {
+            Some(t) if t.starts_with("application/json") => true,
+            None | Some("application/x-www-form-urlencoded") => req
+                .body
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b'{'),
+            Some(_) => false,
+        };
         let body: CreateBody = if json_type {
             json_body(req)?
         } else {

@@ -16,6 +16,8 @@ use crate::saver::layout::FileDone;
 
 /// The longest side of a thumbnail, in pixels.
 const THUMB: usize = 256;
+/// Runs whose reading is kept between requests.
+const MAX_RUNS: usize = 16;
 
 #[derive(Default, Clone)]
 struct Well {
@@ -45,6 +47,10 @@ fn run_of(views: &RunViews, dir: &Path) -> Result<Arc<Mutex<Run>>, String> {
     let mut runs = views.runs.lock().map_err(|_| "poisoned".to_string())?;
     if let Some(r) = runs.get(dir) {
         return Ok(r.clone());
+    }
+    // A server runs for months: keep the runs being looked at, not every run ever shown.
+    if runs.len() >= MAX_RUNS {
+        runs.clear();
     }
     let open = crate::session::resume::open_run(dir).map_err(|r| r.message)?;
     let plan = Arc::new(open.loaded.plan);
@@ -203,9 +209,7 @@ pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>
         return Ok(Some((k.clone(), png.clone())));
     }
     let (w, h) = (r.plan.frame.width as usize, r.plan.frame.height as usize);
-    let mut last = None;
-    crate::saver::layout::each_page(&dir.join(rel), |_, px| last = Some(px))?;
-    let Some(px) = last else { return Ok(None) };
+    let px = last_page(&dir.join(rel)).map_err(|e| format!("{}: {e}", f.path))?;
     if px.len() != w * h {
         return Err(format!(
             "{}: a plane of {} pixels, the plan says {w}×{h}",
@@ -217,6 +221,21 @@ pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>
     let png = encode(&g, tw, th)?;
     r.thumb = Some((id.clone(), png.clone()));
     Ok(Some((id, png)))
+}
+
+/// The pixels of a TIFF's last page. Only the directories of the others are read, so a
+/// 50-plane stack costs one plane's decoding, not fifty, on the acquisition machine.
+fn last_page(path: &Path) -> Result<Vec<u16>, String> {
+    use tiff::decoder::{Decoder, DecodingResult};
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut d = Decoder::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
+    while d.more_images() {
+        d.next_image().map_err(|e| e.to_string())?;
+    }
+    match d.read_image().map_err(|e| e.to_string())? {
+        DecodingResult::U16(v) => Ok(v),
+        _ => Err("not a 16-bit image".into()),
+    }
 }
 
 /// Box-average down to the thumbnail's size, then map the 0.5th–99.5th percentile to 0–255.
