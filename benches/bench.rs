@@ -753,6 +753,21 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// squidctl working in `dir` on the spool `dir/spool` of microscope `m`, quietly.
+fn queue_cmd(dir: &Path, spool: &str, m: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir)
+        .env("SQUIDCTL_SPOOL", dir.join(spool))
+        .env("SQUIDCTL_LOCK_DIR", dir.join("locks"))
+        .env("SQUIDCTL_MICROSCOPE", m)
+        .env_remove("SQUIDCTL_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 /// The queue: `submit` latency, `queue` over 1,000 tasks, and submit → first frame with an
 /// idle worker against `acquire` → first frame (the microscope's own start-up).
 fn queue(rows: &mut Vec<Row>) {
@@ -762,19 +777,7 @@ fn queue(rows: &mut Vec<Row>) {
     let m = microscope_file("queue", 0.1, 1, "");
     let protocol = repo().join("protocols/quickstart.yaml");
     let p = protocol.display().to_string();
-    let cmd = |spool: &str, args: &[&str]| {
-        let mut c = Command::new(bin());
-        c.args(args)
-            .current_dir(&dir)
-            .env("SQUIDCTL_SPOOL", dir.join(spool))
-            .env("SQUIDCTL_LOCK_DIR", dir.join("locks"))
-            .env("SQUIDCTL_MICROSCOPE", &m)
-            .env_remove("SQUIDCTL_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    };
+    let cmd = |spool: &str, args: &[&str]| queue_cmd(&dir, spool, &m, args);
     let mut lat = Vec::new();
     for _ in 0..1000 {
         let t = Instant::now();
@@ -902,19 +905,7 @@ fn api(rows: &mut Vec<Row>) {
     let _ = std::fs::write(&tokens, format!("{token} read,submit,control bench\n"));
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600));
-    let cmd = |args: &[&str]| {
-        let mut c = Command::new(bin());
-        c.args(args)
-            .current_dir(&dir)
-            .env("SQUIDCTL_SPOOL", dir.join("spool"))
-            .env("SQUIDCTL_LOCK_DIR", dir.join("locks"))
-            .env("SQUIDCTL_MICROSCOPE", &m)
-            .env_remove("SQUIDCTL_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    };
+    let cmd = |args: &[&str]| queue_cmd(&dir, "spool", &m, args);
     let Ok(mut serve) = cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file"])
         .arg(&tokens)
         .stdout(Stdio::piped())

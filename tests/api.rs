@@ -83,12 +83,13 @@ impl Api {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = squidctl(args);
-        c.current_dir(self.path())
-            .env("SQUIDCTL_SPOOL", self.path().join("spool"))
-            .env("SQUIDCTL_LOCK_DIR", self.path().join("locks"))
-            .env("SQUIDCTL_MICROSCOPE", &self.microscope)
-            .env("XDG_RUNTIME_DIR", self.path().join("run"));
+        let mut c = queue_cmd(
+            self.path(),
+            &self.path().join("locks"),
+            &self.microscope,
+            args,
+        );
+        c.env("XDG_RUNTIME_DIR", self.path().join("run"));
         c
     }
 

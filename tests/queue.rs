@@ -46,12 +46,7 @@ impl Q {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = squidctl(args);
-        c.current_dir(self.path())
-            .env("SQUIDCTL_SPOOL", self.path().join("spool"))
-            .env("SQUIDCTL_LOCK_DIR", &self.locks)
-            .env("SQUIDCTL_MICROSCOPE", &self.microscope);
-        c
+        queue_cmd(self.path(), &self.locks, &self.microscope, args)
     }
 
     fn run(&self, args: &[&str]) -> Run {

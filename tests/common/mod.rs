@@ -39,6 +39,16 @@ pub fn squidctl(args: &[&str]) -> Command {
     c
 }
 
+/// squidctl working in `dir` with its own spool (`dir/spool`), locks and microscope.
+pub fn queue_cmd(dir: &Path, locks: &Path, microscope: &str, args: &[&str]) -> Command {
+    let mut c = squidctl(args);
+    c.current_dir(dir)
+        .env("SQUIDCTL_SPOOL", dir.join("spool"))
+        .env("SQUIDCTL_LOCK_DIR", locks)
+        .env("SQUIDCTL_MICROSCOPE", microscope);
+    c
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
