@@ -335,6 +335,7 @@ impl Ctx {
                     "queued": count(&|s| !s.terminal() && !s.active()),
                     "ended": count(&|s| s.terminal()),
                     "event_clients": m.hub.clients(),
+                    "last_event": crate::queue::events::last(&m.spool.events_path()),
                 })
             })
             .collect();

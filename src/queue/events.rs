@@ -71,6 +71,13 @@ fn last_seq(f: &mut File) -> io::Result<u64> {
     }
 }
 
+/// The sequence number of the log's last event (0 for none), so a follower can start there.
+pub fn last(path: &Path) -> u64 {
+    File::open(path)
+        .and_then(|mut f| last_seq(&mut f))
+        .unwrap_or(0)
+}
+
 /// Append events, numbering them on from the log. The caller holds the spool lock.
 pub fn append(path: &Path, microscope: &str, events: Vec<NewEvent>) -> io::Result<Vec<Event>> {
     if events.is_empty() {
