@@ -278,6 +278,10 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
         ("POST", "/v1/tasks/1/hold"),
         ("POST", "/v1/queue/hold"),
         ("GET", "/v1/tasks/1/wait?timeout=0"),
+        ("GET", "/v1/tasks/1/run"),
+        ("GET", "/v1/tasks/1/thumbnail.png"),
+        ("POST", "/v1/tasks/1/pause"),
+        ("POST", "/v1/tasks/1/move"),
         ("GET", "/v1/events"),
         ("GET", "/"),
     ] {
@@ -331,19 +335,40 @@ fn every_route_answers_with_the_right_scope_and_refuses_without_it() {
         created.head
     );
 
-    // The submit-only token may not release its own task, nor read.
-    for (m, p) in [
-        ("POST", format!("/v1/tasks/{a}/release")),
-        ("DELETE", format!("/v1/tasks/{a}")),
-        ("POST", "/v1/queue/hold".to_string()),
-    ] {
+    // The submit-only token may not release its own task, nor read; no route changes the
+    // queue for a token without `control`.
+    let control = ["pause", "unpause", "hold", "release", "move"]
+        .map(|v| ("POST", format!("/v1/tasks/{a}/{v}")))
+        .into_iter()
+        .chain([
+            ("DELETE", format!("/v1/tasks/{a}")),
+            ("POST", "/v1/queue/hold".to_string()),
+            ("POST", "/v1/queue/release".to_string()),
+        ]);
+    for (m, p) in control {
         for t in [READ, SUBMIT] {
             let r = api.call(m, &p, Some(t), None);
             assert_eq!(r.status, 403, "{m} {p}: {}", r.text);
             assert!(r.error().contains("`control` scope"), "{}", r.error());
         }
     }
-    assert_eq!(api.call("GET", "/v1/tasks", Some(SUBMIT), None).status, 403);
+    for p in [
+        "/v1/microscopes".to_string(),
+        "/v1/tasks".into(),
+        format!("/v1/tasks/{a}"),
+        format!("/v1/tasks/{a}/wait?timeout=0"),
+        format!("/v1/tasks/{a}/run"),
+        format!("/v1/tasks/{a}/thumbnail.png"),
+        "/v1/events".into(),
+        "/".into(),
+    ] {
+        let r = api.call("GET", &p, Some(SUBMIT), None);
+        assert_eq!(
+            r.status, 403,
+            "GET {p} with a submit-only token: {}",
+            r.text
+        );
+    }
 
     // Reads.
     let list = api.call("GET", "/v1/tasks", Some(READ), None);
