@@ -208,6 +208,14 @@ struct Server {
     active: AtomicUsize,
 }
 
+struct Counted(Arc<Server>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 enum Conn {
     Tcp(TcpStream),
     Unix(UnixStream),
@@ -228,18 +236,18 @@ fn accept_loop(
             }
         };
         let n = server.active.fetch_add(1, Ordering::SeqCst);
-        let s = server.clone();
+        // Counted down however the thread ends, a panic included.
+        let counted = Counted(server.clone());
         let spawned = std::thread::Builder::new()
             .name("api-conn".into())
             .spawn(move || {
+                let s = &counted.0;
                 match conn {
                     Conn::Tcp(t) => s.connection(t, false, n),
                     Conn::Unix(u) => s.connection(u, true, n),
                 }
-                s.active.fetch_sub(1, Ordering::SeqCst);
             });
         if let Err(e) = spawned {
-            server.active.fetch_sub(1, Ordering::SeqCst);
             tracing::warn!("cannot start a connection thread: {e}");
         }
     }

@@ -210,7 +210,7 @@ pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>
     }
     let (w, h) = (r.plan.frame.width as usize, r.plan.frame.height as usize);
     let px = last_page(&dir.join(rel)).map_err(|e| format!("{}: {e}", f.path))?;
-    if px.len() != w * h {
+    if px.is_empty() || px.len() != w * h {
         return Err(format!(
             "{}: a plane of {} pixels, the plan says {w}×{h}",
             f.path,
