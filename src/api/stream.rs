@@ -16,10 +16,15 @@ use crate::queue::events::{self, Event};
 const TAIL_EVERY: Duration = Duration::from_millis(25);
 /// A client this far behind is dropped; it reconnects with Last-Event-ID and replays.
 const CLIENT_BACKLOG: usize = 4096;
+/// Every this many events, where its line starts: a replay reads from the nearest one, not
+/// from the top of a log that grows for months.
+const INDEX_EVERY: u64 = 1024;
 
 pub struct Hub {
     path: PathBuf,
     subs: Mutex<Vec<Sender<Arc<Event>>>>,
+    /// (seq, byte offset of its line), rising.
+    index: Mutex<Vec<(u64, u64)>>,
 }
 
 impl Hub {
@@ -28,6 +33,7 @@ impl Hub {
         let hub = Arc::new(Hub {
             path,
             subs: Mutex::new(Vec::new()),
+            index: Mutex::new(Vec::new()),
         });
         let h = hub.clone();
         let spawned = std::thread::Builder::new()
@@ -39,12 +45,32 @@ impl Hub {
         hub
     }
 
+    /// Keep every [`INDEX_EVERY`]th event's offset; a log that went back to the top (`gc`)
+    /// starts the index again.
+    fn note(&self, evs: &[(u64, Event)], from: u64) {
+        let Ok(mut ix) = self.index.lock() else {
+            return;
+        };
+        if from == 0 {
+            ix.clear();
+        }
+        for (at, e) in evs {
+            if e.seq % INDEX_EVERY == 0 && ix.last().is_none_or(|l| l.0 < e.seq) {
+                ix.push((e.seq, *at));
+            }
+        }
+    }
+
     fn tail(&self) {
-        let (_, mut offset) = events::read_from(&self.path, 0, u64::MAX).unwrap_or_default();
+        let (evs, mut offset) = events::read_at(&self.path, 0, 0).unwrap_or_default();
+        self.note(&evs, 0);
+        drop(evs);
         loop {
             std::thread::sleep(TAIL_EVERY);
-            let evs = match events::read_from(&self.path, offset, 0) {
+            let evs = match events::read_at(&self.path, offset, 0) {
                 Ok((evs, next)) => {
+                    let from = if next < offset { 0 } else { offset };
+                    self.note(&evs, from);
                     offset = next;
                     evs
                 }
@@ -59,7 +85,7 @@ impl Hub {
             let Ok(mut subs) = self.subs.lock() else {
                 return;
             };
-            for e in evs {
+            for (_, e) in evs {
                 let e = Arc::new(e);
                 subs.retain(|s| match s.try_send(e.clone()) {
                     Ok(()) => true,
@@ -77,6 +103,27 @@ impl Hub {
         rx
     }
 
+    /// Events with `seq > since`, read from the nearest indexed line before them. The line
+    /// found there must be the event the index says, or the log changed under us (`gc`) and
+    /// the whole of it is read.
+    fn replay(&self, since: u64) -> std::io::Result<Vec<Event>> {
+        let start = self.index.lock().ok().and_then(|ix| {
+            let i = ix.partition_point(|(seq, _)| *seq <= since.saturating_add(1));
+            i.checked_sub(1).map(|i| ix[i])
+        });
+        if let Some((seq, at)) = start {
+            let (evs, _) = events::read_at(&self.path, at, seq - 1)?;
+            if evs.first().is_some_and(|(a, e)| *a == at && e.seq == seq) {
+                return Ok(evs
+                    .into_iter()
+                    .filter(|(_, e)| e.seq > since)
+                    .map(|(_, e)| e)
+                    .collect());
+            }
+        }
+        Ok(events::read_from(&self.path, 0, since)?.0)
+    }
+
     pub fn clients(&self) -> usize {
         self.subs.lock().map(|s| s.len()).unwrap_or(0)
     }
@@ -92,7 +139,7 @@ impl Hub {
     ) -> std::io::Result<()> {
         // Subscribe before the replay: an event is then either in what we read or sent to us.
         let live = self.subscribe();
-        let (replay, _) = events::read_from(&self.path, 0, since)?;
+        let replay = self.replay(since)?;
         let mut last = since;
         w.write_all(b"retry: 2000\n\n")?;
         for e in &replay {
@@ -167,6 +214,47 @@ mod tests {
         assert!(
             ended.is_err(),
             "a closed client ends the stream with an error"
+        );
+    }
+
+    #[test]
+    fn a_replay_starts_from_the_index_and_survives_the_log_being_rewritten() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("events.ndjson");
+        let batch: Vec<_> = (0..3000)
+            .map(|i| events::new("e", Some(i), json!({})))
+            .collect();
+        events::append(&p, "m", batch).expect("append");
+        let hub = Hub {
+            path: p.clone(),
+            subs: Mutex::new(Vec::new()),
+            index: Mutex::new(Vec::new()),
+        };
+        let (evs, _) = events::read_at(&p, 0, 0).expect("read");
+        hub.note(&evs, 0);
+        assert_eq!(
+            hub.index
+                .lock()
+                .expect("index")
+                .iter()
+                .map(|x| x.0)
+                .collect::<Vec<_>>(),
+            [1024, 2048]
+        );
+        let seqs = |v: Vec<Event>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(
+            seqs(hub.replay(2500).expect("replay")),
+            (2501..=3000).collect::<Vec<_>>()
+        );
+        assert_eq!(seqs(hub.replay(2047).expect("replay")).first(), Some(&2048));
+        assert_eq!(hub.replay(0).expect("replay").len(), 3000);
+        // `gc` kept only the last 1000 events: the offsets are stale, the replay is not.
+        let text = std::fs::read_to_string(&p).expect("read");
+        let kept: String = text.lines().skip(2000).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&p, kept).expect("rewrite");
+        assert_eq!(
+            seqs(hub.replay(2500).expect("replay")),
+            (2501..=3000).collect::<Vec<_>>()
         );
     }
 }

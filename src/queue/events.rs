@@ -124,6 +124,13 @@ pub fn append(path: &Path, microscope: &str, events: Vec<NewEvent>) -> io::Resul
 /// Events after byte `offset` with `seq > since`, and the offset to read on from (only whole
 /// lines are consumed, so a line being written is read next time).
 pub fn read_from(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<Event>, u64)> {
+    let (evs, next) = read_at(path, offset, since)?;
+    Ok((evs.into_iter().map(|(_, e)| e).collect(), next))
+}
+
+/// [`read_from`], with the byte offset each event's line starts at (a follower can keep a
+/// few of them to replay from the middle of a long log).
+pub fn read_at(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<(u64, Event)>, u64)> {
     let mut f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
@@ -143,12 +150,12 @@ pub fn read_from(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<Event>
         if n == 0 || !line.ends_with('\n') {
             break;
         }
-        pos += n as u64;
         if let Ok(e) = serde_json::from_str::<Event>(line.trim_end())
             && e.seq > since
         {
-            out.push(e);
+            out.push((pos, e));
         }
+        pos += n as u64;
     }
     Ok((out, pos))
 }
