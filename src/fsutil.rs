@@ -42,3 +42,34 @@ pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
+
+/// The whole lines of an append-only text file from byte `offset` on, each with the offset
+/// it starts at; returns the offset to read on from. A line still being written (no newline
+/// yet) is left for next time; a file now shorter than `offset` (rewritten) is read from its
+/// start.
+pub fn lines_from(
+    path: &Path,
+    offset: u64,
+    mut line: impl FnMut(u64, &str),
+) -> std::io::Result<u64> {
+    use std::io::{BufRead, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let offset = if offset > f.metadata()?.len() {
+        0
+    } else {
+        offset
+    };
+    f.seek(SeekFrom::Start(offset))?;
+    let mut r = std::io::BufReader::new(f);
+    let mut pos = offset;
+    let mut text = String::new();
+    loop {
+        text.clear();
+        let n = r.read_line(&mut text)?;
+        if n == 0 || !text.ends_with('\n') {
+            return Ok(pos);
+        }
+        line(pos, text.trim_end());
+        pos += n as u64;
+    }
+}

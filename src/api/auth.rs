@@ -3,7 +3,7 @@
 //! that may submit but not control lands its tasks held, so a person approves them.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a caller may do.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,7 +217,7 @@ pub fn peer_grant(p: Peer) -> Result<Grant, String> {
 }
 
 /// A new token file with one all-scopes token, mode 0600, for a first `serve` on TCP.
-pub fn create_token_file(path: &Path) -> Result<PathBuf, String> {
+pub fn create_token_file(path: &Path) -> Result<(), String> {
     use std::io::{Read, Write};
     use std::os::unix::fs::OpenOptionsExt;
     let mut raw = [0u8; 24];
@@ -239,18 +239,7 @@ pub fn create_token_file(path: &Path) -> Result<PathBuf, String> {
         f,
         "# squidctl API tokens, one per line: TOKEN SCOPES [NAME]; scopes read,submit,control\n{token} read,submit,control admin"
     )
-    .map_err(|e| format!("cannot write the token file {}: {e}", path.display()))?;
-    Ok(path.to_path_buf())
-}
-
-/// The first token in a token file, to print the page's address once.
-pub fn first_token(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .find(|l| !l.is_empty())
-        .and_then(|l| l.split_whitespace().next())
-        .map(String::from)
+    .map_err(|e| format!("cannot write the token file {}: {e}", path.display()))
 }
 
 #[cfg(test)]

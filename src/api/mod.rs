@@ -84,24 +84,26 @@ enum Listener {
 
 /// Bind, say where, and serve until the process is stopped. An error is for the user.
 pub fn serve(o: Options) -> Result<(), String> {
-    let tokens = match (&o.listen, &o.token_file) {
+    // The token file: the one given, else on TCP the default one (made if missing).
+    let token_file = match (&o.listen, &o.token_file) {
         (Listen::Tcp(a), None) if !a.ip().is_loopback() => {
             return Err(format!(
                 "refusing to serve on {a} without a token file: any machine that reaches it could run and cancel acquisitions. \
                  Give --token-file FILE (lines `TOKEN read,submit,control NAME`, mode 600), or listen on 127.0.0.1"
             ));
         }
-        (_, Some(f)) => Some(Tokens::load(f)?),
+        (_, Some(f)) => Some(f.clone()),
         (Listen::Tcp(_), None) => {
             let f = default_token_file()?;
             if !f.exists() {
                 auth::create_token_file(&f)?;
                 tracing::info!("made a token file with one admin token: {}", f.display());
             }
-            Some(Tokens::load(&f)?)
+            Some(f)
         }
         (Listen::Unix(_), None) => None,
     };
+    let tokens = token_file.as_deref().map(Tokens::load).transpose()?;
     let listener = match &o.listen {
         Listen::Tcp(a) => {
             Listener::Tcp(TcpListener::bind(a).map_err(|e| format!("cannot listen on {a}: {e}"))?)
@@ -118,15 +120,12 @@ pub fn serve(o: Options) -> Result<(), String> {
     // The first line of stdout is the address (port 0 picks a free one; scripts read it).
     println!("{where_}");
     let _ = std::io::stdout().flush();
-    let token_hint = match (&o.listen, &o.token_file) {
-        (Listen::Tcp(_), f) => {
-            let f = f.clone().map_or_else(default_token_file, Ok)?;
-            format!(
-                "; status page: {where_}?token=TOKEN with a token from {} (once: a cookie keeps it)",
-                f.display()
-            )
-        }
-        (Listen::Unix(..), _) => String::new(),
+    let token_hint = match (&o.listen, &token_file) {
+        (Listen::Tcp(_), Some(f)) => format!(
+            "; status page: {where_}?token=TOKEN with a token from {} (once: a cookie keeps it)",
+            f.display()
+        ),
+        _ => String::new(),
     };
     tracing::info!(
         "serving the queue{} of {} at {where_}{token_hint}; stop with Ctrl-C or SIGTERM",

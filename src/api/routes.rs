@@ -2,9 +2,9 @@
 //! verbs, the submit core, the listing), so the API and the CLI see and change the same
 //! queue with the same words.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,10 +14,12 @@ use super::http::{Request, Response};
 use super::run_view::RunViews;
 use super::stream::Hub;
 use crate::diagnostic::SourceFile;
+use crate::protocol::LoadedProtocol;
 use crate::queue::spool::{Spool, SpoolError};
 use crate::queue::submit::{Refused, Request as SubmitRequest};
 use crate::queue::task::{PauseAt, State, Submitter};
 use crate::queue::verbs::{self, Changed, Place};
+use crate::session::Loaded;
 
 /// One microscope this server fronts.
 pub struct Microscope {
@@ -53,7 +55,6 @@ impl From<Response> for Reply {
 
 /// How long a long poll may be asked to wait.
 const MAX_WAIT: Duration = Duration::from_secs(3600);
-const WAIT_POLL: Duration = Duration::from_millis(100);
 
 fn spool_error(e: SpoolError) -> Response {
     let status = match e {
@@ -64,29 +65,48 @@ fn spool_error(e: SpoolError) -> Response {
     Response::error(status, e.to_string())
 }
 
+/// 401 without a grant, 403 with one that lacks the scope `name`.
 fn need(
     grant: Option<&Grant>,
     scope: fn(&Scopes) -> bool,
     name: &str,
     what: &str,
-) -> Option<Response> {
+) -> Result<(), Response> {
     match grant {
-        None => Some(
-            Response::error(
-                401,
-                format!("{what} needs a token with the `{name}` scope: send `Authorization: Bearer TOKEN`"),
-            )
-            .with("WWW-Authenticate", "Bearer realm=\"squidctl\""),
-        ),
-        Some(g) if !scope(&g.scopes) => Some(Response::error(
+        None => Err(Response::error(
+            401,
+            format!(
+                "{what} needs a token with the `{name}` scope: send `Authorization: Bearer TOKEN`"
+            ),
+        )
+        .with("WWW-Authenticate", "Bearer realm=\"squidctl\"")),
+        Some(g) if !scope(&g.scopes) => Err(Response::error(
             403,
             format!(
                 "{what} needs the `{name}` scope; this token has: {}",
                 g.scopes.names().join(", ")
             ),
         )),
-        Some(_) => None,
+        Some(_) => Ok(()),
     }
+}
+
+fn read(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
+    need(grant, |s| s.read, "read", what)
+}
+
+fn control(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
+    need(grant, |s| s.control, "control", what)
+}
+
+/// How the event log and the task name the caller.
+fn who(grant: Option<&Grant>) -> String {
+    grant.map_or("api".into(), |g| g.who.clone())
+}
+
+/// A query flag: present empty, `1` or `true`.
+fn flag(v: Option<&str>) -> bool {
+    matches!(v, Some("" | "1" | "true"))
 }
 
 impl Ctx {
@@ -118,24 +138,22 @@ impl Ctx {
     pub fn route(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
         let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
         let m = req.method.as_str();
-        let read = |what: &str| need(grant, |s| s.read, "read", what);
-        let control = |what: &str| need(grant, |s| s.control, "control", what);
         let r: Result<Reply, Response> = (|| match (m, parts.as_slice()) {
             ("GET", ["v1", "health"]) => Ok(self.health().into()),
             ("GET", ["v1", "microscopes"]) => {
-                read("listing microscopes").map_or(Ok(()), Err)?;
+                read(grant, "listing microscopes")?;
                 Ok(self.microscopes_json().into())
             }
             ("GET", ["v1", "tasks"]) => {
-                read("listing tasks").map_or(Ok(()), Err)?;
+                read(grant, "listing tasks")?;
                 self.list(req).map(Reply::from)
             }
             ("POST", ["v1", "tasks"]) => {
-                need(grant, |s| s.submit, "submit", "submitting a task").map_or(Ok(()), Err)?;
+                need(grant, |s| s.submit, "submit", "submitting a task")?;
                 self.create(req, grant, unix).map(Reply::from)
             }
             ("GET", ["v1", "events"]) => {
-                read("the event stream").map_or(Ok(()), Err)?;
+                read(grant, "the event stream")?;
                 let mic = self.microscope(req, None)?;
                 let since = req
                     .header("last-event-id")
@@ -158,12 +176,11 @@ impl Ctx {
                 })
             }
             ("POST", ["v1", "queue", verb @ ("hold" | "release")]) => {
-                control("holding or releasing the queue").map_or(Ok(()), Err)?;
+                control(grant, "holding or releasing the queue")?;
                 let mic = self.microscope(req, None)?;
                 let body: NoteBody = json_body(req)?;
                 let held = *verb == "hold";
-                let by = grant.map_or("api".into(), |g| g.who.clone());
-                let msg = verbs::hold_queue(&mic.spool, held, body.note.clone(), &by)
+                let msg = verbs::hold_queue(&mic.spool, held, body.note.clone(), &who(grant))
                     .map_err(spool_error)?;
                 Ok(Response::json(
                     200,
@@ -176,7 +193,7 @@ impl Ctx {
                     Response::error(404, format!("`{id}` is not a task id (a number)"))
                 })?;
                 let mic = self.microscope(req, None)?;
-                self.task_route(m, id, rest, mic, req, &read, &control)
+                self.task_route(m, id, rest, &mic.spool, req, grant)
             }
             ("GET" | "POST" | "DELETE", _) => Err(Response::error(
                 404,
@@ -190,71 +207,66 @@ impl Ctx {
         r.unwrap_or_else(Reply::Done)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn task_route(
         &self,
         m: &str,
         id: u64,
         rest: &[&str],
-        mic: &Microscope,
+        spool: &Spool,
         req: &Request,
-        read: &dyn Fn(&str) -> Option<Response>,
-        control: &dyn Fn(&str) -> Option<Response>,
+        grant: Option<&Grant>,
     ) -> Result<Reply, Response> {
-        let spool = &mic.spool;
-        let changed = |r: Result<Changed, SpoolError>, status: u16| -> Result<Reply, Response> {
-            let c = r.map_err(spool_error)?;
-            let status = if status == 0 {
-                if c.status.state == State::Cancelled {
-                    200
-                } else {
-                    202
-                }
-            } else {
-                status
-            };
+        let reply = |c: Changed, status: u16| -> Result<Reply, Response> {
             Ok(Response::json(
                 status,
                 &json!({"task": id, "state": c.status.state, "note": c.status.note, "message": c.message}),
             )
             .into())
         };
-        let check = |r: Option<Response>| r.map_or(Ok(()), Err);
+        let changed = |r: Result<Changed, SpoolError>| reply(r.map_err(spool_error)?, 200);
+        // The task's run directory, or 404 saying why there is none yet.
+        let run_dir = || -> Result<(PathBuf, bool), Response> {
+            let t = spool.task(id).map_err(spool_error)?;
+            match t.status.run_dir {
+                Some(d) => Ok((d, t.status.state.active())),
+                None => Err(Response::error(
+                    404,
+                    format!("task {id} has no run yet ({})", t.status.state.name()),
+                )),
+            }
+        };
         match (m, rest) {
             ("GET", []) => {
-                check(read("reading a task"))?;
+                read(grant, "reading a task")?;
                 let t = spool.task(id).map_err(spool_error)?;
                 Ok(Response::json(200, &crate::commands::queue::task_json(spool, &t)).into())
             }
             ("DELETE", []) => {
-                check(control("cancelling a task"))?;
-                let now = matches!(req.param("now"), Some("1" | "true" | ""));
-                changed(verbs::cancel(spool, id, now), 0)
+                control(grant, "cancelling a task")?;
+                let c = verbs::cancel(spool, id, flag(req.param("now"))).map_err(spool_error)?;
+                // A task that had not started is over; a running one stops at a safe point.
+                let status = if c.status.state == State::Cancelled {
+                    200
+                } else {
+                    202
+                };
+                reply(c, status)
             }
             ("GET", ["wait"]) => {
-                check(read("waiting for a task"))?;
+                read(grant, "waiting for a task")?;
                 Ok(self.wait(spool, id, req)?.into())
             }
             ("GET", ["run"]) => {
-                check(read("reading a task's run"))?;
-                let t = spool.task(id).map_err(spool_error)?;
-                let Some(dir) = &t.status.run_dir else {
-                    return Err(Response::error(
-                        404,
-                        format!("task {id} has no run yet ({})", t.status.state.name()),
-                    ));
-                };
-                let v = super::run_view::view(&self.views, dir, t.status.state.active())
+                read(grant, "reading a task's run")?;
+                let (dir, live) = run_dir()?;
+                let v = super::run_view::view(&self.views, &dir, live)
                     .map_err(|e| Response::error(500, e))?;
                 Ok(Response::json(200, &v).into())
             }
             ("GET", ["thumbnail.png"]) => {
-                check(read("a task's thumbnail"))?;
-                let t = spool.task(id).map_err(spool_error)?;
-                let Some(dir) = &t.status.run_dir else {
-                    return Err(Response::error(404, format!("task {id} has no run yet")));
-                };
-                match super::run_view::thumbnail(&self.views, dir) {
+                read(grant, "a task's thumbnail")?;
+                let (dir, _) = run_dir()?;
+                match super::run_view::thumbnail(&self.views, &dir) {
                     Ok(Some((frame, png))) => Ok(Response::bytes(200, "image/png", png)
                         .with("X-Squidctl-Frame", frame)
                         .into()),
@@ -266,24 +278,26 @@ impl Ctx {
                 }
             }
             ("POST", [verb]) => {
-                check(control(&format!("{verb} of a task")))?;
+                control(grant, &format!("{verb} of a task"))?;
                 match *verb {
                     "pause" => {
                         let b: PauseBody = json_body(req)?;
-                        changed(
-                            verbs::pause(spool, id, b.at.unwrap_or(PauseAt::Fov), b.reason),
-                            200,
-                        )
+                        changed(verbs::pause(
+                            spool,
+                            id,
+                            b.at.unwrap_or(PauseAt::Fov),
+                            b.reason,
+                        ))
                     }
-                    "unpause" => changed(verbs::unpause(spool, id), 200),
+                    "unpause" => changed(verbs::unpause(spool, id)),
                     "hold" => {
                         let b: NoteBody = json_body(req)?;
-                        changed(verbs::hold(spool, id, b.note), 200)
+                        changed(verbs::hold(spool, id, b.note))
                     }
-                    "release" => changed(verbs::release(spool, id), 200),
+                    "release" => changed(verbs::release(spool, id)),
                     "move" => {
                         let b: MoveBody = json_body(req)?;
-                        changed(verbs::move_(spool, id, b.place()?), 200)
+                        changed(verbs::move_(spool, id, b.place()?))
                     }
                     other => Err(Response::error(
                         404,
@@ -383,22 +397,19 @@ impl Ctx {
             )
             .min(MAX_WAIT),
         };
-        let start = Instant::now();
-        loop {
-            let st = spool.status(id).map_err(spool_error)?;
-            let ended = st.state.terminal();
-            if ended || start.elapsed() >= timeout {
-                return Ok(Response::json(
-                    200,
-                    &json!({
-                        "task": id, "ended": ended, "state": st.state,
-                        "exit_code": st.exit_code.filter(|_| ended),
-                        "run_dir": st.run_dir, "note": st.note,
-                    }),
-                ));
-            }
-            std::thread::sleep(WAIT_POLL);
-        }
+        let st = spool
+            .wait_ended(&[id], Some(timeout))
+            .map_err(spool_error)?
+            .remove(0);
+        let ended = st.state.terminal();
+        Ok(Response::json(
+            200,
+            &json!({
+                "task": id, "ended": ended, "state": st.state,
+                "exit_code": st.exit_code.filter(|_| ended),
+                "run_dir": st.run_dir, "note": st.note,
+            }),
+        ))
     }
 
     fn create(
@@ -427,13 +438,19 @@ impl Ctx {
             CreateBody::from_query(req, text)?
         };
         let mic = self.microscope(req, body.microscope.as_deref())?;
-        let (source, base) = match (&body.protocol, &body.protocol_path) {
-            (Some(text), None) => (SourceFile::new("<request>", text.clone()), self.cwd.clone()),
+        let (protocol, protocol_file) = match (&body.protocol, &body.protocol_path) {
+            (Some(text), None) => (
+                LoadedProtocol::from_source(
+                    SourceFile::new("<request>", text.clone()),
+                    self.cwd.clone(),
+                    &body.set,
+                ),
+                "<request>".to_string(),
+            ),
             (None, Some(p)) if unix => {
-                let path = self.cwd.join(p);
-                let text = crate::yaml::read_text(&path).map_err(|d| invalid(&d.into()))?;
-                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                (SourceFile::new(path.display().to_string(), text), base)
+                // Joined to an absolute directory, so never `-` (the server's stdin).
+                let path = self.cwd.join(p).display().to_string();
+                (LoadedProtocol::load(&path, &body.set), path)
             }
             (None, Some(_)) => {
                 return Err(Response::error(
@@ -449,16 +466,9 @@ impl Ctx {
             }
         };
         let microscope = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid(&d))?;
-        let protocol =
-            crate::protocol::LoadedProtocol::from_source(source.clone(), base, &body.set)
-                .map_err(|d| invalid(&d))?;
-        let plan = crate::plan::Plan::build(&protocol, &microscope).map_err(|d| invalid(&d))?;
-        let loaded = crate::session::Loaded {
-            protocol,
-            microscope,
-            plan,
-        };
-        let who = grant.map_or("api".to_string(), |g| g.who.clone());
+        let loaded =
+            Loaded::new(protocol.map_err(|d| invalid(&d))?, microscope).map_err(|d| invalid(&d))?;
+        let who = who(grant);
         let submit_only = grant.is_some_and(|g| !g.scopes.control);
         let held = if submit_only {
             Some(format!(
@@ -470,10 +480,7 @@ impl Ctx {
             None
         };
         let sreq = SubmitRequest {
-            protocol_file: body.protocol_path.clone().map_or_else(
-                || source.name.clone(),
-                |p| self.cwd.join(p).display().to_string(),
-            ),
+            protocol_file,
             sets: body.set.clone(),
             cwd: self.cwd.clone(),
             label: body.label.clone(),
@@ -613,7 +620,7 @@ impl CreateBody {
                 "expires" => b.expires = Some(v.clone()),
                 "after" => b.after.push(num(k, v)?),
                 "after_ok" => b.after_ok.push(num(k, v)?),
-                "hold" => b.hold = matches!(v.as_str(), "" | "1" | "true"),
+                "hold" => b.hold = flag(Some(v)),
                 "label" => b.label = Some(v.clone()),
                 "retries" => b.retries = num(k, v)?,
                 other => {

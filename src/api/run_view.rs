@@ -4,7 +4,6 @@
 //! the new lines only.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -72,24 +71,13 @@ impl Run {
     /// Take in the journal lines written since the last look.
     fn read_on(&mut self, dir: &Path) -> Result<(), String> {
         let path = dir.join(crate::run_dir::JOURNAL);
-        let mut f = std::fs::File::open(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        f.seek(SeekFrom::Start(self.offset))
-            .map_err(|e| e.to_string())?;
-        let mut r = BufReader::new(f);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = r.read_line(&mut line).map_err(|e| e.to_string())?;
-            if n == 0 || !line.ends_with('\n') {
-                return Ok(());
+        self.offset = crate::fsutil::lines_from(&path, self.offset, |_, line| {
+            if let Ok(e) = serde_json::from_str::<Entry>(line) {
+                self.take(e.record);
             }
-            self.offset += n as u64;
-            let Ok(e) = serde_json::from_str::<Entry>(line.trim_end()) else {
-                continue;
-            };
-            self.take(e.record);
-        }
+        })
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok(())
     }
 
     fn take(&mut self, rec: Record) {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::queue::events::{self, Event};
 
@@ -87,10 +87,8 @@ impl Hub {
             };
             for (_, e) in evs {
                 let e = Arc::new(e);
-                subs.retain(|s| match s.try_send(e.clone()) {
-                    Ok(()) => true,
-                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
-                });
+                // A client gone, or too far behind, is dropped (it replays when it is back).
+                subs.retain(|s| s.try_send(e.clone()).is_ok());
             }
         }
     }
@@ -129,7 +127,7 @@ impl Hub {
     }
 
     /// Stream events with `seq > since` (optionally of one task) until the client goes away.
-    /// The response head has been written by the caller's `head`.
+    /// The caller has written the response head.
     pub fn stream(
         &self,
         w: &mut impl Write,

@@ -24,7 +24,6 @@ pub mod worker;
 use crate::cli::ProtocolInput;
 use crate::diagnostic::Diagnostics;
 use crate::exit::Exit;
-use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 
 pub use crate::session::Loaded;
@@ -32,12 +31,7 @@ pub use crate::session::Loaded;
 pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
     let microscope = crate::hardware::load(input.microscope.as_deref())?;
     let protocol = LoadedProtocol::load(file, &input.sets)?;
-    let plan = Plan::build(&protocol, &microscope)?;
-    Ok(Loaded {
-        protocol,
-        microscope,
-        plan,
-    })
+    Loaded::new(protocol, microscope)
 }
 
 /// Print diagnostics to stderr and give the "invalid input" exit.

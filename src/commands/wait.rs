@@ -1,7 +1,7 @@
 //! `squidctl wait ID…` and `squidctl events`: following the queue from a script.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -16,54 +16,43 @@ const POLL: Duration = Duration::from_millis(200);
 /// Wait until every task has ended; the exit is the first non-zero task exit code in the
 /// order given (0 when all completed), or 124 after `timeout`.
 pub fn wait_for(spool: &Spool, ids: &[u64], timeout: Option<Duration>, json: bool) -> Exit {
-    let start = Instant::now();
-    loop {
-        let mut pending = false;
-        let mut ended = Vec::new();
-        for &id in ids {
-            match spool.status(id) {
-                Ok(st) if st.state.terminal() => ended.push((id, st)),
-                Ok(_) => pending = true,
-                Err(e) => return spool_fail(e),
-            }
+    let sts = match spool.wait_ended(ids, timeout) {
+        Ok(s) => s,
+        Err(e) => return spool_fail(e),
+    };
+    if !sts.iter().all(|s| s.state.terminal()) {
+        tracing::error!(
+            "the tasks had not ended after {:?}",
+            timeout.unwrap_or_default()
+        );
+        if json {
+            super::print_json(&json!({"timeout": true, "tasks": ids}));
         }
-        if !pending {
-            let mut exit = Exit::Completed;
-            for (id, st) in &ended {
-                let code = st.exit_code.unwrap_or(1);
-                if json {
-                    super::print_json(&json!({
-                        "task": id, "state": st.state, "exit_code": code,
-                        "run_dir": st.run_dir, "note": st.note,
-                    }));
-                } else {
-                    eprintln!(
-                        "task {id}: {} (exit {code}){}",
-                        st.state.name(),
-                        st.run_dir
-                            .as_ref()
-                            .map(|r| format!(" in {}", r.display()))
-                            .unwrap_or_default()
-                    );
-                }
-                if exit == Exit::Completed && code != 0 {
-                    exit = Exit::from_code(code).unwrap_or(Exit::Failed);
-                }
-            }
-            return exit;
-        }
-        if timeout.is_some_and(|t| start.elapsed() >= t) {
-            tracing::error!(
-                "the tasks had not ended after {:?}",
-                timeout.unwrap_or_default()
-            );
-            if json {
-                super::print_json(&json!({"timeout": true, "tasks": ids}));
-            }
-            return Exit::WaitTimeout;
-        }
-        std::thread::sleep(POLL);
+        return Exit::WaitTimeout;
     }
+    let mut exit = Exit::Completed;
+    for (id, st) in ids.iter().zip(&sts) {
+        let code = st.exit_code.unwrap_or(1);
+        if json {
+            super::print_json(&json!({
+                "task": id, "state": st.state, "exit_code": code,
+                "run_dir": st.run_dir, "note": st.note,
+            }));
+        } else {
+            eprintln!(
+                "task {id}: {} (exit {code}){}",
+                st.state.name(),
+                st.run_dir
+                    .as_ref()
+                    .map(|r| format!(" in {}", r.display()))
+                    .unwrap_or_default()
+            );
+        }
+        if exit == Exit::Completed && code != 0 {
+            exit = Exit::from_code(code).unwrap_or(Exit::Failed);
+        }
+    }
+    exit
 }
 
 pub fn wait(a: &WaitArgs) -> Exit {

@@ -3,7 +3,7 @@
 //! objects are what `events`, `--json` and the API speak.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -131,33 +131,19 @@ pub fn read_from(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<Event>
 /// [`read_from`], with the byte offset each event's line starts at (a follower can keep a
 /// few of them to replay from the middle of a long log).
 pub fn read_at(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<(u64, Event)>, u64)> {
-    let mut f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(e),
-    };
-    let len = f.metadata()?.len();
-    // Rotated by `gc`: start again from the top.
-    let offset = if offset > len { 0 } else { offset };
-    f.seek(SeekFrom::Start(offset))?;
-    let mut r = BufReader::new(f);
-    let mut pos = offset;
     let mut out = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = r.read_line(&mut line)?;
-        if n == 0 || !line.ends_with('\n') {
-            break;
-        }
-        if let Ok(e) = serde_json::from_str::<Event>(line.trim_end())
+    let next = crate::fsutil::lines_from(path, offset, |at, line| {
+        if let Ok(e) = serde_json::from_str::<Event>(line)
             && e.seq > since
         {
-            out.push((pos, e));
+            out.push((at, e));
         }
-        pos += n as u64;
+    });
+    match next {
+        Ok(next) => Ok((out, next)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((Vec::new(), 0)),
+        Err(e) => Err(e),
     }
-    Ok((out, pos))
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub const TASK_STATE: &str = "state.json";
 pub const TASK_PROTOCOL: &str = "protocol.yaml";
 pub const TASK_LOG: &str = "output.log";
 pub const EVENTS: &str = "events.ndjson";
+/// How often [`Spool::wait_ended`] looks at the tasks again.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What can go wrong with a verb on the spool; each maps to an exit code.
 #[derive(Debug)]
@@ -375,6 +377,28 @@ impl Spool {
     pub fn emit(&self, evs: Vec<NewEvent>) -> Result<Vec<Event>, SpoolError> {
         let _g = self.lock()?;
         self.emit_locked(evs)
+    }
+
+    /// Poll until every task in `ids` has ended, or `timeout` has passed: their statuses as
+    /// they are then (the caller sees from them which it was).
+    pub fn wait_ended(
+        &self,
+        ids: &[u64],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Vec<Status>, SpoolError> {
+        let start = std::time::Instant::now();
+        loop {
+            let sts = ids
+                .iter()
+                .map(|&id| self.status(id))
+                .collect::<Result<Vec<_>, _>>()?;
+            if sts.iter().all(|s| s.state.terminal())
+                || timeout.is_some_and(|t| start.elapsed() >= t)
+            {
+                return Ok(sts);
+            }
+            std::thread::sleep(WAIT_POLL);
+        }
     }
 
     pub fn queue_status(&self) -> QueueStatus {

@@ -32,6 +32,21 @@ pub struct Loaded {
     pub plan: Plan,
 }
 
+impl Loaded {
+    /// Check `protocol` against `microscope` and expand it into its plan.
+    pub fn new(
+        protocol: LoadedProtocol,
+        microscope: MicroscopeConfig,
+    ) -> Result<Loaded, crate::diagnostic::Diagnostics> {
+        let plan = Plan::build(&protocol, &microscope)?;
+        Ok(Loaded {
+            protocol,
+            microscope,
+            plan,
+        })
+    }
+}
+
 /// Why a run makes images: the log line and nothing else depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
