@@ -872,7 +872,8 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
     let Some((chromium, modules)) = browser() else {
         return;
     };
-    let api = Api::new(0.3);
+    // Slow enough that the run outlasts a page load on a busy machine.
+    let api = Api::new(0.5);
     let protocol = format!(
         "{P}autofocus: {{method: contrast, channel: BF, every: well, range: 10um, step: 2.5um}}\n"
     )
