@@ -38,6 +38,19 @@ pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// Make everything written to the file system holding `path` durable (one `syncfs`, not an
+/// fsync per file).
+pub fn sync_fs(path: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = std::fs::File::open(path)?;
+    // SAFETY: syncfs on a descriptor we hold open.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Make the entries of `dir` (a create, a rename) durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()

@@ -197,7 +197,10 @@ pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>
         return Ok(Some((k.clone(), png.clone())));
     }
     let (w, h) = (r.plan.frame.width as usize, r.plan.frame.height as usize);
-    let px = last_page(&dir.join(rel)).map_err(|e| format!("{}: {e}", f.path))?;
+    let layout = crate::saver::layout::for_plan(&r.plan, dir.to_path_buf(), "");
+    let px = layout
+        .last_plane(&dir.join(rel))
+        .map_err(|e| format!("{}: {e}", f.path))?;
     if px.is_empty() || px.len() != w * h {
         return Err(format!(
             "{}: a plane of {} pixels, the plan says {w}×{h}",
@@ -209,21 +212,6 @@ pub fn thumbnail(views: &RunViews, dir: &Path) -> Result<Option<(String, Vec<u8>
     let png = encode(&g, tw, th)?;
     r.thumb = Some((id.clone(), png.clone()));
     Ok(Some((id, png)))
-}
-
-/// The pixels of a TIFF's last page. Only the directories of the others are read, so a
-/// 50-plane stack costs one plane's decoding, not fifty, on the acquisition machine.
-fn last_page(path: &Path) -> Result<Vec<u16>, String> {
-    use tiff::decoder::{Decoder, DecodingResult};
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut d = Decoder::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
-    while d.more_images() {
-        d.next_image().map_err(|e| e.to_string())?;
-    }
-    match d.read_image().map_err(|e| e.to_string())? {
-        DecodingResult::U16(v) => Ok(v),
-        _ => Err("not a 16-bit image".into()),
-    }
 }
 
 /// Box-average down to the thumbnail's size, then map the 0.5th–99.5th percentile to 0–255.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use super::run::fail;
 use crate::cli::VerifyArgs;
-use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::human;
 use crate::run_dir::verify::{self, Problem};
@@ -20,8 +19,7 @@ pub fn run(args: &VerifyArgs) -> Exit {
         Err(r) => return fail(args.json, "verify", r.exit, r.message),
     };
     let plan = Arc::new(open.loaded.plan.clone());
-    let layout =
-        crate::saver::layout::for_plan(&plan, open.rd.root.clone(), &WallTime::now().rfc3339());
+    let layout = crate::saver::layout::for_plan(&plan, open.rd.root.clone(), &open.record.started);
     let expected: BTreeSet<FileKey> = plan.events().map(|e| layout.key(&e)).collect();
     let saved = verify::saved_files(&open.journal, layout.as_ref());
     let mut problems: Vec<(String, Problem)> = Vec::new();
@@ -62,6 +60,9 @@ pub fn run(args: &VerifyArgs) -> Exit {
                 Some(p) => problems.push((rel, p)),
             },
         }
+    }
+    for (rel, error) in layout.check_store() {
+        problems.push((rel, Problem::Metadata { error }));
     }
     for (rel, detail) in crate::saver::coordinates::check(&open.rd.root, &plan, &open.journal) {
         problems.push((rel, Problem::Coordinates { detail }));

@@ -53,10 +53,6 @@ pub struct Estimate {
 
 pub const ROUND_RECORD_LIMIT: usize = 10_000;
 
-/// Bytes per TIFF page beyond pixels (IFD, tags, strip tables) and per file (header, OME-XML).
-const PAGE_OVERHEAD: u64 = 512;
-const FILE_OVERHEAD: u64 = 4096;
-
 /// The inner z/channel loops at one FOV, costed once per kind.
 #[derive(Clone, Copy, Debug)]
 struct Block {
@@ -125,7 +121,7 @@ impl Plan {
     pub fn estimate(&self, timing: &Timing) -> Estimate {
         let plan = self;
         let frames = plan.total_frames();
-        let files = crate::saver::layout::planned_files(plan);
+        let footprint = crate::saver::layout::footprint(plan);
         let bytes_per_frame = plan.frame.bytes();
         let mut est = Estimate {
             regions: plan.regions.len() as u64,
@@ -135,8 +131,8 @@ impl Plan {
             timepoints: plan.time.count,
             frames,
             frames_acquired: 0,
-            files,
-            bytes: frames * (bytes_per_frame + PAGE_OVERHEAD) + files * FILE_OVERHEAD,
+            files: footprint.files,
+            bytes: footprint.bytes,
             bytes_per_frame,
             autofocus_runs: 0,
             duration_s: 0.0,

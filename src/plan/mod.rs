@@ -657,6 +657,27 @@ impl Builder<'_> {
 
     fn output(&mut self) {
         let o = &self.lp.spec.output;
+        use crate::protocol::schema::{BigTiff, Compression, ImageFormat};
+        match (o.format, o.compression) {
+            (ImageFormat::OmeZarr, Compression::Lzw) => self.err_help(
+                "output.compression",
+                "LZW is a TIFF compression; Zarr has no LZW codec",
+                "use `deflate` (Zarr's gzip codec) or `zstd` for `format: ome-zarr`",
+            ),
+            (ImageFormat::OmeTiff | ImageFormat::Tiff, Compression::Zstd) => self.err_help(
+                "output.compression",
+                "zstd is offered for `format: ome-zarr` only: Fiji's TIFF reader cannot open zstd TIFFs",
+                "use `deflate` or `lzw` for TIFF, or `format: ome-zarr` to keep zstd",
+            ),
+            _ => {}
+        }
+        if o.format == ImageFormat::OmeZarr && o.bigtiff == BigTiff::Always {
+            self.err_help(
+                "output.bigtiff",
+                "`bigtiff` is a TIFF setting; an OME-Zarr store has no 4 GiB limit",
+                "remove `bigtiff`",
+            );
+        }
         let mut known: Vec<String> = ["name", "date", "time", "timestamp"]
             .iter()
             .map(|s| s.to_string())

@@ -714,6 +714,7 @@ pub enum ImageFormat {
     #[default]
     OmeTiff,
     Tiff,
+    OmeZarr,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -723,4 +724,6 @@ pub enum Compression {
     None,
     Deflate,
     Lzw,
+    /// OME-Zarr only.
+    Zstd,
 }

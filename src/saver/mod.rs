@@ -430,15 +430,7 @@ impl Pending {
         if self.files.is_empty() {
             return;
         }
-        let r = std::fs::File::open(&self.dir).and_then(|d| {
-            use std::os::fd::AsRawFd;
-            // SAFETY: syncfs on a directory fd we hold open.
-            if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
+        let r = crate::fsutil::sync_fs(&self.dir);
         match r {
             Ok(()) => {
                 for d in self.files.drain(..) {

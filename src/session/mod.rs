@@ -224,7 +224,21 @@ pub fn run(
     let mut savers = None;
     let mut queue_capacity = 0u64;
     if let Some(p) = &prepared {
-        let layout = crate::saver::layout::for_plan(&plan, p.rd.root.clone(), &started.rfc3339());
+        // A resumed run keeps the start it was given (OME-XML dates, the plate's acquisition).
+        let run_started = match &target {
+            Target::Resume(state) => state.record.started.clone(),
+            _ => started.rfc3339(),
+        };
+        let layout = crate::saver::layout::for_plan(&plan, p.rd.root.clone(), &run_started);
+        if let Err(e) = layout.begin() {
+            return fail(
+                Exit::OutputError,
+                format!(
+                    "cannot write the image store's metadata in {}: {e}",
+                    p.rd.root.display()
+                ),
+            );
+        }
         if let Target::Resume(state) = &target {
             let done = state.done.clone();
             let layout = layout.clone();

@@ -177,7 +177,7 @@ pub fn prepare(dir: &Path) -> Result<Resumable, Refusal> {
     let layout = crate::saver::layout::for_plan(
         &std::sync::Arc::new(loaded.plan.clone()),
         rd.root.clone(),
-        &crate::clock::WallTime::now().rfc3339(),
+        &record.started,
     );
     for (path, f) in verify::saved_files(&journal, layout.as_ref()) {
         match verify::check(layout.as_ref(), &f) {
@@ -197,6 +197,22 @@ pub fn prepare(dir: &Path) -> Result<Resumable, Refusal> {
                 p.strip_prefix(&rd.root).unwrap_or(&p).display()
             ));
             let _ = std::fs::remove_file(&p);
+        }
+    }
+    // Metadata that went missing or was changed is written again from the plan.
+    let store = layout.check_store();
+    if !store.is_empty() {
+        if let Err(e) = layout.begin() {
+            return Err(Refusal::new(
+                Exit::OutputError,
+                format!(
+                    "cannot rewrite the image store's metadata in {}: {e}",
+                    rd.root.display()
+                ),
+            ));
+        }
+        for (path, problem) in store {
+            tracing::info!("{path}: rewritten from the plan ({problem})");
         }
     }
     if record.state == RunState::Completed && redo.is_empty() {

@@ -5,8 +5,11 @@
 //! A new format is a new file here, a variant of `output.format`, and one line in [`format`].
 
 mod ome_tiff;
+mod ome_zarr;
 mod plain_tiff;
+mod stack_files;
 mod tiff_common;
+mod zarr_shard;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -95,7 +98,33 @@ pub trait Layout: Send + Sync {
     fn file_count(&self) -> u64;
     /// Read a file back with an independent decoder, as `verify` does.
     fn read_back(&self, path: &Path) -> ReadBack;
+    /// The pixels of the last plane written to a finished file (the status page's
+    /// thumbnail).
+    fn last_plane(&self, path: &Path) -> Result<Vec<u16>, String> {
+        tiff_common::last_page(path)
+    }
+    /// Write what must exist before the first frame (a store's metadata); a resumed run
+    /// calls it again.
+    fn begin(&self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Problems with files that are not frames (a store's metadata), as (path, problem).
+    fn check_store(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
+
+/// Files and bytes a whole plan writes, for `simulate --estimate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// A TIFF page's tags and IFD, about.
+const PAGE_OVERHEAD: u64 = 512;
+/// A TIFF file's header and OME-XML, about.
+const FILE_OVERHEAD: u64 = 4096;
 
 /// What reading a finished file back found.
 #[derive(Debug)]
@@ -113,6 +142,15 @@ pub trait Format: Sync {
     fn file_count(&self, plan: &Plan) -> u64;
     /// The layout that writes a run's files under `root`.
     fn layout(&self, plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout>;
+    /// Files and bytes before compression (closed form, like `file_count`).
+    fn footprint(&self, plan: &Plan) -> Footprint {
+        let files = self.file_count(plan);
+        Footprint {
+            files,
+            bytes: plan.total_frames() * (plan.frame.bytes() + PAGE_OVERHEAD)
+                + files * FILE_OVERHEAD,
+        }
+    }
 }
 
 /// Every output format: the one place they are listed.
@@ -120,6 +158,7 @@ pub fn format(f: ImageFormat) -> &'static dyn Format {
     match f {
         ImageFormat::OmeTiff => &ome_tiff::OmeTiffFormat,
         ImageFormat::Tiff => &plain_tiff::PlainTiffFormat,
+        ImageFormat::OmeZarr => &ome_zarr::OmeZarrFormat,
     }
 }
 
@@ -131,6 +170,11 @@ pub fn for_plan(plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layou
 /// Files a plan writes, without a run directory.
 pub fn planned_files(plan: &Plan) -> u64 {
     format(plan.output.format).file_count(plan)
+}
+
+/// Files and bytes a plan writes, without a run directory.
+pub fn footprint(plan: &Plan) -> Footprint {
+    format(plan.output.format).footprint(plan)
 }
 
 pub use crate::plan::names::safe_name;

@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::stack_files;
 use super::tiff_common::{PartialTiff, read_back};
 use super::{FileDone, FileKey, Layout, ReadBack, StackWriter, safe_name};
 use crate::plan::{Event, Plan};
@@ -12,76 +13,17 @@ use crate::protocol::schema::{Axis, BigTiff, Compression, Grouping};
 use crate::saver::FrameMsg;
 use crate::saver::ome_xml::{ChannelMeta, PlaneMeta, StackMeta};
 
-/// Files of a whole plan: one per FOV and time point and, grouped by channel, per channel
-/// taken at that time point.
+/// Files of a whole plan: as [`stack_files::file_count`].
 pub struct OmeTiffFormat;
 
 impl super::Format for OmeTiffFormat {
     fn file_count(&self, plan: &Plan) -> u64 {
-        file_count(plan)
+        stack_files::file_count(plan)
     }
 
     fn layout(&self, plan: &Arc<Plan>, root: PathBuf, started: &str) -> Arc<dyn Layout> {
         Arc::new(OmeTiffLayout::new(plan.clone(), root, started))
     }
-}
-
-pub fn file_count(plan: &Plan) -> u64 {
-    match plan.output.grouping {
-        Grouping::Channel => plan
-            .channels
-            .iter()
-            .map(|c| plan.total_fovs() * plan.timepoints_of(c))
-            .sum(),
-        Grouping::Fov => plan.total_fovs() * timepoints_with_any(plan),
-    }
-}
-
-/// Time points at which at least one channel is taken: those divisible by some channel's
-/// `every`, counted by inclusion and exclusion over the distinct values.
-fn timepoints_with_any(plan: &Plan) -> u64 {
-    let n = plan.time.count as u64;
-    let mut every: Vec<u64> = plan
-        .channels
-        .iter()
-        .map(|c| c.every.max(1) as u64)
-        .collect();
-    every.sort_unstable();
-    every.dedup();
-    // A multiple of another `every` adds no time point of its own.
-    let every: Vec<u64> = every
-        .iter()
-        .copied()
-        .filter(|&e| !every.iter().any(|&d| d < e && e % d == 0))
-        .collect();
-    if every.len() > 16 {
-        return (0..plan.time.count)
-            .filter(|&t| plan.channels.iter().any(|c| c.active_at(t)))
-            .count() as u64;
-    }
-    let mut total: i128 = 0;
-    for mask in 1u32..(1 << every.len()) {
-        let mut l: u128 = 1;
-        for (i, &e) in every.iter().enumerate() {
-            if mask & (1 << i) != 0 {
-                l = lcm(l, e as u128).min(n as u128 + 1);
-            }
-        }
-        let hits = (n as u128).div_ceil(l) as i128;
-        total += if mask.count_ones() % 2 == 1 {
-            hits
-        } else {
-            -hits
-        };
-    }
-    total.max(0) as u64
-}
-
-fn lcm(a: u128, b: u128) -> u128 {
-    fn gcd(a: u128, b: u128) -> u128 {
-        if b == 0 { a } else { gcd(b, a % b) }
-    }
-    a / gcd(a, b) * b
 }
 
 /// The OME-XML parses, has an `OME` root, and maps exactly the file's pages: one `TiffData`
@@ -215,29 +157,11 @@ impl OmeTiffLayout {
 
 impl Layout for OmeTiffLayout {
     fn key(&self, ev: &Event) -> FileKey {
-        FileKey {
-            t: ev.t,
-            region: ev.region,
-            fov: ev.fov,
-            channel: match self.grouping {
-                Grouping::Channel => Some(ev.channel),
-                Grouping::Fov => None,
-            },
-            z: None,
-        }
+        stack_files::key(self.grouping, ev)
     }
 
     fn expected_planes(&self, key: &FileKey) -> u32 {
-        let chans: Vec<&crate::plan::PlanChannel> = match key.channel {
-            Some(c) => vec![&self.plan.channels[c as usize]],
-            None => self
-                .plan
-                .channels
-                .iter()
-                .filter(|c| c.active_at(key.t))
-                .collect(),
-        };
-        chans.iter().map(|c| self.plan.planes(c) as u32).sum()
+        stack_files::expected_planes(&self.plan, key)
     }
 
     fn open(&self, key: &FileKey) -> io::Result<Box<dyn StackWriter>> {
@@ -250,13 +174,7 @@ impl Layout for OmeTiffLayout {
         };
         let tiff =
             PartialTiff::create(&self.root, self.file_path(key), *key, big, self.compression)?;
-        // Channels in the file: the one, or those taken at this time point.
-        let channel_ids: Vec<u32> = match key.channel {
-            Some(c) => vec![c],
-            None => (0..self.plan.channels.len() as u32)
-                .filter(|&c| self.plan.channels[c as usize].active_at(key.t))
-                .collect(),
-        };
+        let channel_ids = stack_files::channels(&self.plan, key);
         let channels: Vec<ChannelMeta> = channel_ids
             .iter()
             .map(|&c| channel_meta(&self.plan.channels[c as usize]))
@@ -302,7 +220,7 @@ impl Layout for OmeTiffLayout {
     }
 
     fn file_count(&self) -> u64 {
-        file_count(&self.plan)
+        stack_files::file_count(&self.plan)
     }
 
     fn read_back(&self, path: &Path) -> ReadBack {
@@ -310,10 +228,7 @@ impl Layout for OmeTiffLayout {
     }
 
     fn files_within_visit(&self) -> bool {
-        let visit = self.plan.level(Axis::Fov).max(self.plan.level(Axis::Well));
-        let z = self.plan.level(Axis::Z) > visit;
-        let c = self.grouping == Grouping::Channel || self.plan.level(Axis::Channel) > visit;
-        z && c
+        stack_files::files_within_visit(&self.plan, self.grouping)
     }
 }
 
@@ -380,43 +295,6 @@ impl StackWriter for OmeTiffStack {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fov_grouping_counts_one_file_per_fov_visit() {
-        let mut plan =
-            crate::test_support::plan_from(include_str!("../../../protocols/quickstart.yaml"));
-        assert_eq!(file_count(&plan), 24);
-        plan.output.grouping = Grouping::Fov;
-        assert_eq!(file_count(&plan), 12);
-    }
-
-    #[test]
-    fn time_points_with_any_channel_match_counting_them() {
-        let mut plan =
-            crate::test_support::plan_from(include_str!("../../../protocols/quickstart.yaml"));
-        for (count, everys) in [
-            (1u32, vec![1u32, 1]),
-            (10, vec![2, 3]),
-            (97, vec![4, 6, 10]),
-            (1000, vec![7, 14, 5, 3]),
-            (5, vec![9]),
-        ] {
-            plan.time.count = count;
-            let base = plan.channels[0].clone();
-            plan.channels = everys
-                .iter()
-                .map(|&e| {
-                    let mut c = base.clone();
-                    c.every = e;
-                    c
-                })
-                .collect();
-            let brute = (0..count)
-                .filter(|&t| plan.channels.iter().any(|c| c.active_at(t)))
-                .count() as u64;
-            assert_eq!(timepoints_with_any(&plan), brute, "{count} {everys:?}");
-        }
-    }
 
     #[test]
     fn xml_that_does_not_match_its_pages_is_named() {
