@@ -327,17 +327,49 @@ pub fn squidctl_unprivileged() -> Command {
 }
 
 /// `python3` able to import the independent TIFF reader (`tifffile`, `numpy`, `imagecodecs`).
-/// A machine without them gets them once, under `target/tmp/pyreader`, so `cargo test` alone
-/// is enough on a fresh machine; a flock keeps parallel test processes from installing twice.
 #[allow(dead_code)]
 pub fn python_reader() -> Command {
-    const MODULES: &str = "import tifffile, numpy, imagecodecs";
-    const PACKAGES: [&str; 3] = ["tifffile", "imagecodecs", "numpy"];
     static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyreader");
+    python_with(
+        &READY,
+        "pyreader",
+        "import tifffile, numpy, imagecodecs",
+        &["tifffile", "imagecodecs", "numpy"],
+    )
+}
+
+/// `python3` able to import the TIFF reader and the independent OME-Zarr readers
+/// (zarr-python 3 and ome-zarr-models, which validates NGFF 0.5 metadata).
+#[allow(dead_code)]
+pub fn python_zarr() -> Command {
+    static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    python_with(
+        &READY,
+        "pyzarr",
+        "import tifffile, numpy, imagecodecs, zarr, ome_zarr_models; assert zarr.__version__ >= '3'",
+        &[
+            "tifffile",
+            "imagecodecs",
+            "numpy",
+            "zarr>=3.1,<4",
+            "ome-zarr-models>=1.7,<2",
+        ],
+    )
+}
+
+/// `python3` able to run `modules` (an import line). A machine without them gets `packages`
+/// once, under `target/tmp/NAME`, so `cargo test` alone is enough on a fresh machine; a flock
+/// keeps parallel test processes from installing twice.
+fn python_with(
+    ready: &'static std::sync::OnceLock<Option<PathBuf>>,
+    name: &str,
+    modules: &'static str,
+    packages: &[&str],
+) -> Command {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let importable = |path: Option<&Path>| {
         let mut c = Command::new("python3");
-        c.args(["-c", MODULES])
+        c.args(["-c", modules])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if let Some(p) = path {
@@ -345,7 +377,7 @@ pub fn python_reader() -> Command {
         }
         c.status().is_ok_and(|s| s.success())
     };
-    let path = READY.get_or_init(|| {
+    let path = ready.get_or_init(|| {
         if importable(None) {
             return None;
         }
@@ -358,14 +390,14 @@ pub fn python_reader() -> Command {
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
                 .arg("--target")
                 .arg(&dir)
-                .args(PACKAGES)
+                .args(packages)
                 .output()
-                .expect("python3 runs (the tests read our TIFFs back with Python's tifffile)");
+                .expect("python3 runs (the tests read our images back with Python readers)");
             assert!(
                 out.status.success() && importable(Some(&dir)),
-                "cannot install the independent TIFF reader into {}: python3 -m pip install {} failed:\n{}",
+                "cannot install the independent readers into {}: python3 -m pip install {} failed:\n{}",
                 dir.display(),
-                PACKAGES.join(" "),
+                packages.join(" "),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
