@@ -98,12 +98,20 @@ fn write_report(
                 l.plan.frame.height
             ),
         ),
-        (
-            "files",
-            format!("{} ({:?})", human::count(e.files), l.plan.output.format)
-                .replace("OmeTiff", "OME-TIFF")
-                .replace("(Tiff)", "(TIFF)"),
-        ),
+        ("files", {
+            let images = crate::saver::layout::planned_files(&l.plan);
+            let format = l.plan.output.format.label();
+            if e.files > images {
+                format!(
+                    "{} ({format}: {} shards, {} zarr.json)",
+                    human::count(e.files),
+                    human::count(images),
+                    human::count(e.files - images)
+                )
+            } else {
+                format!("{} ({format})", human::count(e.files))
+            }
+        }),
         (
             "data",
             format!("≈ {} before compression", human::bytes(e.bytes)),

@@ -717,6 +717,17 @@ pub enum ImageFormat {
     OmeZarr,
 }
 
+impl ImageFormat {
+    /// The name people know the format by.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImageFormat::OmeTiff => "OME-TIFF",
+            ImageFormat::Tiff => "TIFF",
+            ImageFormat::OmeZarr => "OME-Zarr",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Compression {

@@ -26,8 +26,9 @@ use crate::plan::{Event, Plan, PlanChannel};
 use crate::protocol::schema::Grouping;
 use crate::saver::FrameMsg;
 
-/// Tiles (inner chunks) are at most this many pixels a side: a 2048² frame is 4 tiles,
-/// encoded on as many cores, and a viewer can read a quarter of it.
+/// Tiles (inner chunks) are at most this many pixels a side: a compressed 2048² frame is 4
+/// tiles, encoded on as many cores, and a viewer can read a quarter of it. Uncompressed tiles
+/// are full-width bands of this many rows, written straight from the frame without a copy.
 const TILE: u32 = 1024;
 /// The one resolution level's array inside each image group.
 const ARRAY: &str = "0";
@@ -82,6 +83,11 @@ struct Store {
 impl Store {
     fn new(plan: Arc<Plan>, started: &str) -> Store {
         let f = plan.frame;
+        let codec = TileCodec::of(plan.output.compression).unwrap_or(TileCodec::Raw);
+        let tile_w = match codec {
+            TileCodec::Raw => f.width.max(1),
+            _ => f.width.clamp(1, TILE),
+        };
         Store {
             dir: format!("{}.ome.zarr", safe_name(&plan.name)),
             grid: ShardGrid {
@@ -92,9 +98,9 @@ impl Store {
                 planes: plan.z_offsets_um.len() as u32,
                 height: f.height,
                 width: f.width,
-                tile: (f.height.clamp(1, TILE), f.width.clamp(1, TILE)),
+                tile: (f.height.clamp(1, TILE), tile_w),
             },
-            codec: TileCodec::of(plan.output.compression).unwrap_or(TileCodec::Raw),
+            codec,
             started_ms: unix_ms(started),
             plan,
         }
@@ -326,10 +332,10 @@ fn channel_json(c: &PlanChannel) -> Value {
     })
 }
 
-/// The display colour viewers start with, from the emission (else excitation) wavelength:
-/// blue, green, red, magenta for far red; white for bright field.
+/// The display colour viewers start with, from the emission wavelength: blue, green, red,
+/// magenta for far red. A channel without one is transmitted light: white.
 fn colour(c: &PlanChannel) -> &'static str {
-    match c.emission_nm.or(c.wavelength_nm.map(|x| x + 30.0)) {
+    match c.emission_nm {
         None => "FFFFFF",
         Some(nm) if nm < 490.0 => "0000FF",
         Some(nm) if nm < 570.0 => "00FF00",
@@ -368,12 +374,15 @@ fn unix_ms(s: &str) -> Option<i64> {
 fn first_difference(want: &Value, got: &Value, at: &str) -> Option<String> {
     match (want, got) {
         (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in a {
-                let here = if at.is_empty() {
-                    k.clone()
+            let path = |k: &str| {
+                if at.is_empty() {
+                    k.to_string()
                 } else {
                     format!("{at}.{k}")
-                };
+                }
+            };
+            for (k, v) in a {
+                let here = path(k);
                 match b.get(k) {
                     None => return Some(format!("{here} is missing")),
                     Some(w) => {
@@ -385,7 +394,7 @@ fn first_difference(want: &Value, got: &Value, at: &str) -> Option<String> {
             }
             b.keys()
                 .find(|k| !a.contains_key(*k))
-                .map(|k| format!("{at}.{k} was added"))
+                .map(|k| format!("{} was added", path(k)))
         }
         (Value::Array(a), Value::Array(b)) => {
             if a.len() != b.len() {
@@ -647,6 +656,8 @@ mod tests {
                 .unwrap_or_default()
                 .contains("2 entries")
         );
+        let d = json!({"a": {"b": [1, 2, {"c": "x"}]}, "z": 1});
+        assert_eq!(first_difference(&a, &d, "").as_deref(), Some("z was added"));
     }
 
     #[test]

@@ -134,18 +134,20 @@ impl ShardGrid {
             + tx as usize
     }
 
-    /// A plane's tiles as little-endian bytes, edges padded with the fill value (0).
+    /// A plane's tile as little-endian bytes, edges padded with the fill value (0): a copy
+    /// of whole rows, never pixel by pixel.
     fn cut(&self, px: &[u16], ty: u32, tx: u32) -> Vec<u8> {
         let (th, tw) = (self.tile.0 as usize, self.tile.1 as usize);
         let (w, h) = (self.width as usize, self.height as usize);
         let (y0, x0) = (ty as usize * th, tx as usize * tw);
-        let mut out = vec![0u8; th * tw * 2];
-        for r in 0..th.min(h - y0) {
-            let n = tw.min(w - x0);
-            let src = &px[(y0 + r) * w + x0..(y0 + r) * w + x0 + n];
-            for (d, v) in out[r * tw * 2..].chunks_exact_mut(2).zip(src) {
-                d.copy_from_slice(&v.to_le_bytes());
+        let n = tw.min(w - x0);
+        let mut out = Vec::with_capacity(th * tw * 2);
+        for y in y0..y0 + th {
+            if y < h {
+                let row = &px[y * w + x0..y * w + x0 + n];
+                out.extend_from_slice(&crate::saver::tiff_file::le_bytes(row));
             }
+            out.resize((y - y0 + 1) * tw * 2, 0);
         }
         out
     }
@@ -229,14 +231,30 @@ impl ShardWriter {
             .flat_map(|ty| (0..nx).map(move |tx| (ty, tx)))
             .collect();
         let codec = self.codec;
-        let encoded: Vec<io::Result<Vec<u8>>> = tiles
+        // Uncompressed full-width bands are the frame's own bytes: written without a copy.
+        let band = |ty: u32| {
+            let rows = g.tile.0 as usize;
+            let start = ty as usize * rows * g.width as usize;
+            (codec == TileCodec::Raw && g.tile.1 == g.width)
+                .then(|| px.get(start..start + rows * g.width as usize))
+                .flatten()
+        };
+        let encoded: Vec<io::Result<Option<Vec<u8>>>> = tiles
             .par_iter()
-            .map(|&(ty, tx)| codec.encode(g.cut(px, ty, tx)))
+            .map(|&(ty, tx)| match band(ty) {
+                Some(_) => Ok(None),
+                None => codec.encode(g.cut(px, ty, tx)).map(Some),
+            })
             .collect();
         for (&(ty, tx), data) in tiles.iter().zip(encoded) {
             let data = data?;
-            self.write(&data)?;
-            self.index[g.slot(c, z, ty, tx)] = [self.len - data.len() as u64, data.len() as u64];
+            let bytes = match (&data, band(ty)) {
+                (Some(d), _) => std::borrow::Cow::Borrowed(d.as_slice()),
+                (None, Some(rows)) => crate::saver::tiff_file::le_bytes(rows),
+                (None, None) => continue,
+            };
+            self.write(&bytes)?;
+            self.index[g.slot(c, z, ty, tx)] = [self.len - bytes.len() as u64, bytes.len() as u64];
         }
         self.planes += 1;
         Ok(())
@@ -406,16 +424,22 @@ mod tests {
     #[test]
     fn planes_come_back_in_the_order_written_with_padded_edges_cut_off() {
         let dir = tempfile::tempdir().expect("tmp");
-        for codec in [TileCodec::Raw, TileCodec::Gzip, TileCodec::Zstd] {
-            // 5×7 tiles of 3×4 over a 13×10 plane: ragged edges on both axes.
+        // Tiles of 3×4 over a 13×10 plane: ragged edges on both axes; and full-width bands,
+        // which uncompressed shards write straight from the frame (the last one padded).
+        for (codec, tile) in [
+            (TileCodec::Raw, (3, 4)),
+            (TileCodec::Raw, (3, 13)),
+            (TileCodec::Gzip, (3, 4)),
+            (TileCodec::Zstd, (3, 4)),
+        ] {
             let grid = ShardGrid {
                 channels: 2,
                 planes: 3,
                 height: 10,
                 width: 13,
-                tile: (3, 4),
+                tile,
             };
-            let p = dir.path().join(format!("{codec:?}"));
+            let p = dir.path().join(format!("{codec:?}{tile:?}"));
             let mut w = ShardWriter::create(p.clone(), grid, codec).expect("create");
             let order = [(1, 2), (0, 0), (1, 0), (0, 2)];
             for (i, &(c, z)) in order.iter().enumerate() {
