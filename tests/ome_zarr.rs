@@ -209,6 +209,33 @@ fn verify_names_damage_and_resume_rewrites_metadata_without_acquiring_again() {
 }
 
 #[test]
+fn a_positions_run_is_a_store_of_images_under_their_names() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rd = acquire(
+        dir.path(),
+        "pos",
+        "name: pos
+positions:
+  - {name: spot 1, x: 20mm, y: 15mm}
+  - {name: spot-2, x: 30mm, y: 25mm}
+fov: {grid: 1x2}
+z: {count: 2, step: 2um}
+channels:
+  - {name: BF, exposure: 5ms, intensity: 30%}
+output: {format: ome-zarr, grouping: fov}
+",
+        0.0,
+    );
+    let expect = serde_json::json!({
+        "images": ["spot_1/0", "spot_1/1", "spot-2/0", "spot-2/1"],
+        "shape": [1, 1, 2, 512, 512]
+    });
+    let said = zarr_check(&["positions", &store(&rd, "pos"), &expect.to_string()]);
+    assert!(said.contains("4 position fields"), "{said}");
+    assert_eq!(verify(&rd).code, 0);
+}
+
+#[test]
 fn compressions_that_do_not_fit_the_format_are_refused_where_written() {
     let dir = tempfile::tempdir().expect("tmp");
     for (output, want) in [

@@ -3,6 +3,7 @@ ome-zarr-models for the NGFF 0.5 metadata (its warnings count as failures).
 
   check_zarr.py compare TIFF_RUN_DIR STORE EXPECT_JSON   every OME-TIFF plane equals the store's
   check_zarr.py same STORE_A STORE_B                      two stores hold identical pixels
+  check_zarr.py positions STORE EXPECT_JSON                a positions store's images validate and hold data
   check_zarr.py opens STORE                               a store (maybe cut short) validates and reads
 """
 
@@ -22,8 +23,15 @@ warnings.simplefilter("error")
 
 
 def images(store):
-    """(path, image group) of every field in a plate store."""
+    """(path, image group) of every field: a plate's wells' fields, or the images a
+    positions store's root lists."""
     root = zarr.open_group(store, mode="r")
+    if "plate" not in root.attrs.get("ome", {}):
+        out = []
+        for path in root.attrs["squidctl"]["images"]:
+            Image.from_zarr(root[path])
+            out.append((path, root[path]))
+        return root, None, out
     hcs = HCS.from_zarr(root)
     out = []
     for well in hcs.ome_attributes.plate.wells:
@@ -89,6 +97,16 @@ def compare(tiff_run, store, expect):
     print(f"{checked} planes identical in {len(fields)} fields")
 
 
+def positions(store, expect):
+    _, _, fields = images(store)
+    assert [p for p, _ in fields] == expect["images"], [p for p, _ in fields]
+    for path, g in fields:
+        a = g["0"][:]
+        assert list(a.shape) == expect["shape"], (path, a.shape)
+        assert all(a[0, c, z].any() for c in range(a.shape[1]) for z in range(a.shape[2])), path
+    print(f"{len(fields)} position fields")
+
+
 def same(a, b):
     _, _, fa = images(a)
     _, _, fb = images(b)
@@ -110,6 +128,8 @@ if __name__ == "__main__":
         compare(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
     elif mode == "same":
         same(sys.argv[2], sys.argv[3])
+    elif mode == "positions":
+        positions(sys.argv[2], json.loads(sys.argv[3]))
     elif mode == "opens":
         opens(sys.argv[2])
     else:
