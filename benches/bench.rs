@@ -726,17 +726,7 @@ fn genicam(rows: &mut Vec<Row>) {
     let fake_cpu = cpu() - before;
     let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
     let our_cpu = t(ru.ru_utime) + t(ru.ru_stime);
-    let rd = newest_run(&out);
-    let j = rd.as_deref().map(journal).unwrap_or_default();
-    let files = rd.map_or(0, |rd| {
-        squidctl::saver::layout::walk(&rd)
-            .iter()
-            .filter(|p| {
-                let s = p.display().to_string();
-                s.contains(".ome.zarr/") || s.ends_with(".tiff")
-            })
-            .count()
-    });
+    let j = newest_run(&out).map(|rd| journal(&rd)).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&out);
     let frames = j.iter().filter(|e| e["kind"] == "frame").count() as f64;
     let first = j

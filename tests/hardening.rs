@@ -23,17 +23,7 @@ fn positions(names: &[&str]) -> String {
 fn acquire_positions(dir: &std::path::Path, names: &[&str]) -> std::path::PathBuf {
     let p = write(dir, "p.yaml", &positions(names));
     let m = microscope(dir, 0.0, &[]);
-    let out = dir.join("out");
-    let r = run(&[
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    run_dir(&out)
+    acquired(&p, &m, &dir.join("out"))
 }
 
 #[test]

@@ -41,17 +41,7 @@ fn acquire_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tmp");
     let p = write(dir.path(), "p.yaml", &format!("{PROTOCOL}{extra}"));
     let m = binned_microscope(dir.path(), 0.0);
-    let out = dir.path().join("out");
-    let r = run(&[
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let rd = run_dir(&out);
+    let rd = acquired(&p, &m, &dir.path().join("out"));
     (dir, rd)
 }
 

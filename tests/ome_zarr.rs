@@ -23,17 +23,7 @@ fn acquire(dir: &Path, label: &str, protocol: &str, time_scale: f64) -> PathBuf 
     let p = write(dir, &format!("{label}.yaml"), protocol);
     let m = microscope(dir, time_scale, &[]);
     binned(&m, 4);
-    let out = dir.join(label);
-    let r = run(&[
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
-    assert_eq!(r.code, 0, "{label}: {}", r.stderr);
-    run_dir(&out)
+    acquired(&p, &m, &dir.join(label))
 }
 
 fn zarr_check(args: &[&str]) -> String {
@@ -135,15 +125,8 @@ fn sigkill_then_resume_gives_the_store_an_uninterrupted_run_gives() {
     let m = microscope(dir.path(), 0.3, &[]);
     binned(&m, 4);
     let out = dir.path().join("killed");
-    let args = [
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ];
-    let mut child = start_run(&args, &out);
+    let args = acquire_args(&p, &m, &out);
+    let mut child = start_run(&args.iter().map(String::as_str).collect::<Vec<_>>(), &out);
     let rd = wait_for_frames(&out, 23);
     let _ = child.kill();
     let _ = child.wait();

@@ -70,6 +70,30 @@ impl Run {
     }
 }
 
+/// `acquire PROTOCOL --microscope MICROSCOPE --output OUT`.
+#[allow(dead_code)]
+pub fn acquire_args(protocol: &str, microscope: &str, out: &Path) -> Vec<String> {
+    [
+        "acquire",
+        protocol,
+        "--microscope",
+        microscope,
+        "--output",
+        &out.display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Acquire into `out`, which must succeed; the run directory.
+#[allow(dead_code)]
+pub fn acquired(protocol: &str, microscope: &str, out: &Path) -> PathBuf {
+    let args = acquire_args(protocol, microscope, out);
+    let r = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{protocol}: {}", r.stderr);
+    run_dir(out)
+}
+
 pub fn run(args: &[&str]) -> Run {
     Run::from(squidctl(args).output().expect("spawn squidctl"))
 }
