@@ -219,7 +219,7 @@ output: {format: ome-zarr, grouping: fov}
 }
 
 #[test]
-fn compressions_that_do_not_fit_the_format_are_refused_where_written() {
+fn settings_that_do_not_fit_the_format_are_refused_where_written() {
     let dir = tempfile::tempdir().expect("tmp");
     for (output, want) in [
         (
@@ -241,4 +241,20 @@ fn compressions_that_do_not_fit_the_format_are_refused_where_written() {
         assert!(r.stderr.contains(want), "{output}: {}", r.stderr);
         assert!(r.stderr.contains("bad.yaml:9:"), "{output}: {}", r.stderr);
     }
+    let p = write(
+        dir.path(),
+        "names.yaml",
+        "name: n
+positions:
+  - {name: ok, x: 20mm, y: 15mm}
+  - {name: ZARR.json, x: 30mm, y: 15mm}
+channels:
+  - {name: BF, exposure: 5ms, intensity: 30%}
+output: {format: ome-zarr}
+",
+    );
+    let r = run(&["validate", &p]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("names.yaml:4:12"), "{}", r.stderr);
+    assert!(r.stderr.contains("store's own `zarr.json`"), "{}", r.stderr);
 }

@@ -103,7 +103,7 @@ fn write_report(
             let format = l.plan.output.format.label();
             if e.files > images {
                 format!(
-                    "{} ({format}: {} shards, {} zarr.json)",
+                    "{} ({format}: {} with images, {} of metadata)",
                     human::count(e.files),
                     human::count(images),
                     human::count(e.files - images)

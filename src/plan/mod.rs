@@ -1066,6 +1066,22 @@ impl Builder<'_> {
             };
             self.errors.push(d.help(help));
         }
+        // A position's folder in an OME-Zarr store sits beside the store's own `zarr.json`.
+        if self.lp.spec.output.format == crate::protocol::schema::ImageFormat::OmeZarr
+            && let Some((r, origin)) = regions
+                .iter()
+                .find(|(r, _)| names::safe_name(&r.name).eq_ignore_ascii_case("zarr.json"))
+        {
+            let msg = format!(
+                "position `{}` would be a folder named like the OME-Zarr store's own `zarr.json`",
+                r.name
+            );
+            let d = match origin {
+                Origin::Position(path) => self.lp.err(&format!("{path}.name"), msg),
+                Origin::Wells(loc) | Origin::Csv(loc) => Diagnostic::new(msg).at(Some(loc.clone())),
+            };
+            self.errors.push(d.help("rename the position"));
+        }
         for c in names::same_safe_names(channels.iter().map(|c| c.name.as_str())) {
             let name = &channels[c.index].name;
             let i = self
