@@ -155,8 +155,14 @@ fn estimate_json_flags_overruns_and_missing_space() {
     assert_eq!(e["rounds_total"], 4);
     assert_eq!(e["overruns"], 4);
     assert!(e["duration_s"].as_f64().unwrap_or(0.0) > 4.0 * 60.0);
-    assert!(j["free_bytes"].as_u64().is_some());
-    assert_eq!(j["enough_space"], true);
+    // About 29 GB: whether it fits depends on this machine's disk, and the answer must agree.
+    let free = j["free_bytes"].as_u64().expect("free_bytes");
+    let bytes = e["bytes"].as_u64().expect("bytes");
+    assert_eq!(
+        j["enough_space"],
+        free >= bytes,
+        "{free} free, {bytes} needed"
+    );
     // Human text still goes to stderr with --json.
     assert!(r.stderr.contains("OVERRUNS"), "{}", r.stderr);
     let r = run(&[
