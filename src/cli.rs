@@ -166,10 +166,77 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Serve the queue over HTTP (a local API and a live status page)
     Serve(ServeArgs),
+    /// Make a microscope description or a protocol from what you already have: a Squid
+    /// configuration file or acquisition folder, a useq-schema sequence
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print a man page (of squidctl, or of one command)
     Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A microscope description for the `squid` driver from a Squid configuration_*.ini
+    SquidConfig(ImportSquidConfigArgs),
+    /// A protocol from a Squid acquisition folder (its `acquisition parameters.json`,
+    /// `coordinates.csv` and channel settings)
+    SquidAcquisition(ImportSquidAcquisitionArgs),
+    /// A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it
+    Useq(ImportUseqArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOutput {
+    /// Write here instead of standard output (refused if it exists, unless --force)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportSquidConfigArgs {
+    /// Squid configuration file (configuration_*.ini)
+    #[arg(value_name = "FILE.ini")]
+    pub file: PathBuf,
+    /// The objective in use, from Squid's objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)
+    #[arg(long, default_value = "20x")]
+    pub objective: String,
+    #[command(flatten)]
+    pub out: ImportOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportSquidAcquisitionArgs {
+    /// Squid acquisition folder
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Microscope description the protocol is checked against [default: the built-in
+    /// simulated microscope]; Squid's channel names need one from `import squid-config`
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: ImportOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportUseqArgs {
+    /// useq-schema MDASequence, YAML or JSON
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Light intensity, which useq-schema does not record: PCT for every channel, or
+    /// NAME=PCT for one (repeatable)
+    #[arg(long, value_name = "[NAME=]PCT")]
+    pub intensity: Vec<String>,
+    /// Microscope description the protocol is checked against, and whose field of view
+    /// spaces grids that give none [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: ImportOutput,
 }
 
 #[derive(Debug, Subcommand)]

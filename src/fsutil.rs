@@ -33,6 +33,8 @@ pub fn free_space(path: &Path) -> Option<(u64, PathBuf)> {
 pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::run_dir::write_atomic(path, bytes)?;
     match path.parent() {
+        // `file.yaml` lives in the current directory, whose path is "".
+        Some(dir) if dir.as_os_str().is_empty() => sync_dir(Path::new(".")),
         Some(dir) => sync_dir(dir),
         None => Ok(()),
     }

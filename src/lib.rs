@@ -12,6 +12,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod hardware;
 pub mod human;
+pub mod import;
 pub mod logging;
 pub mod microscope;
 pub mod panics;

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Gc(a) => commands::worker::gc(a),
         Command::Worker(a) => commands::worker::worker(a),
         Command::Serve(a) => commands::serve::serve(a),
+        Command::Import(c) => commands::import::run(c),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };

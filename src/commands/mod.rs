@@ -6,6 +6,7 @@ pub mod completions;
 pub mod describe;
 pub mod devices;
 pub mod emulate;
+pub mod import;
 pub mod plan;
 pub mod queue;
 pub mod report;
