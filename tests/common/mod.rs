@@ -381,6 +381,18 @@ pub fn python_zarr() -> Command {
     )
 }
 
+/// `python3` able to import useq-schema (pymmcore-plus's acquisition format) and PyYAML.
+#[allow(dead_code)]
+pub fn python_useq() -> Command {
+    static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    python_with(
+        &READY,
+        "pyuseq",
+        "import useq, yaml; useq.WellPlatePlan",
+        &["useq-schema>=0.8,<1", "pyyaml"],
+    )
+}
+
 /// `python3` able to run `modules` (an import line). A machine without them gets `packages`
 /// once, under `target/tmp/NAME`, so `cargo test` alone is enough on a fresh machine; a flock
 /// keeps parallel test processes from installing twice.
