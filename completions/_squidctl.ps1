@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove ended tasks older than --keep from the queue (their run directories stay)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Carry out a microscope''s queue, one task at a time')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the queue over HTTP (a local API and a live status page)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Make a microscope description or a protocol from what you already have: a Squid configuration file or acquisition folder, a useq-schema sequence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -439,6 +440,81 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'squidctl;import' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('squid-config', 'squid-config', [CompletionResultType]::ParameterValue, 'A microscope description for the `squid` driver from a Squid configuration_*.ini')
+            [CompletionResult]::new('squid-acquisition', 'squid-acquisition', [CompletionResultType]::ParameterValue, 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)')
+            [CompletionResult]::new('useq', 'useq', [CompletionResultType]::ParameterValue, 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;import;squid-config' {
+            [CompletionResult]::new('--objective', '--objective', [CompletionResultType]::ParameterName, 'The objective in use, from Squid''s objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the output file if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;import;squid-acquisition' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description the protocol is checked against [default: the built-in simulated microscope]; Squid''s channel names need one from `import squid-config`')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the output file if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;import;useq' {
+            [CompletionResult]::new('--intensity', '--intensity', [CompletionResultType]::ParameterName, 'Light intensity, which useq-schema does not record: PCT for every channel, or NAME=PCT for one (repeatable)')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description the protocol is checked against, and whose field of view spaces grids that give none [default: the built-in simulated microscope]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the output file if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;import;help' {
+            [CompletionResult]::new('squid-config', 'squid-config', [CompletionResultType]::ParameterValue, 'A microscope description for the `squid` driver from a Squid configuration_*.ini')
+            [CompletionResult]::new('squid-acquisition', 'squid-acquisition', [CompletionResultType]::ParameterValue, 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)')
+            [CompletionResult]::new('useq', 'useq', [CompletionResultType]::ParameterValue, 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;import;help;squid-config' {
+            break
+        }
+        'squidctl;import;help;squid-acquisition' {
+            break
+        }
+        'squidctl;import;help;useq' {
+            break
+        }
+        'squidctl;import;help;help' {
+            break
+        }
         'squidctl;completions' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -483,6 +559,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove ended tasks older than --keep from the queue (their run directories stay)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Carry out a microscope''s queue, one task at a time')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the queue over HTTP (a local API and a live status page)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Make a microscope description or a protocol from what you already have: a Squid configuration file or acquisition folder, a useq-schema sequence')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (of squidctl, or of one command)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -565,6 +642,21 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;serve' {
+            break
+        }
+        'squidctl;help;import' {
+            [CompletionResult]::new('squid-config', 'squid-config', [CompletionResultType]::ParameterValue, 'A microscope description for the `squid` driver from a Squid configuration_*.ini')
+            [CompletionResult]::new('squid-acquisition', 'squid-acquisition', [CompletionResultType]::ParameterValue, 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)')
+            [CompletionResult]::new('useq', 'useq', [CompletionResultType]::ParameterValue, 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it')
+            break
+        }
+        'squidctl;help;import;squid-config' {
+            break
+        }
+        'squidctl;help;import;squid-acquisition' {
+            break
+        }
+        'squidctl;help;import;useq' {
             break
         }
         'squidctl;help;completions' {

@@ -49,6 +49,9 @@ _squidctl() {
             squidctl,hold)
                 cmd="squidctl__subcmd__hold"
                 ;;
+            squidctl,import)
+                cmd="squidctl__subcmd__import"
+                ;;
             squidctl,man)
                 cmd="squidctl__subcmd__man"
                 ;;
@@ -145,6 +148,9 @@ _squidctl() {
             squidctl__subcmd__help,hold)
                 cmd="squidctl__subcmd__help__subcmd__hold"
                 ;;
+            squidctl__subcmd__help,import)
+                cmd="squidctl__subcmd__help__subcmd__import"
+                ;;
             squidctl__subcmd__help,man)
                 cmd="squidctl__subcmd__help__subcmd__man"
                 ;;
@@ -199,6 +205,39 @@ _squidctl() {
             squidctl__subcmd__help__subcmd__emulate,mcu)
                 cmd="squidctl__subcmd__help__subcmd__emulate__subcmd__mcu"
                 ;;
+            squidctl__subcmd__help__subcmd__import,squid-acquisition)
+                cmd="squidctl__subcmd__help__subcmd__import__subcmd__squid__subcmd__acquisition"
+                ;;
+            squidctl__subcmd__help__subcmd__import,squid-config)
+                cmd="squidctl__subcmd__help__subcmd__import__subcmd__squid__subcmd__config"
+                ;;
+            squidctl__subcmd__help__subcmd__import,useq)
+                cmd="squidctl__subcmd__help__subcmd__import__subcmd__useq"
+                ;;
+            squidctl__subcmd__import,help)
+                cmd="squidctl__subcmd__import__subcmd__help"
+                ;;
+            squidctl__subcmd__import,squid-acquisition)
+                cmd="squidctl__subcmd__import__subcmd__squid__subcmd__acquisition"
+                ;;
+            squidctl__subcmd__import,squid-config)
+                cmd="squidctl__subcmd__import__subcmd__squid__subcmd__config"
+                ;;
+            squidctl__subcmd__import,useq)
+                cmd="squidctl__subcmd__import__subcmd__useq"
+                ;;
+            squidctl__subcmd__import__subcmd__help,help)
+                cmd="squidctl__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            squidctl__subcmd__import__subcmd__help,squid-acquisition)
+                cmd="squidctl__subcmd__import__subcmd__help__subcmd__squid__subcmd__acquisition"
+                ;;
+            squidctl__subcmd__import__subcmd__help,squid-config)
+                cmd="squidctl__subcmd__import__subcmd__help__subcmd__squid__subcmd__config"
+                ;;
+            squidctl__subcmd__import__subcmd__help,useq)
+                cmd="squidctl__subcmd__import__subcmd__help__subcmd__useq"
+                ;;
             *)
                 ;;
         esac
@@ -206,7 +245,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,7 +551,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +721,62 @@ _squidctl() {
         squidctl__subcmd__help__subcmd__hold)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__import)
+            opts="squid-config squid-acquisition useq"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__import__subcmd__squid__subcmd__acquisition)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__import__subcmd__squid__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__import__subcmd__useq)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -969,6 +1064,172 @@ _squidctl() {
                     return 0
                     ;;
                 --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import)
+            opts="-v -q -h --verbose --quiet --help squid-config squid-acquisition useq help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__help)
+            opts="squid-config squid-acquisition useq help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__help__subcmd__squid__subcmd__acquisition)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__help__subcmd__squid__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__help__subcmd__useq)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__squid__subcmd__acquisition)
+            opts="-o -v -q -h --microscope --output --force --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__squid__subcmd__config)
+            opts="-o -v -q -h --objective --output --force --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --objective)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__import__subcmd__useq)
+            opts="-o -v -q -h --intensity --microscope --output --force --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intensity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'
             cand serve 'Serve the queue over HTTP (a local API and a live status page)'
+            cand import 'Make a microscope description or a protocol from what you already have: a Squid configuration file or acquisition folder, a useq-schema sequence'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -406,6 +407,72 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'squidctl;import'= {
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand squid-config 'A microscope description for the `squid` driver from a Squid configuration_*.ini'
+            cand squid-acquisition 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)'
+            cand useq 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;import;squid-config'= {
+            cand --objective 'The objective in use, from Squid''s objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)'
+            cand -o 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --output 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --force 'Replace the output file if it exists'
+            cand --json 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;import;squid-acquisition'= {
+            cand --microscope 'Microscope description the protocol is checked against [default: the built-in simulated microscope]; Squid''s channel names need one from `import squid-config`'
+            cand -o 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --output 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --force 'Replace the output file if it exists'
+            cand --json 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;import;useq'= {
+            cand --intensity 'Light intensity, which useq-schema does not record: PCT for every channel, or NAME=PCT for one (repeatable)'
+            cand --microscope 'Microscope description the protocol is checked against, and whose field of view spaces grids that give none [default: the built-in simulated microscope]'
+            cand -o 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --output 'Write here instead of standard output (refused if it exists, unless --force)'
+            cand --force 'Replace the output file if it exists'
+            cand --json 'Print one JSON summary on stdout (needs -o: without it the file goes to stdout)'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;import;help'= {
+            cand squid-config 'A microscope description for the `squid` driver from a Squid configuration_*.ini'
+            cand squid-acquisition 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)'
+            cand useq 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;import;help;squid-config'= {
+        }
+        &'squidctl;import;help;squid-acquisition'= {
+        }
+        &'squidctl;import;help;useq'= {
+        }
+        &'squidctl;import;help;help'= {
+        }
         &'squidctl;completions'= {
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -448,6 +515,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand gc 'Remove ended tasks older than --keep from the queue (their run directories stay)'
             cand worker 'Carry out a microscope''s queue, one task at a time'
             cand serve 'Serve the queue over HTTP (a local API and a live status page)'
+            cand import 'Make a microscope description or a protocol from what you already have: a Squid configuration file or acquisition folder, a useq-schema sequence'
             cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
             cand man 'Print a man page (of squidctl, or of one command)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -504,6 +572,17 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;worker'= {
         }
         &'squidctl;help;serve'= {
+        }
+        &'squidctl;help;import'= {
+            cand squid-config 'A microscope description for the `squid` driver from a Squid configuration_*.ini'
+            cand squid-acquisition 'A protocol from a Squid acquisition folder (its `acquisition parameters.json`, `coordinates.csv` and channel settings)'
+            cand useq 'A protocol from a useq-schema MDASequence (YAML or JSON), as pymmcore-plus runs it'
+        }
+        &'squidctl;help;import;squid-config'= {
+        }
+        &'squidctl;help;import;squid-acquisition'= {
+        }
+        &'squidctl;help;import;useq'= {
         }
         &'squidctl;help;completions'= {
         }

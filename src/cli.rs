@@ -195,6 +195,9 @@ pub struct ImportOutput {
     /// Replace the output file if it exists
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON summary on stdout (needs -o: without it the file goes to stdout)
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -265,6 +265,7 @@ fn man_pages_are_current() {
         "gc",
         "worker",
         "serve",
+        "import",
         "completions",
         "man",
     ] {

@@ -518,3 +518,37 @@ fn an_import_never_replaces_a_file_unless_forced() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(dir.path().join("here.yaml").exists());
 }
+
+#[test]
+fn json_summaries_report_what_was_written_or_why_not() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("rig.yaml");
+    let out_s = out.to_str().expect("utf-8");
+    let r = run(&[
+        "import",
+        "squid-config",
+        &sample(RIG_INI),
+        "-o",
+        out_s,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["command"], "import");
+    assert_eq!(j["from"], "squid-config");
+    assert_eq!(j["written"][0], out_s);
+    assert!(j["notes"].as_array().is_some_and(|n| !n.is_empty()));
+    let r = run(&[
+        "import",
+        "useq",
+        &sample("useq/unsupported.yaml"),
+        "-o",
+        dir.path().join("p.yaml").to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert_eq!(r.code, 2);
+    let j = r.json();
+    assert_eq!(j["exit_code"], 2);
+    assert_eq!(j["written"].as_array().map(Vec::len), Some(0));
+    assert!(j["errors"].as_array().is_some_and(|e| e.len() >= 5), "{j}");
+}

@@ -175,6 +175,7 @@ fn readme_commands_run() {
             std::fs::copy(e.path(), work.path().join(sub).join(e.file_name())).expect("copy");
         }
     }
+    copy_tree(&repo().join("examples"), &work.path().join("examples"));
     // The built-in microscope, but instant and binned 8× so whole examples run in seconds.
     let fast = squidctl::microscope::BUILTIN_YAML
         .replace("time_scale: 0.1", "time_scale: 0")
@@ -201,4 +202,16 @@ fn readme_commands_run() {
     }
     assert!(work.path().join("batch.jsonl").exists());
     assert!(work.path().join("screens/cron.log").exists());
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
 }

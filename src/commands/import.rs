@@ -12,37 +12,78 @@ use crate::import::{self, Imported, yaml_out};
 use crate::microscope::MicroscopeConfig;
 use crate::protocol::LoadedProtocol;
 
+/// What `--json` reports: the notes, the errors, and the files written.
+#[derive(Default)]
+struct Report {
+    notes: Vec<String>,
+    errors: Vec<serde_json::Value>,
+    written: Vec<String>,
+}
+
+impl Report {
+    fn fail(&mut self, message: String) {
+        eprintln!("{message}");
+        self.errors.push(serde_json::json!({ "message": message }));
+    }
+
+    fn diagnostics(&mut self, d: &Diagnostics) {
+        eprint!("{}", d.render());
+        self.errors.extend(d.0.iter().map(|e| e.to_json()));
+    }
+}
+
 pub fn run(c: &ImportCommand) -> Exit {
+    let (what, out) = match c {
+        ImportCommand::SquidConfig(a) => ("squid-config", &a.out),
+        ImportCommand::SquidAcquisition(a) => ("squid-acquisition", &a.out),
+        ImportCommand::Useq(a) => ("useq", &a.out),
+    };
+    let mut report = Report::default();
+    let exit = import(c, &mut report);
+    if out.json {
+        super::print_json(&serde_json::json!({
+            "command": "import",
+            "from": what,
+            "exit_code": exit as i32,
+            "written": report.written,
+            "notes": report.notes,
+            "errors": report.errors,
+        }));
+    }
+    exit
+}
+
+fn import(c: &ImportCommand, report: &mut Report) -> Exit {
     match c {
         ImportCommand::SquidConfig(a) => {
             let opts = import::squid_config::Options {
                 objective: a.objective.clone(),
             };
             let result = import::squid_config::import(&a.file, &opts);
-            finish(result, &a.out, None)
+            finish(result, &a.out, None, report)
         }
         ImportCommand::SquidAcquisition(a) => {
-            let Some(m) = microscope(a.microscope.as_deref()) else {
+            let Some(m) = microscope(a.microscope.as_deref(), report) else {
                 return Exit::Invalid;
             };
             let result = import::squid_acquisition::import(&a.dir, &m);
-            finish(result, &a.out, Some(&m))
+            finish(result, &a.out, Some(&m), report)
         }
         ImportCommand::Useq(a) => {
-            let Some(m) = microscope(a.microscope.as_deref()) else {
+            let Some(m) = microscope(a.microscope.as_deref(), report) else {
                 return Exit::Invalid;
             };
             let result = import::useq::import(&a.file, &a.intensity, &m);
-            finish(result, &a.out, Some(&m))
+            finish(result, &a.out, Some(&m), report)
         }
     }
 }
 
-fn microscope(path: Option<&Path>) -> Option<MicroscopeConfig> {
+fn microscope(path: Option<&Path>, report: &mut Report) -> Option<MicroscopeConfig> {
     match crate::hardware::load(path) {
         Ok(m) => Some(m),
         Err(d) => {
-            eprint!("{}", d.render());
+            report.diagnostics(&d);
             None
         }
     }
@@ -54,11 +95,12 @@ fn finish(
     result: Result<Imported, Diagnostics>,
     out: &ImportOutput,
     microscope: Option<&MicroscopeConfig>,
+    report: &mut Report,
 ) -> Exit {
     let imported = match result {
         Ok(i) => i,
         Err(d) => {
-            eprint!("{}", d.render());
+            report.diagnostics(&d);
             eprintln!("error: nothing was written");
             return Exit::Invalid;
         }
@@ -83,8 +125,9 @@ fn finish(
     for n in &imported.notes {
         eprintln!("note: {n}");
     }
+    report.notes.clone_from(&imported.notes);
     if let Err(d) = checked {
-        eprint!("{}", d.render());
+        report.diagnostics(&d);
         eprintln!(
             "error: the imported {} does not validate; nothing was written",
             if microscope.is_some() {
@@ -119,10 +162,10 @@ fn finish(
     if !out.force
         && let Some((p, _)) = planned.iter().find(|(p, _)| p.exists())
     {
-        eprintln!(
+        report.fail(format!(
             "error: {} exists\nhelp: choose another -o, or add --force to replace it",
             p.display()
-        );
+        ));
         return Exit::Invalid;
     }
     for (dest, from) in planned.iter().rev() {
@@ -130,20 +173,21 @@ fn finish(
             Some(src) => match std::fs::read(src) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", src.display());
+                    report.fail(format!("error: cannot read {}: {e}", src.display()));
                     return Exit::Invalid;
                 }
             },
             None => text.clone().into_bytes(),
         };
         if let Err(e) = crate::fsutil::write_durable(dest, &bytes) {
-            eprintln!("error: cannot write {}: {e}", dest.display());
+            report.fail(format!("error: cannot write {}: {e}", dest.display()));
             return Exit::OutputError;
         }
+        report.written.push(dest.display().to_string());
     }
     let next = match microscope {
         None => format!(
-            "check it with `squidctl devices --microscope {}`",
+            "use it with `--microscope {0}`; `squidctl devices --microscope {0}` connects and checks each device",
             path.display()
         ),
         Some(m) if m.builtin => format!("check it with `squidctl validate {}`", path.display()),
