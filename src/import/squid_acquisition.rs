@@ -73,7 +73,20 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
     }
     let mut errors = Diagnostics::default();
     let mut notes = Vec::new();
+    // Counts and steps are never negative; a count is whole.
     let mut number = |key: &str| match tree::opt_num(&params, key) {
+        Ok(Some(v)) if v < 0.0 || (key.starts_with('N') && v.fract() != 0.0) => {
+            if let Some(n) = get(&params, key) {
+                errors.push(
+                    err(n, format!("`{key}` is {v}")).help(if key.starts_with('N') {
+                        "a count is a whole number of 1 or more"
+                    } else {
+                        "a step or interval is 0 or more"
+                    }),
+                );
+            }
+            None
+        }
         Ok(v) => v,
         Err(e) => {
             errors.push(e);
@@ -192,7 +205,16 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
         ),
     );
     let single = regions.iter().all(|(_, n)| *n == 1);
-    if single && nx * ny > 1 {
+    let tiles = u64::from(nx) * u64::from(ny);
+    if single && tiles > 100_000 {
+        return Err(err(
+            &params,
+            format!("Nx {nx} × Ny {ny} fields of view per region"),
+        )
+        .help("check Nx and Ny in the acquisition parameters")
+        .into());
+    }
+    if single && tiles > 1 {
         d.line(0, "fov:");
         d.comment(
             2,
@@ -211,7 +233,7 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
                 d.line(4, &format!("- {{x: {}, y: {}}}", y::mm(ox), y::mm(oy)));
             }
         }
-    } else if nx * ny > 1 {
+    } else if tiles > 1 {
         notes.push(format!(
             "Nx {nx} × Ny {ny} is already laid out in {COORDINATES} (one row per FOV): not applied again"
         ));

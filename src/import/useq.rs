@@ -659,6 +659,9 @@ fn time_plan(n: &Node) -> Result<Option<(f64, u32, String)>, Diagnostics> {
         .map(|v| tree::whole(v, "loops"))
         .transpose()?;
     let (interval, duration, loops) = (dur("interval")?, dur("duration")?, loops);
+    if interval.is_some_and(|v| v < 0.0) || duration.is_some_and(|v| v < 0.0) {
+        return Err(err(n, "a negative interval or duration").into());
+    }
     let out = match (interval, duration, loops) {
         (Some(i), None, Some(l)) => (
             i,
