@@ -15,6 +15,13 @@ fn sample(rel: &str) -> String {
         .to_string()
 }
 
+/// Every one of `wants` appears in `text`.
+fn assert_has(text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+}
+
 const RIG_INI: &str = "squid/configuration_lab_rig.ini";
 const PLATE7: &str = "squid/plate7_2026-03-04_10-11-12.123456";
 const LEGACY: &str = "squid/legacy_2025-06-01_09-00-00.000001";
@@ -38,33 +45,34 @@ fn squid_config_becomes_a_microscope_and_names_every_key() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = rig(dir.path());
     let text = std::fs::read_to_string(&out).expect("read");
-    for want in [
-        "driver: squid",
-        "x: [10mm, 112.5mm]",
-        "z: [0.05mm, 6mm]",
-        // The slower of x and y, the longer settle plus the board's report.
-        "speed: 20mm/s",
-        "acceleration: 400mm/s2",
-        "settle: 50ms",
-        "focus_z: 2.287mm",
-        // Squid's 96-well A1 (11.31, 10.75) + offset (0.1, -0.2) − SBS A1 (14.38, 11.24).
-        "plate_origin: {x: -2.97mm, y: -0.69mm}",
-        "width: 2800",
-        "binning: 2",
-        "bit_depth: 12",
-        "pixel_size: 1.85um",
-        // 20x designed for 180 mm behind Squid's 50 mm tube lens.
-        "magnification: 5.555555556",
-        "serial_number: \"12345670\"",
-        "intensity_factor: 60",
-        "x: {sign: 1, pitch: 2.54mm, microstepping: 16, full_steps: 200, current: 1000, hold: 0.25, switch: active-high",
-        "z: {sign: -1, pitch: 0.3mm, microstepping: 16, full_steps: 200, current: 500, hold: 0.5, switch: ignored",
-        "positions: 8",
-        "- {name: Fluorescence 488 nm Ex, source: laser-488, wavelength: 488nm}",
-        "# laser_autofocus:",
-    ] {
-        assert!(text.contains(want), "missing `{want}` in:\n{text}");
-    }
+    assert_has(
+        &text,
+        &[
+            "driver: squid",
+            "x: [10mm, 112.5mm]",
+            "z: [0.05mm, 6mm]",
+            // The slower of x and y, the longer settle plus the board's report.
+            "speed: 20mm/s",
+            "acceleration: 400mm/s2",
+            "settle: 50ms",
+            "focus_z: 2.287mm",
+            // Squid's 96-well A1 (11.31, 10.75) + offset (0.1, -0.2) − SBS A1 (14.38, 11.24).
+            "plate_origin: {x: -2.97mm, y: -0.69mm}",
+            "width: 2800",
+            "binning: 2",
+            "bit_depth: 12",
+            "pixel_size: 1.85um",
+            // 20x designed for 180 mm behind Squid's 50 mm tube lens.
+            "magnification: 5.555555556",
+            "serial_number: \"12345670\"",
+            "intensity_factor: 60",
+            "x: {sign: 1, pitch: 2.54mm, microstepping: 16, full_steps: 200, current: 1000, hold: 0.25, switch: active-high",
+            "z: {sign: -1, pitch: 0.3mm, microstepping: 16, full_steps: 200, current: 500, hold: 0.5, switch: ignored",
+            "positions: 8",
+            "- {name: Fluorescence 488 nm Ex, source: laser-488, wavelength: 488nm}",
+            "# laser_autofocus:",
+        ],
+    );
     // Every key of the ini is either used (named beside its value and in the list) or listed
     // as having no equivalent: nothing is dropped silently.
     let ini = std::fs::read_to_string(sample(RIG_INI)).expect("ini");
@@ -165,21 +173,22 @@ fn squid_acquisition_repeats_on_the_imported_rig() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(&out).expect("read");
-    for want in [
-        "name: plate7",
-        "positions: plate7_coordinates.csv",
-        "count: 3  # Nz",
-        "step: 1.5um",
-        "from: bottom",
-        "- {name: BF LED matrix full, exposure: 12ms, intensity: 20%, gain: 0}",
-        "- {name: Fluorescence 488 nm Ex, exposure: 100ms, intensity: 35%, gain: 10, z_offset: 1.5um}",
-        "every: 600s",
-        "count: 4  # Nt",
-        "method: contrast",
-        "every: 3",
-    ] {
-        assert!(text.contains(want), "missing `{want}` in:\n{text}");
-    }
+    assert_has(
+        &text,
+        &[
+            "name: plate7",
+            "positions: plate7_coordinates.csv",
+            "count: 3  # Nz",
+            "step: 1.5um",
+            "from: bottom",
+            "- {name: BF LED matrix full, exposure: 12ms, intensity: 20%, gain: 0}",
+            "- {name: Fluorescence 488 nm Ex, exposure: 100ms, intensity: 35%, gain: 10, z_offset: 1.5um}",
+            "every: 600s",
+            "count: 4  # Nt",
+            "method: contrast",
+            "every: 3",
+        ],
+    );
     // The positions are Squid's own file, byte for byte, beside the protocol.
     assert_eq!(
         std::fs::read(dir.path().join("plate7_coordinates.csv")).expect("copy"),
@@ -253,24 +262,21 @@ fn legacy_squid_acquisition_reads_its_channel_xml_and_grid() {
         &af_rig,
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for want in [
-        // Only the selected modes, with their exposure, gain and intensity.
-        "- {name: BF LED matrix full, exposure: 8ms, intensity: 15%, gain: 0}",
-        "- {name: Fluorescence 561 nm Ex, exposure: 80ms, intensity: 60%, gain: 5}",
-        "method: laser",
-        "every: fov",
-        // Nx 2 × Ny 2 around the one position, snaking.
-        "- {x: -0.45mm, y: -0.4mm}",
-        "- {x: 0.45mm, y: -0.4mm}",
-        "- {x: 0.45mm, y: 0.4mm}",
-        "- {x: -0.45mm, y: 0.4mm}",
-    ] {
-        assert!(
-            r.stdout.contains(want),
-            "missing `{want}` in:\n{}",
-            r.stdout
-        );
-    }
+    assert_has(
+        &r.stdout,
+        &[
+            // Only the selected modes, with their exposure, gain and intensity.
+            "- {name: BF LED matrix full, exposure: 8ms, intensity: 15%, gain: 0}",
+            "- {name: Fluorescence 561 nm Ex, exposure: 80ms, intensity: 60%, gain: 5}",
+            "method: laser",
+            "every: fov",
+            // Nx 2 × Ny 2 around the one position, snaking.
+            "- {x: -0.45mm, y: -0.4mm}",
+            "- {x: 0.45mm, y: -0.4mm}",
+            "- {x: 0.45mm, y: 0.4mm}",
+            "- {x: -0.45mm, y: 0.4mm}",
+        ],
+    );
     assert!(!r.stdout.contains("405"), "an unselected mode was imported");
     assert!(!r.stdout.contains("time:"), "Nt 1 is no time-lapse");
 }
@@ -278,50 +284,36 @@ fn legacy_squid_acquisition_reads_its_channel_xml_and_grid() {
 #[test]
 fn squid_acquisition_refuses_what_is_not_one() {
     let dir = tempfile::tempdir().expect("tmp");
-    let r = run(&[
-        "import",
-        "squid-acquisition",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("acquisition parameters.json"),
-        "{}",
-        r.stderr
-    );
-    write(
-        dir.path(),
-        "acquisition parameters.json",
-        "{\"Nz\": 3, \"dz(um)\": [1]",
-    );
-    let r = run(&[
-        "import",
-        "squid-acquisition",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("acquisition parameters.json:1"),
-        "{}",
-        r.stderr
-    );
-    write(
-        dir.path(),
-        "acquisition parameters.json",
-        "{\"Nz\": \"three\"}",
-    );
-    let r = run(&[
-        "import",
-        "squid-acquisition",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert_eq!(r.code, 2);
-    for want in [
-        "not a number",
-        "coordinates.csv",
-        "acquisition_channels.yaml",
-    ] {
-        assert!(r.stderr.contains(want), "missing `{want}`: {}", r.stderr);
+    // Each parameters file, and what the error must say about it.
+    let cases: [(Option<&str>, &[&str]); 3] = [
+        (None, &["acquisition parameters.json"]),
+        (
+            Some("{\"Nz\": 3, \"dz(um)\": [1]"),
+            &["acquisition parameters.json:1"],
+        ),
+        (
+            Some("{\"Nz\": \"three\", \"Nx\": 1.5}"),
+            &[
+                "not a number",
+                "`Nx` is 1.5",
+                "coordinates.csv",
+                "acquisition_channels.yaml",
+            ],
+        ),
+    ];
+    for (params, wants) in cases {
+        if let Some(text) = params {
+            write(dir.path(), "acquisition parameters.json", text);
+        }
+        let r = run(&[
+            "import",
+            "squid-acquisition",
+            dir.path().to_str().expect("utf-8"),
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        for want in wants {
+            assert!(r.stderr.contains(want), "missing `{want}`: {}", r.stderr);
+        }
     }
 }
 
@@ -389,17 +381,18 @@ fn useq_refuses_by_name_what_has_no_equivalent() {
         out.to_str().expect("utf-8"),
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    for want in [
-        "`autofocus_plan` has no equivalent",
-        "channel `DAPI` has no exposure",
-        "ZTopBottom",
-        "MultiPhaseTimePlan",
-        "position's `sequence`",
-        "unsupported.yaml:",
-        "nothing was written",
-    ] {
-        assert!(r.stderr.contains(want), "missing `{want}`: {}", r.stderr);
-    }
+    assert_has(
+        &r.stderr,
+        &[
+            "`autofocus_plan` has no equivalent",
+            "channel `DAPI` has no exposure",
+            "ZTopBottom",
+            "MultiPhaseTimePlan",
+            "position's `sequence`",
+            "unsupported.yaml:",
+            "nothing was written",
+        ],
+    );
     assert!(!out.exists());
     let odd = write(
         dir.path(),
@@ -408,13 +401,14 @@ fn useq_refuses_by_name_what_has_no_equivalent() {
     );
     let r = run(&["import", "useq", &odd, "--intensity", "10"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    for want in [
-        "RandomPoints",
-        "`speed` is not a field",
-        "do_stack: false` needs a z plan centred on the position with an odd number",
-    ] {
-        assert!(r.stderr.contains(want), "missing `{want}`: {}", r.stderr);
-    }
+    assert_has(
+        &r.stderr,
+        &[
+            "RandomPoints",
+            "`speed` is not a field",
+            "do_stack: false` needs a z plan centred on the position with an odd number",
+        ],
+    );
 }
 
 #[test]

@@ -256,18 +256,14 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
     }
     d.line(0, "channels:");
     for c in &channels {
-        let mut parts = vec![
-            format!("name: {}", y::text(&c.name)),
-            format!("exposure: {}", y::ms(c.exposure_ms)),
-            format!("intensity: {}", y::pct(c.intensity)),
-        ];
+        let mut extra = Vec::new();
         if let Some(g) = c.gain {
-            parts.push(format!("gain: {}", y::num(g)));
+            extra.push(format!("gain: {}", y::num(g)));
         }
         if c.z_offset_um != 0.0 {
-            parts.push(format!("z_offset: {}", y::um(c.z_offset_um)));
+            extra.push(format!("z_offset: {}", y::um(c.z_offset_um)));
         }
-        d.line(2, &format!("- {{{}}}", parts.join(", ")));
+        d.line(2, &y::channel(&c.name, c.exposure_ms, c.intensity, &extra));
     }
     if nt > 1 {
         d.line(0, "time:");

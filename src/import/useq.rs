@@ -286,21 +286,17 @@ pub fn import(
     }
     d.line(0, "channels:");
     for c in &channels {
-        let mut parts = vec![
-            format!("name: {}", y::text(&c.name)),
-            format!("exposure: {}", y::ms(c.exposure_ms)),
-            format!("intensity: {}", y::pct(c.intensity)),
-        ];
+        let mut extra = Vec::new();
         if c.z_offset != 0.0 {
-            parts.push(format!("z_offset: {}", y::um(c.z_offset)));
+            extra.push(format!("z_offset: {}", y::um(c.z_offset)));
         }
         if c.acquire_every != 1 {
-            parts.push(format!("acquire_every: {}", c.acquire_every));
+            extra.push(format!("acquire_every: {}", c.acquire_every));
         }
         if !c.do_stack {
-            parts.push("do_stack: false".into());
+            extra.push("do_stack: false".into());
         }
-        d.line(2, &format!("- {{{}}}", parts.join(", ")));
+        d.line(2, &y::channel(&c.name, c.exposure_ms, c.intensity, &extra));
     }
     if let Some((every, count, what)) = &time
         && *count > 1
@@ -822,7 +818,9 @@ fn grid_plan(n: &Node, fov_um: (f64, f64)) -> Result<Option<Grid>, Diagnostics> 
         None => true,
     };
     let edges = [num("top")?, num("left")?, num("bottom")?, num("right")?];
-    let (rows, cols, x0, y0, kind, absolute) =
+    // Rows, columns, and for absolute edges the first centre; relative grids sit at the
+    // position, or centred on it.
+    let (rows, cols, start, kind) =
         if let [Some(top), Some(left), Some(bottom), Some(right)] = edges {
             let span = |a: f64, b: f64, fov: f64, step: f64, given: bool| -> u32 {
                 let s = (a - b).abs();
@@ -831,67 +829,36 @@ fn grid_plan(n: &Node, fov_um: (f64, f64)) -> Result<Option<Grid>, Diagnostics> 
                 } else if s <= fov {
                     1
                 } else {
-                    ((s - fov) / step).ceil() as u32 + 1
+                    (((s - fov) / step).ceil() as u32).saturating_add(1)
                 }
             };
             let rows = span(top, bottom, h, dy, fh.is_some());
             let cols = span(right, left, w, dx, fw.is_some());
-            (
-                rows,
-                cols,
+            let start = (
                 left.min(right) + fw.unwrap_or(0.0) / 2.0,
                 top.max(bottom) - fh.unwrap_or(0.0) / 2.0,
-                "useq GridFromEdges".to_string(),
-                true,
-            )
+            );
+            (rows, cols, Some(start), "useq GridFromEdges".to_string())
         } else if let (Some(r), Some(c)) = (get(n, "rows"), get(n, "columns")) {
             let (rows, cols) = (
                 tree::whole(r, "rows")?.max(1),
                 tree::whole(c, "columns")?.max(1),
             );
-            let x0 = if centred {
-                -((cols - 1) as f64 * dx) / 2.0
-            } else {
-                0.0
-            };
-            let y0 = if centred {
-                ((rows - 1) as f64 * dy) / 2.0
-            } else {
-                0.0
-            };
             (
                 rows,
                 cols,
-                x0,
-                y0,
+                None,
                 format!("useq GridRowsColumns {rows}×{cols}"),
-                false,
             )
         } else if let (Some(width), Some(height)) = (num("width")?, num("height")?) {
             let rows = (height / dy).ceil().max(1.0) as u32;
             let cols = (width / dx).ceil().max(1.0) as u32;
-            let x0 = if centred {
-                -((cols - 1) as f64 * dx) / 2.0
-            } else {
-                0.0
-            };
-            let y0 = if centred {
-                ((rows - 1) as f64 * dy) / 2.0
-            } else {
-                0.0
-            };
-            (
-                rows,
-                cols,
-                x0,
-                y0,
-                format!(
-                    "useq GridWidthHeight {} × {} µm",
-                    y::num(width),
-                    y::num(height)
-                ),
-                false,
-            )
+            let kind = format!(
+                "useq GridWidthHeight {} × {} µm",
+                y::num(width),
+                y::num(height)
+            );
+            (rows, cols, None, kind)
         } else {
             return Err(err(n, "cannot tell which useq grid plan this is")
                 .help("give rows and columns, width and height, or top, left, bottom and right")
@@ -902,6 +869,15 @@ fn grid_plan(n: &Node, fov_um: (f64, f64)) -> Result<Option<Grid>, Diagnostics> 
             .help("check the FOV size and overlap")
             .into());
     }
+    let absolute = start.is_some();
+    let (x0, y0) = match start {
+        Some(s) => s,
+        None if centred => (
+            -((cols - 1) as f64 * dx) / 2.0,
+            ((rows - 1) as f64 * dy) / 2.0,
+        ),
+        None => (0.0, 0.0),
+    };
     let order = indices(rows, cols, &mode).ok_or_else(|| {
         err(n, format!("grid mode `{mode}` is unknown"))
             .help("use row_wise_snake, row_wise, column_wise_snake, column_wise or spiral")

@@ -46,6 +46,17 @@ pub fn pct(v: f64) -> String {
     format!("{}%", fmt_num(v))
 }
 
+/// A protocol channel as one flow mapping: name, exposure, intensity, then `extra` settings.
+pub fn channel(name: &str, exposure_ms: f64, intensity_pct: f64, extra: &[String]) -> String {
+    let mut parts = vec![
+        format!("name: {}", text(name)),
+        format!("exposure: {}", ms(exposure_ms)),
+        format!("intensity: {}", pct(intensity_pct)),
+    ];
+    parts.extend_from_slice(extra);
+    format!("- {{{}}}", parts.join(", "))
+}
+
 /// Lines of YAML, each with an optional trailing comment.
 #[derive(Default)]
 pub struct Doc {
