@@ -25,63 +25,46 @@ pub const OBJECTIVES: [(&str, f64, f64, f64); 7] = [
     ("60x", 60.0, 1.2, 180.0),
 ];
 
-/// Cameras Squid ships with: model, sensor width and height, pixel size (µm), bit depth,
-/// full-frame readout (ms, from the maker's frame rate), and what it is.
-const SENSORS: [(&str, u32, u32, f64, u32, f64, &str); 6] = [
-    (
-        "MER2-1220-32U3M",
-        4024,
-        3036,
-        1.85,
-        12,
-        31.0,
-        "Daheng MER2, IMX226, USB3 Vision",
-    ),
-    (
-        "MER2-630-60U3M",
-        3088,
-        2064,
-        2.4,
-        12,
-        17.0,
-        "Daheng MER2, IMX178, USB3 Vision",
-    ),
-    (
-        "ITR3CMOS26000KMA",
-        6224,
-        4168,
-        3.76,
-        16,
-        63.0,
-        "ToupTek, IMX571",
-    ),
-    (
-        "C15440-20UP",
-        2304,
-        2304,
-        6.5,
-        16,
-        11.0,
-        "Hamamatsu ORCA-Fusion BT",
-    ),
-    (
-        "Kinetix",
-        3200,
-        3200,
-        6.5,
-        16,
-        12.0,
-        "Teledyne Photometrics Kinetix",
-    ),
-    (
-        "Dhyana 400BSI V3",
-        2048,
-        2048,
-        6.5,
-        16,
-        13.0,
-        "Tucsen Dhyana 400BSI",
-    ),
+/// A camera Squid ships with, as its `main_camera_model` names it.
+struct Sensor {
+    model: &'static str,
+    width: u32,
+    height: u32,
+    pixel_um: f64,
+    bit_depth: u32,
+    /// Full-frame readout, from the maker's frame rate.
+    readout_ms: f64,
+    what: &'static str,
+}
+
+const fn sensor(
+    model: &'static str,
+    (width, height): (u32, u32),
+    pixel_um: f64,
+    bit_depth: u32,
+    readout_ms: f64,
+    what: &'static str,
+) -> Sensor {
+    Sensor {
+        model,
+        width,
+        height,
+        pixel_um,
+        bit_depth,
+        readout_ms,
+        what,
+    }
+}
+
+#[rustfmt::skip]
+const SENSORS: [Sensor; 7] = [
+    sensor("MER2-1220-32U3M", (4024, 3036), 1.85, 12, 31.0, "Daheng MER2, IMX226, USB3 Vision"),
+    sensor("MER2-630-60U3M", (3088, 2064), 2.4, 12, 17.0, "Daheng MER2, IMX178, USB3 Vision"),
+    sensor("ITR3CMOS26000KMA", (6224, 4168), 3.76, 16, 63.0, "ToupTek, IMX571"),
+    sensor("C15440-20UP", (2304, 2304), 6.5, 16, 11.0, "Hamamatsu ORCA-Fusion BT"),
+    sensor("KINETIX", (3200, 3200), 6.5, 16, 12.0, "Teledyne Photometrics Kinetix"),
+    sensor("DHYANA-400BSI-V3", (2048, 2048), 6.5, 16, 10.0, "Tucsen Dhyana 400BSI V3"),
+    sensor("ZYLA-4.2P-USB3-C", (2048, 2048), 6.5, 16, 19.0, "Andor Zyla 4.2 PLUS, USB3"),
 ];
 
 /// Squid's A1 centres per plate format (`sample_formats.csv`), in stage mm.
@@ -306,7 +289,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
     let sensor = model
         .as_deref()
         .or((cam_type == "Default").then_some("MER2-1220-32U3M"))
-        .and_then(|m| SENSORS.iter().find(|s| s.0.eq_ignore_ascii_case(m)));
+        .and_then(|m| SENSORS.iter().find(|s| s.model.eq_ignore_ascii_case(m)));
     let crop_w = num("CAMERA_CONFIG", "crop_width_unbinned");
     let crop_h = num("CAMERA_CONFIG", "crop_height_unbinned");
     let binning = num("CAMERA_CONFIG", "binning_factor_default");
@@ -320,14 +303,14 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
     d.line(0, "camera:");
     d.kv(2, "driver", "sim", "");
     let (sw, sh, px, depth, readout) = match sensor {
-        Some(&(m, w, h, px, depth, readout, what)) => {
+        Some(s) => {
             d.kv(
                 2,
                 "model",
-                &y::text(m),
-                &format!("{what}; main_camera_model, camera_type {cam_type}"),
+                &y::text(s.model),
+                &format!("{}; main_camera_model, camera_type {cam_type}", s.what),
             );
-            (w, h, px, depth, readout)
+            (s.width, s.height, s.pixel_um, s.bit_depth, s.readout_ms)
         }
         None => {
             let m = model.clone().unwrap_or_else(|| cam_type.clone());
