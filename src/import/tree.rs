@@ -41,6 +41,17 @@ pub fn get<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
     }
 }
 
+/// Where a key is written, for errors about the key itself rather than its value.
+pub fn key<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
+    match &n.value {
+        Value::Map(m) => m
+            .iter()
+            .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+            .map(|(k, _)| k),
+        _ => None,
+    }
+}
+
 pub fn is_map(n: &Node) -> bool {
     matches!(n.value, Value::Map(_))
 }

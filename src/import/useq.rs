@@ -68,8 +68,9 @@ pub fn import(
     }
     let mut errors = Diagnostics::default();
     let mut notes = Vec::new();
-    for (k, n) in tree::entries(&root) {
+    for (k, _) in tree::entries(&root) {
         if !TOP_KEYS.contains(&k.as_str()) {
+            let n = tree::key(&root, &k).unwrap_or(&root);
             errors.push(
                 err(
                     n,
@@ -80,7 +81,9 @@ pub fn import(
         }
     }
     for k in ["autofocus_plan", "setup"] {
-        if let Some(n) = get(&root, k) {
+        if get(&root, k).is_some()
+            && let Some(n) = tree::key(&root, k)
+        {
             errors.push(err(n, format!("`{k}` has no equivalent in squidctl")).help(
                 if k == "autofocus_plan" {
                     "remove it and choose `autofocus:` (contrast or laser) in the imported protocol"
@@ -93,6 +96,7 @@ pub fn import(
     if let Some(n) = get(&root, "keep_shutter_open_across")
         && items(n).is_none_or(|s| !s.is_empty())
     {
+        let n = tree::key(&root, "keep_shutter_open_across").unwrap_or(n);
         errors.push(
             err(
                 n,
