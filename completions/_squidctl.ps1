@@ -455,6 +455,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         }
         'squidctl;import;squid-config' {
             [CompletionResult]::new('--objective', '--objective', [CompletionResultType]::ParameterName, 'The objective in use, from Squid''s objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)')
+            [CompletionResult]::new('--channels', '--channels', [CompletionResultType]::ParameterName, 'Squid''s channel table (machine_configs/illumination_channel_config.yaml) [default: the one where Squid keeps it beside the configuration folder, else Squid''s standard table]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write here instead of standard output (refused if it exists, unless --force)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the output file if it exists')

@@ -1185,13 +1185,17 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__import__subcmd__squid__subcmd__config)
-            opts="-o -v -q -h --objective --output --force --json --verbose --quiet --help"
+            opts="-o -v -q -h --objective --channels --output --force --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --objective)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channels)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

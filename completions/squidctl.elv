@@ -421,6 +421,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         }
         &'squidctl;import;squid-config'= {
             cand --objective 'The objective in use, from Squid''s objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)'
+            cand --channels 'Squid''s channel table (machine_configs/illumination_channel_config.yaml) [default: the one where Squid keeps it beside the configuration folder, else Squid''s standard table]'
             cand -o 'Write here instead of standard output (refused if it exists, unless --force)'
             cand --output 'Write here instead of standard output (refused if it exists, unless --force)'
             cand --force 'Replace the output file if it exists'

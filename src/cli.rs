@@ -208,6 +208,10 @@ pub struct ImportSquidConfigArgs {
     /// The objective in use, from Squid's objectives (2x, 4x, 10x, 20x, 40x, 50x, 60x)
     #[arg(long, default_value = "20x")]
     pub objective: String,
+    /// Squid's channel table (machine_configs/illumination_channel_config.yaml) [default: the
+    /// one where Squid keeps it beside the configuration folder, else Squid's standard table]
+    #[arg(long, value_name = "FILE")]
+    pub channels: Option<PathBuf>,
     #[command(flatten)]
     pub out: ImportOutput,
 }

@@ -22,7 +22,7 @@ fn assert_has(text: &str, wants: &[&str]) {
     }
 }
 
-const RIG_INI: &str = "squid/configuration_lab_rig.ini";
+const RIG_INI: &str = "squid/configurations/configuration_lab_rig.ini";
 const PLATE7: &str = "squid/plate7_2026-03-04_10-11-12.123456";
 const LEGACY: &str = "squid/legacy_2025-06-01_09-00-00.000001";
 
@@ -69,7 +69,9 @@ fn squid_config_becomes_a_microscope_and_names_every_key() {
             "x: {sign: 1, pitch: 2.54mm, microstepping: 16, full_steps: 200, current: 1000, hold: 0.25, switch: active-high",
             "z: {sign: -1, pitch: 0.3mm, microstepping: 16, full_steps: 200, current: 500, hold: 0.5, switch: ignored",
             "positions: 8",
-            "- {name: Fluorescence 488 nm Ex, source: laser-488, wavelength: 488nm}",
+            // The rig's own channel table, found where Squid keeps it.
+            "- {name: Fluorescence 488 nm Ex, source: laser-488, wavelength: 488nm}  # D2",
+            "- {name: Fluorescence 640 nm Ex, source: laser-638, wavelength: 640nm}  # D4",
             "# laser_autofocus:",
         ],
     );
@@ -111,6 +113,47 @@ fn squid_config_becomes_a_microscope_and_names_every_key() {
         );
     }
     assert!(unused.contains(&format!("also {options} `_…_options` GUI lists")));
+}
+
+#[test]
+fn squid_config_channels_come_from_the_rig_table_or_squids_standard_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let r = run(&["import", "squid-config", &sample(RIG_INI)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("DF LED matrix"));
+    assert!(
+        r.stderr.contains("left out: DF LED matrix (USB4)"),
+        "{}",
+        r.stderr
+    );
+    // Alone, the ini gets Squid's standard table, and says so.
+    let lone = dir.path().join("configuration_lab_rig.ini");
+    std::fs::copy(sample(RIG_INI), &lone).expect("copy");
+    let lone = lone.to_str().expect("utf-8");
+    let r = run(&["import", "squid-config", lone]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_has(
+        &r.stdout,
+        &["- {name: Fluorescence 730 nm Ex, source: laser-730, wavelength: 730nm}  # D5"],
+    );
+    assert!(r.stderr.contains("Squid's standard table"), "{}", r.stderr);
+    // --channels names the table; a table without channels is refused where it is wrong.
+    let table = sample("squid/machine_configs/illumination_channel_config.yaml");
+    let r = run(&["import", "squid-config", lone, "--channels", &table]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Fluorescence 640 nm Ex"));
+    let bad = write(
+        dir.path(),
+        "table.yaml",
+        "version: 1\nchannels:\n  - {name: X}\n",
+    );
+    let r = run(&["import", "squid-config", lone, "--channels", &bad]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("table.yaml:3") && r.stderr.contains("no `controller_port`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn import(c: &ImportCommand, report: &mut Report) -> Exit {
         ImportCommand::SquidConfig(a) => {
             let opts = import::squid_config::Options {
                 objective: a.objective.clone(),
+                channels: a.channels.clone(),
             };
             let result = import::squid_config::import(&a.file, &opts);
             finish(result, &a.out, None, report)

@@ -78,18 +78,92 @@ const SQUID_A1: [(u32, f64, f64); 6] = [
 ];
 
 /// Squid's standard channels (`illumination_channel_config.yaml`) that the board drives:
-/// name, squidctl's source, excitation wavelength.
-const CHANNELS: [(&str, &str, Option<u32>); 6] = [
-    ("BF LED matrix full", "led-matrix", None),
-    ("Fluorescence 405 nm Ex", "laser-405", Some(405)),
-    ("Fluorescence 488 nm Ex", "laser-488", Some(488)),
-    ("Fluorescence 561 nm Ex", "laser-561", Some(561)),
-    ("Fluorescence 638 nm Ex", "laser-638", Some(638)),
-    ("Fluorescence 730 nm Ex", "laser-730", Some(730)),
+/// name, Squid's controller port, excitation wavelength (nm).
+const CHANNELS: [(&str, &str, Option<f64>); 6] = [
+    ("BF LED matrix full", "USB1", None),
+    ("Fluorescence 405 nm Ex", "D1", Some(405.0)),
+    ("Fluorescence 488 nm Ex", "D2", Some(488.0)),
+    ("Fluorescence 561 nm Ex", "D3", Some(561.0)),
+    ("Fluorescence 638 nm Ex", "D4", Some(638.0)),
+    ("Fluorescence 730 nm Ex", "D5", Some(730.0)),
 ];
+
+/// squidctl's source names for Squid's controller ports (as `squid.sources` maps them): the
+/// laser outputs, and the LED matrix's full pattern, the one pattern the driver lights.
+const PORTS: [(&str, &str, u8); 6] = [
+    ("D1", "laser-405", 11),
+    ("D2", "laser-488", 12),
+    ("D3", "laser-561", 14),
+    ("D4", "laser-638", 13),
+    ("D5", "laser-730", 15),
+    ("USB1", "led-matrix", 0),
+];
+
+/// Where Squid keeps a rig's channel table, relative to its configuration file.
+pub const CHANNEL_TABLE: &str = "../machine_configs/illumination_channel_config.yaml";
 
 pub struct Options {
     pub objective: String,
+    /// Squid's `illumination_channel_config.yaml`; else the one beside the configuration
+    /// file where Squid keeps it, else Squid's standard table.
+    pub channels: Option<std::path::PathBuf>,
+}
+
+/// A channel: its name, Squid's controller port, its excitation wavelength (nm).
+type ChannelRow = (String, String, Option<f64>);
+
+/// A rig's channel table, with notes on what was left out.
+fn channel_table(path: &Path) -> Result<(Vec<ChannelRow>, Vec<String>), Diagnostics> {
+    use super::tree::{self, err, get};
+    let root = tree::load(path)?;
+    let mut notes = Vec::new();
+    if let Some(map) = get(&root, "controller_port_mapping") {
+        for (port, code) in tree::entries(map) {
+            let wired = PORTS.iter().find(|p| p.0 == port).map(|p| p.2);
+            let given = tree::whole(code, "a source code")?;
+            if wired.is_some_and(|w| u32::from(w) != given) {
+                notes.push(format!(
+                    "{} maps {port} to source {given}; the squid driver drives {port} as Squid wires it by default ({})",
+                    path.display(),
+                    wired.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let Some(list) = get(&root, "channels").and_then(tree::items) else {
+        return Err(err(&root, "no `channels:` list")
+            .help("give Squid's illumination_channel_config.yaml")
+            .into());
+    };
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for c in list {
+        let name = tree::text(
+            get(c, "name").ok_or_else(|| err(c, "a channel without a `name`"))?,
+            "name",
+        )?;
+        let port = tree::text(
+            get(c, "controller_port")
+                .ok_or_else(|| err(c, format!("channel `{name}` has no `controller_port`")))?,
+            "controller_port",
+        )?;
+        let wl = tree::opt_num(c, "wavelength_nm")?;
+        if PORTS.iter().any(|p| p.0 == port) {
+            out.push((name, port, wl));
+        } else {
+            skipped.push(format!("{name} ({port})"));
+        }
+    }
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "channels on LED matrix patterns other than the full one (USB1) are left out: {}",
+            skipped.join(", ")
+        ));
+    }
+    if out.is_empty() {
+        return Err(err(&root, "no channel on a port squidctl drives (D1–D5, USB1)").into());
+    }
+    Ok((out, notes))
 }
 
 pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
@@ -445,17 +519,56 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             ));
         }
     }
-    d.comment(
-        0,
-        "Squid's standard channels on the board's outputs (illumination_channel_config.yaml).\n\
-         Rename them, or add emission wavelengths, to match your filters.",
-    );
+    let table = opts.channels.clone().or_else(|| {
+        let beside = path.parent()?.join(CHANNEL_TABLE);
+        beside.is_file().then_some(beside)
+    });
+    let channels = match &table {
+        Some(t) => match channel_table(t) {
+            Ok((list, more)) => {
+                notes.extend(more);
+                notes.push(format!("channels from {}", t.display()));
+                d.comment(
+                    0,
+                    &format!(
+                        "The channels of {} on the board's outputs.",
+                        t.file_name().map_or_else(
+                            || t.display().to_string(),
+                            |f| f.to_string_lossy().into()
+                        )
+                    ),
+                );
+                list
+            }
+            Err(e) => {
+                for x in e.0 {
+                    r.push(x);
+                }
+                Vec::new()
+            }
+        },
+        None => {
+            d.comment(
+                0,
+                "Squid's standard channels on the board's outputs (illumination_channel_config.yaml).\n\
+                 Rename them, or add emission wavelengths, to match your filters.",
+            );
+            CHANNELS
+                .iter()
+                .map(|(n, p, w)| (n.to_string(), p.to_string(), *w))
+                .collect()
+        }
+    };
     d.line(0, "channels:");
-    for (n, source, wl) in CHANNELS {
-        let wl = wl.map_or(String::new(), |w| format!(", wavelength: {w}nm"));
+    for (n, port, wl) in &channels {
+        let source = PORTS
+            .iter()
+            .find(|p| p.0 == port)
+            .map_or("led-matrix", |p| p.1);
+        let wl = wl.map_or(String::new(), |w| format!(", wavelength: {}nm", y::num(w)));
         d.line(
             2,
-            &format!("- {{name: {}, source: {source}{wl}}}", y::text(n)),
+            &format!("- {{name: {}, source: {source}{wl}}}  # {port}", y::text(n)),
         );
     }
 
@@ -639,9 +752,12 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
         used.len(),
         unused.len()
     ));
-    notes.push(format!(
-        "objective {obj_name} (change with --objective); channels are Squid's standard table"
-    ));
+    notes.push(format!("objective {obj_name} (change with --objective)"));
+    if table.is_none() {
+        notes.push(format!(
+            "channels are Squid's standard table: no {CHANNEL_TABLE} beside the file, and no --channels"
+        ));
+    }
     let errors = r.errors.into_inner();
     if !errors.is_empty() {
         return Err(errors);
