@@ -177,7 +177,6 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
         ini: &ini,
         errors: RefCell::new(Diagnostics::default()),
     };
-    let num = |section: &str, key: &str| r.num(section, key);
     let mut notes = Vec::new();
 
     let Some(&(obj_name, obj_mag, obj_na, obj_tube)) = OBJECTIVES
@@ -215,14 +214,39 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
     d.kv(0, "name", &y::text(&name), "");
     d.kv(0, "driver", "squid", "");
 
-    // Stage.
+    stage(&r, &mut d, &mut notes);
+    camera(&r, &mut d, &mut notes);
+    objective(&r, &mut d, (obj_name, obj_mag, obj_na, obj_tube));
+    lights(&r, &mut d, &mut notes);
+    let table = channels(&r, &mut d, &mut notes, path, opts);
+    board(&r, &mut d, &mut notes);
+    key_lists(&ini, &mut d, &mut notes, &file_name);
+    notes.push(format!("objective {obj_name} (change with --objective)"));
+    if !table {
+        notes.push(format!(
+            "channels are Squid's standard table: no {CHANNEL_TABLE} beside the file, and no --channels"
+        ));
+    }
+    let errors = r.errors.into_inner();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Imported {
+        text: d.finish(),
+        notes,
+        companions: Vec::new(),
+    })
+}
+
+/// Travel, plate origin, focus and the motion of each axis.
+fn stage(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
     d.line(0, "stage:");
     d.line(2, "travel:");
     // Squid's own limits when the file has none (control/_def.py, SOFTWARE_POS_LIMIT).
     let squid_limits = [("x", -0.5, 56.0), ("y", -0.5, 56.0), ("z", 0.05, 7.0)];
     for (axis, dlo, dhi) in squid_limits {
-        let lo = num("SOFTWARE_POS_LIMIT", &format!("{axis}_negative"));
-        let hi = num("SOFTWARE_POS_LIMIT", &format!("{axis}_positive"));
+        let lo = r.num("SOFTWARE_POS_LIMIT", &format!("{axis}_negative"));
+        let hi = r.num("SOFTWARE_POS_LIMIT", &format!("{axis}_positive"));
         let note = match (lo, hi) {
             (Some(_), Some(_)) => format!("[SOFTWARE_POS_LIMIT] {axis}_negative, {axis}_positive"),
             _ => {
@@ -242,7 +266,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
                     y::num(lo),
                     y::num(hi)
                 ))
-                .in_file(&ini.file.name)
+                .in_file(&r.ini.file.name)
                 .help(format!(
                     "set [SOFTWARE_POS_LIMIT] {axis}_negative below {axis}_positive"
                 )),
@@ -250,10 +274,10 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
         }
         d.kv(4, axis, &format!("[{}, {}]", y::mm(lo), y::mm(hi)), &note);
     }
-    let plate = ini.text(G, "wellplate_format");
+    let plate = r.ini.text(G, "wellplate_format");
     let (ox, oy) = (
-        num(G, "wellplate_offset_x_mm").unwrap_or(0.0),
-        num(G, "wellplate_offset_y_mm").unwrap_or(0.0),
+        r.num(G, "wellplate_offset_x_mm").unwrap_or(0.0),
+        r.num(G, "wellplate_offset_y_mm").unwrap_or(0.0),
     );
     let origin = plate
         .as_deref()
@@ -279,7 +303,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             "no well plate format in the file: calibrate plate.a1_position per protocol",
         ),
     }
-    let focus = num(G, "default_z_pos_mm");
+    let focus = r.num(G, "default_z_pos_mm");
     d.kv(
         2,
         "focus_z",
@@ -302,19 +326,19 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
         };
         let speed = pick(
             axes.iter()
-                .map(|a| num(G, &format!("max_velocity_{a}_mm")))
+                .map(|a| r.num(G, &format!("max_velocity_{a}_mm")))
                 .collect(),
             true,
         );
         let accel = pick(
             axes.iter()
-                .map(|a| num(G, &format!("max_acceleration_{a}_mm")))
+                .map(|a| r.num(G, &format!("max_acceleration_{a}_mm")))
                 .collect(),
             true,
         );
         let settle = pick(
             axes.iter()
-                .map(|a| num(G, &format!("scan_stabilization_time_ms_{a}")))
+                .map(|a| r.num(G, &format!("scan_stabilization_time_ms_{a}")))
                 .collect(),
             false,
         );
@@ -354,20 +378,23 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             ),
         );
     }
+}
 
-    // Camera.
-    let cam_type = ini
+/// The main camera: a known sensor at its crop, binning and bit depth.
+fn camera(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
+    let cam_type = r
+        .ini
         .text(G, "camera_type")
         .unwrap_or_else(|| "Default".into());
-    let model = ini.text(G, "main_camera_model");
+    let model = r.ini.text(G, "main_camera_model");
     let sensor = model
         .as_deref()
         .or((cam_type == "Default").then_some("MER2-1220-32U3M"))
         .and_then(|m| SENSORS.iter().find(|s| s.model.eq_ignore_ascii_case(m)));
-    let crop_w = num("CAMERA_CONFIG", "crop_width_unbinned");
-    let crop_h = num("CAMERA_CONFIG", "crop_height_unbinned");
-    let binning = num("CAMERA_CONFIG", "binning_factor_default");
-    let format = ini.text("CAMERA_CONFIG", "pixel_format_default");
+    let crop_w = r.num("CAMERA_CONFIG", "crop_width_unbinned");
+    let crop_h = r.num("CAMERA_CONFIG", "crop_height_unbinned");
+    let binning = r.num("CAMERA_CONFIG", "binning_factor_default");
+    let format = r.ini.text("CAMERA_CONFIG", "pixel_format_default");
     d.comment(
         0,
         "squidctl has no driver for this camera's own SDK, so frames are simulated at the real\n\
@@ -451,7 +478,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             Diagnostic::new(format!(
                 "binning {bin} does not divide the {w} × {h} image"
             ))
-            .in_file(&ini.file.name)
+            .in_file(&r.ini.file.name)
             .help("set crop_width_unbinned and crop_height_unbinned to multiples of binning_factor_default"),
         );
     }
@@ -465,8 +492,15 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             ""
         },
     );
+}
 
-    let tube = num(G, "tube_lens_mm");
+/// The objective behind Squid's tube lens, so the pixel size is Squid's.
+fn objective(
+    r: &Reader,
+    d: &mut Doc,
+    (obj_name, obj_mag, obj_na, obj_tube): (&str, f64, f64, f64),
+) {
+    let tube = r.num(G, "tube_lens_mm");
     let tube_mm = tube.unwrap_or(50.0);
     d.line(0, "objective:");
     d.kv(
@@ -490,6 +524,10 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             }
         ),
     );
+}
+
+/// The board's light switching, and the emission filter wheel.
+fn lights(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
     d.comment(
         0,
         "The board answers each command with its next status packet, ~10 ms later.",
@@ -498,7 +536,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
     d.kv(2, "switch_time", "15ms", "");
     d.kv(2, "on_off_time", "21ms", "");
     let wheel = r.flag(G, "USE_EMISSION_FILTER_WHEEL");
-    let wheel_type = ini.text(G, "EMISSION_FILTER_WHEEL_TYPE");
+    let wheel_type = r.ini.text(G, "EMISSION_FILTER_WHEEL_TYPE");
     if wheel == Some(true) {
         if wheel_type
             .as_deref()
@@ -519,6 +557,10 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             ));
         }
     }
+}
+
+/// The rig's channel table, or Squid's standard one; whether the rig's was found.
+fn channels(r: &Reader, d: &mut Doc, notes: &mut Vec<String>, path: &Path, opts: &Options) -> bool {
     let table = opts.channels.clone().or_else(|| {
         let beside = path.parent()?.join(CHANNEL_TABLE);
         beside.is_file().then_some(beside)
@@ -571,11 +613,14 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             &format!("- {{name: {}, source: {source}{wl}}}  # {port}", y::text(n)),
         );
     }
+    table.is_some()
+}
 
-    // The board.
+/// The `squid:` section: where the board is and how its axes are built.
+fn board(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
     d.comment(0, "The board: where it is and how its axes are built.");
     d.line(0, "squid:");
-    match ini.text(G, "controller_sn") {
+    match r.ini.text(G, "controller_sn") {
         Some(sn) => d.kv(2, "serial_number", &y::text(&sn), "controller_sn"),
         None => d.comment(
             2,
@@ -598,7 +643,7 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
                 .into(),
         );
     }
-    if let Some(f) = num(G, "illumination_intensity_factor") {
+    if let Some(f) = r.num(G, "illumination_intensity_factor") {
         d.kv(
             2,
             "intensity_factor",
@@ -616,29 +661,29 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             }
         };
         let k = |s: &str| s.replace('@', axis);
-        let sign = num(G, &k("stage_movement_sign_@"));
-        let pos_sign = num(G, &k("stage_pos_sign_@"));
+        let sign = r.num(G, &k("stage_movement_sign_@"));
+        let pos_sign = r.num(G, &k("stage_pos_sign_@"));
         if pos_sign.is_some() && pos_sign != sign {
             notes.push(format!(
                 "stage_pos_sign_{axis} differs from stage_movement_sign_{axis}: squidctl uses one sign for moving and reading, the movement's"
             ));
         }
         field("sign", k("stage_movement_sign_@"), sign.map(y::num));
-        let pitch = num(G, &k("screw_pitch_@_mm"));
+        let pitch = r.num(G, &k("screw_pitch_@_mm"));
         field("pitch", k("screw_pitch_@_mm"), pitch.map(y::mm));
-        let micro = num(G, &k("microstepping_default_@"));
+        let micro = r.num(G, &k("microstepping_default_@"));
         field(
             "microstepping",
             k("microstepping_default_@"),
             micro.map(y::num),
         );
-        let full = num(G, &k("fullsteps_per_rev_@"));
+        let full = r.num(G, &k("fullsteps_per_rev_@"));
         field("full_steps", k("fullsteps_per_rev_@"), full.map(y::num));
-        let current = num(G, &k("@_motor_rms_current_ma"));
+        let current = r.num(G, &k("@_motor_rms_current_ma"));
         field("current", k("@_motor_rms_current_ma"), current.map(y::num));
-        let hold = num(G, &k("@_motor_i_hold"));
+        let hold = r.num(G, &k("@_motor_i_hold"));
         field("hold", k("@_motor_i_hold"), hold.map(y::num));
-        let sw = num("LIMIT_SWITCH_POLARITY", &format!("{axis}_home"));
+        let sw = r.num("LIMIT_SWITCH_POLARITY", &format!("{axis}_home"));
         field(
             "switch",
             format!("[LIMIT_SWITCH_POLARITY] {axis}_home"),
@@ -699,8 +744,8 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
     }
 
     if r.flag(G, "support_laser_autofocus") == Some(true) {
-        let model = ini.text(G, "focus_camera_model").unwrap_or_default();
-        let exp = num(G, "focus_camera_exposure_time_ms");
+        let model = r.ini.text(G, "focus_camera_model").unwrap_or_default();
+        let exp = r.num(G, "focus_camera_exposure_time_ms");
         d.comment(
             0,
             &format!(
@@ -719,8 +764,10 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
             "the laser autofocus ({model}) is described in a comment: set its camera's serial number and uncomment it"
         ));
     }
+}
 
-    // Everything read, and everything not.
+/// Every key read, and every key with no equivalent, at the end of the file.
+fn key_lists(ini: &Ini, d: &mut Doc, notes: &mut Vec<String>, file_name: &str) {
     d.blank();
     let used: Vec<String> = ini.used().map(|e| key_name(&e.section, &e.key)).collect();
     let (unused, options) = ini.unused();
@@ -752,21 +799,6 @@ pub fn import(path: &Path, opts: &Options) -> Result<Imported, Diagnostics> {
         used.len(),
         unused.len()
     ));
-    notes.push(format!("objective {obj_name} (change with --objective)"));
-    if table.is_none() {
-        notes.push(format!(
-            "channels are Squid's standard table: no {CHANNEL_TABLE} beside the file, and no --channels"
-        ));
-    }
-    let errors = r.errors.into_inner();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Imported {
-        text: d.finish(),
-        notes,
-        companions: Vec::new(),
-    })
 }
 
 /// Reads values and gathers every bad one, so the user sees all problems at once.
