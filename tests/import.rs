@@ -156,47 +156,44 @@ fn squid_config_channels_come_from_the_rig_table_or_squids_standard_one() {
     );
 }
 
+/// The command exits 2 and its stderr says each of `wants`.
+fn refused(args: &[&str], wants: &[&str]) {
+    let r = run(args);
+    assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    assert_has(&r.stderr, wants);
+}
+
 #[test]
 fn squid_config_errors_point_at_the_line() {
     let dir = tempfile::tempdir().expect("tmp");
-    let bad = write(
-        dir.path(),
-        "configuration_bad.ini",
-        "[GENERAL]\nscrew_pitch_x_mm = two\nmax_velocity_x_mm = 30\nthis line has no equals sign\n",
+    let cases = [
+        (
+            "configuration_bad.ini",
+            "[GENERAL]\nscrew_pitch_x_mm = two\nmax_velocity_x_mm = 30\nthis line has no equals sign\n",
+            &["configuration_bad.ini:4", "nothing was written"][..],
+        ),
+        (
+            "configuration_bad2.ini",
+            "[GENERAL]\nscrew_pitch_x_mm = two\n[SOFTWARE_POS_LIMIT]\nx_negative = 50\nx_positive = 10\n",
+            &["configuration_bad2.ini:2", "not a number", "no travel"][..],
+        ),
+    ];
+    for (name, text, wants) in cases {
+        let bad = write(dir.path(), name, text);
+        refused(&["import", "squid-config", &bad], wants);
+    }
+    refused(
+        &[
+            "import",
+            "squid-config",
+            &sample(RIG_INI),
+            "--objective",
+            "25x",
+        ],
+        &["unknown objective `25x`"],
     );
-    let r = run(&["import", "squid-config", &bad]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("configuration_bad.ini:4"), "{}", r.stderr);
-    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
-    let bad = write(
-        dir.path(),
-        "configuration_bad2.ini",
-        "[GENERAL]\nscrew_pitch_x_mm = two\n[SOFTWARE_POS_LIMIT]\nx_negative = 50\nx_positive = 10\n",
-    );
-    let r = run(&["import", "squid-config", &bad]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("configuration_bad2.ini:2") && r.stderr.contains("not a number"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("no travel"), "{}", r.stderr);
-    let r = run(&[
-        "import",
-        "squid-config",
-        &sample(RIG_INI),
-        "--objective",
-        "25x",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("unknown objective `25x`"), "{}", r.stderr);
-    let r = run(&[
-        "import",
-        "squid-config",
-        &dir.path().join("none.ini").display().to_string(),
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("none.ini"), "{}", r.stderr);
+    let none = dir.path().join("none.ini").display().to_string();
+    refused(&["import", "squid-config", &none], &["none.ini"]);
 }
 
 #[test]
@@ -457,56 +454,34 @@ fn useq_refuses_by_name_what_has_no_equivalent() {
 #[test]
 fn useq_intensity_must_be_given_per_channel_or_for_all() {
     let seq = sample("useq/documented_example.yaml");
-    let r = run(&["import", "useq", &seq]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("records no light intensity") && r.stderr.contains("--intensity"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&["import", "useq", &seq, "--intensity", "DAPI=12%"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("none was given for `GFP`"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&[
-        "import",
-        "useq",
-        &seq,
-        "--intensity",
-        "DAPI=12%",
-        "--intensity",
-        "GFP=40",
-    ]);
+    let useq = |more: &[&'static str]| {
+        let mut args = vec!["import", "useq", seq.as_str()];
+        args.extend_from_slice(more);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: [(&[&str], &[&str]); 4] = [
+        (&[], &["records no light intensity", "--intensity"]),
+        (&["--intensity", "DAPI=12%"], &["none was given for `GFP`"]),
+        (
+            &["--intensity", "FITC=12%", "--intensity", "5"],
+            &["`FITC`, which is not a channel"],
+        ),
+        (&["--intensity", "150%"], &["not between 0% and 100%"]),
+    ];
+    for (more, wants) in cases {
+        let args = useq(more);
+        refused(&args.iter().map(String::as_str).collect::<Vec<_>>(), wants);
+    }
+    let args = useq(&["--intensity", "DAPI=12%", "--intensity", "GFP=40"]);
+    let r = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("{name: DAPI, exposure: 50ms, intensity: 12%}")
+    assert_has(
+        &r.stdout,
+        &[
+            "{name: DAPI, exposure: 50ms, intensity: 12%}",
+            "{name: GFP, exposure: 20ms, intensity: 40%}",
+        ],
     );
-    assert!(
-        r.stdout
-            .contains("{name: GFP, exposure: 20ms, intensity: 40%}")
-    );
-    let r = run(&[
-        "import",
-        "useq",
-        &seq,
-        "--intensity",
-        "FITC=12%",
-        "--intensity",
-        "5",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("`FITC`, which is not a channel"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&["import", "useq", &seq, "--intensity", "150%"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not between 0% and 100%"), "{}", r.stderr);
 }
 
 #[test]
