@@ -562,7 +562,10 @@ fn lights(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
 /// The rig's channel table, or Squid's standard one; whether the rig's was found.
 fn channels(r: &Reader, d: &mut Doc, notes: &mut Vec<String>, path: &Path, opts: &Options) -> bool {
     let table = opts.channels.clone().or_else(|| {
-        let beside = path.parent()?.join(CHANNEL_TABLE);
+        // `configurations/x.ini` → `machine_configs/…`, named without the `..`.
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let dir = std::fs::canonicalize(dir.unwrap_or(Path::new("."))).ok()?;
+        let beside = dir.parent()?.join(CHANNEL_TABLE.trim_start_matches("../"));
         beside.is_file().then_some(beside)
     });
     let channels = match &table {
