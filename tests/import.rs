@@ -564,3 +564,16 @@ fn json_summaries_report_what_was_written_or_why_not() {
     assert_eq!(j["written"].as_array().map(Vec::len), Some(0));
     assert!(j["errors"].as_array().is_some_and(|e| e.len() >= 5), "{j}");
 }
+
+#[test]
+fn useq_back_to_back_time_points_become_the_shortest_interval() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let seq = write(
+        dir.path(),
+        "fast.yaml",
+        "stage_positions: [[1000, 2000, 3000]]\nchannels: [{config: DAPI, exposure: 5}]\ntime_plan: {interval: 0, loops: 3}\n",
+    );
+    let r = run(&["import", "useq", &seq, "--intensity", "5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_has(&r.stdout, &["every: 0.001s", "count: 3", "back to back"]);
+}

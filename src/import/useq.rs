@@ -700,6 +700,17 @@ fn time_plan(n: &Node) -> Result<Option<(f64, u32, String)>, Diagnostics> {
     if out.1 == 0 {
         return Err(err(n, "loops must be 1 or more").into());
     }
+    // Back to back: squidctl schedules at an interval, and a late time point starts as
+    // soon as the one before ends (overrun: run-late), so the shortest interval does it.
+    let out = if out.0 == 0.0 && out.1 > 1 {
+        (
+            0.001,
+            out.1,
+            format!("{}; back to back, as 1 ms and run-late", out.2),
+        )
+    } else {
+        out
+    };
     Ok(Some(out))
 }
 
