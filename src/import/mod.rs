@@ -26,24 +26,3 @@ pub struct Companion {
     pub original: std::path::PathBuf,
     pub copy_suffix: String,
 }
-
-/// Wrap `words` into comment lines of at most `width` columns, each starting with `# `.
-pub fn comment_lines(prefix: &str, words: &[String], width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = format!("# {prefix}");
-    for (i, w) in words.iter().enumerate() {
-        let piece = if i + 1 < words.len() {
-            format!("{w},")
-        } else {
-            w.clone()
-        };
-        if line.len() + 1 + piece.len() > width && line.len() > 2 {
-            out.push(line);
-            line = "#  ".to_string();
-        }
-        line.push(' ');
-        line.push_str(&piece);
-    }
-    out.push(line);
-    out
-}

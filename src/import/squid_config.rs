@@ -6,9 +6,9 @@
 use std::cell::RefCell;
 use std::path::Path;
 
+use super::Imported;
 use super::ini::Ini;
 use super::yaml_out::{self as y, Doc};
-use super::{Imported, comment_lines};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 
 const G: &str = "GENERAL";
@@ -778,7 +778,7 @@ fn key_lists(ini: &Ini, d: &mut Doc, notes: &mut Vec<String>, file_name: &str) {
         .iter()
         .map(|e| key_name(&e.section, &e.key))
         .collect();
-    for l in comment_lines(
+    for l in y::comment_lines(
         &format!("Read from {file_name} ({} keys):", used.len()),
         &used,
         92,
@@ -786,7 +786,7 @@ fn key_lists(ini: &Ini, d: &mut Doc, notes: &mut Vec<String>, file_name: &str) {
         d.raw(l);
     }
     if !unused.is_empty() {
-        for l in comment_lines(
+        for l in y::comment_lines(
             &format!(
                 "Not used, no equivalent in squidctl ({} keys; also {options} `_…_options` GUI lists):",
                 unused.len()

@@ -57,6 +57,27 @@ pub fn channel(name: &str, exposure_ms: f64, intensity_pct: f64, extra: &[String
     format!("- {{{}}}", parts.join(", "))
 }
 
+/// Wrap `words` into comment lines of at most `width` columns, each starting with `# `.
+pub fn comment_lines(prefix: &str, words: &[String], width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = format!("# {prefix}");
+    for (i, w) in words.iter().enumerate() {
+        let piece = if i + 1 < words.len() {
+            format!("{w},")
+        } else {
+            w.clone()
+        };
+        if line.len() + 1 + piece.len() > width && line.len() > 2 {
+            out.push(line);
+            line = "#  ".to_string();
+        }
+        line.push(' ');
+        line.push_str(&piece);
+    }
+    out.push(line);
+    out
+}
+
 /// Lines of YAML, each with an optional trailing comment.
 #[derive(Default)]
 pub struct Doc {
