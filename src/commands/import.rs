@@ -145,8 +145,14 @@ fn finish(
         return Exit::Invalid;
     }
     let Some(path) = &out.output else {
-        let _ = std::io::stdout().lock().write_all(imported.text.as_bytes());
-        return Exit::Completed;
+        // The text is the result: a full disk behind a redirect must not pass for success.
+        return match std::io::stdout().lock().write_all(imported.text.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                report.fail(format!("error: cannot write to standard output: {e}"));
+                Exit::OutputError
+            }
+            _ => Exit::Completed,
+        };
     };
     let mut text = imported.text.clone();
     let mut planned: Vec<(PathBuf, Option<&Path>)> = vec![(path.clone(), None)];
