@@ -4,6 +4,8 @@
 //! comment wherever a value was derived or a key had no equivalent; the command checks the
 //! text like any other file before writing it.
 
+use crate::diagnostic::Diagnostics;
+
 pub mod ini;
 pub mod squid_acquisition;
 pub mod squid_config;
@@ -16,7 +18,7 @@ pub struct Imported {
     pub text: String,
     /// One line each, printed on stderr: what was derived, defaulted or left out.
     pub notes: Vec<String>,
-    /// Files that must sit beside the written file (name relative to it, contents).
+    /// Files the text refers to, copied beside the written file.
     pub companions: Vec<Companion>,
 }
 
@@ -25,4 +27,15 @@ pub struct Companion {
     /// (an absolute path to the original), and the name it is copied to beside `-o`.
     pub original: std::path::PathBuf,
     pub copy_suffix: String,
+}
+
+/// The value, or none with its errors added to `errors`: every problem is reported at once.
+pub fn collect<T>(errors: &mut Diagnostics, r: Result<T, Diagnostics>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(d) => {
+            errors.extend(d);
+            None
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::tree::{self, err, get};
 use super::yaml_out::{self as y, Doc};
-use super::{Companion, Imported};
+use super::{Companion, Imported, collect};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::microscope::MicroscopeConfig;
 
@@ -130,22 +130,10 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
         }
     }
 
-    let channels = match read_channels(dir) {
-        Ok(c) => c,
-        Err(d) => {
-            errors.extend(d);
-            Vec::new()
-        }
-    };
+    let channels = collect(&mut errors, read_channels(dir)).unwrap_or_default();
     let coords = dir.join(COORDINATES);
     let positions = if coords.is_file() {
-        match crate::protocol::positions_csv::read(&coords) {
-            Ok(p) => p,
-            Err(d) => {
-                errors.extend(d);
-                Vec::new()
-            }
-        }
+        collect(&mut errors, crate::protocol::positions_csv::read(&coords)).unwrap_or_default()
     } else {
         errors.push(
             Diagnostic::new(format!("{} has no `{COORDINATES}`", dir.display())).help(
@@ -186,13 +174,8 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
     d.kv(2, "imported_from", &y::text(&folder), "");
     d.kv(2, "objective", &y::text(&obj_label), "");
 
-    let mut regions: Vec<(&str, usize)> = Vec::new();
-    for p in &positions {
-        match regions.iter_mut().find(|(r, _)| *r == p.region) {
-            Some(r) => r.1 += 1,
-            None => regions.push((&p.region, 1)),
-        }
-    }
+    let regions: std::collections::HashSet<&str> =
+        positions.iter().map(|p| p.region.as_str()).collect();
     let original = coords.canonicalize().unwrap_or_else(|_| coords.clone());
     d.kv(
         0,
@@ -204,7 +187,7 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
             regions.len()
         ),
     );
-    let single = regions.iter().all(|(_, n)| *n == 1);
+    let single = regions.len() == positions.len();
     let tiles = u64::from(nx) * u64::from(ny);
     if single && tiles > 100_000 {
         return Err(err(

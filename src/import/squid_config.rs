@@ -10,6 +10,7 @@ use super::Imported;
 use super::ini::Ini;
 use super::yaml_out::{self as y, Doc};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::hardware::squid::settings::{Output, STANDARD_SOURCES, SquidSettings, SwitchPolarity};
 
 const G: &str = "GENERAL";
 
@@ -88,16 +89,13 @@ const CHANNELS: [(&str, &str, Option<f64>); 6] = [
     ("Fluorescence 730 nm Ex", "D5", Some(730.0)),
 ];
 
-/// squidctl's source names for Squid's controller ports (as `squid.sources` maps them): the
-/// laser outputs, and the LED matrix's full pattern, the one pattern the driver lights.
-const PORTS: [(&str, &str, u8); 6] = [
-    ("D1", "laser-405", 11),
-    ("D2", "laser-488", 12),
-    ("D3", "laser-561", 14),
-    ("D4", "laser-638", 13),
-    ("D5", "laser-730", 15),
-    ("USB1", "led-matrix", 0),
-];
+/// The board output Squid names `port` (`D1`–`D5`, `USB1`: the LED matrix's full pattern,
+/// the one pattern the driver lights), with squidctl's standard source name for it.
+fn board_output(name: &str) -> Option<(&'static str, Output)> {
+    STANDARD_SOURCES
+        .into_iter()
+        .find(|(_, o)| o.squid_port() == name)
+}
 
 /// Where Squid keeps a rig's channel table, relative to its configuration file.
 pub const CHANNEL_TABLE: &str = "../machine_configs/illumination_channel_config.yaml";
@@ -119,7 +117,7 @@ fn channel_table(path: &Path) -> Result<(Vec<ChannelRow>, Vec<String>), Diagnost
     let mut notes = Vec::new();
     if let Some(map) = get(&root, "controller_port_mapping") {
         for (port, code) in tree::entries(map) {
-            let wired = PORTS.iter().find(|p| p.0 == port).map(|p| p.2);
+            let wired = board_output(&port).map(|(_, o)| o.source_code());
             let given = tree::whole(code, "a source code")?;
             if wired.is_some_and(|w| u32::from(w) != given) {
                 notes.push(format!(
@@ -148,7 +146,7 @@ fn channel_table(path: &Path) -> Result<(Vec<ChannelRow>, Vec<String>), Diagnost
             "controller_port",
         )?;
         let wl = tree::opt_num(c, "wavelength_nm")?;
-        if PORTS.iter().any(|p| p.0 == port) {
+        if board_output(&port).is_some() {
             out.push((name, port, wl));
         } else {
             skipped.push(format!("{name} ({port})"));
@@ -606,10 +604,7 @@ fn channels(r: &Reader, d: &mut Doc, notes: &mut Vec<String>, path: &Path, opts:
     };
     d.line(0, "channels:");
     for (n, port, wl) in &channels {
-        let source = PORTS
-            .iter()
-            .find(|p| p.0 == port)
-            .map_or("led-matrix", |p| p.1);
+        let source = board_output(port).map_or("led-matrix", |(s, _)| s);
         let wl = wl.map_or(String::new(), |w| format!(", wavelength: {}nm", y::num(w)));
         d.line(
             2,
@@ -654,7 +649,9 @@ fn board(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
             "illumination_intensity_factor × 100",
         );
     }
-    for axis in ["x", "y", "z"] {
+    // The safety margin and anything missing: squidctl's defaults (Squid's _def.py).
+    let defaults = SquidSettings::default();
+    for (axis, dflt) in [("x", &defaults.x), ("y", &defaults.y), ("z", &defaults.z)] {
         let mut parts = Vec::new();
         let mut keys = Vec::new();
         let mut field = |name: &str, key: String, value: Option<String>| {
@@ -691,21 +688,14 @@ fn board(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
             "switch",
             format!("[LIMIT_SWITCH_POLARITY] {axis}_home"),
             sw.map(|v| {
-                match v as i64 {
-                    0 => "active-low",
-                    1 => "active-high",
-                    _ => "ignored",
-                }
-                .to_string()
+                u8::try_from(v as i64)
+                    .ok()
+                    .and_then(SwitchPolarity::from_wire)
+                    .unwrap_or(SwitchPolarity::Ignored)
+                    .name()
+                    .to_string()
             }),
         );
-        // The safety margin and anything missing: squidctl's defaults (Squid's _def.py).
-        let defaults = crate::hardware::squid::settings::SquidSettings::default();
-        let dflt = match axis {
-            "x" => defaults.x,
-            "y" => defaults.y,
-            _ => defaults.z,
-        };
         let have = |n: &str| parts.iter().any(|p| p.starts_with(&format!("{n}:")));
         let mut filled = vec![format!("safety_margin: {}", dflt.safety_margin)];
         if !have("sign") {
@@ -721,14 +711,7 @@ fn board(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
             filled.push(format!("current: {}", dflt.current));
         }
         if !have("switch") {
-            filled.push(format!(
-                "switch: {}",
-                match dflt.switch {
-                    crate::hardware::squid::settings::SwitchPolarity::ActiveLow => "active-low",
-                    crate::hardware::squid::settings::SwitchPolarity::ActiveHigh => "active-high",
-                    crate::hardware::squid::settings::SwitchPolarity::Ignored => "ignored",
-                }
-            ));
+            filled.push(format!("switch: {}", dflt.switch.name()));
         }
         d.comment(
             2,

@@ -31,25 +31,14 @@ pub fn entries(n: &Node) -> Vec<(String, &Node)> {
 
 /// A key's value; an explicit `null` counts as absent, as it does for pydantic.
 pub fn get<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
-    match &n.value {
-        Value::Map(m) => m
-            .iter()
-            .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
-            .map(|(_, v)| v)
-            .filter(|v| !matches!(v.value, Value::Null)),
-        _ => None,
-    }
+    n.entry(key)
+        .map(|(_, v)| v)
+        .filter(|v| !matches!(v.value, Value::Null))
 }
 
 /// Where a key is written, for errors about the key itself rather than its value.
 pub fn key<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
-    match &n.value {
-        Value::Map(m) => m
-            .iter()
-            .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
-            .map(|(k, _)| k),
-        _ => None,
-    }
+    n.entry(key).map(|(k, _)| k)
 }
 
 pub fn is_map(n: &Node) -> bool {

@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
-use super::Imported;
 use super::tree::{self, err, get, items};
 use super::yaml_out::{self as y, Doc};
+use super::{Imported, collect};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::microscope::MicroscopeConfig;
 use crate::protocol::units::Percent;
@@ -337,16 +337,6 @@ pub fn import(
         notes,
         companions: Vec::new(),
     })
-}
-
-fn collect<T>(errors: &mut Diagnostics, r: Result<T, Diagnostics>) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(d) => {
-            errors.extend(d);
-            None
-        }
-    }
 }
 
 fn axis_order(root: &Node) -> Result<Option<Vec<char>>, Diagnostics> {

@@ -130,11 +130,19 @@ impl Node {
     /// One step down a path: a mapping's key or a list's item.
     fn child(&self, seg: &Segment<'_>) -> Option<&Node> {
         match (seg, &self.value) {
-            (Segment::Key(k), Value::Map(entries)) => entries
-                .iter()
-                .find(|(key, _)| key.scalar_text().as_deref() == Some(*k))
-                .map(|(_, v)| v),
+            (Segment::Key(k), _) => self.entry(k).map(|(_, v)| v),
             (Segment::Index(i), Value::Seq(items)) => items.get(*i),
+            _ => None,
+        }
+    }
+
+    /// A mapping's entry by the key's text: the key, where it is written, and its value.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+                .map(|(k, v)| (k, v)),
             _ => None,
         }
     }

@@ -82,10 +82,23 @@ impl Output {
             Output::LedMatrix => 0,
         }
     }
+
+    /// The output's name among Squid's controller ports (`illumination_channel_config.yaml`):
+    /// the LED matrix's full pattern is `USB1`.
+    pub fn squid_port(self) -> &'static str {
+        match self {
+            Output::D1 => "D1",
+            Output::D2 => "D2",
+            Output::D3 => "D3",
+            Output::D4 => "D4",
+            Output::D5 => "D5",
+            Output::LedMatrix => "USB1",
+        }
+    }
 }
 
 /// The standard names of `microscopes/*.yaml`, mapped as Squid wires its lasers.
-const STANDARD_SOURCES: [(&str, Output); 6] = [
+pub const STANDARD_SOURCES: [(&str, Output); 6] = [
     ("laser-405", Output::D1),
     ("laser-488", Output::D2),
     ("laser-561", Output::D3),
@@ -151,11 +164,31 @@ pub enum SwitchPolarity {
 }
 
 impl SwitchPolarity {
+    const ALL: [SwitchPolarity; 3] = [
+        SwitchPolarity::ActiveLow,
+        SwitchPolarity::ActiveHigh,
+        SwitchPolarity::Ignored,
+    ];
+
     pub fn wire(self) -> u8 {
         match self {
             SwitchPolarity::ActiveLow => 0,
             SwitchPolarity::ActiveHigh => 1,
             SwitchPolarity::Ignored => 2,
+        }
+    }
+
+    /// The polarity Squid's ini numbers the same way (`[LIMIT_SWITCH_POLARITY]`).
+    pub fn from_wire(w: u8) -> Option<SwitchPolarity> {
+        Self::ALL.into_iter().find(|p| p.wire() == w)
+    }
+
+    /// As a description writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SwitchPolarity::ActiveLow => "active-low",
+            SwitchPolarity::ActiveHigh => "active-high",
+            SwitchPolarity::Ignored => "ignored",
         }
     }
 }
