@@ -239,20 +239,15 @@ impl ShardWriter {
                 .then(|| px.get(start..start + rows * g.width as usize))
                 .flatten()
         };
-        let encoded: Vec<io::Result<Option<Vec<u8>>>> = tiles
+        let encoded: Vec<io::Result<std::borrow::Cow<[u8]>>> = tiles
             .par_iter()
             .map(|&(ty, tx)| match band(ty) {
-                Some(_) => Ok(None),
-                None => codec.encode(g.cut(px, ty, tx)).map(Some),
+                Some(rows) => Ok(crate::saver::tiff_file::le_bytes(rows)),
+                None => codec.encode(g.cut(px, ty, tx)).map(std::borrow::Cow::Owned),
             })
             .collect();
-        for (&(ty, tx), data) in tiles.iter().zip(encoded) {
-            let data = data?;
-            let bytes = match (&data, band(ty)) {
-                (Some(d), _) => std::borrow::Cow::Borrowed(d.as_slice()),
-                (None, Some(rows)) => crate::saver::tiff_file::le_bytes(rows),
-                (None, None) => continue,
-            };
+        for (&(ty, tx), bytes) in tiles.iter().zip(encoded) {
+            let bytes = bytes?;
             self.write(&bytes)?;
             self.index[g.slot(c, z, ty, tx)] = [self.len - bytes.len() as u64, bytes.len() as u64];
         }
