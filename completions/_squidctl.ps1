@@ -432,6 +432,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Bearer tokens for TCP, one per line `TOKEN read,submit,control [NAME]`, mode 600; needed for an address other than loopback [default: SPOOL_ROOT/api-tokens, made with one admin token on first use]')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue to serve; repeat for several [default: the built-in simulated microscope]')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'Seconds between heartbeat comments on event streams (keeps proxies from closing them)')
+            [CompletionResult]::new('--output-root', '--output-root', [CompletionResultType]::ParameterName, 'Tasks submitted through the API write their runs below this directory only [default: the directory serve starts in]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')

@@ -1441,7 +1441,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__serve)
-            opts="-v -q -h --listen --token-file --microscope --heartbeat --verbose --quiet --help"
+            opts="-v -q -h --listen --token-file --microscope --heartbeat --output-root --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1460,6 +1460,10 @@ _squidctl() {
                     return 0
                     ;;
                 --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

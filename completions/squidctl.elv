@@ -400,6 +400,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --token-file 'Bearer tokens for TCP, one per line `TOKEN read,submit,control [NAME]`, mode 600; needed for an address other than loopback [default: SPOOL_ROOT/api-tokens, made with one admin token on first use]'
             cand --microscope 'Microscope description YAML whose queue to serve; repeat for several [default: the built-in simulated microscope]'
             cand --heartbeat 'Seconds between heartbeat comments on event streams (keeps proxies from closing them)'
+            cand --output-root 'Tasks submitted through the API write their runs below this directory only [default: the directory serve starts in]'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'

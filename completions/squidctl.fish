@@ -304,6 +304,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -l listen -d 'W
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -l token-file -d 'Bearer tokens for TCP, one per line `TOKEN read,submit,control [NAME]`, mode 600; needed for an address other than loopback [default: SPOOL_ROOT/api-tokens, made with one admin token on first use]' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -l microscope -d 'Microscope description YAML whose queue to serve; repeat for several [default: the built-in simulated microscope]' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -l heartbeat -d 'Seconds between heartbeat comments on event streams (keeps proxies from closing them)' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -l output-root -d 'Tasks submitted through the API write their runs below this directory only [default: the directory serve starts in]' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -s v -l verbose -d 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand serve" -s h -l help -d 'Print help'

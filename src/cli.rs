@@ -705,6 +705,9 @@ pub struct ServeArgs {
     /// Seconds between heartbeat comments on event streams (keeps proxies from closing them)
     #[arg(long, value_name = "SECONDS", default_value = "15")]
     pub heartbeat: f64,
+    /// Tasks submitted through the API write their runs below this directory only [default: the directory serve starts in]
+    #[arg(long, value_name = "DIR")]
+    pub output_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -67,6 +67,21 @@ pub fn lines_from(
     offset: u64,
     mut line: impl FnMut(u64, &str),
 ) -> std::io::Result<u64> {
+    try_lines_from(path, offset, |at, l| {
+        line(at, l);
+        Ok(true)
+    })
+}
+
+/// [`lines_from`] for a reader that may stop (`Ok(false)`) or fail (a client gone) part way;
+/// it reads one line at a time, so a log of any length costs one line of memory. A line
+/// that is not UTF-8 (torn by a power cut) is decoded lossily, with a warning, rather than
+/// ending every reader of the file for good.
+pub fn try_lines_from(
+    path: &Path,
+    offset: u64,
+    mut line: impl FnMut(u64, &str) -> std::io::Result<bool>,
+) -> std::io::Result<u64> {
     use std::io::{BufRead, Seek, SeekFrom};
     let mut f = std::fs::File::open(path)?;
     let offset = if offset > f.metadata()?.len() {
@@ -77,14 +92,27 @@ pub fn lines_from(
     f.seek(SeekFrom::Start(offset))?;
     let mut r = std::io::BufReader::new(f);
     let mut pos = offset;
-    let mut text = String::new();
+    let mut raw = Vec::new();
     loop {
-        text.clear();
-        let n = r.read_line(&mut text)?;
-        if n == 0 || !text.ends_with('\n') {
+        raw.clear();
+        let n = r.read_until(b'\n', &mut raw)?;
+        if n == 0 || raw.last() != Some(&b'\n') {
             return Ok(pos);
         }
-        line(pos, text.trim_end());
+        let text = match std::str::from_utf8(&raw) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                tracing::warn!(
+                    "{}: the line at byte {pos} is not UTF-8 (torn by a crash?); read with its bad bytes replaced",
+                    path.display()
+                );
+                String::from_utf8_lossy(&raw)
+            }
+        };
+        let go_on = line(pos, text.trim_end())?;
         pos += n as u64;
+        if !go_on {
+            return Ok(pos);
+        }
     }
 }

@@ -65,6 +65,15 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// At most `n` characters of someone's text, for a message or a table cell: a 70,000-character
+/// label must not make a line, an error or a table that long.
+pub fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

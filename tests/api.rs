@@ -1022,3 +1022,537 @@ fn one_server_fronts_several_microscopes() {
     assert_eq!(twice.code, 2);
     assert!(twice.stderr.contains("served once"), "{}", twice.stderr);
 }
+
+// ---- What a hostile client must not be able to do (issue 30) ----
+
+fn root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The server's resident memory, from the kernel.
+fn rss_mb(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .expect("VmRSS")
+        / 1024.0
+}
+
+impl Api {
+    fn pid(&self) -> u32 {
+        self.server.as_ref().expect("server").id()
+    }
+
+    fn spool_dir(&self) -> PathBuf {
+        let r = self.run(&["queue", "--json"]);
+        PathBuf::from(r.json()["spool"].as_str().expect("spool"))
+    }
+
+    fn restart(&mut self, extra: &[&str]) {
+        if let Some(mut s) = self.server.take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+        let tf = self.path().join("tokens").display().to_string();
+        let mut args = vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &tf,
+            "--heartbeat",
+            "0.3",
+        ];
+        args.extend_from_slice(extra);
+        self.start(&args);
+    }
+}
+
+#[test]
+fn a_submit_token_can_read_no_file_of_the_server() {
+    let api = Api::new(0.0);
+    let secret = api.path().join("tokens");
+    let yaml = |positions: &str| {
+        format!(
+            "name: leak\npositions: {positions}\nchannels:\n  - {{name: BF, exposure: 20ms, intensity: 30%}}\n"
+        )
+    };
+    // The token file itself, a system file, the process's environment: each named as the
+    // positions CSV, in the protocol or by --set, with YAML or JSON.
+    for target in [
+        secret.display().to_string(),
+        "/etc/passwd".into(),
+        "/proc/self/environ".into(),
+        "../tokens".into(),
+    ] {
+        let r = api.raw(
+            "POST",
+            "/v1/tasks",
+            Some(SUBMIT),
+            Some(("application/yaml", yaml(&target).into_bytes())),
+        );
+        assert_eq!(r.status, 422, "{target}: {}", r.text);
+        assert!(
+            r.error().contains("names a file on the server"),
+            "{}",
+            r.text
+        );
+        for leaked in [ADMIN, READ, "root:", "PATH="] {
+            assert!(
+                !r.text.contains(leaked),
+                "{target} leaked `{leaked}`: {}",
+                r.text
+            );
+        }
+        let set = format!("/v1/tasks?set=positions%3D{}", target.replace('/', "%2F"));
+        let r = api.raw(
+            "POST",
+            &set,
+            Some(SUBMIT),
+            Some(("application/yaml", P.as_bytes().to_vec())),
+        );
+        assert_eq!(r.status, 422, "--set {target}: {}", r.text);
+        assert!(!r.text.contains(ADMIN), "{}", r.text);
+    }
+    // The CSV comes in the request instead, and runs from the task's own copy.
+    let csv = "region,x (mm),y (mm)\nA,20,20\nA,20.5,20\nB,30,30\n";
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(SUBMIT),
+        Some(json!({"protocol": yaml("plate_positions.csv"), "positions_csv": csv})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["spec"]["plan"]["fovs"], 3, "{}", r.text);
+    let dir = PathBuf::from(v["task_dir"].as_str().expect("task dir"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("positions.csv")).expect("copy"),
+        csv
+    );
+    // A bad sent CSV is quoted back (it is the client's own text), located.
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(SUBMIT),
+        Some(json!({"protocol": yaml("p.csv"), "positions_csv": "region,x (mm),y (mm)\nA,twenty,1\n"})),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.error().contains("positions_csv"), "{}", r.text);
+    // protocol_path is for the Unix socket's trusted peers only.
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(json!({"protocol_path": secret})),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(!r.text.contains(ADMIN), "{}", r.text);
+}
+
+#[test]
+fn api_tasks_write_only_below_the_output_root() {
+    let mut api = Api::new(0.0);
+    let root = api.path().join("runs-root");
+    std::fs::create_dir_all(root.join("inside")).expect("root");
+    let root_s = root.display().to_string();
+    api.restart(&["--output-root", &root_s]);
+    let submit = |dir: &str| {
+        api.raw(
+            "POST",
+            &format!(
+                "/v1/tasks?hold=1&set=output.directory%3D{}",
+                dir.replace('/', "%2F")
+            ),
+            Some(ADMIN),
+            Some(("application/yaml", P.as_bytes().to_vec())),
+        )
+    };
+    let outside = api.path().join("elsewhere").display().to_string();
+    let link = root.join("link");
+    std::os::unix::fs::symlink(api.path(), &link).expect("symlink");
+    for bad in [
+        outside.as_str(),
+        "/tmp",
+        &format!("{root_s}/../x"),
+        &format!("{}/x", link.display()),
+    ] {
+        let r = submit(bad);
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        assert!(r.error().contains("written below"), "{}", r.text);
+    }
+    let r = submit(&format!("{root_s}/inside/new/{{date}}"));
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The CLI's own submit is its user's business: no root applies.
+    let p = write(api.path(), "p.yaml", P);
+    let cli = api.run(&[
+        "submit",
+        &p,
+        "--hold",
+        "--set",
+        &format!("output.directory={outside}"),
+    ]);
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+}
+
+#[test]
+fn long_labels_and_names_are_refused_and_never_break_a_listing() {
+    let api = Api::new(0.0);
+    let p = write(api.path(), "p.yaml", P);
+    let long = "L".repeat(70_000);
+    let r = api.run(&["submit", &p, "--label", &long]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the limit is 200"),
+        "{}",
+        &r.stderr[..r.stderr.len().min(400)]
+    );
+    assert!(r.stderr.len() < 2000, "the message repeats the label");
+    let r = api.run(&["submit", &p, "--set", &format!("name={long}")]);
+    assert_eq!(r.code, 2);
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(SUBMIT),
+        Some(json!({"protocol": P, "label": long})),
+    );
+    assert_eq!(r.status, 422, "{}", &r.text[..r.text.len().min(300)]);
+    assert!(r.text.len() < 2000);
+    let r = api.call(
+        "POST",
+        "/v1/tasks/1/hold",
+        Some(ADMIN),
+        Some(json!({"note": long})),
+    );
+    assert!(matches!(r.status, 404 | 422), "{}", r.status);
+    // The longest label allowed lists fine, with --json and without.
+    let max = "M".repeat(200);
+    assert_eq!(api.run(&["submit", &p, "--hold", "--label", &max]).code, 0);
+    let q = api.run(&["queue"]);
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    assert!(
+        q.stdout.lines().all(|l| l.chars().count() < 300),
+        "{}",
+        q.stdout
+    );
+    let q = api.run(&["queue", "--json"]);
+    assert_eq!(q.json()["tasks"][0]["label"], json!(max));
+    assert_eq!(api.call("GET", "/v1/tasks", Some(READ), None).status, 200);
+    assert_eq!(api.run(&["history"]).code, 0);
+}
+
+/// Random labels, names and `--set` values of random lengths through submit, the listings
+/// and the API: nothing panics, and whatever is refused is refused with exit 2 or 422.
+#[test]
+fn random_submitted_strings_never_panic_anything() {
+    let api = Api::new(0.0);
+    let p = write(api.path(), "p.yaml", P);
+    let mut x = seed() | 1;
+    eprintln!("seed {x} (SQUIDCTL_TEST_SEED repeats it)");
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let pieces = [
+        "a", "é", "🙂", " ", "{", "}", "\t", "%", "|", "-", "0", "\u{202e}",
+    ];
+    for _ in 0..12 {
+        let len = [0, 1, 79, 80, 81, 199, 200, 201, 5000, 70_000][(next() % 10) as usize];
+        let text: String = (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let which = next() % 3;
+        let args: Vec<String> = match which {
+            0 => vec!["--label".into(), text.clone()],
+            1 => vec!["--set".into(), format!("name=x{text}")],
+            _ => vec!["--set".into(), format!("metadata.note={text}")],
+        };
+        let mut all = vec!["submit", p.as_str(), "--hold"];
+        all.extend(args.iter().map(String::as_str));
+        let r = api.run(&all);
+        assert!(matches!(r.code, 0 | 2), "{which} len {len}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        let body = json!({"protocol": P, "label": text, "hold": true});
+        let a = api.call("POST", "/v1/tasks", Some(ADMIN), Some(body));
+        assert!(
+            matches!(a.status, 201 | 422),
+            "{} {}",
+            a.status,
+            a.text.len()
+        );
+    }
+    for args in [&["queue"][..], &["queue", "--json"], &["history", "--json"]] {
+        let r = api.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(api.call("GET", "/v1/tasks", Some(READ), None).status, 200);
+    assert_eq!(
+        api.call("GET", "/v1/microscopes", Some(READ), None).status,
+        200
+    );
+    assert!(rss_mb(api.pid()) < 300.0);
+}
+
+#[test]
+fn strangers_cannot_exhaust_the_server() {
+    let mut api = Api::new(0.0);
+    // A service's usual descriptor limit, soft and hard: the cap must come from it.
+    if let Some(mut s) = api.server.take() {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let tf = api.path().join("tokens").display().to_string();
+    let log = std::fs::File::create(api.path().join("serve.log")).expect("log");
+    let mut c = api.cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file", &tf]);
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit only, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            let l = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+            Ok(())
+        });
+    }
+    let mut child = c.stdout(Stdio::piped()).stderr(log).spawn().expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address");
+    api.addr = line
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    api.server = Some(child);
+    let addr = api.addr.clone();
+    // 600 slowloris connections: a head begun and never finished.
+    let mut slow = Vec::new();
+    for _ in 0..600 {
+        if let Ok(mut s) = TcpStream::connect(&addr) {
+            let _ = s.write_all(b"GET /v1/tasks HTTP/1.1\r\nX-Slow: ");
+            slow.push(s);
+        }
+    }
+    // 200 unauthenticated 4 MiB bodies, each sent whole.
+    let body = vec![b'x'; 4 * 1024 * 1024 - 1];
+    let mut bodies = Vec::new();
+    for _ in 0..200 {
+        if let Ok(mut s) = TcpStream::connect(&addr) {
+            let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+            let _ = s.write_all(
+                format!(
+                    "POST /v1/tasks HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&body);
+            bodies.push(s);
+        }
+    }
+    // An authenticated client is still served.
+    let t = Instant::now();
+    let r = api.call("GET", "/v1/tasks", Some(READ), None);
+    let took = t.elapsed();
+    assert_eq!(r.status, 200, "{}\n{}", r.text, api.log());
+    let rss = rss_mb(api.pid());
+    eprintln!(
+        "600 slow + 200 unauthenticated bodies: authenticated request served in {} ms; server RSS {rss:.0} MB",
+        took.as_millis()
+    );
+    assert!(rss < 300.0, "RSS {rss} MB");
+    // A stranger's body got 401 from its head alone.
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.write_all(b"POST /v1/tasks HTTP/1.1\r\nContent-Length: 4000000\r\n\r\n")
+        .expect("head");
+    let mut answer = String::new();
+    let _ = BufReader::new(s).read_line(&mut answer);
+    assert!(answer.contains(" 401 "), "{answer}");
+    // A head sent a byte at a time is cut off at its deadline, not served for ever.
+    let mut drip = TcpStream::connect(&addr).expect("connect");
+    drip.set_read_timeout(Some(Duration::from_millis(900)))
+        .expect("timeout");
+    let t = Instant::now();
+    let mut closed = false;
+    for b in b"GET /v1/health HTTP/1.1\r\nX-Drip: "
+        .iter()
+        .cycle()
+        .take(60)
+    {
+        if drip.write_all(&[*b]).is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        // An answer (408) or the end of the connection: either way it was cut off.
+        if let Ok(n) = drip.read(&mut buf) {
+            assert!(n == 0 || buf.starts_with(b"HTTP/1.1 408"), "{n}");
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a dripping head was served for {:?}", t.elapsed());
+    drop(slow);
+    drop(bodies);
+    assert_eq!(api.call("GET", "/v1/health", None, None).status, 200);
+}
+
+#[test]
+fn twenty_event_streams_of_a_long_log_stay_small() {
+    let api = Api::new(0.0);
+    let spool = api.spool_dir();
+    // 300,000 events (two weeks of a busy queue), written as the log writes them.
+    let mut log = String::with_capacity(80 << 20);
+    for seq in 1..=300_000u64 {
+        log.push_str(&format!(
+            "{{\"seq\":{seq},\"time\":\"2026-12-01T00:00:00Z\",\"unix\":1796083200.0,\"microscope\":\"m\",\"task\":{},\"type\":\"task_progress\",\"frames\":{seq},\"region\":\"B2\",\"fov\":3,\"padding\":\"{}\"}}\n",
+            seq % 50,
+            "p".repeat(60)
+        ));
+    }
+    std::fs::write(spool.join("events.ndjson"), &log).expect("log");
+    drop(log);
+    let mut api = api;
+    api.restart(&[]);
+    // Twenty clients from the top, none reading: the server holds what the sockets do.
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(&api.addr).expect("connect");
+        s.write_all(
+            format!("GET /v1/events HTTP/1.1\r\nAuthorization: Bearer {READ}\r\n\r\n").as_bytes(),
+        )
+        .expect("send");
+        idle.push(s);
+    }
+    // One reads it all, in order.
+    let (got, _) = sse(&api.addr, "/v1/events", None, 300, |g| {
+        g.last().is_some_and(|(id, _)| *id == 300_000)
+    });
+    assert_eq!(got.len(), 300_000);
+    assert!(got.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+    let rss = rss_mb(api.pid());
+    eprintln!("21 event streams of a 300k-event log: server RSS {rss:.0} MB");
+    assert!(rss < 300.0, "RSS {rss} MB");
+    drop(idle);
+}
+
+#[test]
+fn small_holes_are_closed() {
+    let mut api = Api::new(0.0);
+    // A huge long-poll timeout is clamped, not a panic.
+    let id = api.submit(ADMIN)["id"].as_u64().expect("id");
+    assert_eq!(
+        api.call("DELETE", &format!("/v1/tasks/{id}"), Some(ADMIN), None)
+            .status,
+        200
+    );
+    for t in ["1e20", "1e308", "18446744073709551616"] {
+        let r = api.call(
+            "GET",
+            &format!("/v1/tasks/{id}/wait?timeout={t}"),
+            Some(READ),
+            None,
+        );
+        assert_eq!(r.status, 200, "timeout={t}: {}", r.text);
+        assert_eq!(r.json()["ended"], true);
+    }
+    // Two Content-Lengths: refused (request smuggling).
+    let mut s = TcpStream::connect(&api.addr).expect("connect");
+    s.write_all(
+        format!("POST /v1/queue/hold HTTP/1.1\r\nAuthorization: Bearer {ADMIN}\r\nContent-Length: 2\r\nContent-Length: 0\r\n\r\n{{}}").as_bytes(),
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = BufReader::new(s).read_line(&mut answer);
+    assert!(answer.contains(" 400 "), "{answer}");
+    assert_eq!(api.run(&["queue", "--json"]).json()["held"], false);
+    // `--listen unix:PATH` never deletes a file that is not a socket.
+    let file = api.path().join("precious.txt");
+    std::fs::write(&file, "data").expect("write");
+    let r = api.run(&["serve", "--listen", &format!("unix:{}", file.display())]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a socket"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), "data");
+    if root() {
+        // A token file someone else owns could be rewritten by them: refused.
+        let tf = api.path().join("tokens");
+        // SAFETY: chown of the test's own file.
+        let c = std::ffi::CString::new(tf.display().to_string()).expect("path");
+        assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
+        let r = api.run(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            &tf.display().to_string(),
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("belongs to uid 65534"), "{}", r.stderr);
+        assert_eq!(unsafe { libc::chown(c.as_ptr(), 0, 0) }, 0);
+        api.restart(&[]);
+    }
+}
+
+/// A member of the socket's group through a supplementary group is served; but the server
+/// opens no file for a peer that is not its own user.
+#[test]
+fn the_unix_socket_serves_supplementary_group_members_but_opens_files_only_for_its_user() {
+    // The system's Python, which another user can run (a pyenv under /root is not).
+    let python = Path::new("/usr/bin/python3");
+    if !root() || !python.exists() {
+        eprintln!("skipped: needs root to act as another user, and /usr/bin/python3");
+        return;
+    }
+    let mut api = Api::new(0.0);
+    if let Some(mut s) = api.server.take() {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    api.start(&[]);
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let sock = api.path().join("run/squidctl.sock");
+    for d in [api.path().to_path_buf(), api.path().join("run")] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    write(api.path(), "p.yaml", P);
+    let gid = std::fs::metadata(&sock).expect("socket").gid();
+    let client = |groups: &str, body: &str| {
+        let script = format!(
+            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect({:?})\nb={body:?}.encode()\ns.sendall(b'POST /v1/tasks HTTP/1.1\\r\\nContent-Type: application/json\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(b) + b)\nout=b''\nwhile True:\n  c=s.recv(65536)\n  if not c: break\n  out+=c\nsys.stdout.write(out.decode('utf-8','replace'))\n",
+            sock.display().to_string()
+        );
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534"]);
+        if groups.is_empty() {
+            c.arg("--clear-groups");
+        } else {
+            c.arg(format!("--groups={groups}"));
+        }
+        let o = c
+            .arg(python)
+            .args(["-c", &script])
+            .output()
+            .expect("setpriv");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let by_path = json!({"protocol_path": "p.yaml", "hold": true}).to_string();
+    let by_text = json!({"protocol": P, "hold": true}).to_string();
+    // A stranger is stopped by the socket's mode (or, failing that, a 403).
+    let stranger = client("", &by_text);
+    assert!(!stranger.contains(" 201 "), "{stranger}");
+    let member = client(&gid.to_string(), &by_text);
+    assert!(member.contains(" 201 "), "{member}");
+    let member_path = client(&gid.to_string(), &by_path);
+    assert!(member_path.contains(" 403 "), "{member_path}");
+    assert!(member_path.contains("not yours"), "{member_path}");
+}

@@ -149,11 +149,25 @@ fn a_planted_symlink_or_hard_link_at_the_lock_is_never_written_through() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o640);
-    // A lock directory anyone may write to without the sticky bit is refused.
-    std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let r = acquire();
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("sticky"), "{}", r.stderr);
+    // A lock directory anyone may write to is refused, sticky or not: any local user could
+    // plant the lock file there and hold it, so that every run exits 6.
+    for mode in [0o777, 0o1777] {
+        std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let r = acquire();
+        assert_eq!(r.code, 1, "{mode:o}: {}", r.stderr);
+        assert!(r.stderr.contains("writable by everyone"), "{}", r.stderr);
+        assert!(r.stderr.contains("chmod o-w"), "{}", r.stderr);
+    }
+    // A new lock directory is its owner's and group's only.
+    let fresh = dir.path().join("fresh-locks");
+    let mut c = squidctl(&["acquire", &p, "--microscope", &m, "--output", &out]);
+    lock_env(&mut c, &fresh);
+    assert_eq!(Run::from(c.output().expect("run")).code, 0);
+    let mode = std::fs::metadata(&fresh)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o2770);
 }
 
 #[test]
@@ -320,6 +334,15 @@ fn resume_deletes_nothing_outside_the_run_directory() {
         "{}",
         r.stderr
     );
+    // Nor are they counted: saved is what the plan's files hold, not 2 more records' worth.
+    let rds = rd.display().to_string();
+    let rec = run_json(&rd);
+    let planned = rec["counts"]["planned"].as_u64().expect("planned");
+    assert_eq!(rec["counts"]["saved"].as_u64(), Some(planned), "{rec}");
+    let rep = run(&["report", &rds, "--json"]);
+    assert_eq!(rep.code, 0, "{}", rep.stderr);
+    let saved = rep.json()["saved"].clone();
+    assert_eq!(saved.as_u64(), Some(planned), "{}", rep.stdout);
 }
 
 #[test]
@@ -699,6 +722,21 @@ fn messages_say_what_is_wrong_in_words() {
         "{}",
         r.stderr
     );
+    // Numbers a message repeats are short, whichever key they came from.
+    for set in [
+        "channels[0].gain=1e300",
+        "channels[0].gain=-1e300",
+        "plate.format=1e300",
+    ] {
+        let r = quickstart_with(&[set]);
+        assert_eq!(r.code, 2);
+        let numbers = r
+            .stderr
+            .lines()
+            .filter(|l| !l.contains(" | "))
+            .any(|l| l.contains("0000000000"));
+        assert!(!numbers && r.stderr.contains("e300"), "{set}: {}", r.stderr);
+    }
     let r = quickstart_with(&["plate..format=96"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("empty part"), "{}", r.stderr);

@@ -38,6 +38,8 @@ impl Scopes {
 pub struct Grant {
     pub scopes: Scopes,
     pub who: String,
+    /// A Unix socket peer's uid (a token names no user on this machine).
+    pub uid: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +65,15 @@ impl Tokens {
         let where_ = path.display();
         let meta = std::fs::metadata(path)
             .map_err(|e| format!("cannot read the token file {where_}: {e}"))?;
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        use std::os::unix::fs::MetadataExt;
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(format!(
+                "the token file {where_} belongs to uid {}, not to this server's user (uid {me}) or root: whoever owns it can change who may drive the microscope. Run `chown {me} {where_}`",
+                meta.uid()
+            ));
+        }
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(format!(
                 "the token file {where_} can be read by other users (mode {:o}): run `chmod 600 {where_}`",
@@ -132,6 +143,7 @@ impl Tokens {
                 found = Some(Grant {
                     scopes: t.scopes,
                     who: format!("api:{}", t.name),
+                    uid: None,
                 });
             }
         }
@@ -199,20 +211,74 @@ pub fn peer(fd: std::os::fd::RawFd) -> Option<Peer> {
     })
 }
 
-/// The socket serves its owner, root, and members of its group (it is made mode 0660).
-pub fn peer_grant(p: Peer) -> Result<Grant, String> {
+/// The kernel's word on which groups the peer is in (its primary group and, through
+/// SO_PEERGROUPS, its supplementary ones).
+fn peer_groups(fd: std::os::fd::RawFd) -> Vec<u32> {
+    // SO_PEERGROUPS (Linux 4.13) on the architectures squidctl runs on.
+    const SO_PEERGROUPS: libc::c_int = 59;
+    let mut groups = vec![0 as libc::gid_t; 64];
+    for _ in 0..2 {
+        let mut len = (groups.len() * std::mem::size_of::<libc::gid_t>()) as libc::socklen_t;
+        // SAFETY: the kernel writes at most `len` bytes into `groups`, and says how many.
+        let r = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                SO_PEERGROUPS,
+                groups.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        let n = len as usize / std::mem::size_of::<libc::gid_t>();
+        if r == 0 {
+            groups.truncate(n);
+            return groups;
+        }
+        if std::io::Error::last_os_error().raw_os_error() == Some(libc::ERANGE) && n > groups.len()
+        {
+            groups.resize(n, 0);
+            continue;
+        }
+        break;
+    }
+    Vec::new()
+}
+
+/// The socket serves its owner, root, and members of its group (it is made mode 0660),
+/// whether that group is the peer's primary group or a supplementary one.
+pub fn peer_grant(p: Peer, fd: std::os::fd::RawFd, socket_gid: u32) -> Result<Grant, String> {
     // SAFETY: these cannot fail.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    if p.uid == uid || p.uid == 0 || p.gid == gid {
+    let uid = unsafe { libc::geteuid() };
+    let member = p.gid == socket_gid || peer_groups(fd).contains(&socket_gid);
+    if p.uid == uid || p.uid == 0 || member {
         Ok(Grant {
             scopes: Scopes::ALL,
             who: format!("uid:{} pid:{}", p.uid, p.pid),
+            uid: Some(p.uid),
         })
     } else {
         Err(format!(
-            "uid {} may not use this socket: it serves uid {uid}, root and group {gid}",
+            "uid {} may not use this socket: it serves uid {uid}, root and group {socket_gid}",
             p.uid
         ))
+    }
+}
+
+/// Whether a request's caller may have the server open a file it names: only a peer whose
+/// own rights include the server's (the same user, or root). A group member of the socket
+/// must not read the service user's files through it.
+pub fn may_open_files(g: &Grant) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    match g.uid {
+        Some(u) if u == me || u == 0 => Ok(()),
+        Some(u) => Err(format!(
+            "protocol_path would be opened with this server's rights (uid {me}), not yours (uid {u}): send the protocol's text as `protocol` instead"
+        )),
+        None => Err(
+            "protocol_path is accepted on the Unix socket only: send the protocol's text as `protocol`"
+                .into(),
+        ),
     }
 }
 

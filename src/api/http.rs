@@ -80,8 +80,17 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Read one request. `Closed` when the peer is gone before a request began.
+/// Read one request, head and body. `Closed` when the peer is gone before a request began.
 pub fn read_request(r: &mut impl BufRead) -> Result<Request, ReadError> {
+    let (mut req, len) = read_head(r)?;
+    read_body(r, &mut req, len)?;
+    Ok(req)
+}
+
+/// Read a request's head: the request without its body, and the body's length (checked
+/// against [`MAX_BODY`], not yet read), so the caller can refuse an unauthenticated
+/// caller before holding its body.
+pub fn read_head(r: &mut impl BufRead) -> Result<(Request, usize), ReadError> {
     let mut head = Vec::new();
     loop {
         let n = {
@@ -153,30 +162,54 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Request, ReadError> {
         conn.contains("keep-alive")
     };
     if out
-        .header("transfer-encoding")
-        .is_some_and(|t| !t.eq_ignore_ascii_case("identity"))
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("transfer-encoding"))
     {
         return Err(ReadError::Bad(
             411,
-            "chunked request bodies are not accepted: send Content-Length".into(),
+            "chunked or encoded request bodies are not accepted: send Content-Length".into(),
         ));
     }
-    let len = match out.header("content-length") {
-        None => 0,
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| ReadError::Bad(400, format!("bad Content-Length: {v}")))?,
+    // Two lengths are how a request is smuggled past a proxy that reads the other one.
+    let lengths: Vec<&str> = out
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let len = match lengths.as_slice() {
+        [] => 0,
+        [v] if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse::<usize>().unwrap_or(usize::MAX)
+        }
+        [v] => {
+            return Err(ReadError::Bad(
+                400,
+                format!("bad Content-Length: {}", crate::human::clip(v, 40)),
+            ));
+        }
+        _ => {
+            return Err(ReadError::Bad(
+                400,
+                "more than one Content-Length: send exactly one".into(),
+            ));
+        }
     };
     if len > MAX_BODY {
         return Err(ReadError::Bad(
             413,
-            format!("request body of {len} bytes: the limit is {MAX_BODY}"),
+            format!("a request body over {MAX_BODY} bytes"),
         ));
     }
-    out.body = vec![0; len];
-    r.read_exact(&mut out.body)
-        .map_err(|e| ReadError::Bad(400, format!("reading the request body: {e}")))?;
-    Ok(out)
+    Ok((out, len))
+}
+
+/// Read the body [`read_head`] announced.
+pub fn read_body(r: &mut impl BufRead, req: &mut Request, len: usize) -> Result<(), ReadError> {
+    req.body = vec![0; len];
+    r.read_exact(&mut req.body)
+        .map_err(|e| ReadError::Bad(400, format!("reading the request body: {e}")))
 }
 
 /// Where the head ends inside `buf`, given what came before it.
@@ -308,6 +341,18 @@ mod tests {
         assert!(matches!(read(long.as_bytes()), Err(ReadError::Bad(431, _))));
         let close = read(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").expect("ok");
         assert!(!close.keep_alive);
+        // Request smuggling: two lengths, a signed or padded one, an encoding beside a length.
+        for bad in [
+            &b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"[..],
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\nhello!",
+            b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello",
+            b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nhello",
+        ] {
+            assert!(matches!(read(bad), Err(ReadError::Bad(400, _))));
+        }
+        let both =
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: identity\r\n\r\nhello";
+        assert!(matches!(read(both), Err(ReadError::Bad(411, _))));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod http;
+mod limits;
 pub mod page;
 pub mod routes;
 pub mod run_view;
@@ -20,16 +21,25 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use auth::{Grant, Tokens};
 use http::{ReadError, Response};
 use routes::{Ctx, Reply};
 
-/// More connections than this are answered 503 at once.
-const MAX_CONNECTIONS: usize = 512;
+/// The most connections served at once, whatever the descriptor limit allows.
+const MAX_CONNECTIONS: usize = 4096;
+/// Descriptors kept for the server's own files (event logs, spools, run directories).
+const RESERVED_FDS: u64 = 128;
 /// A connection quiet this long between requests is closed.
 const IDLE: Duration = Duration::from_secs(30);
+/// A request's whole head must arrive within this from its first byte (not per read: a
+/// client sending a byte every few seconds is cut off here).
+const HEAD_TIME: Duration = Duration::from_secs(10);
+/// A request's whole body must arrive within this.
+const BODY_TIME: Duration = Duration::from_secs(60);
+/// Request bodies held at once, over every connection.
+const MAX_IN_FLIGHT: usize = 64 * 1024 * 1024;
 /// A client that takes no bytes for this long is dropped (an event stream to a dead peer).
 const WRITE_STALL: Duration = Duration::from_secs(10);
 
@@ -70,6 +80,8 @@ pub struct Options {
     pub token_file: Option<PathBuf>,
     pub microscopes: Vec<routes::Microscope>,
     pub heartbeat: Duration,
+    /// API tasks write their runs below this directory only.
+    pub output_root: PathBuf,
 }
 
 /// Where `serve` puts its tokens when no `--token-file` is given.
@@ -155,17 +167,36 @@ pub fn serve(o: Options) -> Result<(), String> {
             }
         }
     });
+    // SAFETY: getegid has no preconditions.
+    let socket_gid = match &listener {
+        Listener::Unix(_, p) => {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(p).map_or(unsafe { libc::getegid() }, |m| m.gid())
+        }
+        Listener::Tcp(_) => unsafe { libc::getegid() },
+    };
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let nofile = limits::raise_nofile();
+    let cap = limits::connection_cap(nofile);
+    tracing::info!(
+        "serving at most {cap} connections at once (descriptor limit {nofile}); API tasks write their runs below {}",
+        o.output_root.display()
+    );
     let ctx = Arc::new(Server {
         ctx: Ctx {
             microscopes: o.microscopes,
             cwd,
             heartbeat: o.heartbeat,
             views: Default::default(),
+            output_root: o.output_root,
         },
         tokens,
         active: AtomicUsize::new(0),
+        cap,
+        pending: limits::Pending::default(),
+        in_flight: AtomicUsize::new(0),
+        socket_gid,
     });
     match listener {
         Listener::Tcp(l) => accept_loop(&ctx, || l.accept().map(|(s, _)| Conn::Tcp(s))),
@@ -175,7 +206,14 @@ pub fn serve(o: Options) -> Result<(), String> {
 
 /// A Unix socket at `p`, mode 0660; a stale one (nobody answering) is replaced.
 fn bind_unix(p: &Path) -> Result<UnixListener, String> {
-    if p.exists() {
+    if let Ok(m) = std::fs::symlink_metadata(p) {
+        use std::os::unix::fs::FileTypeExt;
+        if !m.file_type().is_socket() {
+            return Err(format!(
+                "{} exists and is not a socket: squidctl removes only a stale socket there; give another --listen unix:PATH",
+                p.display()
+            ));
+        }
         if UnixStream::connect(p).is_ok() {
             return Err(format!(
                 "another `squidctl serve` answers at {}: stop it, or give another --listen",
@@ -205,6 +243,14 @@ struct Server {
     ctx: Ctx,
     tokens: Option<Tokens>,
     active: AtomicUsize,
+    /// Connections served at once (from the descriptor limit).
+    cap: usize,
+    /// Connections that have not yet shown who they are: the first to go when full.
+    pending: limits::Pending,
+    /// Bytes of request bodies held now.
+    in_flight: AtomicUsize,
+    /// The Unix socket's group, whose members may use it.
+    socket_gid: u32,
 }
 
 struct Counted(Arc<Server>);
@@ -224,26 +270,35 @@ fn accept_loop(
     server: &Arc<Server>,
     mut accept: impl FnMut() -> std::io::Result<Conn>,
 ) -> Result<(), String> {
+    let mut failing = limits::Throttle::default();
     loop {
         let conn = match accept() {
             Ok(c) => c,
             Err(e) => {
-                // Out of descriptors and the like: wait rather than spin.
-                tracing::warn!("accepting a connection: {e}");
+                // Out of descriptors and the like: wait rather than spin, and say so once
+                // a minute, not forty times a second.
+                failing.warn(|n| format!("accepting a connection: {e} ({n} times)"));
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
-        let n = server.active.fetch_add(1, Ordering::SeqCst);
+        // Full: make room by dropping the oldest connection that has not shown a token
+        // (a slow or idle stranger), never one that has; else answer 503 at once.
+        if server.active.load(Ordering::SeqCst) >= server.cap && !server.pending.evict_oldest() {
+            conn.refuse_busy();
+            continue;
+        }
+        server.active.fetch_add(1, Ordering::SeqCst);
         // Counted down however the thread ends, a panic included.
         let counted = Counted(server.clone());
         let spawned = std::thread::Builder::new()
             .name("api-conn".into())
+            .stack_size(256 * 1024)
             .spawn(move || {
                 let s = &counted.0;
                 match conn {
-                    Conn::Tcp(t) => s.connection(t, false, n),
-                    Conn::Unix(u) => s.connection(u, true, n),
+                    Conn::Tcp(t) => s.connection(t, false),
+                    Conn::Unix(u) => s.connection(u, true),
                 }
             });
         if let Err(e) = spawned {
@@ -252,9 +307,54 @@ fn accept_loop(
     }
 }
 
+impl Conn {
+    /// 503 without a thread or a wait: the answer fits the socket's buffer or is lost.
+    fn refuse_busy(self) {
+        let r = Response::error(503, "too many connections: try again shortly");
+        match self {
+            Conn::Tcp(mut t) => {
+                let _ = t.set_nonblocking(true);
+                let _ = r.write_to(&mut t, false);
+            }
+            Conn::Unix(mut u) => {
+                let _ = u.set_nonblocking(true);
+                let _ = r.write_to(&mut u, false);
+            }
+        }
+    }
+}
+
+/// A stream whose reads stop at a deadline for the whole request head (or body), not per
+/// read; between requests, reads wait up to [`IDLE`].
+struct Timed<S> {
+    s: S,
+    deadline: Option<Instant>,
+}
+
+impl<S: Stream> std::io::Read for Timed<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let wait = match self.deadline {
+            None => IDLE,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the request took too long to arrive",
+                    ));
+                }
+                left
+            }
+        };
+        self.s.read_timeout(wait);
+        self.s.read(buf)
+    }
+}
+
 trait Stream: std::io::Read + Write + AsRawFd + Sized {
     fn try_clone(&self) -> std::io::Result<Self>;
     fn timeouts(&self, read: Duration, write: Duration);
+    fn read_timeout(&self, read: Duration);
 }
 
 impl Stream for TcpStream {
@@ -266,6 +366,9 @@ impl Stream for TcpStream {
         let _ = self.set_write_timeout(Some(write));
         let _ = self.set_nodelay(true);
     }
+    fn read_timeout(&self, read: Duration) {
+        let _ = self.set_read_timeout(Some(read));
+    }
 }
 
 impl Stream for UnixStream {
@@ -276,22 +379,21 @@ impl Stream for UnixStream {
         let _ = self.set_read_timeout(Some(read));
         let _ = self.set_write_timeout(Some(write));
     }
+    fn read_timeout(&self, read: Duration) {
+        let _ = self.set_read_timeout(Some(read));
+    }
 }
 
 impl Server {
-    fn connection<S: Stream>(&self, stream: S, unix: bool, before: usize) {
+    fn connection<S: Stream>(&self, stream: S, unix: bool) {
         stream.timeouts(IDLE, WRITE_STALL);
         let Ok(mut out) = stream.try_clone() else {
             return;
         };
-        if before >= MAX_CONNECTIONS {
-            let _ = Response::error(503, "too many connections: try again shortly")
-                .write_to(&mut out, false);
-            return;
-        }
         // On a Unix socket the peer is known once, from the kernel.
         let peer = if unix {
-            match auth::peer(stream.as_raw_fd()).map(auth::peer_grant) {
+            let fd = stream.as_raw_fd();
+            match auth::peer(fd).map(|p| auth::peer_grant(p, fd, self.socket_gid)) {
                 Some(Ok(g)) => Some(g),
                 Some(Err(m)) => {
                     let _ = Response::error(403, m).write_to(&mut out, false);
@@ -306,28 +408,78 @@ impl Server {
         } else {
             None
         };
-        let mut reader = BufReader::new(stream);
+        // A stranger until a request shows a token: the first to be dropped when full.
+        let mut stranger = if peer.is_none() {
+            self.pending.add(stream.as_raw_fd())
+        } else {
+            None
+        };
+        let mut reader = BufReader::new(Timed {
+            s: stream,
+            deadline: None,
+        });
         loop {
-            let req = match http::read_request(&mut reader) {
+            // Between requests: up to IDLE for the first byte, then one deadline for the head.
+            reader.get_mut().deadline = None;
+            match std::io::BufRead::fill_buf(&mut reader) {
+                Ok([]) | Err(_) => break,
+                Ok(_) => {}
+            }
+            reader.get_mut().deadline = Some(Instant::now() + HEAD_TIME);
+            let (mut req, len) = match http::read_head(&mut reader) {
                 Ok(r) => r,
-                Err(ReadError::Closed) => return,
+                Err(ReadError::Closed) => break,
                 Err(ReadError::Bad(status, m)) => {
                     let _ = Response::error(status, m).write_to(&mut out, false);
-                    return;
+                    break;
                 }
             };
-            let keep = req.keep_alive;
             let grant = peer.clone().or_else(|| self.token_grant(&req));
+            if grant.is_some()
+                && let Some(id) = stranger.take()
+            {
+                self.pending.remove(id);
+            }
+            // The token is checked from the head: a stranger's body is never read.
+            let _held = if len > 0 {
+                if grant.is_none() {
+                    let _ = Response::error(
+                        401,
+                        "a request with a body needs a token: send `Authorization: Bearer TOKEN`",
+                    )
+                    .with("WWW-Authenticate", "Bearer realm=\"squidctl\"")
+                    .write_to(&mut out, false);
+                    break;
+                }
+                let Some(held) = limits::InFlight::take(&self.in_flight, len, MAX_IN_FLIGHT) else {
+                    let _ =
+                        Response::error(503, "too many request bodies at once: try again shortly")
+                            .write_to(&mut out, false);
+                    break;
+                };
+                reader.get_mut().deadline = Some(Instant::now() + BODY_TIME);
+                if let Err(e) = http::read_body(&mut reader, &mut req, len) {
+                    if let ReadError::Bad(status, m) = e {
+                        let _ = Response::error(status, m).write_to(&mut out, false);
+                    }
+                    break;
+                }
+                Some(held)
+            } else {
+                None
+            };
+            let keep = req.keep_alive;
             let reply = match (req.method.as_str(), req.path.as_str()) {
                 ("GET", "/") | ("GET", "/index.html") => {
                     page::page(&req, grant.as_ref(), self.tokens.as_ref()).into()
                 }
                 _ => self.ctx.route(&req, grant.as_ref(), unix),
             };
+            drop(req);
             match reply {
                 Reply::Done(r) => {
                     if r.write_to(&mut out, keep).is_err() || !keep {
-                        return;
+                        break;
                     }
                 }
                 Reply::Events { hub, since, task } => {
@@ -335,9 +487,12 @@ impl Server {
                     if out.write_all(head.as_bytes()).is_ok() {
                         let _ = hub.stream(&mut out, since, task, self.ctx.heartbeat);
                     }
-                    return;
+                    break;
                 }
             }
+        }
+        if let Some(id) = stranger {
+            self.pending.remove(id);
         }
     }
 

@@ -14,7 +14,7 @@ use super::http::{Request, Response};
 use super::run_view::RunViews;
 use super::stream::Hub;
 use crate::diagnostic::SourceFile;
-use crate::protocol::LoadedProtocol;
+use crate::protocol::{Files, LoadedProtocol};
 use crate::queue::spool::{Spool, SpoolError};
 use crate::queue::submit::{Refused, Request as SubmitRequest};
 use crate::queue::task::{PauseAt, State, Submitter};
@@ -35,7 +35,13 @@ pub struct Ctx {
     pub cwd: PathBuf,
     pub heartbeat: Duration,
     pub views: RunViews,
+    /// API tasks' runs are written below this directory only (`serve --output-root`).
+    pub output_root: PathBuf,
 }
+
+/// How messages name what a request sent.
+const SENT_PROTOCOL: &str = "<request>";
+const SENT_CSV: &str = "<request positions_csv>";
 
 /// What a route answers: a whole response, or an event stream the connection carries on.
 pub enum Reply {
@@ -60,6 +66,7 @@ fn spool_error(e: SpoolError) -> Response {
     let status = match e {
         SpoolError::NotFound(_) => 404,
         SpoolError::Refused(_) => 409,
+        SpoolError::Invalid(_) => 422,
         SpoolError::Io(_) => 500,
     };
     Response::error(status, e.to_string())
@@ -380,22 +387,26 @@ impl Ctx {
             })?);
         }
         let mic = self.microscope(req, None)?;
-        let (v, _) = crate::commands::queue::listing(&mic.spool, &filter);
+        let (v, _) = crate::commands::queue::listing(&mic.spool, &filter, false);
         Ok(Response::json(200, &v))
     }
 
     fn wait(&self, spool: &Spool, id: u64, req: &Request) -> Result<Response, Response> {
         let timeout = match req.param("timeout") {
             None => Duration::from_secs(600),
+            // Clamped before it becomes a Duration, which panics on 1e20 seconds.
             Some(t) => Duration::from_secs_f64(
                 t.parse::<f64>()
                     .ok()
                     .filter(|t| t.is_finite() && *t >= 0.0)
                     .ok_or_else(|| {
-                        Response::error(400, format!("timeout `{t}`: seconds, e.g. 600"))
-                    })?,
-            )
-            .min(MAX_WAIT),
+                        Response::error(
+                            400,
+                            format!("timeout `{}`: seconds, e.g. 600", crate::human::clip(t, 40)),
+                        )
+                    })?
+                    .min(MAX_WAIT.as_secs_f64()),
+            ),
         };
         let st = spool
             .wait_ended(&[id], Some(timeout))
@@ -438,25 +449,51 @@ impl Ctx {
             CreateBody::from_query(req, text)?
         };
         let mic = self.microscope(req, body.microscope.as_deref())?;
+        body.check_lengths()?;
         let (protocol, protocol_file) = match (&body.protocol, &body.protocol_path) {
-            (Some(text), None) => (
-                LoadedProtocol::from_source(
-                    SourceFile::new("<request>", text.clone()),
-                    self.cwd.clone(),
-                    &body.set,
-                ),
-                "<request>".to_string(),
-            ),
-            (None, Some(p)) if unix => {
+            (Some(text), None) => {
+                // The protocol and its CSV come in the request: the server opens no file
+                // the protocol names, and every message quotes only what was sent.
+                let csv = body
+                    .positions_csv
+                    .as_ref()
+                    .map(|t| SourceFile::new(SENT_CSV, t.clone()));
+                (
+                    LoadedProtocol::from_source(
+                        SourceFile::new(SENT_PROTOCOL, text.clone()),
+                        self.cwd.clone(),
+                        &body.set,
+                    )
+                    .map(|mut p| {
+                        p.files = Files::Sent(csv);
+                        p
+                    }),
+                    SENT_PROTOCOL.to_string(),
+                )
+            }
+            (None, Some(p)) => {
+                let g = grant.filter(|_| unix);
+                if let Err(m) = g.map_or_else(
+                    || {
+                        super::auth::may_open_files(&Grant {
+                            scopes: Scopes::default(),
+                            who: String::new(),
+                            uid: None,
+                        })
+                    },
+                    super::auth::may_open_files,
+                ) {
+                    return Err(Response::error(if unix { 403 } else { 422 }, m));
+                }
+                if body.positions_csv.is_some() {
+                    return Err(Response::error(
+                        422,
+                        "positions_csv goes with `protocol` (the text), not with protocol_path",
+                    ));
+                }
                 // Joined to an absolute directory, so never `-` (the server's stdin).
                 let path = self.cwd.join(p).display().to_string();
                 (LoadedProtocol::load(&path, &body.set), path)
-            }
-            (None, Some(_)) => {
-                return Err(Response::error(
-                    422,
-                    "protocol_path is accepted on the Unix socket only: send the protocol's text as `protocol`",
-                ));
             }
             _ => {
                 return Err(Response::error(
@@ -492,6 +529,7 @@ impl Ctx {
             retries: body.retries,
             held,
             again_of: None,
+            output_root: Some(self.output_root.clone()),
         };
         let mut submitter = Submitter::this_process("api");
         submitter.user = who.clone();
@@ -511,8 +549,21 @@ impl Ctx {
     }
 }
 
-/// A bad protocol: 422 with the located message the CLI prints, and each diagnostic.
+/// A bad protocol: 422 with the located message the CLI prints, and each diagnostic. Lines
+/// are quoted only from what the request sent: a location in any other file (the server's
+/// own) keeps its message but loses its quoted text.
 fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
+    let mut d = d.clone();
+    for x in &mut d.0 {
+        let sent =
+            |name: &str| name == SENT_PROTOCOL || name == SENT_CSV || name.starts_with("--set ");
+        if x.loc.as_ref().is_some_and(|l| !sent(&l.file.name)) {
+            x.loc = None;
+        }
+        if x.file.as_deref().is_some_and(|f| !sent(f)) {
+            x.file = None;
+        }
+    }
     Response::json(
         422,
         &json!({
@@ -581,6 +632,8 @@ impl MoveBody {
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     protocol: Option<String>,
+    /// The positions CSV a protocol's `positions:` names, sent with it.
+    positions_csv: Option<String>,
     protocol_path: Option<String>,
     microscope: Option<String>,
     #[serde(default)]
@@ -606,6 +659,24 @@ fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, Response> {
 }
 
 impl CreateBody {
+    /// Bounds on what a request may make the queue keep and every listing show.
+    fn check_lengths(&self) -> Result<(), Response> {
+        let long = |what: &str, v: &str, max: usize| -> Result<(), Response> {
+            if v.chars().count() > max {
+                return Err(Response::error(
+                    422,
+                    format!("{what} is over {max} characters: shorten it"),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(p) = &self.protocol_path {
+            long("protocol_path", p, 4096)?;
+        }
+        long("microscope", self.microscope.as_deref().unwrap_or(""), 200)?;
+        Ok(())
+    }
+
     fn from_query(req: &Request, protocol: String) -> Result<CreateBody, Response> {
         let mut b = CreateBody {
             protocol: Some(protocol),

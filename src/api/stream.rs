@@ -47,35 +47,48 @@ impl Hub {
 
     /// Keep every [`INDEX_EVERY`]th event's offset; a log that went back to the top (`gc`)
     /// starts the index again.
-    fn note(&self, evs: &[(u64, Event)], from: u64) {
+    fn note(&self, at: u64, e: &Event) {
         let Ok(mut ix) = self.index.lock() else {
             return;
         };
-        if from == 0 {
-            ix.clear();
+        if e.seq.is_multiple_of(INDEX_EVERY) && ix.last().is_none_or(|l| l.0 < e.seq) {
+            ix.push((e.seq, at));
         }
-        for (at, e) in evs {
-            if e.seq % INDEX_EVERY == 0 && ix.last().is_none_or(|l| l.0 < e.seq) {
-                ix.push((e.seq, *at));
-            }
+    }
+
+    fn restart_index(&self) {
+        if let Ok(mut ix) = self.index.lock() {
+            ix.clear();
         }
     }
 
     fn tail(&self) {
-        let (evs, mut offset) = events::read_at(&self.path, 0, 0).unwrap_or_default();
-        self.note(&evs, 0);
-        drop(evs);
+        // The index is built in one pass that holds one event at a time.
+        let mut offset = events::scan(&self.path, 0, 0, |at, e| {
+            self.note(at, &e);
+            Ok(true)
+        })
+        .unwrap_or(0);
+        let mut warned = false;
         loop {
             std::thread::sleep(TAIL_EVERY);
             let evs = match events::read_at(&self.path, offset, 0) {
                 Ok((evs, next)) => {
-                    let from = if next < offset { 0 } else { offset };
-                    self.note(&evs, from);
+                    warned = false;
+                    if next < offset {
+                        self.restart_index();
+                    }
+                    for (at, e) in &evs {
+                        self.note(*at, e);
+                    }
                     offset = next;
                     evs
                 }
                 Err(e) => {
-                    tracing::warn!("cannot read {}: {e}", self.path.display());
+                    if !warned {
+                        tracing::warn!("cannot read {}: {e}", self.path.display());
+                        warned = true;
+                    }
                     continue;
                 }
             };
@@ -101,25 +114,41 @@ impl Hub {
         rx
     }
 
-    /// Events with `seq > since`, read from the nearest indexed line before them. The line
-    /// found there must be the event the index says, or the log changed under us (`gc`) and
-    /// the whole of it is read.
-    fn replay(&self, since: u64) -> std::io::Result<Vec<Event>> {
+    /// Hand `f` each event with `seq > since`, read from the nearest indexed line before
+    /// them, one line at a time (a replay of a months-long log holds one event in memory).
+    /// The line found there must be the event the index says, or the log changed under us
+    /// (`gc`) and the whole of it is read.
+    fn replay(
+        &self,
+        since: u64,
+        mut f: impl FnMut(&Event) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let start = self.index.lock().ok().and_then(|ix| {
             let i = ix.partition_point(|(seq, _)| *seq <= since.saturating_add(1));
             i.checked_sub(1).map(|i| ix[i])
         });
         if let Some((seq, at)) = start {
-            let (evs, _) = events::read_at(&self.path, at, seq - 1)?;
-            if evs.first().is_some_and(|(a, e)| *a == at && e.seq == seq) {
-                return Ok(evs
-                    .into_iter()
-                    .filter(|(_, e)| e.seq > since)
-                    .map(|(_, e)| e)
-                    .collect());
+            let mut first = true;
+            let mut stale = false;
+            events::scan(&self.path, at, seq - 1, |a, e| {
+                if first {
+                    first = false;
+                    if a != at || e.seq != seq {
+                        stale = true;
+                        return Ok(false);
+                    }
+                }
+                if e.seq > since {
+                    f(&e)?;
+                }
+                Ok(true)
+            })?;
+            if !first && !stale {
+                return Ok(());
             }
         }
-        Ok(events::read_from(&self.path, 0, since)?.0)
+        events::scan(&self.path, 0, since, |_, e| f(&e).map(|()| true))?;
+        Ok(())
     }
 
     pub fn clients(&self) -> usize {
@@ -137,13 +166,12 @@ impl Hub {
     ) -> std::io::Result<()> {
         // Subscribe before the replay: an event is then either in what we read or sent to us.
         let live = self.subscribe();
-        let replay = self.replay(since)?;
         let mut last = since;
         w.write_all(b"retry: 2000\n\n")?;
-        for e in &replay {
-            send(w, e, task)?;
+        self.replay(since, |e| {
             last = e.seq;
-        }
+            send(w, e, task)
+        })?;
         w.flush()?;
         loop {
             match live.recv_timeout(heartbeat) {
@@ -229,7 +257,9 @@ mod tests {
             index: Mutex::new(Vec::new()),
         };
         let (evs, _) = events::read_at(&p, 0, 0).expect("read");
-        hub.note(&evs, 0);
+        for (at, e) in &evs {
+            hub.note(*at, e);
+        }
         assert_eq!(
             hub.index
                 .lock()
@@ -239,20 +269,22 @@ mod tests {
                 .collect::<Vec<_>>(),
             [1024, 2048]
         );
-        let seqs = |v: Vec<Event>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
-        assert_eq!(
-            seqs(hub.replay(2500).expect("replay")),
-            (2501..=3000).collect::<Vec<_>>()
-        );
-        assert_eq!(seqs(hub.replay(2047).expect("replay")).first(), Some(&2048));
-        assert_eq!(hub.replay(0).expect("replay").len(), 3000);
+        let replay = |since: u64| {
+            let mut v = Vec::new();
+            hub.replay(since, |e| {
+                v.push(e.seq);
+                Ok(())
+            })
+            .expect("replay");
+            v
+        };
+        assert_eq!(replay(2500), (2501..=3000).collect::<Vec<_>>());
+        assert_eq!(replay(2047).first(), Some(&2048));
+        assert_eq!(replay(0).len(), 3000);
         // `gc` kept only the last 1000 events: the offsets are stale, the replay is not.
         let text = std::fs::read_to_string(&p).expect("read");
         let kept: String = text.lines().skip(2000).map(|l| format!("{l}\n")).collect();
         std::fs::write(&p, kept).expect("rewrite");
-        assert_eq!(
-            seqs(hub.replay(2500).expect("replay")),
-            (2501..=3000).collect::<Vec<_>>()
-        );
+        assert_eq!(replay(2500), (2501..=3000).collect::<Vec<_>>());
     }
 }

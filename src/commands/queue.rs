@@ -42,7 +42,7 @@ fn spools(target: &QueueTarget, all: bool) -> Result<Vec<Spool>, Exit> {
 pub fn spool_fail(e: SpoolError) -> Exit {
     tracing::error!("{e}");
     match e {
-        SpoolError::NotFound(_) => Exit::Invalid,
+        SpoolError::NotFound(_) | SpoolError::Invalid(_) => Exit::Invalid,
         _ => Exit::Failed,
     }
 }
@@ -106,8 +106,8 @@ fn label(t: &Task) -> String {
 }
 
 /// One spool's listing as JSON (what `queue --json` prints and `GET /v1/tasks` returns), and
-/// its text table.
-pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
+/// its text table when `text` asks for it.
+pub fn listing(spool: &Spool, filter: &[State], text: bool) -> (Value, String) {
     let tasks = spool.tasks();
     let states = schedule::states(&tasks);
     let q = spool.queue_status();
@@ -165,6 +165,9 @@ pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
             "run_dir": t.status.run_dir,
             "attempts": t.status.attempts,
         }));
+        if !text {
+            continue;
+        }
         rows.push([
             t.spec.id.to_string(),
             state.to_string(),
@@ -176,6 +179,17 @@ pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
         ]);
     }
     let worker = spool.worker_info().filter(|_| alive);
+    let v = json!({
+        "microscope": spool.microscope,
+        "spool": spool.dir,
+        "worker": worker,
+        "held": q.held,
+        "held_note": q.note,
+        "tasks": items,
+    });
+    if !text {
+        return (v, String::new());
+    }
     let mut text = format!("queue of {}", spool.microscope);
     match &worker {
         Some(w) => text.push_str(&format!(" — worker pid {} on {}", w.pid, w.host)),
@@ -187,7 +201,7 @@ pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
             "HELD{}: nothing new starts until `squidctl release --queue`\n",
             q.note
                 .as_deref()
-                .map(|n| format!(" ({n})"))
+                .map(|n| format!(" ({})", crate::human::clip(n, 200)))
                 .unwrap_or_default()
         ));
     }
@@ -199,24 +213,25 @@ pub fn listing(spool: &Spool, filter: &[State]) -> (Value, String) {
             &rows,
         ));
     }
-    let v = json!({
-        "microscope": spool.microscope,
-        "spool": spool.dir,
-        "worker": worker,
-        "held": q.held,
-        "held_note": q.note,
-        "tasks": items,
-    });
     (v, text)
 }
 
-/// Columns padded to their widest cell; the last is left ragged.
+/// The widest a table cell is shown (a longer label or note is cut, with `…`).
+const CELL: usize = 80;
+
+/// Columns padded to their widest cell; the last is left ragged. Cells are cut to [`CELL`]
+/// characters, so no one's label can make a listing unreadable (or its padding overflow).
 pub fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
+    let clip = |c: &str| crate::human::clip(&c.replace(['\n', '\r', '\t'], " "), CELL).into_owned();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clip(c)).collect())
+        .collect();
     let mut w = [0usize; N];
     for (i, h) in head.iter().enumerate() {
         w[i] = h.chars().count();
     }
-    for r in rows {
+    for r in &rows {
         for (i, c) in r.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
@@ -224,16 +239,16 @@ pub fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i + 1 == N {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<width$}  ", width = w[i]));
+            s.push_str(c);
+            if i + 1 < N {
+                let pad = w[i].saturating_sub(c.chars().count()) + 2;
+                s.extend(std::iter::repeat_n(' ', pad));
             }
         }
         s.trim_end().to_string() + "\n"
     };
     let mut out = line(head.to_vec());
-    for r in rows {
+    for r in &rows {
         out.push_str(&line(r.iter().map(|c| c.as_str()).collect()));
     }
     out
@@ -246,7 +261,7 @@ pub fn queue(a: &QueueArgs) -> Exit {
     };
     let mut out = String::new();
     for s in &spools {
-        let (v, text) = listing(s, &a.state);
+        let (v, text) = listing(s, &a.state, !a.target.json);
         if a.target.json {
             super::print_json(&v);
         } else {
@@ -415,4 +430,27 @@ pub fn history(a: &HistoryArgs) -> Exit {
         }
     }
     Exit::Completed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_cell_of_any_length_never_panics_and_is_cut() {
+        let long = "x".repeat(70_000);
+        let t = table(
+            &["ID", "LABEL", "NOTE"],
+            &[
+                ["1".into(), long.clone(), "ok".into()],
+                ["2".into(), "short\nwith a newline".into(), long],
+            ],
+        );
+        assert!(t.lines().count() == 3, "{t}");
+        assert!(t.lines().all(|l| l.chars().count() < 200), "{t}");
+        assert!(t.contains('…'));
+        // Columns still line up.
+        let at: Vec<usize> = t.lines().map(|l| l.find("ok").unwrap_or(0)).collect();
+        assert!(at[1] > 80, "{t}");
+    }
 }

@@ -115,7 +115,15 @@ pub fn run(args: &ReportArgs) -> Exit {
         v.sort_by(f64::total_cmp);
     }
     let bytes: u64 = journal_of!(journal, File).map(|f| f.bytes).sum();
-    let saved_planes: u64 = crate::run_dir::verify::saved_planes(&journal);
+    // Counted against the run's own layout, so a record added by hand counts for nothing;
+    // a run whose copies cannot be read yet keeps run.json's count.
+    let saved_planes: u64 =
+        crate::session::resume::open_run(&rd.root).map_or(record.counts.saved, |open| {
+            let plan = std::sync::Arc::new(open.loaded.plan.clone());
+            let layout =
+                crate::saver::layout::for_plan(&plan, open.rd.root.clone(), &record.started);
+            crate::run_dir::verify::saved_planes(&journal, layout.as_ref())
+        });
     let acquired = if running {
         frames
     } else {

@@ -58,7 +58,16 @@ pub fn serve(a: &ServeArgs) -> Exit {
             hub,
         });
     }
+    let output_root = match a.output_root.clone().map_or_else(std::env::current_dir, Ok) {
+        Ok(d) => match d.canonicalize() {
+            Ok(d) if d.is_dir() => d,
+            Ok(d) => return bad(format!("--output-root {}: not a directory", d.display())),
+            Err(e) => return bad(format!("--output-root {}: {e}", d.display())),
+        },
+        Err(e) => return bad(format!("cannot read the working directory: {e}")),
+    };
     let o = api::Options {
+        output_root,
         listen,
         token_file: a.token_file.clone(),
         microscopes,

@@ -228,6 +228,9 @@ pub fn template_vars(
     v
 }
 
+/// The longest protocol name (it names run directories and shows in every listing).
+pub const MAX_NAME: usize = 200;
+
 struct Builder<'a> {
     lp: &'a LoadedProtocol,
     m: &'a MicroscopeConfig,
@@ -278,6 +281,16 @@ impl Builder<'_> {
                 "name",
                 "the protocol has an empty name",
                 "give it a short name; it names the run directory",
+            );
+        }
+        if p.name.chars().count() > MAX_NAME {
+            self.err_help(
+                "name",
+                format!(
+                    "the protocol's name is {} characters long; the limit is {MAX_NAME}",
+                    p.name.chars().count()
+                ),
+                "give it a short name; it names the run directory and every queue listing",
             );
         }
         let fov_mm = self.m.fov_mm();
@@ -412,8 +425,15 @@ impl Builder<'_> {
             {
                 self.err_help(
                     &format!("{path}.gain"),
-                    format!("gain {g} is outside the camera's range"),
-                    format!("use {} to {}", cam.gain_min, cam.gain_max),
+                    format!(
+                        "gain {} is outside the camera's range",
+                        crate::protocol::units::fmt_num(g)
+                    ),
+                    format!(
+                        "use {} to {}",
+                        crate::protocol::units::fmt_num(cam.gain_min),
+                        crate::protocol::units::fmt_num(cam.gain_max)
+                    ),
                 );
             }
             if c.acquire_every == 0 {
@@ -999,7 +1019,24 @@ impl Builder<'_> {
             }
             PositionsSpec::Csv(path) => {
                 let full = self.lp.base_dir.join(path);
-                let rows = match crate::protocol::positions_csv::read(&full) {
+                let read = match &self.lp.files {
+                    crate::protocol::Files::Disk => crate::protocol::positions_csv::read(&full),
+                    crate::protocol::Files::Sent(Some(csv)) => {
+                        crate::protocol::positions_csv::parse(csv.clone())
+                    }
+                    crate::protocol::Files::Sent(None) => {
+                        self.err_help(
+                            "positions",
+                            format!(
+                                "`positions: {}` names a file on the server, which a protocol sent over the API may not",
+                                crate::human::clip(path, 80)
+                            ),
+                            "list the positions in the protocol, or send the CSV's text in the same request (`positions_csv` in the JSON body)",
+                        );
+                        return out;
+                    }
+                };
+                let rows = match read {
                     Ok(r) => r,
                     Err(d) => {
                         let here = self.lp.err(

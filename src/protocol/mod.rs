@@ -22,6 +22,19 @@ pub struct LoadedProtocol {
     pub source: Arc<SourceFile>,
     /// Relative paths inside the protocol (a positions CSV) start here.
     pub base_dir: PathBuf,
+    /// Which files the protocol may name.
+    pub files: Files,
+}
+
+/// Which files a protocol may make squidctl open. A protocol from the command line names
+/// files with its user's own rights; one sent over the API must not make the server open
+/// anything of its own (`positions: /etc/shadow`), so it brings its CSV in the request.
+#[derive(Clone, Debug, Default)]
+pub enum Files {
+    #[default]
+    Disk,
+    /// Sent over the API, with the positions CSV's text if the request carried one.
+    Sent(Option<Arc<SourceFile>>),
 }
 
 impl LoadedProtocol {
@@ -68,6 +81,7 @@ impl LoadedProtocol {
             root,
             source,
             base_dir,
+            files: Files::Disk,
         })
     }
 

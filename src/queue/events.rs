@@ -132,17 +132,31 @@ pub fn read_from(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<Event>
 /// few of them to replay from the middle of a long log).
 pub fn read_at(path: &Path, offset: u64, since: u64) -> io::Result<(Vec<(u64, Event)>, u64)> {
     let mut out = Vec::new();
-    let next = crate::fsutil::lines_from(path, offset, |at, line| {
-        if let Ok(e) = serde_json::from_str::<Event>(line)
-            && e.seq > since
-        {
-            out.push((at, e));
+    let next = scan(path, offset, since, |at, e| {
+        out.push((at, e));
+        Ok(true)
+    })?;
+    Ok((out, next))
+}
+
+/// Each event after byte `offset` with `seq > since`, handed to `f` one at a time (a replay
+/// of months of events holds one line in memory); `f` returns false to stop. Lines that are
+/// not events (garbage, a torn line) are skipped. Returns the offset to read on from.
+pub fn scan(
+    path: &Path,
+    offset: u64,
+    since: u64,
+    mut f: impl FnMut(u64, Event) -> io::Result<bool>,
+) -> io::Result<u64> {
+    let next = crate::fsutil::try_lines_from(path, offset, |at, line| {
+        match serde_json::from_str::<Event>(line) {
+            Ok(e) if e.seq > since => f(at, e),
+            _ => Ok(true),
         }
     });
     match next {
-        Ok(next) => Ok((out, next)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((Vec::new(), 0)),
-        Err(e) => Err(e),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+        r => r,
     }
 }
 
@@ -177,5 +191,24 @@ mod tests {
         assert!(none.is_empty());
         let (since, _) = read_from(&p, 0, 2).expect("read");
         assert_eq!(since.len(), 1);
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_does_not_stop_the_log() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("events.ndjson");
+        append(&p, "m", vec![new("a", Some(1), json!({}))]).expect("append");
+        // A power cut tore a line: one invalid byte inside an event, then a garbage line.
+        OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| {
+                f.write_all(b"{\"seq\":2,\"time\":\"t\",\"unix\":0,\"microscope\":\"m\",\"type\":\"b\xff\"}\n\xfe\xfe\n")
+            })
+            .expect("tear");
+        append(&p, "m", vec![new("c", None, json!({}))]).expect("append");
+        let (all, _) = read_from(&p, 0, 0).expect("a bad byte is not an error");
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(all[1].kind, "b\u{fffd}");
     }
 }

@@ -17,6 +17,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::events::{self, Event, NewEvent};
 use super::task::{Spec, Status, Task};
@@ -39,6 +40,8 @@ pub enum SpoolError {
     Refused(String),
     /// The spool could not be read or written (exit 1).
     Io(String),
+    /// What was asked is malformed (too long, out of range): bad input (exit 2).
+    Invalid(String),
 }
 
 impl std::fmt::Display for SpoolError {
@@ -48,7 +51,7 @@ impl std::fmt::Display for SpoolError {
                 f,
                 "there is no task {id} in this queue (see `squidctl queue --all` or `squidctl history`)"
             ),
-            SpoolError::Refused(m) | SpoolError::Io(m) => f.write_str(m),
+            SpoolError::Refused(m) | SpoolError::Io(m) | SpoolError::Invalid(m) => f.write_str(m),
         }
     }
 }
@@ -110,6 +113,26 @@ pub fn root() -> Result<PathBuf, String> {
             "no place for the queue: set SQUIDCTL_SPOOL (e.g. /var/spool/squidctl) or HOME".into(),
         ),
     }
+}
+
+/// The id a task directory's name gives, when it is one: decimal, no sign or leading zero.
+fn task_id(name: &std::ffi::OsStr) -> Option<u64> {
+    let n = name.to_str()?;
+    let id: u64 = n.parse().ok()?;
+    (id.to_string() == n).then_some(id)
+}
+
+/// Where `create` leaves the event of a task it is making until the event is in the log, so
+/// a kill at any moment leaves the task with its event or neither (see [`Spool::recover`]).
+const PENDING: &str = "pending";
+
+/// A task being made: its first event, and how long the log was before it.
+#[derive(Serialize, Deserialize)]
+struct PendingEvent {
+    id: u64,
+    log_len: u64,
+    kind: String,
+    data: serde_json::Map<String, serde_json::Value>,
 }
 
 fn io_err(what: &str, path: &Path, e: io::Error) -> SpoolError {
@@ -212,6 +235,7 @@ impl Spool {
         Ok((f, path))
     }
 
+    /// Take the spool's lock, first finishing whatever a killed process left half-made.
     pub fn lock(&self) -> Result<Guard, SpoolError> {
         use std::os::fd::AsRawFd;
         let (f, path) = self.lock_file("spool.lock")?;
@@ -225,7 +249,65 @@ impl Spool {
                 return Err(io_err("lock", &path, e));
             }
         }
-        Ok(Guard { _file: f })
+        let g = Guard { _file: f };
+        self.recover_locked();
+        Ok(g)
+    }
+
+    /// Under the lock, nobody is making a task: a `pending/` event is from a `create` that
+    /// was killed. Its task, if it was renamed into place, gets its event (unless the log
+    /// already has it); if not, the leftovers go. `.N.new` directories are leftovers too.
+    fn recover_locked(&self) {
+        let pending = self.dir.join(PENDING);
+        let Ok(rd) = std::fs::read_dir(&pending) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Some(pe) = std::fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<PendingEvent>(&b).ok())
+            else {
+                let _ = std::fs::remove_file(&p);
+                continue;
+            };
+            let made = self.task_dir(pe.id).join(TASK_SPEC).exists();
+            if made && !self.logged_submit(pe.id, pe.log_len) {
+                let ev = events::new(pe.kind.clone(), Some(pe.id), Value::Object(pe.data));
+                if let Err(e) = self.emit_locked(vec![ev]) {
+                    tracing::warn!(
+                        "task {}: its submitted event is still not logged: {e}",
+                        pe.id
+                    );
+                    continue;
+                }
+                tracing::warn!(
+                    "task {}: its submit was stopped before logging it; logged now",
+                    pe.id
+                );
+            }
+            let _ = std::fs::remove_dir_all(self.dir.join("tasks").join(format!(".{}.new", pe.id)));
+            let _ = std::fs::remove_file(&p);
+        }
+        if let Ok(rd) = std::fs::read_dir(self.dir.join("tasks")) {
+            for e in rd.flatten() {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                if n.starts_with('.') && n.ends_with(".new") {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+
+    /// Whether the log, from byte `from` on, has task `id`'s submitted event.
+    fn logged_submit(&self, id: u64, from: u64) -> bool {
+        let mut found = false;
+        let _ = events::scan(&self.events_path(), from, 0, |_, e| {
+            found = e.task == Some(id) && e.kind == "task_submitted";
+            Ok(!found)
+        });
+        found
     }
 
     pub fn task_dir(&self, id: u64) -> PathBuf {
@@ -236,12 +318,14 @@ impl Spool {
         self.dir.join(EVENTS)
     }
 
-    /// Task ids, ascending.
+    /// Task ids, ascending. Only directories named as the spool names them (`7`, never
+    /// `007` or `+7`, which a restore or a hand could add) are tasks: a second directory for
+    /// one id would make two tasks of it.
     pub fn ids(&self) -> Vec<u64> {
         let mut ids: Vec<u64> = std::fs::read_dir(self.dir.join("tasks"))
             .map(|rd| {
                 rd.flatten()
-                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .filter_map(|e| task_id(&e.file_name()))
                     .collect()
             })
             .unwrap_or_default();
@@ -288,7 +372,9 @@ impl Spool {
             .collect()
     }
 
-    /// Make a task: the next id, its files, its first event — all under the lock.
+    /// Make a task: the next id, its files, its first event — all under the lock, and all
+    /// or nothing: a failure at any step (a full disk) leaves no task, and a kill at any
+    /// step is finished or undone by the next lock (see `recover_locked`).
     /// `build` gets the id and the task directory (to put its protocol snapshot in).
     pub fn create(
         &self,
@@ -301,7 +387,16 @@ impl Spool {
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
         // Never reuse an id, even one whose directory `gc` removed or whose seq was lost.
-        let id = last.max(self.ids().last().copied().unwrap_or(0)) + 1;
+        let Some(id) = last
+            .max(self.ids().last().copied().unwrap_or(0))
+            .checked_add(1)
+        else {
+            return Err(SpoolError::Io(format!(
+                "no task id is left after {}: a task directory or the `seq` file in {} holds the largest id; remove it",
+                u64::MAX,
+                self.dir.display()
+            )));
+        };
         write_durable(&seq_path, format!("{id}\n").as_bytes())
             .map_err(|e| io_err("write", &seq_path, e))?;
         let name_file = self.dir.join("microscope");
@@ -324,9 +419,6 @@ impl Spool {
                 return Err(e);
             }
         };
-        // The task appears whole or not at all.
-        std::fs::rename(&tmp, &dir).map_err(|e| io_err("create", &dir, e))?;
-        let _ = crate::fsutil::sync_dir(&self.dir.join("tasks"));
         let ev = events::new(
             "task_submitted",
             Some(id),
@@ -338,8 +430,46 @@ impl Spool {
                 "submitter": spec.submitter,
             }),
         );
-        let mut written = self.emit_locked(vec![ev])?;
-        let ev = written.remove(0);
+        // The event waits beside the queue until it is in the log.
+        let pending_dir = self.dir.join(PENDING);
+        let marker = pending_dir.join(format!("{id}.json"));
+        let pe = PendingEvent {
+            id,
+            log_len: std::fs::metadata(self.events_path()).map_or(0, |m| m.len()),
+            kind: ev.kind.clone(),
+            data: ev.data.clone(),
+        };
+        let undo = |e: SpoolError| {
+            let _ = std::fs::remove_dir_all(&tmp);
+            let _ = std::fs::remove_file(&marker);
+            e
+        };
+        std::fs::create_dir_all(&pending_dir)
+            .map_err(|e| io_err("create", &pending_dir, e))
+            .and_then(|()| write_json(&marker, &pe))
+            .map_err(undo)?;
+        // The task appears whole or not at all.
+        std::fs::rename(&tmp, &dir)
+            .map_err(|e| io_err("create", &dir, e))
+            .map_err(undo)?;
+        let _ = crate::fsutil::sync_dir(&self.dir.join("tasks"));
+        let written = match self.emit_locked(vec![ev]) {
+            Ok(w) => w,
+            Err(e) => {
+                // No event, no task: a client told "failed" must not find it run.
+                let back = std::fs::rename(&dir, &tmp);
+                let _ = std::fs::remove_dir_all(&tmp);
+                if back.is_ok() {
+                    let _ = std::fs::remove_file(&marker);
+                    let _ = crate::fsutil::sync_dir(&self.dir.join("tasks"));
+                }
+                return Err(e);
+            }
+        };
+        let _ = std::fs::remove_file(&marker);
+        let ev = written.into_iter().next().ok_or_else(|| {
+            SpoolError::Io("the event log wrote no event for the new task".into())
+        })?;
         Ok((Task { spec, status }, ev))
     }
 
@@ -473,5 +603,104 @@ mod tests {
         assert!(matches!(s.status(2), Err(SpoolError::NotFound(2))));
         let (evs, _) = events::read_from(&s.events_path(), 0, 0).expect("events");
         assert_eq!(evs.len(), 2);
+    }
+
+    #[test]
+    fn a_task_whose_event_cannot_be_logged_is_not_queued() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let s = Spool::open_in(d.path(), "scope").expect("open");
+        let ok = |id: u64, _: &Path| Ok((spec(id), Status::new(State::Queued, 0, id as f64, None)));
+        // The log cannot be appended to (a full disk, here a directory in its place).
+        std::fs::create_dir(s.events_path()).expect("block the log");
+        assert!(matches!(s.create(ok), Err(SpoolError::Io(_))));
+        assert!(s.ids().is_empty(), "refused, yet queued: {:?}", s.ids());
+        assert!(s.tasks().is_empty());
+        std::fs::remove_dir(s.events_path()).expect("unblock");
+        let (t, ev) = s.create(ok).expect("create");
+        assert_eq!((t.spec.id, ev.task), (2, Some(2)), "an id is never reused");
+        let leftovers: Vec<_> = std::fs::read_dir(s.dir.join(PENDING))
+            .expect("pending")
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_submit_killed_half_way_is_finished_or_undone_by_the_next_lock() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let s = Spool::open_in(d.path(), "scope").expect("open");
+        let ok = |id: u64, _: &Path| Ok((spec(id), Status::new(State::Queued, 0, id as f64, None)));
+        s.create(ok).expect("create");
+        // Killed after the rename, before the event: the task is there, its event is not.
+        s.create(ok).expect("create");
+        let log = std::fs::read_to_string(s.events_path()).expect("log");
+        let first = log.lines().next().expect("line").to_string() + "\n";
+        std::fs::write(s.events_path(), &first).expect("drop the second event");
+        let pe = PendingEvent {
+            id: 2,
+            log_len: first.len() as u64,
+            kind: "task_submitted".into(),
+            data: serde_json::Map::new(),
+        };
+        std::fs::create_dir_all(s.dir.join(PENDING)).expect("pending");
+        write_json(&s.dir.join(PENDING).join("2.json"), &pe).expect("marker");
+        // Killed before the rename: a `.3.new` directory and its marker.
+        let tmp = s.dir.join("tasks/.3.new");
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        write_json(&tmp.join(TASK_SPEC), &spec(3)).expect("spec");
+        write_json(
+            &s.dir.join(PENDING).join("3.json"),
+            &PendingEvent { id: 3, ..pe },
+        )
+        .expect("marker");
+        // And an older leftover with no marker at all.
+        std::fs::create_dir_all(s.dir.join("tasks/.9.new")).expect("old tmp");
+        drop(s.lock().expect("the next spool operation"));
+        let (evs, _) = events::read_from(&s.events_path(), 0, 0).expect("events");
+        let submitted: Vec<_> = evs
+            .iter()
+            .filter(|e| e.kind == "task_submitted")
+            .map(|e| e.task)
+            .collect();
+        assert_eq!(submitted, [Some(1), Some(2)], "task 2 got its event, once");
+        assert!(!tmp.exists() && !s.dir.join("tasks/.9.new").exists());
+        assert_eq!(
+            std::fs::read_dir(s.dir.join(PENDING)).expect("dir").count(),
+            0
+        );
+        assert_eq!(s.ids(), [1, 2]);
+        // Recovery is idempotent: a marker whose event is already logged adds none.
+        write_json(
+            &s.dir.join(PENDING).join("2.json"),
+            &PendingEvent {
+                id: 2,
+                log_len: 0,
+                kind: "task_submitted".into(),
+                data: serde_json::Map::new(),
+            },
+        )
+        .expect("marker");
+        drop(s.lock().expect("lock"));
+        let (evs, _) = events::read_from(&s.events_path(), 0, 0).expect("events");
+        assert_eq!(evs.iter().filter(|e| e.task == Some(2)).count(), 1);
+    }
+
+    #[test]
+    fn odd_task_directories_neither_duplicate_a_task_nor_wrap_the_ids() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let s = Spool::open_in(d.path(), "scope").expect("open");
+        let ok = |id: u64, _: &Path| Ok((spec(id), Status::new(State::Queued, 0, id as f64, None)));
+        s.create(ok).expect("create");
+        // A restore added `007`-style names for the same id: not a second task 1.
+        for n in ["01", "+1", "1.0"] {
+            std::fs::create_dir_all(s.dir.join("tasks").join(n)).expect("dir");
+        }
+        assert_eq!(s.ids(), [1]);
+        assert_eq!(s.tasks().len(), 1);
+        std::fs::create_dir_all(s.task_dir(u64::MAX)).expect("dir");
+        match s.create(ok) {
+            Err(SpoolError::Io(m)) => assert!(m.contains("no task id is left"), "{m}"),
+            other => panic!("the id wrapped: {:?}", other.map(|(t, _)| t.spec.id)),
+        }
+        assert!(!s.ids().contains(&0));
     }
 }

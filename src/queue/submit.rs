@@ -2,7 +2,7 @@
 //! is the same (snapshot, plan summary, dependencies) and refused with the same words
 //! whichever way it came.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::spool::{Spool, SpoolError, TASK_PROTOCOL};
 use super::task::{PlanSummary, Spec, State, Status, Submitter, Task};
@@ -29,7 +29,16 @@ pub struct Request {
     /// Arrive held, for this reason.
     pub held: Option<String>,
     pub again_of: Option<u64>,
+    /// The run must be written below this directory (`serve --output-root`); `None`: the
+    /// submitter's own `submit`, which writes where its user may.
+    pub output_root: Option<PathBuf>,
 }
+
+/// What one task may make the queue keep, and every listing show.
+pub const MAX_LABEL: usize = 200;
+const MAX_SETS: usize = 256;
+const MAX_SET: usize = 4096;
+const MAX_WHEN: usize = 64;
 
 #[derive(Debug)]
 pub enum Refused {
@@ -47,6 +56,72 @@ impl std::fmt::Display for Refused {
     }
 }
 
+fn check_lengths(r: &Request) -> Result<(), Refused> {
+    let long = |field: &'static str, v: &str, max: usize| {
+        let n = v.chars().count();
+        if n > max {
+            return Err(Refused::Invalid(
+                field,
+                format!("{n} characters; the limit is {max}"),
+            ));
+        }
+        Ok(())
+    };
+    long("label", r.label.as_deref().unwrap_or(""), MAX_LABEL)?;
+    long("at", r.at.as_deref().unwrap_or(""), MAX_WHEN)?;
+    long("expires", r.expires.as_deref().unwrap_or(""), MAX_WHEN)?;
+    if r.sets.len() > MAX_SETS {
+        return Err(Refused::Invalid(
+            "set",
+            format!("{} overrides; the limit is {MAX_SETS}", r.sets.len()),
+        ));
+    }
+    for s in &r.sets {
+        long("set", s, MAX_SET)?;
+    }
+    Ok(())
+}
+
+/// Whether `dir` (absolute) lies below `root`, judged on the real directories: `..` is
+/// resolved, and so are symlinks in the part that exists already.
+pub fn confine(root: &Path, dir: &Path) -> Result<(), String> {
+    let root_real = root
+        .canonicalize()
+        .map_err(|e| format!("the output root {} cannot be read: {e}", root.display()))?;
+    let mut normal = PathBuf::new();
+    for c in dir.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => normal.push(c),
+        }
+    }
+    // The deepest part that exists, resolved; the rest is appended as written.
+    let mut existing = normal.clone();
+    let mut rest = Vec::new();
+    let real = loop {
+        match existing.canonicalize() {
+            Ok(r) => break r,
+            Err(_) => match (existing.file_name().map(|n| n.to_owned()), existing.pop()) {
+                (Some(n), true) => rest.push(n),
+                _ => break existing.clone(),
+            },
+        }
+    };
+    let full = rest.iter().rev().fold(real, |p, n| p.join(n));
+    if full.starts_with(&root_real) {
+        Ok(())
+    } else {
+        Err(format!(
+            "runs submitted through this server are written below {}; {} is not (write a relative output.directory, or ask the operator to start `serve --output-root` higher up)",
+            root_real.display(),
+            crate::human::clip(&dir.display().to_string(), 200)
+        ))
+    }
+}
+
 /// Queue the loaded protocol `l` as a new task.
 pub fn submit(
     spool: &Spool,
@@ -55,14 +130,21 @@ pub fn submit(
     submitter: Submitter,
 ) -> Result<Task, Refused> {
     let now = WallTime::now();
+    check_lengths(&r)?;
     // The run directory's name is rendered when the run starts; a template that cannot be
     // rendered must be refused now, not at 3 a.m.
     let vars = l.plan.template_vars(&now);
-    if let Err(m) = crate::protocol::template::render(&l.plan.output.directory, &vars) {
-        return Err(Refused::Invalid(
-            "output.directory",
-            m.replace("\nhelp: ", "; "),
-        ));
+    let dir = match crate::protocol::template::render(&l.plan.output.directory, &vars) {
+        Ok(d) => d,
+        Err(m) => {
+            return Err(Refused::Invalid(
+                "output.directory",
+                m.replace("\nhelp: ", "; "),
+            ));
+        }
+    };
+    if let Some(root) = &r.output_root {
+        confine(root, &r.cwd.join(&dir)).map_err(|m| Refused::Invalid("output.directory", m))?;
     }
     let at = match r.at.as_deref().map(|s| when::at(s, now.unix_s)) {
         None => None,

@@ -212,6 +212,10 @@ pub struct Status {
     /// Run processes started for it so far.
     #[serde(default)]
     pub attempts: u32,
+    /// Of those, the ones that were interrupted (killed, the worker stopped or died): they
+    /// are continued, and use up none of `--retries`.
+    #[serde(default)]
+    pub interruptions: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -237,6 +241,7 @@ impl Status {
             order,
             note: None,
             run_dir: None,
+            interruptions: 0,
             exit_code: None,
             attempts: 0,
             claim: None,

@@ -92,8 +92,22 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
     })
 }
 
+/// The longest note or reason a verb keeps (it shows in every listing).
+pub const MAX_NOTE: usize = 1000;
+
+fn bounded(what: &str, v: &Option<String>) -> Result<(), SpoolError> {
+    match v {
+        Some(t) if t.chars().count() > MAX_NOTE => Err(SpoolError::Invalid(format!(
+            "the {what} is {} characters long; the limit is {MAX_NOTE}",
+            t.chars().count()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Hold a task that has not started (or was interrupted) until someone releases it.
 pub fn hold(spool: &Spool, id: u64, note: Option<String>) -> Result<Changed, SpoolError> {
+    bounded("note", &note)?;
     change(spool, id, |st| match st.state {
         State::Queued | State::Interrupted => {
             st.go(State::Held, note.clone().or(Some("held".into())));
@@ -218,6 +232,7 @@ pub fn pause(
     at: PauseAt,
     reason: Option<String>,
 ) -> Result<Changed, SpoolError> {
+    bounded("reason", &reason)?;
     change(spool, id, |st| match st.state {
         State::Running | State::Pausing | State::Suspended => {
             st.pause = Some(PauseRequest {
@@ -276,6 +291,7 @@ pub fn hold_queue(
     note: Option<String>,
     by: &str,
 ) -> Result<String, SpoolError> {
+    bounded("note", &note)?;
     let q = QueueStatus {
         held,
         note: note.clone(),

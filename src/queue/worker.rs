@@ -78,22 +78,22 @@ fn classify(
     let mut evs = Vec::new();
     let mut hold = None;
     let retry_or_fail = |st: &mut Status, evs: &mut Vec<NewEvent>, why: String| {
-        if st.attempts <= retries {
-            let backoff = (policy.retry_backoff_s
-                * 2f64.powi(st.attempts.saturating_sub(1) as i32))
-            .min(600.0);
+        // Attempts that failed; interrupted ones were continued, not retried.
+        let failures = st.attempts.saturating_sub(st.interruptions);
+        if failures <= retries {
+            let backoff =
+                (policy.retry_backoff_s * 2f64.powi(failures.saturating_sub(1) as i32)).min(600.0);
             st.retry_after_unix = Some(now_unix() + backoff);
             st.go(
                 State::Queued,
                 Some(format!(
-                    "{why}; retry {} of {retries} in {backoff:.0} s",
-                    st.attempts
+                    "{why}; retry {failures} of {retries} in {backoff:.0} s"
                 )),
             );
             evs.push(events::new(
                 "task_retrying",
                 Some(id),
-                json!({"attempt": st.attempts + 1, "after_s": backoff, "why": why}),
+                json!({"attempt": st.attempts + 1, "retry": failures, "after_s": backoff, "why": why}),
             ));
         } else {
             st.go(State::Failed, Some(why));
@@ -108,18 +108,24 @@ fn classify(
         Some(130) | Some(143) | None if st.cancel.is_some() => {
             st.go(State::Cancelled, Some("cancelled from the queue".into()))
         }
-        Some(130) | Some(143) | None if stopping => st.go(
-            State::Interrupted,
-            Some("the worker was stopped; the run is continued when a worker starts".into()),
-        ),
+        Some(130) | Some(143) | None if stopping => {
+            st.interruptions += 1;
+            st.go(
+                State::Interrupted,
+                Some("the worker was stopped; the run is continued when a worker starts".into()),
+            )
+        }
         Some(130) | Some(143) => st.go(
             State::Cancelled,
             Some("the run process was stopped by a signal".into()),
         ),
-        None if st.attempts <= retries + INTERRUPTIONS_ALLOWED => st.go(
-            State::Interrupted,
-            Some("the run process was killed; it is continued through resume".into()),
-        ),
+        None if st.interruptions < retries + INTERRUPTIONS_ALLOWED => {
+            st.interruptions += 1;
+            st.go(
+                State::Interrupted,
+                Some("the run process was killed; it is continued through resume".into()),
+            )
+        }
         None => st.go(
             State::Failed,
             Some("the run process was killed, again".into()),
@@ -155,6 +161,8 @@ pub struct Worker {
     /// The signal that asked us to stop (0: none yet).
     stop: Arc<AtomicI32>,
     waiting_told: Option<String>,
+    /// Tasks this worker could not claim (see [`Worker::skip`]).
+    unclaimable: std::collections::HashSet<u64>,
 }
 
 impl Worker {
@@ -165,6 +173,7 @@ impl Worker {
             notify: Notifier::from_env(),
             stop,
             waiting_told: None,
+            unclaimable: Default::default(),
         }
     }
 
@@ -196,7 +205,16 @@ impl Worker {
                         continue;
                     }
                     self.waiting_told = None;
-                    self.run_task(id)?;
+                    match self.run_task(id) {
+                        Ok(()) => {}
+                        // Claimed by nobody: a cancel landed between the pick and the claim
+                        // (look again), or the task cannot be read or changed (a damaged
+                        // or duplicated directory): skip it, say why, serve the rest.
+                        Err(SpoolError::Refused(why)) => {
+                            tracing::info!("task {id} was not started: {why}");
+                        }
+                        Err(e) => self.skip(id, &e.to_string()),
+                    }
                 }
                 Next::Idle { wake } => {
                     if self.opts.exit_when_empty && wake.is_none() {
@@ -278,6 +296,7 @@ impl Worker {
                     }
                     _ if st.cancel.is_some() => classify(id, st, retries, Some(130), false, opts),
                     _ => {
+                        st.interruptions += 1;
                         st.go(State::Interrupted, Some(why.clone()));
                         (
                             vec![events::new(
@@ -301,6 +320,33 @@ impl Worker {
         Ok(())
     }
 
+    /// A task this worker cannot claim: never picked again by it, and recorded where it
+    /// can be (its state, else the event log).
+    fn skip(&mut self, id: u64, why: &str) {
+        tracing::error!("task {id} cannot be started and is skipped: {why}");
+        self.unclaimable.insert(id);
+        let why = format!("cannot be started: {why}");
+        let recorded = self.spool.update(id, |_, st| {
+            st.go(State::Skipped, Some(why.clone()));
+            st.exit_code = Some(1);
+            Ok((
+                (),
+                vec![events::new(
+                    ended_kind(State::Skipped),
+                    Some(id),
+                    json!({"why": why, "exit_code": 1}),
+                )],
+            ))
+        });
+        if recorded.is_err() {
+            self.emit(vec![events::new(
+                "task_unclaimable",
+                Some(id),
+                json!({"why": why}),
+            )]);
+        }
+    }
+
     /// Decide under the lock; expire and skip what can never start.
     fn next(&self) -> Result<Next, SpoolError> {
         let _g = self.spool.lock()?;
@@ -312,7 +358,7 @@ impl Worker {
         let mut start = None;
         let mut ends: Vec<(u64, State, String)> = Vec::new();
         for t in schedule::ordered(&tasks) {
-            if !schedule::pending(t.status.state) {
+            if !schedule::pending(t.status.state) || self.unclaimable.contains(&t.spec.id) {
                 continue;
             }
             match schedule::block(t, &states, held, now) {
@@ -660,5 +706,46 @@ mod tests {
         let mut s = st();
         let (_, hold) = classify(1, &mut s, 0, Some(1), false, &opts(true));
         assert!(hold.is_some(), "--hold-on-fail");
+    }
+
+    #[test]
+    fn interruptions_use_up_no_retries() {
+        // --retries 1: killed twice, then the third attempt fails: that is its first failure,
+        // so it is retried once; the retry failing too ends it.
+        let mut s = st();
+        for _ in 0..2 {
+            classify(1, &mut s, 1, None, false, &opts(false));
+            assert_eq!(s.state, State::Interrupted);
+            s.attempts += 1;
+        }
+        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        assert_eq!(
+            s.state,
+            State::Queued,
+            "an interruption is not a failed attempt"
+        );
+        assert!(
+            s.note.as_deref().unwrap_or("").contains("retry 1 of 1"),
+            "{:?}",
+            s.note
+        );
+        s.attempts += 1;
+        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        assert_eq!(s.state, State::Failed);
+        // The worker's own stops are interruptions too.
+        let mut s = st();
+        classify(1, &mut s, 0, Some(143), true, &opts(false));
+        s.attempts += 1;
+        classify(1, &mut s, 0, Some(1), false, &opts(false));
+        assert_eq!(
+            s.state,
+            State::Failed,
+            "--retries 0: the one real failure ends it"
+        );
+        let mut s = st();
+        classify(1, &mut s, 1, Some(143), true, &opts(false));
+        s.attempts += 1;
+        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        assert_eq!(s.state, State::Queued, "--retries 1 still has its retry");
     }
 }

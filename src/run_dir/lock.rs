@@ -76,18 +76,23 @@ fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, msg)
 }
 
+/// The mode a new lock directory gets: its owner and group (the microscope's users) may make
+/// lock files; nobody else may, since whoever can make the lock file can hold it and stop
+/// every run (setgid, so lock files keep the directory's group).
+const DIR_MODE: u32 = 0o2770;
+
 /// The lock directory, made if missing, and refused when another user could swap files in
-/// it: it must be a real directory (not a symlink) owned by us or root, and sticky if others
-/// may write to it.
+/// it or plant and hold the lock: it must be a real directory (not a symlink) owned by us or
+/// root, and not writable by everyone.
 fn checked_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     if std::fs::symlink_metadata(dir).is_err() {
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        match std::fs::DirBuilder::new().mode(0o1777).create(dir) {
-            // Shared by every user of the microscope, like /tmp itself (umask cleared here).
-            Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))?,
+        match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+            // umask cleared here: the group must be able to make lock files.
+            Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
@@ -108,9 +113,10 @@ fn checked_dir(dir: &Path) -> io::Result<()> {
             m.uid()
         )));
     }
-    if m.mode() & 0o002 != 0 && m.mode() & 0o1000 == 0 {
+    if m.mode() & 0o002 != 0 {
         return Err(invalid(format!(
-            "{} is writable by everyone without the sticky bit, so anyone could replace the lock files; `chmod +t` it, or set SQUIDCTL_LOCK_DIR",
+            "{} is writable by everyone, so any local user could make the microscope's lock file and hold it, stopping every run; run `chmod o-w {}` (and `chgrp` it to the microscope users' group), or set SQUIDCTL_LOCK_DIR",
+            dir.display(),
             dir.display()
         )));
     }

@@ -65,14 +65,13 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The planes in the latest record of each file, for counting only (nothing is opened or
-/// deleted on the strength of it).
-pub fn saved_planes(journal: &[Entry]) -> u64 {
-    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
-    for f in journal_of!(journal, File) {
-        latest.insert(&f.path, u64::from(f.planes));
-    }
-    latest.values().sum()
+/// The planes in the latest record of each file the run's layout puts where the record
+/// says: a record added by hand (`../x`, or a file this run never writes) counts for nothing.
+pub fn saved_planes(journal: &[Entry], layout: &dyn Layout) -> u64 {
+    saved_files(journal, layout)
+        .values()
+        .map(|f| u64::from(f.planes))
+        .sum()
 }
 
 /// The latest record of each file in a journal (a resumed run may rewrite a file). Only

@@ -1,12 +1,14 @@
 //! The microscope lock for one run: taken before anything is touched, checked on every tick.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use super::{Loaded, Refusal, Target};
 use crate::exit::Exit;
 use crate::run_dir::journal::{LockEvent, Record, records};
 use crate::run_dir::{self, Journal, lock::LockError, lock::MicroscopeLock};
 use crate::runner::Cancel;
+use crate::runner::safe_point::{Gate, Idle, SafePoint, Verdict};
 
 /// How long to wait for a busy microscope: `None` not at all, `Some(None)` for ever.
 pub type Wait = Option<Option<std::time::Duration>>;
@@ -78,5 +80,37 @@ pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, journal: Option<&Journa
             }
             cancel.stop_because(Exit::Busy, why);
         }
+    }
+}
+
+/// [`check`] on a lock shared by the run's tick and its safe points.
+pub fn check_shared(lock: &Mutex<MicroscopeLock>, cancel: &Cancel, journal: Option<&Journal>) {
+    let mut l = lock.lock().unwrap_or_else(|p| p.into_inner());
+    check(&mut l, cancel, journal);
+}
+
+/// A gate that checks the microscope lock at every safe point, before the gate it wraps
+/// (the queue's) is asked: the first FOV, not only the first tick, is protected.
+pub struct LockGate {
+    pub lock: Arc<Mutex<MicroscopeLock>>,
+    pub cancel: Arc<Cancel>,
+    pub journal: Option<Arc<Journal>>,
+    pub inner: Option<Arc<dyn Gate>>,
+}
+
+impl Gate for LockGate {
+    fn at(&self, point: &SafePoint, idle: &mut Idle<'_>) -> Verdict {
+        check_shared(&self.lock, &self.cancel, self.journal.as_deref());
+        if let Some((_, why)) = self.cancel.internal_stop() {
+            return Verdict::Stop(why);
+        }
+        match &self.inner {
+            Some(g) => g.at(point, idle),
+            None => Verdict::Go,
+        }
+    }
+
+    fn stop_wanted(&self) -> Option<String> {
+        self.inner.as_ref().and_then(|g| g.stop_wanted())
     }
 }

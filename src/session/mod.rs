@@ -139,9 +139,11 @@ pub fn run(
     let fail = |exit: Exit, message: String| Err(Refusal { exit, message });
 
     // One run per microscope: take its lock before touching anything.
-    let mut lock = match settings.lock {
+    let lock = match settings.lock {
         None => None,
-        Some(wait) => Some(lock::take(l, &target, wait)?),
+        Some(wait) => Some(Arc::new(std::sync::Mutex::new(lock::take(
+            l, &target, wait,
+        )?))),
     };
 
     let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
@@ -165,6 +167,15 @@ pub fn run(
     } else {
         &l.microscope
     };
+    // Still ours before the first device command (a lock file deleted and taken by another
+    // run since must stop this one before it touches anything).
+    if let Some(lk) = &lock {
+        let early = Cancel::default();
+        lock::check_shared(lk, &early, None);
+        if let Some((exit, why)) = early.internal_stop() {
+            return fail(exit, why);
+        }
+    }
     let microscope = match crate::panics::catch(|| hardware::build(config, &opts)) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
@@ -337,7 +348,17 @@ pub fn run(
         known_focus,
         schedule_origin_s,
         run_start_unix: started.unix_s,
-        gate: settings.gate.clone(),
+        // Every safe point (before each FOV's first move) checks the lock too, so no FOV
+        // starts while another run holds the microscope.
+        gate: match &lock {
+            Some(lk) => Some(Arc::new(lock::LockGate {
+                lock: lk.clone(),
+                cancel: cancel.clone(),
+                journal: prepared.as_ref().map(|p| p.journal.clone()),
+                inner: settings.gate.clone(),
+            }) as Arc<dyn crate::runner::safe_point::Gate>),
+            None => settings.gate.clone(),
+        },
     };
     let mut last_beat = std::time::Instant::now();
     let journal = prepared.as_ref().map(|p| p.journal.clone());
@@ -351,8 +372,8 @@ pub fn run(
         observer.tick(tick);
         // Two stat calls: cheap enough for every tick, so a deleted lock is made again
         // before another run can slip in.
-        if let Some(l) = lock.as_mut() {
-            lock::check(l, &cancel, journal.as_deref());
+        if let Some(l) = &lock {
+            lock::check_shared(l, &cancel, journal.as_deref());
         }
         if last_beat.elapsed() < std::time::Duration::from_secs(2) {
             return;
@@ -382,7 +403,8 @@ pub fn run(
             c.failed += prior.failed;
             c.autofocus_runs += prior.autofocus_runs;
             let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
-            c.saved = run_dir::verify::saved_planes(&journal);
+            let layout = crate::saver::layout::for_plan(&plan, rd.root.clone(), &rec.started);
+            c.saved = run_dir::verify::saved_planes(&journal, layout.as_ref());
             // Rows of places acquired again replace the earlier session's.
             if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, &plan, &journal) {
                 tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");

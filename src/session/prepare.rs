@@ -18,7 +18,14 @@ pub fn write_record(rd: &RunDir, r: &RunRecord) {
     match serde_json::to_vec_pretty(r) {
         Ok(bytes) => {
             if let Err(e) = rd.write_atomic(run_dir::RUN_JSON, &bytes) {
-                tracing::warn!("cannot update run.json: {e}");
+                // A directory that became unwritable (or has no room for a second copy)
+                // must not leave run.json saying `running` for ever: scripts read it.
+                match run_dir::overwrite_in_place(&rd.path(run_dir::RUN_JSON), &bytes) {
+                    Ok(()) => tracing::warn!(
+                        "cannot replace run.json ({e}); it was rewritten in place instead"
+                    ),
+                    Err(e2) => tracing::warn!("cannot update run.json: {e}; in place: {e2}"),
+                }
             }
         }
         Err(e) => tracing::warn!("cannot encode run.json: {e}"),
@@ -49,8 +56,21 @@ pub enum CopyError {
 pub fn standalone_copy(l: &Loaded, dir: &std::path::Path) -> Result<String, CopyError> {
     let mut spec = l.protocol.spec.clone();
     if let Some(crate::protocol::schema::PositionsSpec::Csv(csv)) = &spec.positions {
-        let from = l.protocol.base_dir.join(csv);
-        std::fs::copy(&from, dir.join(run_dir::POSITIONS_COPY)).map_err(CopyError::Csv)?;
+        let to = dir.join(run_dir::POSITIONS_COPY);
+        match &l.protocol.files {
+            crate::protocol::Files::Sent(Some(sent)) => {
+                crate::fsutil::write_durable(&to, sent.text.as_bytes()).map_err(CopyError::Csv)?
+            }
+            // Planning refused a sent protocol that names a file; nothing is opened here.
+            crate::protocol::Files::Sent(None) => {
+                return Err(CopyError::Yaml(
+                    "a protocol sent over the API names a positions file".into(),
+                ));
+            }
+            crate::protocol::Files::Disk => {
+                std::fs::copy(l.protocol.base_dir.join(csv), &to).map_err(CopyError::Csv)?;
+            }
+        }
         spec.positions = Some(crate::protocol::schema::PositionsSpec::Csv(
             run_dir::POSITIONS_COPY.into(),
         ));
