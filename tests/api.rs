@@ -39,14 +39,19 @@ struct Api {
 
 impl Drop for Api {
     fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Api {
+    /// Stop the server (a test restarts it with other options).
+    fn stop(&mut self) {
         if let Some(mut s) = self.server.take() {
             let _ = s.kill();
             let _ = s.wait();
         }
     }
-}
 
-impl Api {
     fn new(time_scale: f64) -> Api {
         let dir = tempfile::tempdir().expect("tmp");
         let microscope = microscope(dir.path(), time_scale, &[]);
@@ -773,10 +778,7 @@ fn binds_that_would_expose_the_microscope_are_refused() {
 #[test]
 fn the_unix_socket_serves_its_owner_without_a_token_and_accepts_protocol_paths() {
     let mut api = Api::new(0.0);
-    if let Some(mut s) = api.server.take() {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    api.stop();
     api.start(&[]);
     let sock = api.path().join("run/squidctl.sock");
     assert_eq!(api.addr, format!("unix:{}", sock.display()));
@@ -961,10 +963,7 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
 #[test]
 fn one_server_fronts_several_microscopes() {
     let mut api = Api::new(0.0);
-    if let Some(mut s) = api.server.take() {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    api.stop();
     let text = std::fs::read_to_string(&api.microscope).expect("microscope");
     let b = write(
         api.path(),
@@ -1051,10 +1050,7 @@ impl Api {
     }
 
     fn restart(&mut self, extra: &[&str]) {
-        if let Some(mut s) = self.server.take() {
-            let _ = s.kill();
-            let _ = s.wait();
-        }
+        self.stop();
         let tf = self.path().join("tokens").display().to_string();
         let mut args = vec![
             "--listen",
@@ -1300,10 +1296,7 @@ fn random_submitted_strings_never_panic_anything() {
 fn strangers_cannot_exhaust_the_server() {
     let mut api = Api::new(0.0);
     // A service's usual descriptor limit, soft and hard: the cap must come from it.
-    if let Some(mut s) = api.server.take() {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    api.stop();
     let tf = api.path().join("tokens").display().to_string();
     let log = std::fs::File::create(api.path().join("serve.log")).expect("log");
     let mut c = api.cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file", &tf]);
@@ -1510,10 +1503,7 @@ fn the_unix_socket_serves_supplementary_group_members_but_opens_files_only_for_i
         return;
     }
     let mut api = Api::new(0.0);
-    if let Some(mut s) = api.server.take() {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
+    api.stop();
     api.start(&[]);
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let sock = api.path().join("run/squidctl.sock");
