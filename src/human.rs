@@ -65,6 +65,13 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// How many characters `s` has when that is more than `max` (a bound on what someone may
+/// make squidctl keep and show), else `None`.
+pub fn too_long(s: &str, max: usize) -> Option<usize> {
+    let n = s.chars().count();
+    (n > max).then_some(n)
+}
+
 /// At most `n` characters of someone's text, for a message or a table cell: a 70,000-character
 /// label must not make a line, an error or a table that long.
 pub fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {

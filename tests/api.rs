@@ -71,15 +71,7 @@ impl Api {
             server: None,
             addr: String::new(),
         };
-        let tf = tokens.display().to_string();
-        a.start(&[
-            "--listen",
-            "127.0.0.1:0",
-            "--token-file",
-            &tf,
-            "--heartbeat",
-            "0.3",
-        ]);
+        a.restart(&[]);
         a
     }
 
@@ -106,13 +98,14 @@ impl Api {
     fn start(&mut self, args: &[&str]) {
         let mut all = vec!["serve"];
         all.extend_from_slice(args);
+        let c = self.cmd(&all);
+        self.start_cmd(c);
+    }
+
+    /// Start a `serve` command made by [`Api::cmd`] (with settings of its own).
+    fn start_cmd(&mut self, mut c: Command) {
         let log = std::fs::File::create(self.path().join("serve.log")).expect("log");
-        let mut c = self
-            .cmd(&all)
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("serve");
+        let mut c = c.stdout(Stdio::piped()).stderr(log).spawn().expect("serve");
         let mut line = String::new();
         BufReader::new(c.stdout.take().expect("stdout"))
             .read_line(&mut line)
@@ -1298,7 +1291,6 @@ fn strangers_cannot_exhaust_the_server() {
     // A service's usual descriptor limit, soft and hard: the cap must come from it.
     api.stop();
     let tf = api.path().join("tokens").display().to_string();
-    let log = std::fs::File::create(api.path().join("serve.log")).expect("log");
     let mut c = api.cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file", &tf]);
     use std::os::unix::process::CommandExt;
     // SAFETY: setrlimit only, between fork and exec.
@@ -1312,17 +1304,7 @@ fn strangers_cannot_exhaust_the_server() {
             Ok(())
         });
     }
-    let mut child = c.stdout(Stdio::piped()).stderr(log).spawn().expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("address");
-    api.addr = line
-        .trim()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    api.server = Some(child);
+    api.start_cmd(c);
     let addr = api.addr.clone();
     // 600 slowloris connections: a head begun and never finished.
     let mut slow = Vec::new();

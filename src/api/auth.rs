@@ -264,13 +264,14 @@ pub fn peer_grant(p: Peer, fd: std::os::fd::RawFd, socket_gid: u32) -> Result<Gr
     }
 }
 
-/// Whether a request's caller may have the server open a file it names: only a peer whose
+/// Whether a request's caller (its Unix socket uid; `None` on TCP) may have the server open
+/// a file it names: only a peer whose
 /// own rights include the server's (the same user, or root). A group member of the socket
 /// must not read the service user's files through it.
-pub fn may_open_files(g: &Grant) -> Result<(), String> {
+pub fn may_open_files(uid: Option<u32>) -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    match g.uid {
+    match uid {
         Some(u) if u == me || u == 0 => Ok(()),
         Some(u) => Err(format!(
             "protocol_path would be opened with this server's rights (uid {me}), not yours (uid {u}): send the protocol's text as `protocol` instead"

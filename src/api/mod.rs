@@ -167,13 +167,15 @@ pub fn serve(o: Options) -> Result<(), String> {
             }
         }
     });
+    // The group the socket file has (ours, unless its directory is setgid).
     // SAFETY: getegid has no preconditions.
+    let egid = unsafe { libc::getegid() };
     let socket_gid = match &listener {
         Listener::Unix(_, p) => {
             use std::os::unix::fs::MetadataExt;
-            std::fs::metadata(p).map_or(unsafe { libc::getegid() }, |m| m.gid())
+            std::fs::metadata(p).map_or(egid, |m| m.gid())
         }
-        Listener::Tcp(_) => unsafe { libc::getegid() },
+        Listener::Tcp(_) => egid,
     };
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
@@ -351,9 +353,10 @@ impl<S: Stream> std::io::Read for Timed<S> {
     }
 }
 
+/// Reads get their timeout from [`Timed`] before each read; this sets the rest once.
 trait Stream: std::io::Read + Write + AsRawFd + Sized {
     fn try_clone(&self) -> std::io::Result<Self>;
-    fn timeouts(&self, read: Duration, write: Duration);
+    fn write_stall(&self, write: Duration);
     fn read_timeout(&self, read: Duration);
 }
 
@@ -361,8 +364,7 @@ impl Stream for TcpStream {
     fn try_clone(&self) -> std::io::Result<Self> {
         TcpStream::try_clone(self)
     }
-    fn timeouts(&self, read: Duration, write: Duration) {
-        let _ = self.set_read_timeout(Some(read));
+    fn write_stall(&self, write: Duration) {
         let _ = self.set_write_timeout(Some(write));
         let _ = self.set_nodelay(true);
     }
@@ -375,8 +377,7 @@ impl Stream for UnixStream {
     fn try_clone(&self) -> std::io::Result<Self> {
         UnixStream::try_clone(self)
     }
-    fn timeouts(&self, read: Duration, write: Duration) {
-        let _ = self.set_read_timeout(Some(read));
+    fn write_stall(&self, write: Duration) {
         let _ = self.set_write_timeout(Some(write));
     }
     fn read_timeout(&self, read: Duration) {
@@ -386,7 +387,7 @@ impl Stream for UnixStream {
 
 impl Server {
     fn connection<S: Stream>(&self, stream: S, unix: bool) {
-        stream.timeouts(IDLE, WRITE_STALL);
+        stream.write_stall(WRITE_STALL);
         let Ok(mut out) = stream.try_clone() else {
             return;
         };

@@ -472,17 +472,8 @@ impl Ctx {
                 )
             }
             (None, Some(p)) => {
-                let g = grant.filter(|_| unix);
-                if let Err(m) = g.map_or_else(
-                    || {
-                        super::auth::may_open_files(&Grant {
-                            scopes: Scopes::default(),
-                            who: String::new(),
-                            uid: None,
-                        })
-                    },
-                    super::auth::may_open_files,
-                ) {
+                // Only a Unix socket peer has a uid.
+                if let Err(m) = super::auth::may_open_files(grant.and_then(|g| g.uid)) {
                     return Err(Response::error(if unix { 403 } else { 422 }, m));
                 }
                 if body.positions_csv.is_some() {
@@ -661,14 +652,12 @@ fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, Response> {
 impl CreateBody {
     /// Bounds on what a request may make the queue keep and every listing show.
     fn check_lengths(&self) -> Result<(), Response> {
-        let long = |what: &str, v: &str, max: usize| -> Result<(), Response> {
-            if v.chars().count() > max {
-                return Err(Response::error(
-                    422,
-                    format!("{what} is over {max} characters: shorten it"),
-                ));
-            }
-            Ok(())
+        let long = |what: &str, v: &str, max: usize| match crate::human::too_long(v, max) {
+            Some(_) => Err(Response::error(
+                422,
+                format!("{what} is over {max} characters: shorten it"),
+            )),
+            None => Ok(()),
         };
         if let Some(p) = &self.protocol_path {
             long("protocol_path", p, 4096)?;

@@ -117,13 +117,14 @@ pub fn run(args: &ReportArgs) -> Exit {
     let bytes: u64 = journal_of!(journal, File).map(|f| f.bytes).sum();
     // Counted against the run's own layout, so a record added by hand counts for nothing;
     // a run whose copies cannot be read yet keeps run.json's count.
-    let saved_planes: u64 =
-        crate::session::resume::open_run(&rd.root).map_or(record.counts.saved, |open| {
-            let plan = std::sync::Arc::new(open.loaded.plan.clone());
-            let layout =
-                crate::saver::layout::for_plan(&plan, open.rd.root.clone(), &record.started);
+    let saved_planes: u64 = crate::session::resume::load_recorded(&rd, &journal).map_or(
+        record.counts.saved,
+        |(_, loaded)| {
+            let plan = std::sync::Arc::new(loaded.plan);
+            let layout = crate::saver::layout::for_plan(&plan, rd.root.clone(), &record.started);
             crate::run_dir::verify::saved_planes(&journal, layout.as_ref())
-        });
+        },
+    );
     let acquired = if running {
         frames
     } else {

@@ -283,13 +283,10 @@ impl Builder<'_> {
                 "give it a short name; it names the run directory",
             );
         }
-        if p.name.chars().count() > MAX_NAME {
+        if let Some(n) = crate::human::too_long(&p.name, MAX_NAME) {
             self.err_help(
                 "name",
-                format!(
-                    "the protocol's name is {} characters long; the limit is {MAX_NAME}",
-                    p.name.chars().count()
-                ),
+                format!("the protocol's name is {n} characters long; the limit is {MAX_NAME}"),
                 "give it a short name; it names the run directory and every queue listing",
             );
         }

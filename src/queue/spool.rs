@@ -123,7 +123,7 @@ fn task_id(name: &std::ffi::OsStr) -> Option<u64> {
 }
 
 /// Where `create` leaves the event of a task it is making until the event is in the log, so
-/// a kill at any moment leaves the task with its event or neither (see [`Spool::recover`]).
+/// a kill at any moment leaves the task with its event or neither (see `recover_locked`).
 const PENDING: &str = "pending";
 
 /// A task being made: its first event, and how long the log was before it.
@@ -132,7 +132,7 @@ struct PendingEvent {
     id: u64,
     log_len: u64,
     kind: String,
-    data: serde_json::Map<String, serde_json::Value>,
+    data: serde_json::Map<String, Value>,
 }
 
 fn io_err(what: &str, path: &Path, e: io::Error) -> SpoolError {

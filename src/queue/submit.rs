@@ -57,15 +57,12 @@ impl std::fmt::Display for Refused {
 }
 
 fn check_lengths(r: &Request) -> Result<(), Refused> {
-    let long = |field: &'static str, v: &str, max: usize| {
-        let n = v.chars().count();
-        if n > max {
-            return Err(Refused::Invalid(
-                field,
-                format!("{n} characters; the limit is {max}"),
-            ));
-        }
-        Ok(())
+    let long = |field: &'static str, v: &str, max: usize| match crate::human::too_long(v, max) {
+        Some(n) => Err(Refused::Invalid(
+            field,
+            format!("{n} characters; the limit is {max}"),
+        )),
+        None => Ok(()),
     };
     long("label", r.label.as_deref().unwrap_or(""), MAX_LABEL)?;
     long("at", r.at.as_deref().unwrap_or(""), MAX_WHEN)?;

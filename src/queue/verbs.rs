@@ -96,12 +96,14 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
 pub const MAX_NOTE: usize = 1000;
 
 fn bounded(what: &str, v: &Option<String>) -> Result<(), SpoolError> {
-    match v {
-        Some(t) if t.chars().count() > MAX_NOTE => Err(SpoolError::Invalid(format!(
-            "the {what} is {} characters long; the limit is {MAX_NOTE}",
-            t.chars().count()
+    match v
+        .as_deref()
+        .and_then(|t| crate::human::too_long(t, MAX_NOTE))
+    {
+        Some(n) => Err(SpoolError::Invalid(format!(
+            "the {what} is {n} characters long; the limit is {MAX_NOTE}"
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -57,6 +57,20 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
     }
     let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL))
         .map_err(|e| invalid(format!("cannot read the journal in {}: {e}", dir.display())))?;
+    let (record, loaded) = load_recorded(&rd, &journal)?;
+    Ok(OpenRun {
+        rd,
+        record,
+        journal,
+        loaded,
+    })
+}
+
+/// The record and the plan of a run whose journal is read already: its copies of the
+/// protocol and microscope, checked against the checksums its start record holds.
+pub fn load_recorded(rd: &RunDir, journal: &[Entry]) -> Result<(RunRecord, Loaded), Refusal> {
+    let dir = &rd.root;
+    let invalid = |m: String| Refusal::new(Exit::Invalid, m);
     let start = journal.iter().find_map(|e| match &e.record {
         Record::Start(s) => Some(s),
         _ => None,
@@ -68,7 +82,7 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
         ))
     })?;
     // run.json is written just after the start record; a run killed in between has none yet.
-    let record = RunRecord::read_or_rebuild(&rd.root, &journal).map_err(invalid)?;
+    let record = RunRecord::read_or_rebuild(&rd.root, journal).map_err(invalid)?;
     let mut copies = Vec::new();
     for (file, key) in [
         (run_dir::PROTOCOL_COPY, start.protocol_crc32),
@@ -102,16 +116,14 @@ pub fn open_run(dir: &Path) -> Result<OpenRun, Refusal> {
     )
     .map_err(render)?;
     let plan = Plan::build_recorded(&protocol, &microscope).map_err(render)?;
-    Ok(OpenRun {
-        rd,
+    Ok((
         record,
-        journal,
-        loaded: Loaded {
+        Loaded {
             protocol,
             microscope,
             plan,
         },
-    })
+    ))
 }
 
 /// The counts of the sessions so far. run.json has them as of its last heartbeat; the journal,
