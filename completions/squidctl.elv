@@ -193,7 +193,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --link 'Also make this symlink point at the port (a stable name for microscope files)'
             cand --version 'The firmware version to report, e.g. 1.4 (1.0 to 1.15; 0.0 is legacy firmware)'
             cand --log 'Write what the board received and did as JSON lines to this file'
-            cand --fault 'A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR, reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)'
+            cand --fault 'A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte received or sent), silence:W:DUR, stall:W:DUR, delay:W:DUR, unplug:W:DUR, reboot:W (W: after the N-th command, heartbeats not counted, or NAME#K: right after the K-th NAME command, e.g. turn-on-illumination#3), drop-ack:NAME#K[:COUNT] (its acknowledgements are lost), lose:NAME#K (the frame is lost on the wire), late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)'
             cand --noise 'Corrupt this fraction of bytes both ways, at random (e.g. 0.001)'
             cand --seed 'Seed for --noise'
             cand --camera 'Also serve a GigE camera at this local address (Aravis''s fake camera, MER2-like: trigger on Line2, wired to the board''s trigger output); needs the genicam feature'

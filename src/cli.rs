@@ -265,9 +265,11 @@ pub struct EmulateMcuArgs {
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// A transport fault, repeatable: drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the
-    /// K-th byte received or sent), silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR,
-    /// reboot:N (after the N-th command, heartbeats not counted), late-finalize:U (homing
-    /// ends U µsteps short of its switch, so a move to 0 is refused)
+    /// K-th byte received or sent), silence:W:DUR, stall:W:DUR, delay:W:DUR, unplug:W:DUR,
+    /// reboot:W (W: after the N-th command, heartbeats not counted, or NAME#K: right after
+    /// the K-th NAME command, e.g. turn-on-illumination#3), drop-ack:NAME#K[:COUNT] (its
+    /// acknowledgements are lost), lose:NAME#K (the frame is lost on the wire),
+    /// late-finalize:U (homing ends U µsteps short of its switch, so a move to 0 is refused)
     #[arg(long, value_name = "SPEC")]
     pub fault: Vec<String>,
     /// Corrupt this fraction of bytes both ways, at random (e.g. 0.001)

@@ -167,6 +167,47 @@ fn exhausted_retries_skip_the_fov() {
     assert_nothing_lost(&dir);
 }
 
+/// A capture that fails after the camera took the next channel's exposure leaves the camera
+/// there: every later frame still has its own channel's exposure (the camera's own report,
+/// in coordinates.csv), never the one of the channel that failed.
+#[test]
+fn a_failed_capture_never_leaves_the_next_frame_at_another_channels_exposure() {
+    let protocol = RUN
+        .replace("exposure: 20ms", "exposure: 30ms")
+        .replace("retries: 2", "retries: 0");
+    // Capture 2 is GFP's first frame; failing, its FOV is skipped, and BF comes next.
+    let (c, p, m) = case(&protocol, 0.0, &["{call: capture, at: 2, kind: error}"]);
+    let r = acquire(&c, &p, &m);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let dir = run_dir(&c.out);
+    let csv = std::fs::read_to_string(dir.join("coordinates.csv")).expect("csv");
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let (channel, exposure) = (col("channel"), col("exposure (ms)"));
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    // BF of FOV 0, then 18 frames of FOVs 1–3.
+    assert_eq!(rows.len(), 19, "{csv}");
+    for row in rows {
+        let want = if row[channel] == "BF" { 10.0 } else { 30.0 };
+        let got: f64 = row[exposure].parse().expect("a number");
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{} taken at {got} ms:\n{csv}",
+            row[channel]
+        );
+    }
+    assert_nothing_lost(&dir);
+}
+
 #[test]
 fn abort_policy_stops_the_run() {
     let protocol = RUN.replace(

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use squidctl::diagnostic::SourceFile;
 use squidctl::emulate::mcu::{self, Event, Faults, Running};
-use squidctl::hardware::ErrorKind;
 use squidctl::hardware::squid::board::Board;
 use squidctl::hardware::squid::protocol::Version;
 use squidctl::hardware::squid::settings::SquidSettings;
+use squidctl::hardware::{DeviceResult, ErrorKind};
 use squidctl::microscope::MicroscopeConfig;
 use squidctl::microscope::description::AxisDesc;
 use squidctl::microscope::timing::axis_move_secs;
@@ -125,8 +125,26 @@ fn connect_homes_in_squids_order_and_sets_the_limits_again_after() {
 
 #[test]
 fn older_firmware_gets_no_watchdog_and_too_old_firmware_is_refused() {
-    let (emu, b, _) = rig_with(Version { major: 1, minor: 0 }, "2s", Faults::default());
+    // Firmware 1.0 has no watchdog: a description that asks for one is refused, and says
+    // how to run without one knowingly.
+    let emu = mcu::spawn(None, Version { major: 1, minor: 0 }, Faults::default()).expect("emu");
+    let cfg = config(&emu.path.to_string_lossy(), "2s");
+    let e = Board::connect(SquidSettings::of(&cfg).expect("s"), &cfg.desc, None)
+        .err()
+        .expect("refused");
+    assert!(
+        e.message.contains("firmware 1.0 has no safety watchdog")
+            && e.message.contains("watchdog: 0s"),
+        "{e}"
+    );
+    drop(emu);
+    let (emu, b, _) = rig_with(Version { major: 1, minor: 0 }, "0s", Faults::default());
     assert_eq!(b.version.to_string(), "1.0");
+    assert!(
+        b.watchdog_state().contains("no watchdog"),
+        "{}",
+        b.watchdog_state()
+    );
     let c = commands(&emu);
     assert!(
         !c.iter().any(|x| x.starts_with("SetWatchdogTimeout")),
@@ -224,7 +242,16 @@ fn a_move_the_board_refuses_is_an_error_at_once_not_a_hang() {
         t.elapsed()
     );
     assert_eq!(e.kind, ErrorKind::OutOfRange, "{e}");
-    assert!(e.message.contains("refused"), "{e}");
+    // The cause is named (the homing), and what to do.
+    assert!(
+        e.message.contains("inside the travel")
+            && e.message
+                .contains("homing x ended before the axis reached its limit switch")
+            && e.message.contains("squidctl devices"),
+        "{e}"
+    );
+    // Found at connect already, when the board was asked to its homed 0.
+    assert_eq!(b.short_homed, [true, true, true]);
     b.move_xy(1.0, 10.0).expect("the next move works");
     executed_once(&emu);
 }
@@ -409,11 +436,16 @@ fn a_reboot_is_reported_as_re_home_required_and_never_hidden() {
     assert!(wait_for(&emu, "reboot", Duration::from_secs(1)));
     std::thread::sleep(Duration::from_millis(30));
     let e = b.move_xy(12.0, 10.0).expect_err("rebooted");
-    assert_eq!(e.kind, ErrorKind::Disconnected);
+    assert_eq!(e.kind, ErrorKind::NeedsHoming);
     assert!(e.message.contains("re-home required"), "{e}");
     let e = b.reconnect().expect_err("still");
     assert!(e.message.contains("re-home required"), "{e}");
     assert!(!b.homed);
+    // Only on request: connected afresh and homed, then it moves again.
+    b.rehome().expect("re-homed");
+    assert!(b.homed);
+    b.move_xy(12.0, 10.0).expect("moves after");
+    assert_eq!(b.health().reconnects, 1);
 }
 
 #[test]
@@ -448,6 +480,192 @@ fn soak_1000_moves_and_1000_triggers_through_corrupted_bytes_both_ways() {
     assert!(injected > 10, "the noise was on: {injected}");
     assert!(took < Duration::from_secs(60), "{took:?}");
     executed_once(&emu);
-    let (frames, resends) = b.counters();
-    eprintln!("soak: {took:?}, {injected} bytes corrupted, {frames} frames, {resends} resends");
+    let h = b.health();
+    assert!(h.resends > 0 && h.checksum_errors > 0, "{h:?}");
+    eprintln!(
+        "soak: {took:?}, {injected} bytes corrupted, {}",
+        h.summary()
+    );
+}
+
+/// The shipped emulated Squid on this emulator at the shipped stage speeds (homing takes
+/// seconds, as on a real stage), with `extra` lines added to its `squid:` section.
+fn shipped_rig(
+    version: Version,
+    watchdog: &str,
+    extra: &str,
+    faults: Faults,
+) -> (Running, DeviceResult<Board>) {
+    let emu = mcu::spawn(None, version, faults).expect("emulator");
+    let text = common::squid_microscope_shipped(&emu.path.to_string_lossy(), watchdog).replace(
+        &format!("  watchdog: {watchdog}\n"),
+        &format!("  watchdog: {watchdog}\n{extra}"),
+    );
+    let c = squidctl::hardware::from_source(SourceFile::new("squid-shipped.yaml", text))
+        .expect("valid");
+    let b = Board::connect(SquidSettings::of(&c).expect("settings"), &c.desc, None);
+    (emu, b)
+}
+
+fn light_intervals(emu: &Running) -> Vec<(String, f64, Option<f64>)> {
+    common::light_intervals(&emu.events_of("light"))
+}
+
+/// No two sources were ever lit at the same time (a frame under two lights).
+fn lit_now(emu: &Running) -> Vec<String> {
+    light_intervals(emu)
+        .into_iter()
+        .filter(|i| i.2.is_none())
+        .map(|i| i.0)
+        .collect()
+}
+
+/// At the shipped speeds homing X takes about 5 s, longer than the 2 s watchdog: heartbeats
+/// go out while it runs, so the watchdog never fires and is armed for the whole run. A
+/// light-off whose frame loses a byte is resent after a few status periods, not 500 ms.
+#[test]
+fn the_watchdog_stays_fed_through_homing_and_a_lost_light_off_is_resent_at_once() {
+    let (emu, b) = shipped_rig(V14, "2s", "", Faults::default());
+    let mut b = b.expect("connects");
+    let t = |e: &Value| e["t"].as_f64().expect("t");
+    let ex = execs(&emu);
+    let homes: Vec<f64> = ex
+        .iter()
+        .filter(|e| e["command"].as_str().is_some_and(|c| c.starts_with("Home")))
+        .map(t)
+        .collect();
+    let homed: Vec<f64> = emu.events_of("homed").iter().map(t).collect();
+    let longest = homes
+        .iter()
+        .zip(&homed)
+        .map(|(a, b)| b - a)
+        .fold(0.0, f64::max);
+    assert!(
+        longest > 2.0,
+        "a homing longer than the watchdog: {longest} s"
+    );
+    assert!(emu.events_of("watchdog").is_empty(), "the watchdog fired");
+    let beats_while_homing = ex
+        .iter()
+        .filter(|e| e["command"] == "Heartbeat")
+        .filter(|e| {
+            homes
+                .iter()
+                .zip(&homed)
+                .any(|(a, b)| (*a..*b).contains(&t(e)))
+        })
+        .count();
+    assert!(beats_while_homing >= 2, "{beats_while_homing} heartbeats");
+    assert_eq!(b.health().watchdog_lapses, 0, "{:?}", b.health());
+    assert!(b.watchdog_state().starts_with("watchdog 2s"));
+
+    b.set_light("laser-488", 20.0).expect("set");
+    b.light_on().expect("on");
+    emu.faults.lock().expect("f").drop_next_rx();
+    b.light_off().expect("off, after a resend");
+    let iv = light_intervals(&emu);
+    let (_, on, off) = iv.last().expect("the laser was lit").clone();
+    let lit = off.expect("and is off") - on;
+    eprintln!("laser on for {:.0} ms around a lost TURN_OFF", lit * 1e3);
+    // The old rule waited 500 ms before resending; three status periods and a checksum
+    // round trip are ~60 ms.
+    assert!(lit < 0.45, "{lit} s");
+    assert!(b.health().resends >= 1);
+    executed_once(&emu);
+}
+
+/// A board that froze right after executing TURN_ON never answered it: the host must treat
+/// every light as possibly on. After the reconnect everything goes off before anything else,
+/// and the next (bright-field) frame is never lit together with the laser.
+#[test]
+fn a_light_the_board_never_acknowledged_is_turned_off_before_anything_else() {
+    let mut f = Faults::default();
+    f.add_spec("stall:turn-on-illumination#1:1200ms")
+        .expect("spec");
+    let (emu, b) = shipped_rig(V14, "2s", "", f);
+    let mut b = b.expect("connects");
+    b.set_light("laser-488", 20.0).expect("set");
+    let e = b.light_on().expect_err("the board froze");
+    assert_eq!(e.kind, ErrorKind::Disconnected, "{e}");
+    // What the runner does after a disconnect: reconnect, retrying until the board is back.
+    let t = Instant::now();
+    while let Err(e) = b.reconnect() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "never reconnected: {e}"
+        );
+    }
+    let n = execs(&emu)
+        .iter()
+        .position(|e| e["command"] == "TurnOnIllumination")
+        .expect("executed");
+    let after: Vec<String> = commands(&emu)
+        .into_iter()
+        .skip_while(|c| c != "TurnOnIllumination")
+        .skip(1)
+        .collect();
+    assert_eq!(
+        after.first().map(String::as_str),
+        Some("TurnOffAllPorts"),
+        "{after:#?}"
+    );
+    let _ = n;
+    b.set_light("led-matrix", 30.0).expect("bright field");
+    b.light_on().expect("on");
+    b.light_off().expect("off");
+    common::assert_never_two_lights(&light_intervals(&emu), "after the freeze");
+    assert!(lit_now(&emu).is_empty(), "{:?}", lit_now(&emu));
+    assert!(b.health().reconnects >= 1);
+}
+
+/// Firmware older than 1.0 ignores TURN_OFF_ALL_PORTS: the safety hook turns each source off
+/// with commands it executes, and says it did only when the board acknowledged them.
+#[test]
+fn the_safety_hook_turns_lights_off_with_commands_old_firmware_executes() {
+    let (emu, b) = shipped_rig(
+        Version { major: 0, minor: 9 },
+        "0s",
+        "  min_version: \"0.9\"\n",
+        Faults::default(),
+    );
+    let mut b = b.expect("connects");
+    b.set_light("laser-561", 20.0).expect("set");
+    b.light_on().expect("on");
+    assert_eq!(lit_now(&emu).len(), 1);
+    let off = b.urgent_off().expect("a link");
+    assert!(off.all_off(Duration::from_secs(2)), "acknowledged");
+    assert!(lit_now(&emu).is_empty(), "still lit: {:?}", lit_now(&emu));
+    assert!(
+        !commands(&emu).iter().any(|c| c == "TurnOffAllPorts"),
+        "a command this firmware ignores"
+    );
+}
+
+/// A relative move (homing's clearing moves) and a trigger whose status is lost for 0.8 s
+/// after they executed: the old rule resent them after 0.5 s, moving twice and exposing
+/// twice. They are resent only when the board proves it never heard them.
+#[test]
+fn a_move_or_trigger_whose_status_is_late_is_never_executed_twice() {
+    let mut f = Faults::default();
+    f.add_spec("silence:move-y#1:800ms").expect("spec");
+    f.add_spec("silence:trigger#1:800ms").expect("spec");
+    let (emu, b) = shipped_rig(V14, "2s", "  stale_after: 2s\n", f);
+    let mut b = b.expect("connects");
+    b.set_light("laser-488", 5.0).expect("set");
+    b.strobe(0.005).expect("one exposure");
+    let c = commands(&emu);
+    assert_eq!(
+        c.iter().filter(|x| x.starts_with("Move { axis: Y")).count(),
+        1,
+        "{c:#?}"
+    );
+    assert_eq!(
+        c.iter()
+            .filter(|x| x.starts_with("SendHardwareTrigger"))
+            .count(),
+        1,
+        "{c:#?}"
+    );
+    let (_, y) = b.position_xy().expect("pos");
+    assert!(y.abs() < 1e-3, "homed Y at 0: {y}");
 }

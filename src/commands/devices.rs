@@ -69,8 +69,13 @@ pub fn run(args: &DevicesArgs) -> Exit {
         + usize::from(config.desc.filter_wheel.is_some())
         + usize::from(config.desc.laser_autofocus.is_some());
     let start = Instant::now();
+    // Opening includes connecting and homing, which the drivers know the length of.
+    let mut wait =
+        args.timeout.std() + std::time::Duration::from_secs_f64(hardware::startup(&config).1);
     while checks.len() < expected {
-        match rx.recv_timeout(args.timeout.std()) {
+        let got = rx.recv_timeout(wait);
+        wait = args.timeout.std();
+        match got {
             Ok(c) => {
                 let stop = c.device == "microscope";
                 checks.push(c);

@@ -220,6 +220,10 @@ pub fn run(args: &ReportArgs) -> Exit {
         record.counts.retries,
         skipped.len()
     ));
+    let links = crate::run_dir::journal::records::link_totals(&journal);
+    for (device, h) in &links {
+        t.push_str(&format!("link        {device}: {}\n", h.summary()));
+    }
     for s in skipped.iter().take(10) {
         t.push_str(&format!(
             "  skipped t={} region {} fov {}: {}\n",
@@ -261,6 +265,7 @@ pub fn run(args: &ReportArgs) -> Exit {
             "retries": record.counts.retries,
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
+            "links": links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
             "time_points": rounds.iter().map(|(r, skipped)| json!({"t": r.t, "late_s": r.late_s, "skipped": skipped})).collect::<Vec<_>>(),
             "record": record,
         }));

@@ -212,6 +212,9 @@ fn report(command: &str, json: bool, plan: &Plan, o: &RunOutcome, rd: Option<&Ru
         "  time       {} on the microscope's clock\n",
         human::duration(o.clock_s)
     ));
+    for (device, h) in &o.links {
+        text.push_str(&format!("  link       {device}: {}\n", h.summary()));
+    }
     if let Some(d) = &o.dump_file {
         text.push_str(&format!(
             "  dump       {}\n",
@@ -237,6 +240,7 @@ fn report(command: &str, json: bool, plan: &Plan, o: &RunOutcome, rd: Option<&Ru
             "files": o.files.len(),
             "dump_file": o.dump_file,
             "rounds": o.rounds,
+            "links": o.links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
         }));
     }
 }

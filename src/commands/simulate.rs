@@ -36,7 +36,7 @@ pub fn run(args: &SimulateArgs) -> Exit {
 }
 
 fn estimate(args: &SimulateArgs, l: &Loaded) -> Exit {
-    let est = l.plan.estimate(&l.microscope.timing());
+    let est = l.plan.estimate(&crate::hardware::timing(&l.microscope));
     let out_dir = match super::run::output_parent(l, args.output.as_ref(), args.json, "simulate") {
         Ok(p) => p,
         Err(exit) => return exit,
@@ -161,7 +161,12 @@ fn write_report(
             (
                 "busy time",
                 format!(
-                    "stage xy {} · z {} · exposure {} · readout {} · switching {} · autofocus {}",
+                    "{}stage xy {} · z {} · exposure {} · readout {} · switching {} · autofocus {}",
+                    if b.startup_s > 0.0 {
+                        format!("connect and homing {} · ", human::duration(b.startup_s))
+                    } else {
+                        String::new()
+                    },
                     human::duration(b.stage_xy_s),
                     human::duration(b.stage_z_s),
                     human::duration(b.exposure_s),

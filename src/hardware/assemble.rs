@@ -184,6 +184,22 @@ fn requests(config: &MicroscopeConfig) -> Result<Vec<(&'static dyn Driver, Reque
     )
 }
 
+/// The microscope's timing with what its drivers usually need before the first frame.
+pub fn timing(config: &MicroscopeConfig) -> crate::microscope::timing::Timing {
+    let mut t = config.timing();
+    t.startup_s = startup(config).0;
+    t
+}
+
+/// Opening every device, connecting and homing: (typical, at most) seconds.
+pub fn startup(config: &MicroscopeConfig) -> (f64, f64) {
+    requests(config).map_or((0.0, 0.0), |reqs| {
+        reqs.iter()
+            .map(|(d, r)| d.startup_s(config, r))
+            .fold((0.0, 0.0), |(t, m), (a, b)| (t + a, m + b))
+    })
+}
+
 /// Open every device with its driver, behind the description's fault script.
 pub fn build(config: &MicroscopeConfig, options: &BuildOptions) -> DeviceResult<Microscope> {
     let invalid =

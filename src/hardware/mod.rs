@@ -21,7 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use crate::microscope::description::DeviceKind;
-pub use assemble::{Devices, Request, build, builtin, check, from_source, load};
+pub use crate::microscope::link_health::LinkHealth;
+pub use assemble::{Devices, Request, build, builtin, check, from_source, load, startup, timing};
 pub use autofocus::{AfRequest, AfResult, Autofocus};
 pub use clock::Clock;
 
@@ -75,6 +76,9 @@ pub enum ErrorKind {
     Disconnected,
     /// The request is outside what the device can do (travel, exposure range).
     OutOfRange,
+    /// The device lost what it needs to go on and only re-homing restores it (a controller
+    /// that restarted forgot where its stage is): retrying the same call cannot help.
+    NeedsHoming,
 }
 
 /// A device call that did not succeed.
@@ -159,8 +163,18 @@ pub trait XyStage: Send {
     fn reconnect(&mut self) -> DeviceResult<()> {
         Ok(())
     }
+    /// Connect and home again after a [`ErrorKind::NeedsHoming`] error (a protocol allows
+    /// it with `on_error.rehome`); a device that needs nothing does nothing.
+    fn rehome(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
     /// What the controller says of itself (firmware, homing), for `squidctl devices`.
     fn details(&mut self) -> Option<String> {
+        None
+    }
+    /// How its link is doing (named: the controller and its port), for the journal,
+    /// `report` and `devices`.
+    fn link_health(&self) -> Option<(String, LinkHealth)> {
         None
     }
 }
@@ -170,6 +184,10 @@ pub trait ZStage: Send {
     fn position(&mut self) -> DeviceResult<f64>;
     fn limits(&self) -> (f64, f64);
     fn reconnect(&mut self) -> DeviceResult<()> {
+        Ok(())
+    }
+    /// See [`XyStage::rehome`].
+    fn rehome(&mut self) -> DeviceResult<()> {
         Ok(())
     }
 }
@@ -319,17 +337,39 @@ impl Microscope {
         self.autofocus.run(devs, req)
     }
 
-    /// Reconnect whichever device a call kind uses (after a `Disconnected` error).
+    /// The links that report their health (a serial controller), by name.
+    pub fn link_health(&self) -> Vec<(String, LinkHealth)> {
+        self.xy.link_health().into_iter().collect()
+    }
+
+    /// Re-home whatever lost its homing (the stages' controller restarted).
+    pub fn rehome(&mut self) -> DeviceResult<()> {
+        self.xy.rehome()?;
+        self.z.rehome()
+    }
+
+    /// Reconnect whichever devices a call kind uses (after a `Disconnected` error). A capture
+    /// lights the sample too, and an autofocus moves z: whichever of them lost its link is
+    /// reopened (a device whose link is alive does nothing).
     pub fn reconnect(&mut self, kind: CallKind) -> DeviceResult<()> {
         match kind {
             CallKind::MoveXy => self.xy.reconnect(),
             CallKind::MoveZ => self.z.reconnect(),
-            CallKind::Capture => self.camera.reconnect(),
+            CallKind::Capture => {
+                let lights = self.illumination.reconnect();
+                self.camera.reconnect().and(lights)
+            }
             CallKind::Illumination => self.illumination.reconnect(),
-            CallKind::Autofocus => match &mut self.laser_af {
-                Some(l) => l.reconnect(),
-                None => self.camera.reconnect(),
-            },
+            CallKind::Autofocus => {
+                let lights = self.illumination.reconnect();
+                let z = self.z.reconnect();
+                match &mut self.laser_af {
+                    Some(l) => l.reconnect(),
+                    None => self.camera.reconnect(),
+                }
+                .and(lights)
+                .and(z)
+            }
         }
     }
 }
@@ -347,6 +387,12 @@ pub trait Driver: Sync {
     }
     /// Check the settings of the devices it is asked for, with errors located in the file.
     fn check(&self, config: &MicroscopeConfig, request: &Request, out: &mut Diagnostics);
+    /// Seconds from opening to ready (connecting, homing): (typical, at most), for the
+    /// estimates and for the first deadline of `devices`.
+    fn startup_s(&self, config: &MicroscopeConfig, request: &Request) -> (f64, f64) {
+        let _ = (config, request);
+        (0.0, 0.0)
+    }
     /// Open the devices it is asked for, together (they may share a connection).
     fn open(
         &self,

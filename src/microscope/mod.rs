@@ -2,6 +2,7 @@
 //! timing model shared by estimates and the simulator.
 
 pub mod description;
+pub mod link_health;
 pub mod timing;
 
 use std::sync::Arc;

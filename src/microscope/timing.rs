@@ -32,6 +32,9 @@ pub struct Timing {
     /// Light on and off around each exposure.
     pub light_s: f64,
     pub laser_af_s: Option<f64>,
+    /// Connecting and homing the devices before the first frame (a stage controller's
+    /// homing takes seconds); the drivers fill it in (`hardware::timing`).
+    pub startup_s: f64,
 }
 
 impl Timing {
@@ -43,6 +46,7 @@ impl Timing {
             switch_s: m.illumination.switch_time.secs(),
             light_s: m.illumination.on_off_time.secs(),
             laser_af_s: m.laser_autofocus.as_ref().map(|l| l.measure_time.secs()),
+            startup_s: 0.0,
         }
     }
 

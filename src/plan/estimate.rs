@@ -23,6 +23,8 @@ pub struct Breakdown {
     pub switching_s: f64,
     pub autofocus_s: f64,
     pub waiting_s: f64,
+    /// Connecting and homing before the first frame.
+    pub startup_s: f64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -267,7 +269,8 @@ impl Plan {
             prev = Some((x, y, region.z_mm + b.last_dz_um / 1000.0, b.last_ch));
         }
         close(round.take(), now, &mut est.rounds, &mut est.overruns);
-        est.duration_s = now;
+        est.breakdown.startup_s = timing.startup_s;
+        est.duration_s = now + timing.startup_s;
         est
     }
 }

@@ -621,6 +621,10 @@ pub struct OnError {
     pub backoff: Duration,
     #[serde(default)]
     pub then: ErrorAction,
+    /// A stage controller that restarted (and so lost its homing) is connected and homed
+    /// again, and the run goes on; off, the run stops at once (`resume` re-homes).
+    #[serde(default)]
+    pub rehome: bool,
 }
 
 fn two() -> u32 {
@@ -637,6 +641,7 @@ impl Default for OnError {
             retries: two(),
             backoff: half_second(),
             then: ErrorAction::default(),
+            rehome: false,
         }
     }
 }

@@ -175,7 +175,9 @@ pub fn submit(
         frames: plan.total_frames(),
         fovs: plan.total_fovs(),
         bytes: plan.total_frames() * plan.frame.bytes(),
-        estimate_s: plan.estimate(&l.microscope.timing()).duration_s,
+        estimate_s: plan
+            .estimate(&crate::hardware::timing(&l.microscope))
+            .duration_s,
     };
     let created = spool.create(|id, dir| {
         let text = crate::session::standalone_copy(l, dir).map_err(|e| match e {

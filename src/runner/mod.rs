@@ -60,6 +60,8 @@ pub struct RunOutcome {
     pub clock_s: f64,
     pub files: Vec<FileDone>,
     pub dump_file: Option<String>,
+    /// Each device link's counters this session (a serial controller's resends and errors).
+    pub links: Vec<(String, crate::hardware::LinkHealth)>,
 }
 
 enum Control {
@@ -98,6 +100,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     let (tx, rx) = unbounded::<Control>();
     let clock = microscope.clock.clone();
     let rounds = Arc::new(Mutex::new(Vec::new()));
+    let links: Arc<Mutex<worker::LinkWatch>> = Arc::default();
     let dump_files: Arc<Mutex<Vec<String>>> = Arc::default();
 
     // Signals: the first asks for a graceful stop, the second a fast one; SIGUSR1 dumps.
@@ -175,6 +178,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         run_start_unix,
         schedule_origin_s,
         gate,
+        links: links.clone(),
     };
     {
         let wtx = tx.clone();
@@ -369,5 +373,6 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         clock_s: clock.now_s(),
         files: report.map(|r| r.files).unwrap_or_default(),
         dump_file,
+        links: std::mem::take(&mut links.lock().unwrap_or_else(|p| p.into_inner()).latest),
     }
 }

@@ -41,6 +41,18 @@ pub struct Stats {
     pub waiting_until: AtomicU64,
 }
 
+/// The links' health as last read, and which were warned about (once per run session).
+#[derive(Default)]
+pub struct LinkWatch {
+    pub latest: Vec<(String, crate::hardware::LinkHealth)>,
+    warned: Vec<String>,
+}
+
+/// Look at the links every this many frames (a lock and a few counters).
+const LINK_CHECK_FRAMES: u64 = 50;
+/// A rate is only meaningful over this many frames sent.
+const LINK_MIN_FRAMES: u64 = 200;
+
 /// Where frames go: the saver pool, or nowhere (a dry run without `--write`).
 pub enum Output {
     Savers(Sink),
@@ -73,12 +85,15 @@ pub struct Worker {
     /// Clock time the schedule counts from (0 for a new run; a resume continues the schedule).
     pub schedule_origin_s: f64,
     pub gate: Option<Arc<dyn Gate>>,
+    pub links: Arc<Mutex<LinkWatch>>,
 }
 
 /// A step that failed after its retries.
 struct StepFailure {
     kind: CallKind,
     message: String,
+    /// A device lost its homing: no policy but `on_error.rehome` may go on.
+    needs_homing: bool,
 }
 
 #[derive(Default)]
@@ -88,6 +103,32 @@ struct Hw {
     light: Option<(String, f64)>,
     exposure: Option<f64>,
     gain: Option<f64>,
+}
+
+/// A frame is kept only when the camera reports the exposure and gain its channel asked for
+/// (within the camera's rounding): a frame taken at another channel's setting is an error.
+fn as_asked(
+    meta: &crate::hardware::FrameMeta,
+    channel: &str,
+    exposure_s: f64,
+    gain: Option<f64>,
+) -> Result<(), DeviceError> {
+    let exp_ok = (meta.exposure_s - exposure_s).abs() <= (exposure_s * 0.01).max(20e-6);
+    let gain_ok = gain.is_none_or(|g| (meta.gain - g).abs() <= 0.05);
+    if exp_ok && gain_ok {
+        return Ok(());
+    }
+    Err(DeviceError::failed(
+        "camera",
+        format!(
+            "the frame came at exposure {} ms, gain {}, but {channel} asks for {} ms{}: the frame is not kept",
+            crate::protocol::units::fmt_num(meta.exposure_s * 1e3),
+            crate::protocol::units::fmt_num(meta.gain),
+            crate::protocol::units::fmt_num(exposure_s * 1e3),
+            gain.map(|g| format!(", gain {}", crate::protocol::units::fmt_num(g)))
+                .unwrap_or_default()
+        ),
+    ))
 }
 
 fn coords(plan: &Plan, ev: &Event) -> String {
@@ -110,6 +151,34 @@ impl Worker {
         }
     }
 
+    /// Read the links' counters: warn once (and journal it) when one resends more than
+    /// [`RESEND_WARN_RATE`](crate::microscope::link_health::RESEND_WARN_RATE) of its
+    /// frames; at the end, journal every link's counts for `report`.
+    fn watch_links(&mut self, at_end: bool) {
+        use crate::microscope::link_health::RESEND_WARN_RATE;
+        let links = self.m.link_health();
+        let mut w = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        for (device, h) in &links {
+            let bad = h.frames >= LINK_MIN_FRAMES && h.resend_rate() > RESEND_WARN_RATE;
+            let first = bad && !w.warned.contains(device);
+            if first {
+                w.warned.push(device.clone());
+                tracing::warn!(
+                    "the link to the {device} resends {:.1} % of its frames ({}): a failing USB cable, hub or port is the commonest cause of a lost night; replace the cable or plug the board straight into the PC",
+                    h.resend_rate() * 100.0,
+                    h.summary()
+                );
+            }
+            if first || at_end {
+                self.journal(Record::Link(records::LinkReport {
+                    device: device.clone(),
+                    health: *h,
+                }));
+            }
+        }
+        w.latest = links;
+    }
+
     /// Run one device call as a supervised step, with the retry policy.
     fn step<T>(
         &mut self,
@@ -128,6 +197,7 @@ impl Worker {
             let r = crate::panics::catch(|| f(&mut self.m));
             registry::clear_crumb();
             let took = start.elapsed().as_secs_f64();
+            let needs_homing = matches!(&r, Ok(Err(e)) if e.kind == ErrorKind::NeedsHoming);
             let (message, disconnected, retriable, backtrace) = match r {
                 Ok(Ok(v)) => {
                     times.push((kind, took));
@@ -142,7 +212,10 @@ impl Worker {
                 Err(p) => (format!("driver {p}"), false, true, Some(p.backtrace_text())),
             };
             attempt += 1;
-            let will_retry = retriable && attempt <= policy.retries && !self.cancel.requested();
+            let will_retry = retriable
+                && (!needs_homing || policy.rehome)
+                && attempt <= policy.retries
+                && !self.cancel.requested();
             tracing::warn!(
                 "{kind} failed at {detail}: {message}{}",
                 if will_retry {
@@ -167,7 +240,11 @@ impl Worker {
             }));
             if !will_retry {
                 self.stats.failed_steps.fetch_add(1, Ordering::SeqCst);
-                return Err(StepFailure { kind, message });
+                return Err(StepFailure {
+                    kind,
+                    message,
+                    needs_homing,
+                });
             }
             self.stats.retries.fetch_add(1, Ordering::SeqCst);
             let backoff = policy.backoff.secs() * 2f64.powi(attempt as i32 - 1);
@@ -181,23 +258,35 @@ impl Worker {
             let waited = clock.wait_until(clock.now_s() + backoff, &|| cancel.requested());
             registry::clear_crumb();
             if !waited {
-                return Err(StepFailure { kind, message });
+                return Err(StepFailure {
+                    kind,
+                    message,
+                    needs_homing,
+                });
             }
-            if disconnected {
-                registry::set_crumb(
-                    "reconnect",
-                    format!("{kind} device at {detail}"),
-                    Some(deadline),
-                );
-                let r = crate::panics::catch(|| self.m.reconnect(kind));
+            if needs_homing || disconnected {
+                // Re-homing takes as long as homing: its own calls have deadlines.
+                let (what, limit) = if needs_homing {
+                    ("re-homing", None)
+                } else {
+                    ("reconnecting", Some(deadline))
+                };
+                registry::set_crumb(what, format!("{kind} device at {detail}"), limit);
+                let r = crate::panics::catch(|| {
+                    if needs_homing {
+                        self.m.rehome()
+                    } else {
+                        self.m.reconnect(kind)
+                    }
+                });
                 registry::clear_crumb();
                 match r {
                     Ok(Ok(())) => self.journal(Record::Reconnect(records::Reconnect {
                         step: kind.name().into(),
                         seq: ev.seq,
                     })),
-                    Ok(Err(e)) => tracing::warn!("reconnecting the {kind} device failed: {e}"),
-                    Err(p) => tracing::warn!("reconnecting the {kind} device: driver {p}"),
+                    Ok(Err(e)) => tracing::warn!("{what} the {kind} device failed: {e}"),
+                    Err(p) => tracing::warn!("{what} the {kind} device: driver {p}"),
                 }
             }
         }
@@ -304,13 +393,20 @@ impl Worker {
         }
         let exposure = ch.exposure.secs();
         let gain = ch.gain;
-        let (set_exp, set_gain) = (
+        let (mut set_exp, mut set_gain) = (
             hw.exposure != Some(exposure),
             gain.is_some() && hw.gain != gain,
         );
+        // Unknown until this step succeeds: a failed attempt may have left the camera at
+        // either value, so a retry, and the next frame, set them again.
+        hw.exposure = None;
+        if gain.is_some() {
+            hw.gain = None;
+        }
         let d = self
             .deadlines
             .capture(exposure, self.m.camera.own_timeout_s());
+        let channel = ch.name.clone();
         let frame = self.step(CallKind::Capture, ev, d, &mut times, |m| {
             if set_exp {
                 m.camera.set_exposure(exposure)?;
@@ -318,7 +414,10 @@ impl Worker {
             if let (true, Some(g)) = (set_gain, gain) {
                 m.camera.set_gain(g)?;
             }
-            m.expose(exposure)
+            (set_exp, set_gain) = (true, gain.is_some());
+            let f = m.expose(exposure)?;
+            as_asked(&f.meta, &channel, exposure, gain)?;
+            Ok(f)
         })?;
         hw.exposure = Some(exposure);
         if gain.is_some() {
@@ -577,6 +676,14 @@ impl Worker {
                 let Some(r) = round.as_mut() else { continue };
                 match self.acquire(&ev, &mut hw, &mut focus, r) {
                     Ok(Some(frame)) => {
+                        if self
+                            .stats
+                            .acquired
+                            .load(Ordering::SeqCst)
+                            .is_multiple_of(LINK_CHECK_FRAMES)
+                        {
+                            self.watch_links(false);
+                        }
                         if let Output::Savers(s) = &self.output {
                             let cancel = self.cancel.clone();
                             match s.send(frame, &|| cancel.fast()) {
@@ -593,7 +700,12 @@ impl Worker {
                         if self.cancel.requested() {
                             break 'events WorkerEnd::Cancelled;
                         }
-                        match plan.on_error.then {
+                        let then = if fail.needs_homing {
+                            ErrorAction::Abort
+                        } else {
+                            plan.on_error.then
+                        };
+                        match then {
                             ErrorAction::Abort => {
                                 let msg = format!(
                                     "{} failed at {}: {}",
@@ -642,6 +754,7 @@ impl Worker {
         }
         // Leave the light off whatever happened.
         let _ = crate::panics::catch(|| self.m.illumination.off());
+        self.watch_links(true);
         end
     }
 }

@@ -366,7 +366,8 @@ pub fn run(
     observer.started(
         &plan,
         queue_capacity,
-        plan.estimate(&l.microscope.timing()).duration_s,
+        plan.estimate(&crate::hardware::timing(&l.microscope))
+            .duration_s,
     );
     let mut outcome = runner::run(input, |tick| {
         observer.tick(tick);

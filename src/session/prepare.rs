@@ -108,7 +108,7 @@ pub(super) fn new_run(
     plan: &Arc<Plan>,
     started: &WallTime,
 ) -> Result<Prepared, Refusal> {
-    let estimate = plan.estimate(&l.microscope.timing());
+    let estimate = plan.estimate(&crate::hardware::timing(&l.microscope));
     if let Some((free, at)) = crate::fsutil::free_space(parent)
         && free < estimate.bytes
         && !force

@@ -452,6 +452,16 @@ pub fn squid_microscope_text(port: &str, watchdog: &str) -> String {
     shipped_squid_text("squid-emulated.yaml", port, watchdog)
 }
 
+/// The shipped emulated-Squid microscope on `port` exactly as shipped: its stage speeds
+/// (homing takes seconds, longer than the watchdog), the watchdog as given.
+pub fn squid_microscope_shipped(port: &str, watchdog: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("microscopes/squid-emulated.yaml"))
+        .expect("the shipped file");
+    assert!(text.contains("port: /tmp/squid-mcu") && text.contains("watchdog: 2s"));
+    text.replace("port: /tmp/squid-mcu", &format!("port: {port}"))
+        .replace("watchdog: 2s", &format!("watchdog: {watchdog}"))
+}
+
 /// A shipped `microscopes/` file for the emulated board (see [`squid_microscope_text`]).
 pub fn shipped_squid_text(name: &str, port: &str, watchdog: &str) -> String {
     let text =
@@ -470,6 +480,43 @@ pub fn shipped_squid_text(name: &str, port: &str, watchdog: &str) -> String {
             "speed: 5mm/s, acceleration: 100mm/s2",
             "speed: 40mm/s, acceleration: 1000mm/s2",
         )
+}
+
+/// Light intervals (port, on at, off at; `None` while still on) on the board's clock, from
+/// the `light` events of its log.
+pub fn light_intervals(events: &[serde_json::Value]) -> Vec<(String, f64, Option<f64>)> {
+    let mut open: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut out = Vec::new();
+    for e in events.iter().filter(|e| e["kind"] == "light") {
+        let port = e["port"].to_string();
+        let t = e["t"].as_f64().unwrap_or(f64::NAN);
+        if e["on"] == true {
+            open.entry(port).or_insert(t);
+        } else if port == "\"all\"" {
+            for (p, on) in std::mem::take(&mut open) {
+                out.push((p, on, Some(t)));
+            }
+        } else if let Some(on) = open.remove(&port) {
+            out.push((port, on, Some(t)));
+        }
+    }
+    out.extend(open.into_iter().map(|(p, on)| (p, on, None)));
+    out
+}
+
+/// No two sources were ever lit at the same time (a frame under two lights).
+pub fn assert_never_two_lights(iv: &[(String, f64, Option<f64>)], what: &str) {
+    for (i, a) in iv.iter().enumerate() {
+        for b in &iv[i + 1..] {
+            let (a_end, b_end) = (a.2.unwrap_or(f64::MAX), b.2.unwrap_or(f64::MAX));
+            assert!(
+                a.0 == b.0 || a_end <= b.1 || b_end <= a.1,
+                "{what}: {} and {} were lit together: {a:?} {b:?}",
+                a.0,
+                b.0
+            );
+        }
+    }
 }
 
 /// `squidctl emulate mcu` as a process on a symlink in its own directory, killed on drop so
@@ -516,6 +563,13 @@ impl McuProcess {
         } else {
             text.replace("faults: []", &format!("faults:{faults}"))
         };
+        write(dir, "squid.yaml", &text)
+    }
+
+    /// The shipped emulated-Squid microscope on this board at the shipped speeds, written
+    /// into `dir` (see [`squid_microscope_shipped`]).
+    pub fn shipped_microscope(&self, dir: &Path, watchdog: &str) -> String {
+        let text = squid_microscope_shipped(&self.link.display().to_string(), watchdog);
         write(dir, "squid.yaml", &text)
     }
 

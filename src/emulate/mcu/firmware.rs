@@ -222,6 +222,13 @@ pub struct Firmware {
     pub last_strobe: Option<u8>,
     /// Valid commands executed, heartbeats not counted (what scripted faults count).
     pub commands: u64,
+    /// Valid frames received, by command code (heartbeats too).
+    pub executed: [u64; 256],
+    /// The last valid frame: its id, code and which execution of that code it was.
+    pub last_exec: Option<(u8, u8, u64)>,
+    /// Frames to lose on the wire, (code, k-th arrival), and arrivals counted per code.
+    pub lose: Vec<(u8, u64)>,
+    arrived: [u64; 256],
     /// Homing's finalize fires this many µsteps before the axis reaches its latch (the
     /// 500 ms timeout case): the range gate ends just inside, and a move to 0 is refused.
     pub late_finalize_usteps: f64,
@@ -257,6 +264,10 @@ impl Firmware {
             triggers: 0,
             last_strobe: None,
             commands: 0,
+            executed: [0; 256],
+            last_exec: None,
+            lose: Vec::new(),
+            arrived: [0; 256],
             late_finalize_usteps: 0.0,
             watchdog: None,
             strobe_off_at: None,
@@ -307,8 +318,18 @@ impl Firmware {
                 Ok(f) => f,
                 Err(_) => return,
             };
-            self.cmd_id = f[0];
             let ok = crc8(&f[..7]) == f[7];
+            if ok {
+                self.arrived[f[1] as usize] += 1;
+                let k = self.arrived[f[1] as usize];
+                if let Some(i) = self.lose.iter().position(|l| *l == (f[1], k)) {
+                    self.lose.swap_remove(i);
+                    self.rx.drain(..8);
+                    self.event(now, json!({"kind": "lost", "bytes": hex(&f)}));
+                    continue;
+                }
+            }
+            self.cmd_id = f[0];
             self.event(
                 now,
                 json!({"kind": "frame", "bytes": hex(&f), "crc_ok": ok}),
@@ -328,7 +349,10 @@ impl Firmware {
                 self.commands += 1;
             }
             let payload = [f[2], f[3], f[4], f[5], f[6]];
-            let cmd = Command::decode(f[1], &payload);
+            self.executed[f[1] as usize] += 1;
+            self.last_exec = Some((f[0], f[1], self.executed[f[1] as usize]));
+            // A code newer than this firmware is unknown to it: a no-op, status 0.
+            let cmd = Command::decode(f[1], &payload).filter(|_| self.knows(f[1]));
             self.event(now, json!({"kind": "exec", "id": f[0], "code": f[1], "command": cmd.map(|c| format!("{c:?}"))}));
             let outcome = match cmd {
                 Some(c) => self.execute(c, now),
@@ -345,6 +369,18 @@ impl Firmware {
                     self.busy = false;
                 }
             }
+        }
+    }
+
+    /// Whether this firmware version has the command: ports (34–39) came with 1.0, the
+    /// watchdog and heartbeat (40, 42) with 1.1, MOVETO_W2 (43) with 1.2.
+    fn knows(&self, c: u8) -> bool {
+        let v = self.version;
+        match c {
+            34..=39 => v.at_least(1, 0),
+            40 | 42 => v.at_least(1, 1),
+            43 => v.at_least(1, 2),
+            _ => true,
         }
     }
 
@@ -690,6 +726,9 @@ impl Firmware {
             new.switch_pos = (old.switch_pos - old.pos) * r;
         }
         next.commands = self.commands;
+        next.executed = self.executed;
+        next.arrived = self.arrived;
+        next.lose = std::mem::take(&mut self.lose);
         next.late_finalize_usteps = self.late_finalize_usteps;
         next.triggers = self.triggers;
         let lit = self.any_light();

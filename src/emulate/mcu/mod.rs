@@ -62,11 +62,14 @@ impl Emulator {
         if let Some(l) = &link {
             relink(l, &pty.path)?;
         }
+        let mut faults = faults;
+        let mut fw = Firmware::new(version);
+        fw.lose = std::mem::take(&mut faults.lose);
         Ok(Emulator {
             path: pty.path.clone(),
             pty: Some(pty),
             link,
-            fw: Firmware::new(version),
+            fw,
             faults: Arc::new(Mutex::new(faults)),
             outputs: Arc::default(),
             start: Instant::now(),
@@ -137,13 +140,23 @@ impl Emulator {
         let now = self.now();
         self.fw.tick(now);
         self.publish();
-        let due = self.faults().due(self.fw.commands);
+        let due = self.faults().due(self.fw.commands, &self.fw.executed);
         for e in due {
             self.apply(e, now);
         }
         if now >= self.next_status && self.replug_at.is_none() {
-            if now >= self.silent_until {
-                let packet = self.fw.status();
+            let packet = self.fw.status();
+            let lost = match self.fw.last_exec {
+                Some((id, code, k)) if packet[0] == id => self.faults().drops_ack(code, k),
+                _ => false,
+            };
+            if lost {
+                self.fw.note(
+                    now,
+                    serde_json::json!({"kind": "ack_dropped", "id": packet[0]}),
+                );
+            }
+            if now >= self.silent_until && !lost {
                 let bytes = self.faults().send(&packet);
                 if let Some(pty) = self.pty.as_mut() {
                     // Never blocks: a full pty drops the packet, as the board's USB would.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::hardware::faults::SplitMix;
+use crate::hardware::squid::protocol::code;
 
 /// What happens to the link once the board has executed a given number of commands.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,6 +25,37 @@ pub enum Event {
     LateFinalize(u32),
 }
 
+/// When a scripted event happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// Once the board has executed this many commands (heartbeats not counted); 0 is now.
+    Commands(u64),
+    /// Right after the k-th execution (from 1) of the command with this code: before the
+    /// status that would acknowledge it.
+    Nth { code: u8, k: u64 },
+}
+
+/// Command names a fault can follow (`stall:turn-on-illumination#2:1s`).
+const NAMED: &[(&str, u8)] = &[
+    ("move", code::MOVE_X),
+    ("move-x", code::MOVE_X),
+    ("move-y", code::MOVE_Y),
+    ("move-z", code::MOVE_Z),
+    ("home", code::HOME_OR_ZERO),
+    ("move-to-x", code::MOVETO_X),
+    ("move-to-y", code::MOVETO_Y),
+    ("move-to-z", code::MOVETO_Z),
+    ("turn-on-illumination", code::TURN_ON_ILLUMINATION),
+    ("turn-off-illumination", code::TURN_OFF_ILLUMINATION),
+    ("set-illumination", code::SET_ILLUMINATION),
+    ("set-led-matrix", code::SET_ILLUMINATION_LED_MATRIX),
+    ("trigger", code::SEND_HARDWARE_TRIGGER),
+    ("turn-off-all-ports", code::TURN_OFF_ALL_PORTS),
+    ("set-watchdog", code::SET_WATCHDOG_TIMEOUT),
+    ("heartbeat", code::HEARTBEAT),
+    ("set-pin-level", code::SET_PIN_LEVEL),
+];
+
 /// Faults to inject; counters start at 1 (the first byte, the first command).
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -33,8 +65,14 @@ pub struct Faults {
     /// Bytes to the host (the status stream).
     pub drop_tx: Vec<u64>,
     pub corrupt_tx: Vec<u64>,
-    /// (after this many commands executed, heartbeats not counted; what happens).
-    pub events: Vec<(u64, Event)>,
+    /// When, and what happens.
+    pub events: Vec<(When, Event)>,
+    /// Drop the next status packets that carry the id of the k-th execution of a command
+    /// (code, k, how many): the board executed it, its acknowledgement is lost.
+    pub drop_acks: Vec<(u8, u64, u32)>,
+    /// Frames lost on the wire whole: the k-th arrival of a command with this code never
+    /// reaches the firmware (it neither executes nor records the id).
+    pub lose: Vec<(u8, u64)>,
     /// Probability of corrupting each byte, both ways.
     pub noise: f64,
     rng: Option<SplitMix>,
@@ -53,12 +91,12 @@ impl Faults {
 
     /// `e` once the board has executed its next command (in-process tests).
     pub fn after_next_command(&mut self, e: Event) {
-        self.events.push((self.commands + 1, e));
+        self.events.push((When::Commands(self.commands + 1), e));
     }
 
     /// `e` now.
     pub fn now(&mut self, e: Event) {
-        self.events.push((0, e));
+        self.events.push((When::Commands(0), e));
     }
 
     /// Drop the next byte the host sends.
@@ -128,24 +166,45 @@ impl Faults {
         self.pass(bytes, false)
     }
 
-    /// Events due once `commands` commands have executed.
-    pub fn due(&mut self, commands: u64) -> Vec<Event> {
+    /// Events due once `commands` commands have executed, `executed[code]` of each code.
+    pub fn due(&mut self, commands: u64, executed: &[u64; 256]) -> Vec<Event> {
         self.commands = commands;
         let mut due = Vec::new();
-        self.events.retain(|(n, e)| {
-            if *n <= commands {
+        self.events.retain(|(w, e)| {
+            let now = match *w {
+                When::Commands(n) => n <= commands,
+                When::Nth { code, k } => executed[code as usize] >= k,
+            };
+            if now {
                 due.push(*e);
-                false
-            } else {
-                true
             }
+            !now
         });
         due
     }
 
+    /// Whether a status packet acknowledging the k-th execution of `code` is to be lost.
+    pub fn drops_ack(&mut self, code: u8, k: u64) -> bool {
+        match self
+            .drop_acks
+            .iter_mut()
+            .find(|(c, n, left)| *c == code && *n == k && *left > 0)
+        {
+            Some(d) => {
+                d.2 -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// One `--fault` of the command line: `drop-rx:K`, `corrupt-rx:K`, `drop-tx:K`,
     /// `corrupt-tx:K` (the K-th byte), or `silence:N:DUR`, `stall:N:DUR`, `delay:N:DUR`,
-    /// `unplug:N:DUR`, `reboot:N` (after the N-th command), `late-finalize:U`.
+    /// `unplug:N:DUR`, `reboot:N` (after the N-th command, or after the K-th execution of a
+    /// named command: `stall:turn-on-illumination#2:1s`), `drop-ack:NAME#K[:COUNT]` (the
+    /// board executes it and its next COUNT status packets, default 50, are lost),
+    /// `lose:NAME#K` (the K-th frame of that command is lost on the wire),
+    /// `late-finalize:U`.
     pub fn add_spec(&mut self, spec: &str) -> Result<(), String> {
         let parts: Vec<&str> = spec.split(':').collect();
         let num = |s: &str| {
@@ -153,6 +212,31 @@ impl Faults {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| format!("--fault {spec}: `{s}` is not a count from 1"))
+        };
+        let nth = |s: &str| -> Result<(u8, u64), String> {
+            let (name, k) = s.split_once('#').ok_or_else(|| {
+                format!("--fault {spec}: `{s}` is not NAME#K (e.g. turn-on-illumination#2)")
+            })?;
+            let code = NAMED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, c)| *c)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = NAMED.iter().map(|(n, _)| *n).collect();
+                    format!(
+                        "--fault {spec}: no command `{name}`; name one of {}",
+                        names.join(", ")
+                    )
+                })?;
+            Ok((code, num(k)?))
+        };
+        let when = |s: &str| -> Result<When, String> {
+            if s.contains('#') {
+                let (code, k) = nth(s)?;
+                Ok(When::Nth { code, k })
+            } else {
+                Ok(When::Commands(num(s)?))
+            }
         };
         let dur = |s: &str| {
             crate::protocol::units::Duration::parse(s)
@@ -164,15 +248,28 @@ impl Faults {
             ["corrupt-rx", k] => self.corrupt_rx.push(num(k)?),
             ["drop-tx", k] => self.drop_tx.push(num(k)?),
             ["corrupt-tx", k] => self.corrupt_tx.push(num(k)?),
-            ["silence", n, d] => self.events.push((num(n)?, Event::Silence(dur(d)?))),
-            ["stall", n, d] => self.events.push((num(n)?, Event::Stall(dur(d)?))),
-            ["delay", n, d] => self.events.push((num(n)?, Event::Delay(dur(d)?))),
-            ["unplug", n, d] => self.events.push((num(n)?, Event::Unplug(dur(d)?))),
-            ["reboot", n] => self.events.push((num(n)?, Event::Reboot)),
-            ["late-finalize", k] => self.events.push((0, Event::LateFinalize(num(k)? as u32))),
+            ["silence", n, d] => self.events.push((when(n)?, Event::Silence(dur(d)?))),
+            ["stall", n, d] => self.events.push((when(n)?, Event::Stall(dur(d)?))),
+            ["delay", n, d] => self.events.push((when(n)?, Event::Delay(dur(d)?))),
+            ["unplug", n, d] => self.events.push((when(n)?, Event::Unplug(dur(d)?))),
+            ["reboot", n] => self.events.push((when(n)?, Event::Reboot)),
+            ["lose", n] => self.lose.push(nth(n)?),
+            ["drop-ack", n] => {
+                let (code, k) = nth(n)?;
+                self.drop_acks.push((code, k, 50));
+            }
+            ["drop-ack", n, c] => {
+                let (code, k) = nth(n)?;
+                self.drop_acks
+                    .push((code, k, num(c)?.min(u64::from(u32::MAX)) as u32));
+            }
+            ["late-finalize", k] => self.events.push((
+                When::Commands(0),
+                Event::LateFinalize(num(k)?.min(u64::from(u32::MAX)) as u32),
+            )),
             _ => {
                 return Err(format!(
-                    "--fault {spec}: not a fault; write drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte), or silence:N:DUR, stall:N:DUR, delay:N:DUR, unplug:N:DUR, reboot:N (after the N-th command), or late-finalize:U (homing stops U µsteps short)"
+                    "--fault {spec}: not a fault; write drop-rx:K, corrupt-rx:K, drop-tx:K, corrupt-tx:K (the K-th byte), silence:W:DUR, stall:W:DUR, delay:W:DUR, unplug:W:DUR, reboot:W (W: after the N-th command, or NAME#K: right after the K-th execution of a command), drop-ack:NAME#K[:COUNT], lose:NAME#K, or late-finalize:U (homing stops U µsteps short)"
                 ));
             }
         }
@@ -193,9 +290,25 @@ mod tests {
         assert_eq!(f.receive(&[1, 2, 3, 4, 5]), vec![1, 2, 3, 4, 5]);
         f.add_spec("reboot:3").unwrap();
         f.add_spec("silence:1:1s").unwrap();
-        assert_eq!(f.due(1), vec![Event::Silence(Duration::from_secs(1))]);
-        assert_eq!(f.due(2), vec![]);
-        assert_eq!(f.due(5), vec![Event::Reboot]);
+        let none = [0u64; 256];
+        assert_eq!(
+            f.due(1, &none),
+            vec![Event::Silence(Duration::from_secs(1))]
+        );
+        assert_eq!(f.due(2, &none), vec![]);
+        assert_eq!(f.due(5, &none), vec![Event::Reboot]);
+        f.add_spec("stall:turn-on-illumination#2:1s").unwrap();
+        let mut ex = [0u64; 256];
+        ex[code::TURN_ON_ILLUMINATION as usize] = 1;
+        assert_eq!(f.due(9, &ex), vec![]);
+        ex[code::TURN_ON_ILLUMINATION as usize] = 2;
+        assert_eq!(f.due(9, &ex), vec![Event::Stall(Duration::from_secs(1))]);
+        f.add_spec("drop-ack:trigger#3:2").unwrap();
+        assert!(!f.drops_ack(code::SEND_HARDWARE_TRIGGER, 2));
+        assert!(f.drops_ack(code::SEND_HARDWARE_TRIGGER, 3));
+        assert!(f.drops_ack(code::SEND_HARDWARE_TRIGGER, 3));
+        assert!(!f.drops_ack(code::SEND_HARDWARE_TRIGGER, 3));
+        assert!(f.add_spec("stall:explode#1:1s").is_err());
         assert!(f.add_spec("explode:1").is_err());
         assert!(f.add_spec("drop-rx:0").is_err());
         assert!(f.add_spec("stall:1:soon").is_err());

@@ -9,7 +9,7 @@ use super::link::{Link, LinkConfig, LinkError, Port, Shared, Until, UrgentOff, r
 use super::port;
 use super::protocol::{Axis, AxisScale, Command, HomeMode, Limit, Status, Version};
 use super::settings::{AxisSettings, Output, SquidSettings, TriggerMode};
-use crate::hardware::{DeviceError, DeviceResult};
+use crate::hardware::{DeviceError, DeviceResult, LinkHealth};
 use crate::microscope::description::{AxisDesc, MicroscopeDesc};
 use crate::microscope::timing::axis_move_secs;
 
@@ -25,12 +25,16 @@ const HELLO: Duration = Duration::from_secs(2);
 const HOME_Y_CLEAR_MM: f64 = 20.0;
 const HOME_X_CLEAR_MM: f64 = 50.0;
 
-/// The light the host asked for, to restore after the watchdog or a reconnect.
+/// The light the host asked for, and whether the board's lights are known to match it.
 #[derive(Clone, Copy, Debug, Default)]
 struct Lights {
     selected: Option<(Output, u16)>,
     on: bool,
     af_laser: bool,
+    /// False (as at connect) after a light command went unanswered, a reconnect or a
+    /// possible watchdog lapse: anything may be lit, so every light is turned off before the
+    /// next command.
+    known: bool,
 }
 
 /// The Teensy pin Squid wires its reflection-autofocus laser to (its _def.py).
@@ -52,6 +56,9 @@ pub struct Board {
     lights: Lights,
     /// Filter wheel: positions, and the current one (after homing, 1).
     wheel: Option<(u32, u32)>,
+    /// Axes (X, Y, Z) whose homing ended before they reached the switch: the board then
+    /// refuses the homed end of the travel.
+    pub short_homed: [bool; 3],
 }
 
 fn to_device(e: String) -> DeviceError {
@@ -78,7 +85,13 @@ impl Board {
                 "{path}: firmware {version} is older than squid.min_version {min}; update the board's firmware, or lower min_version to run without what it lacks"
             )));
         }
-        let t = desc.stage.travel;
+        let wd = settings.watchdog.std();
+        if !wd.is_zero() && !version.at_least(1, 1) {
+            return Err(to_device(format!(
+                "{path}: firmware {version} has no safety watchdog, but squid.watchdog is {}: if squidctl died with a light on, nothing would turn it off. Update the board's firmware (1.1 or later), or write `watchdog: 0s` under `squid:` to run without one knowingly",
+                settings.watchdog
+            )));
+        }
         let shared = Shared::new();
         let mut b = Board {
             path: path.clone(),
@@ -89,14 +102,11 @@ impl Board {
             rehome: None,
             xy: desc.stage.xy.clone(),
             z: desc.stage.z.clone(),
-            travel: [
-                (t.x[0].mm(), t.x[1].mm()),
-                (t.y[0].mm(), t.y[1].mm()),
-                (t.z[0].mm(), t.z[1].mm()),
-            ],
+            travel: travel_of(desc),
             focus_z: desc.stage.focus_z.mm(),
             lights: Lights::default(),
             wheel: wheel_positions.map(|n| (n, 1)),
+            short_homed: [false; 3],
             settings,
         };
         b.link = Some(
@@ -108,10 +118,10 @@ impl Board {
     }
 
     fn link_config(&self) -> LinkConfig {
-        let wd = self.settings.watchdog.std();
         LinkConfig {
+            off: self.off_commands(),
             stale_after: self.settings.stale_after.std(),
-            heartbeat: (self.watchdog_on() && !wd.is_zero()).then(|| wd / 2),
+            watchdog: self.watchdog_on().then(|| self.settings.watchdog.std()),
             allow_legacy: self.settings.allow_legacy,
             version: self.version,
         }
@@ -130,15 +140,22 @@ impl Board {
         if let Some(why) = &self.rehome {
             return Err(DeviceError {
                 device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::Disconnected,
+                kind: crate::hardware::ErrorKind::NeedsHoming,
                 message: why.clone(),
             });
         }
         let Some(link) = &self.link else {
             return Err(DeviceError::disconnected(DEVICE));
         };
-        link.call(cmd, until, deadline)
-            .map_err(|e| self.error(cmd, e))
+        let r = link.call(cmd, until, deadline);
+        r.map_err(|e| {
+            if touches_light(&cmd) || matches!(e, LinkError::Disconnected(_) | LinkError::Rebooted)
+            {
+                // Executed or not, the board's lights are no longer known.
+                self.lights.known = false;
+            }
+            self.error(cmd, e)
+        })
     }
 
     fn error(&mut self, cmd: Command, e: LinkError) -> DeviceError {
@@ -146,19 +163,16 @@ impl Board {
         let (kind, message) = match e {
             LinkError::Rebooted => {
                 let why = format!(
-                    "re-home required: the board on {} restarted (power, USB or a firmware reset) and lost its homing and settings; nothing more is sent to it",
+                    "re-home required: the board on {} restarted (power, USB or a firmware reset) and lost its homing and settings; nothing more is sent to it. `squidctl resume` re-homes and acquires what is missing (or allow it during a run with `on_error: {{rehome: true}}`)",
                     self.path
                 );
                 self.rehome = Some(why.clone());
                 self.homed = false;
-                (ErrorKind::Disconnected, why)
+                (ErrorKind::NeedsHoming, why)
             }
             LinkError::Disconnected(m) => (ErrorKind::Disconnected, format!("{}: {m}", self.path)),
             LinkError::Rejected if matches!(cmd, Command::MoveTo { .. } | Command::Move { .. }) => {
-                (
-                    ErrorKind::OutOfRange,
-                    format!("the board refused {cmd:?}: outside its homed range"),
-                )
+                (ErrorKind::OutOfRange, self.refused_move(cmd))
             }
             e => (ErrorKind::Failed, format!("{cmd:?}: {e}")),
         };
@@ -198,6 +212,11 @@ impl Board {
 
     /// RESET, INITIALIZE, the axes, the lights, watchdog and trigger; then homing.
     fn initialize(&mut self) -> DeviceResult<()> {
+        tracing::info!(
+            "squid board: connecting on {} (firmware {})",
+            self.path,
+            self.version
+        );
         self.call(Command::Reset, Until::Heard, ACK)?;
         self.ack(Command::Initialize)?;
         for axis in [Axis::X, Axis::Y, Axis::Z] {
@@ -206,7 +225,7 @@ impl Board {
         self.ack(Command::SetIntensityFactor {
             percent: self.settings.intensity_factor,
         })?;
-        self.all_off_now()?;
+        self.go_dark()?;
         if self.watchdog_on() {
             self.arm_watchdog()?;
         }
@@ -255,7 +274,14 @@ impl Board {
 
     fn arm_watchdog(&mut self) -> DeviceResult<()> {
         let ms = (self.settings.watchdog.secs() * 1000.0).round() as u32;
-        self.ack(Command::SetWatchdogTimeout { ms }).map(|_| ())
+        // Armed from here on: a lapse before this point is answered by this very command
+        // (and still pending if it fails).
+        self.shared.take_lapsed();
+        let r = self.ack(Command::SetWatchdogTimeout { ms }).map(|_| ());
+        if r.is_err() {
+            self.shared.mark_lapsed();
+        }
+        r
     }
 
     fn configure_trigger(&mut self) -> DeviceResult<()> {
@@ -347,19 +373,101 @@ impl Board {
     }
 
     /// Squid's order: Z first (out of the way), Y clear, X, X clear, Y; then the limits again,
-    /// because homing turns the board's virtual stops off.
+    /// because homing turns the board's virtual stops off. Each step says what it does and
+    /// how long it may take: homing a long stage takes many seconds.
     fn home_stage(&mut self) -> DeviceResult<()> {
         let span = |i: usize, t: &[(f64, f64); 3]| t[i].1 - t[i].0;
         let t = self.travel;
+        let steps = homing_steps(&self.settings, &self.xy, &self.z, &t, self.focus_z);
+        let say = |i: usize| {
+            if let Some(s) = steps.get(i) {
+                tracing::info!("squid board: {} (up to {:.1} s)", s.what, s.max_s);
+            }
+        };
+        say(1);
         self.home(Axis::Z, span(2, &t))?;
+        say(2);
         self.nudge(Axis::Y, HOME_Y_CLEAR_MM.min(span(1, &t)))?;
+        say(3);
         self.home(Axis::X, span(0, &t))?;
+        say(4);
         self.nudge(Axis::X, HOME_X_CLEAR_MM.min(span(0, &t)))?;
+        say(5);
         self.home(Axis::Y, span(1, &t))?;
         self.set_limits()?;
         self.homed = true;
+        say(6);
+        self.probe_homed_ends()?;
+        say(7);
         // As Squid's GUI does, Z waits at a safe height: here the usual focus.
         self.move_z(self.focus_z)
+    }
+
+    /// Each axis sits at its homed 0: ask the board to go there. Firmware 1.2+ refuses it
+    /// when the homing finalized before the axis reached its switch (its 500 ms timeout),
+    /// which leaves the range gate just inside the travel; say so now, not at the first well.
+    fn probe_homed_ends(&mut self) -> DeviceResult<()> {
+        if !self.version.at_least(1, 2) {
+            return Ok(());
+        }
+        for (i, axis) in [(0, Axis::X), (1, Axis::Y), (2, Axis::Z)] {
+            let cmd = Command::MoveTo { axis, usteps: 0 };
+            let at = {
+                let mut w = [None; 3];
+                w[i] = Some(0);
+                Until::At(w)
+            };
+            let now = self.latest()?;
+            let from = self.scale(axis).mm([now.x, now.y, now.z][i]);
+            let desc = if axis == Axis::Z { &self.z } else { &self.xy };
+            let deadline = move_deadline(axis_move_secs(from, desc));
+            let Some(link) = &self.link else {
+                return Err(DeviceError::disconnected(DEVICE));
+            };
+            match link.call(cmd, at, deadline) {
+                Err(LinkError::Rejected) => {
+                    self.short_homed[i] = true;
+                    tracing::warn!("{}", self.short_homing_note(i));
+                }
+                Err(e) => return Err(self.error(cmd, e)),
+                Ok(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn short_homing_note(&self, i: usize) -> String {
+        let name = ["x", "y", "z"][i];
+        // Homing goes toward the low end of the stage, whatever the motor's sign.
+        let end = self.travel[i].0;
+        format!(
+            "homing {name} ended before the axis reached its limit switch (the firmware finalizes a homing after 500 ms whether or not the axis is there), so the board refuses {name} = {end} mm and a few µm inside it. Home again (run `squidctl devices`, which homes); if it recurs, check the {name} switch, or move that end of `stage.travel.{name}` in by 0.05mm"
+        )
+    }
+
+    /// Why the board refused a move (status 4), and what to do.
+    fn refused_move(&self, cmd: Command) -> String {
+        let (Command::MoveTo { axis, usteps } | Command::Move { axis, usteps }) = cmd else {
+            return format!("the board refused {cmd:?}");
+        };
+        let i = match axis {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+            _ => return format!("the board refused {cmd:?}: outside its homed range"),
+        };
+        let name = ["x", "y", "z"][i];
+        let (lo, hi) = self.travel[i];
+        let mm = self.scale(axis).mm(usteps);
+        let shown = crate::protocol::units::fmt_num(mm);
+        if matches!(cmd, Command::MoveTo { .. }) && mm >= lo - 1e-9 && mm <= hi + 1e-9 {
+            format!(
+                "the board refused to move {name} to {shown} mm, inside the travel [{lo}, {hi}] mm: {}",
+                self.short_homing_note(i)
+            )
+        } else {
+            format!("the board refused to move {name} to {shown} mm: outside its homed range")
+        }
     }
 
     fn home_wheel(&mut self) -> DeviceResult<()> {
@@ -392,7 +500,7 @@ impl Board {
         if let Some(why) = &self.rehome {
             return Err(DeviceError {
                 device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::Disconnected,
+                kind: crate::hardware::ErrorKind::NeedsHoming,
                 message: why.clone(),
             });
         }
@@ -504,47 +612,64 @@ impl Board {
         self.travel[i]
     }
 
-    /// After a gap longer than the watchdog (a stall, a reconnect) the board has turned
-    /// every light off and disarmed itself: re-arm it and put the lights back first.
-    fn before_command(&mut self) -> DeviceResult<()> {
-        if self.watchdog_on() && self.shared.since_write() >= self.settings.watchdog.std() {
+    /// Before any command: if the board heard nothing for its watchdog's timeout (it may have
+    /// turned every light off and disarmed itself), re-arm it; if the lights are not known
+    /// (an unanswered light command, a reconnect, a lapse), turn every one off and select
+    /// the source again, dark. Returns whether the watchdog may have fired.
+    fn before_command(&mut self) -> DeviceResult<bool> {
+        let lapsed = self.watchdog_on() && self.shared.lapsed();
+        if lapsed {
+            self.lights.known = false;
             self.arm_watchdog()?;
-            self.restore_lights()?;
         }
-        Ok(())
+        if !self.lights.known {
+            self.go_dark()?;
+        }
+        Ok(lapsed)
     }
 
-    fn restore_lights(&mut self) -> DeviceResult<()> {
-        let l = self.lights;
-        if let Some((o, i)) = l.selected {
-            self.send_source(o, i)?;
-            if l.on {
-                self.ack(Command::TurnOnIllumination)?;
+    /// The commands that turn every light off on this board's firmware. TURN_OFF_ALL_PORTS
+    /// (which also clears the LED matrix) needs 1.0; older firmware ignores it, and its
+    /// TURN_OFF_ILLUMINATION turns off only the selected source, so each source is selected
+    /// at zero intensity and turned off in turn. Then the autofocus laser's pin.
+    pub fn off_commands(&self) -> Vec<Command> {
+        let mut c = Vec::new();
+        if self.ports() {
+            c.push(Command::TurnOffAllPorts);
+        } else {
+            c.push(Command::TurnOffIllumination);
+            for o in [
+                Output::D1,
+                Output::D2,
+                Output::D3,
+                Output::D4,
+                Output::D5,
+                Output::LedMatrix,
+            ] {
+                c.push(source_command(o, 0));
+                c.push(Command::TurnOffIllumination);
             }
         }
-        Ok(())
+        c.push(Command::SetPinLevel {
+            pin: AF_LASER_PIN,
+            level: 0,
+        });
+        c
     }
 
-    fn send_source(&mut self, o: Output, intensity: u16) -> DeviceResult<()> {
-        let cmd = match o {
-            Output::LedMatrix => {
-                let v = ((f64::from(intensity) / 65535.0) * 255.0)
-                    .round()
-                    .min(255.0) as u8;
-                // Pattern 0: the full matrix, white.
-                Command::SetLedMatrix {
-                    pattern: 0,
-                    g: v,
-                    r: v,
-                    b: v,
-                }
-            }
-            o => Command::SetIllumination {
-                source: o.source_code(),
-                intensity,
-            },
-        };
-        self.ack(cmd).map(|_| ())
+    /// Every light off, each command acknowledged, then the selected source again (dark):
+    /// only now are the board's lights known.
+    fn go_dark(&mut self) -> DeviceResult<()> {
+        for cmd in self.off_commands() {
+            self.ack(cmd)?;
+        }
+        self.lights.on = false;
+        self.lights.af_laser = false;
+        if let Some((o, i)) = self.lights.selected {
+            self.ack(source_command(o, i))?;
+        }
+        self.lights.known = true;
+        Ok(())
     }
 
     /// Select a source: the light stays off until [`light_on`](Self::light_on) or a strobe.
@@ -570,7 +695,7 @@ impl Board {
             self.light_off()?;
         }
         let intensity = (pct / 100.0 * 65535.0).round() as u16;
-        self.send_source(o, intensity)?;
+        self.ack(source_command(o, intensity))?;
         self.lights.selected = Some((o, intensity));
         Ok(())
     }
@@ -585,31 +710,28 @@ impl Board {
         Ok(())
     }
 
+    /// Off, and proof that the light was on for the whole exposure: if the board may have
+    /// heard nothing for its watchdog's timeout meanwhile, the watchdog may have cut the
+    /// light, and the frame is refused.
     pub fn light_off(&mut self) -> DeviceResult<()> {
-        self.ack(Command::TurnOffIllumination)?;
-        self.lights.on = false;
-        Ok(())
-    }
-
-    fn all_off_now(&mut self) -> DeviceResult<()> {
-        let cmd = if self.ports() {
-            Command::TurnOffAllPorts
-        } else {
-            Command::TurnOffIllumination
-        };
-        self.ack(cmd)?;
-        self.lights.on = false;
-        if self.lights.af_laser {
-            self.af_laser(false)?;
+        let was_on = self.lights.on;
+        let lapsed = self.before_command()?;
+        if self.lights.on {
+            self.ack(Command::TurnOffIllumination)?;
+            self.lights.on = false;
+        }
+        if lapsed && was_on {
+            return Err(DeviceError::failed(
+                DEVICE,
+                "the board heard nothing for its watchdog's timeout while the light was on: the watchdog may have cut the light during the exposure, so the frame is not kept",
+            ));
         }
         Ok(())
     }
 
     /// The reflection-autofocus laser on [`AF_LASER_PIN`].
     pub fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
-        if on {
-            self.before_command()?;
-        }
+        self.before_command()?;
         self.ack(Command::SetPinLevel {
             pin: AF_LASER_PIN,
             level: u8::from(on),
@@ -708,13 +830,54 @@ impl Board {
             .ok_or_else(|| DeviceError::failed(DEVICE, "no filter wheel is configured"))
     }
 
+    /// Start again from RESET: settings, watchdog and homing, after the board restarted and
+    /// lost them. Only when the protocol allows it (`on_error.rehome`); a board that needs
+    /// nothing is left alone.
+    pub fn rehome(&mut self) -> DeviceResult<()> {
+        if self.rehome.is_none() && self.link.is_some() && self.shared.dead().is_none() {
+            return Ok(());
+        }
+        tracing::warn!(
+            "re-homing the board on {}: it restarted and lost its homing (on_error.rehome allows this)",
+            self.path
+        );
+        self.link = None;
+        let mut p = port::open(&self.path, self.settings.baud).map_err(to_device)?;
+        let (reader, first) = resync(&mut *p, self.settings.allow_legacy, IN_STEP, HELLO)
+            .map_err(|e| to_device(format!("{}: {e}", self.path)))?;
+        if first.version != self.version {
+            return Err(to_device(format!(
+                "{}: the board now runs firmware {}, not {}: check what was flashed, then start the run again",
+                self.path, first.version, self.version
+            )));
+        }
+        let health = self.shared.health();
+        self.shared = Shared::new();
+        self.shared.carry(health);
+        self.rehome = None;
+        self.homed = false;
+        self.short_homed = [false; 3];
+        self.lights = Lights {
+            selected: self.lights.selected,
+            ..Lights::default()
+        };
+        if let Some(w) = self.wheel.as_mut() {
+            w.1 = 1;
+        }
+        self.link = Some(
+            Link::start(p, reader, self.shared.clone(), self.link_config())
+                .map_err(|e| to_device(e.to_string()))?,
+        );
+        self.initialize()
+    }
+
     /// Reopen the port without RESET or INITIALIZE (either would lose the homing); a board
     /// that restarted meanwhile is reported, not re-homed behind the user's back.
     pub fn reconnect(&mut self) -> DeviceResult<()> {
         if let Some(why) = &self.rehome {
             return Err(DeviceError {
                 device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::Disconnected,
+                kind: crate::hardware::ErrorKind::NeedsHoming,
                 message: why.clone(),
             });
         }
@@ -746,33 +909,156 @@ impl Board {
             Link::start(p, reader, self.shared.clone(), self.link_config())
                 .map_err(|e| to_device(e.to_string()))?,
         );
+        // Whatever was lit before the gap (a light command it executed but never answered)
+        // goes off before anything else.
+        self.lights.known = false;
         if self.watchdog_on() {
             self.arm_watchdog()?;
         }
-        self.restore_lights()
+        self.go_dark()
     }
 
     /// For the safety hooks: turns every light off without this board's lock.
     pub fn urgent_off(&self) -> Option<UrgentOff> {
-        self.link.as_ref().map(|l| l.urgent_sender())
+        self.link
+            .as_ref()
+            .map(|l| l.urgent_sender(self.off_commands()))
     }
 
-    /// Frames written and resent since connect (for `devices` and the benchmarks).
-    pub fn counters(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering;
-        (
-            self.shared.frames.load(Ordering::Relaxed),
-            self.shared.resends.load(Ordering::Relaxed),
-        )
+    /// The safety watchdog as `devices` shows it.
+    pub fn watchdog_state(&self) -> String {
+        if self.watchdog_on() {
+            format!(
+                "watchdog {} (every light off if squidctl goes silent)",
+                self.settings.watchdog
+            )
+        } else if self.version.at_least(1, 1) {
+            "no watchdog (squid.watchdog is 0s)".into()
+        } else {
+            format!("no watchdog (firmware {} has none)", self.version)
+        }
+    }
+
+    /// How the serial link is doing since connect (for `devices`, runs and benchmarks).
+    pub fn health(&self) -> LinkHealth {
+        self.shared.health()
     }
 }
 
 impl Drop for Board {
     fn drop(&mut self) {
         if self.link.is_some() && self.rehome.is_none() && self.shared.dead().is_none() {
-            let _ = self.all_off_now();
+            for cmd in self.off_commands() {
+                let _ = self.ack(cmd);
+            }
         }
     }
+}
+
+/// The command that selects an output at an intensity (0–65535) without lighting it.
+fn source_command(o: Output, intensity: u16) -> Command {
+    match o {
+        Output::LedMatrix => {
+            let v = ((f64::from(intensity) / 65535.0) * 255.0)
+                .round()
+                .min(255.0) as u8;
+            // Pattern 0: the full matrix, white.
+            Command::SetLedMatrix {
+                pattern: 0,
+                g: v,
+                r: v,
+                b: v,
+            }
+        }
+        o => Command::SetIllumination {
+            source: o.source_code(),
+            intensity,
+        },
+    }
+}
+
+/// Commands that light the sample or may leave it lit when unanswered.
+fn touches_light(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::SetIllumination { .. }
+            | Command::SetLedMatrix { .. }
+            | Command::TurnOnIllumination
+            | Command::TurnOffIllumination
+            | Command::TurnOnPort { .. }
+            | Command::TurnOffPort { .. }
+            | Command::TurnOffAllPorts
+            | Command::SendHardwareTrigger { strobe: true, .. }
+            | Command::SetPinLevel { .. }
+    )
+}
+
+/// The stage's travel, (low, high) mm for X, Y and Z.
+pub fn travel_of(desc: &MicroscopeDesc) -> [(f64, f64); 3] {
+    let t = desc.stage.travel;
+    [
+        (t.x[0].mm(), t.x[1].mm()),
+        (t.y[0].mm(), t.y[1].mm()),
+        (t.z[0].mm(), t.z[1].mm()),
+    ]
+}
+
+/// One step of connecting and homing: what it does, how long it usually takes, and at most.
+pub struct Step {
+    pub what: &'static str,
+    pub typical_s: f64,
+    pub max_s: f64,
+}
+
+/// Connecting and homing, step by step. A homing search goes at the firmware's search
+/// speed (0.8 of the top speed for X and Y, half for Z) from wherever the axis is: across
+/// the whole travel at most, half of it on average. For the progress lines, the estimate
+/// (typical) and `devices`' first deadline (at most).
+pub fn homing_steps(
+    s: &SquidSettings,
+    xy: &AxisDesc,
+    z: &AxisDesc,
+    travel: &[(f64, f64); 3],
+    focus_z: f64,
+) -> Vec<Step> {
+    let span = |i: usize| travel[i].1 - travel[i].0;
+    let search = |what, i: usize, a: &AxisDesc, factor: f64| {
+        let v = a.speed.0 * factor;
+        let ramp = 2.0 * v / a.acceleration.0 + 0.1;
+        Step {
+            what,
+            typical_s: span(i) / 2.0 / v + ramp,
+            max_s: span(i) / v + ramp,
+        }
+    };
+    let travel_step = |what, d: f64, a: &AxisDesc| {
+        let t = axis_move_secs(d, a);
+        Step {
+            what,
+            typical_s: t,
+            max_s: t,
+        }
+    };
+    // RESET, INITIALIZE and some forty settings, each answered within a status period or two.
+    let mut steps = vec![Step {
+        what: "connecting",
+        typical_s: 0.6,
+        max_s: 1.0,
+    }];
+    if !s.home {
+        return steps;
+    }
+    let clear_x = HOME_X_CLEAR_MM.min(span(0));
+    steps.extend([
+        search("homing z", 2, z, 0.5),
+        travel_step("clearing y", HOME_Y_CLEAR_MM.min(span(1)), xy),
+        search("homing x", 0, xy, 0.8),
+        travel_step("clearing x", clear_x, xy),
+        search("homing y", 1, xy, 0.8),
+        travel_step("checking the homed ends", clear_x, xy),
+        travel_step("z to its focus", focus_z - travel[2].0, z),
+    ]);
+    steps
 }
 
 /// How long the board may take for a move modelled at `t` seconds: the S-curve, the

@@ -1,25 +1,36 @@
 //! The serial link to the board: one I/O thread owns the port and puts every frame on the
-//! wire, heartbeats included, one at a time. A command is never sent before the previous one
-//! is answered (the firmware's checksum path flushes everything queued, so a pipelined frame
-//! would be lost), and it is resent only when the board provably did not execute it.
+//! wire, heartbeats included. A command is never sent before the previous one is answered
+//! (the firmware's checksum path flushes everything queued, so a pipelined frame would be
+//! lost); only heartbeats go out while a long command (homing, a move) is under way, so the
+//! board's watchdog stays fed. A command that is not idempotent is resent only when the
+//! board provably did not execute it; a light-off is resent first and fast.
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 
 use super::protocol::{Command, State, Status, StatusReader, Version};
+use crate::hardware::LinkHealth;
 
 /// b0 ≠ id this long after a write: the frame never arrived (Squid's rule).
 const NOT_HEARD: Duration = Duration::from_millis(500);
+/// For light-offs and heartbeats (idempotent, and late ones cost light or the watchdog):
+/// three status periods without their id.
+const FAST_NOT_HEARD: Duration = Duration::from_millis(30);
 /// Checksum errors reported this soon after a write may predate it (the flag is sticky, and
 /// packets already queued carry it): 2.5 status periods.
 const QUIET: Duration = Duration::from_millis(25);
-/// Squid gives up after 5 resends.
+/// Squid gives up after 5 resends; a light-off keeps trying longer.
 const MAX_RESENDS: u32 = 5;
-
+const MAX_FAST_RESENDS: u32 = 20;
+/// Status packets (10 ms apart) showing another id, after the quiet window, that prove the
+/// board is running and did not hear a frame: its main loop reads the port between them.
+const PROOF_PACKETS: u32 = 20;
+/// The board sends a status every 10 ms; a gap this long is a late packet (Squid warns at it).
+const LATE_STATUS: Duration = Duration::from_millis(100);
 /// When a command counts as answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Until {
@@ -76,7 +87,8 @@ struct Job {
     reply: Option<Sender<LinkResult>>,
 }
 
-/// What the board last said, and counters for `devices` and the benchmarks.
+/// What the board last said, how the link is doing, and whether the board's watchdog may
+/// have fired.
 pub struct Shared {
     pub latest: Mutex<Option<Status>>,
     last_write: Mutex<Instant>,
@@ -85,9 +97,11 @@ pub struct Shared {
     nonzero_seen: AtomicBool,
     /// A RESET was sent and its 0 not seen yet: older packets still carry the old id.
     after_reset: AtomicBool,
+    /// Nothing the board provably heard for (almost) its watchdog timeout: it may have
+    /// turned every light off and disarmed itself.
+    lapsed: AtomicBool,
     pub dead: Mutex<Option<LinkError>>,
-    pub frames: AtomicU64,
-    pub resends: AtomicU64,
+    health: Mutex<LinkHealth>,
 }
 
 impl Shared {
@@ -98,14 +112,14 @@ impl Shared {
             next_id: AtomicU8::new(0),
             nonzero_seen: AtomicBool::new(false),
             after_reset: AtomicBool::new(false),
+            lapsed: AtomicBool::new(false),
             dead: Mutex::new(None),
-            frames: AtomicU64::new(0),
-            resends: AtomicU64::new(0),
+            health: Mutex::new(LinkHealth::default()),
         })
     }
 
-    /// How long since a frame was last written (the board's watchdog counts the same).
-    pub fn since_write(&self) -> Duration {
+    /// How long since a frame was last written.
+    fn since_write(&self) -> Duration {
         self.last_write
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -134,9 +148,12 @@ impl Shared {
         id
     }
 
-    /// A reconnect starts a new link on the same sequence.
+    /// A reconnect starts a new link on the same sequence; the watchdog may have fired in
+    /// the gap.
     pub fn revive(&self) {
         *self.dead.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.lapsed.store(true, Ordering::SeqCst);
+        self.count(|h| h.reconnects += 1);
     }
 
     fn set_dead(&self, e: LinkError) {
@@ -149,28 +166,77 @@ impl Shared {
     pub fn dead(&self) -> Option<LinkError> {
         self.dead.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// Whether the watchdog may have fired since it was last armed; taken by re-arming it.
+    pub fn take_lapsed(&self) -> bool {
+        self.lapsed.swap(false, Ordering::SeqCst)
+    }
+
+    pub fn lapsed(&self) -> bool {
+        self.lapsed.load(Ordering::SeqCst)
+    }
+
+    /// Re-arming failed: the lapse is still to be answered.
+    pub fn mark_lapsed(&self) {
+        self.lapsed.store(true, Ordering::SeqCst);
+    }
+
+    /// Continue the counts of an earlier link to the same board.
+    pub fn carry(&self, earlier: LinkHealth) {
+        self.count(|h| {
+            let mut sum = earlier;
+            sum.add(h);
+            sum.reconnects += 1;
+            *h = sum;
+        });
+    }
+
+    pub fn health(&self) -> LinkHealth {
+        *self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count(&self, f: impl FnOnce(&mut LinkHealth)) {
+        f(&mut self.health.lock().unwrap_or_else(|p| p.into_inner()));
+    }
 }
 
 /// How the link behaves; from the `squid:` settings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LinkConfig {
+    /// What turns every light off on this firmware: written without waiting when the board
+    /// falls silent, so a board that only stalled turns them off as soon as it reads again.
+    pub off: Vec<Command>,
     pub stale_after: Duration,
-    /// Send a heartbeat after this long without a frame (the watchdog's half), if any.
-    pub heartbeat: Option<Duration>,
+    /// The board's watchdog timeout, when it is armed: heartbeats go out four times per
+    /// timeout, and a longer gap in what the board heard is a possible lapse.
+    pub watchdog: Option<Duration>,
     pub allow_legacy: bool,
     /// The version the board reported at connect: another one is a different boot.
     pub version: Version,
+}
+
+impl LinkConfig {
+    fn heartbeat(&self) -> Option<Duration> {
+        self.watchdog.map(|w| w / 4)
+    }
+
+    /// Nothing heard for this long: the watchdog may have fired (two status periods and a
+    /// margin early, as the board's clock and ours differ).
+    fn lapse_after(&self) -> Option<Duration> {
+        self.watchdog
+            .map(|w| w.saturating_sub(Duration::from_millis(100)))
+    }
 }
 
 /// The port, and the I/O thread that owns it.
 pub struct Link {
     jobs: Sender<Job>,
     urgent: Sender<Job>,
-    pub shared: Arc<Shared>,
+    shared: Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A port as the link needs it: reads that wait briefly (a few ms) and then time out.
+/// What the link needs of a port: a serial port, or a pty in tests.
 pub trait Port: Read + Write + Send {}
 impl<T: Read + Write + Send> Port for T {}
 
@@ -188,7 +254,9 @@ impl Link {
         let (urgent, urx) = unbounded();
         let sh = shared.clone();
         let thread = crate::supervisor::spawn(super::IO_THREAD, move || {
+            let now = Instant::now();
             IoThread {
+                last_skipped: reader.skipped,
                 port,
                 reader,
                 sh,
@@ -196,7 +264,11 @@ impl Link {
                 jobs: rx,
                 urgent: urx,
                 inflight: None,
-                last_valid: Instant::now(),
+                beat: None,
+                last_valid: now,
+                unconfirmed: std::collections::VecDeque::new(),
+                confirmed_at: now,
+                last_crc: false,
             }
             .run()
         })?;
@@ -211,12 +283,6 @@ impl Link {
     /// Send one command and wait for its answer.
     pub fn call(&self, cmd: Command, until: Until, deadline: Duration) -> LinkResult {
         self.submit(&self.jobs, cmd, until, deadline)
-    }
-
-    /// Ahead of anything queued or in flight (which is then abandoned): for turning the
-    /// lights off when the run is in trouble.
-    pub fn call_urgent(&self, cmd: Command, deadline: Duration) -> LinkResult {
-        self.submit(&self.urgent, cmd, Until::Heard, deadline)
     }
 
     fn submit(
@@ -251,10 +317,12 @@ impl Link {
         }
     }
 
-    /// A sender that can turn the lights off without the board's lock (for the safety hooks).
-    pub fn urgent_sender(&self) -> UrgentOff {
+    /// A sender that turns the lights off with `commands` (what this board's firmware
+    /// executes) without the board's lock, for the safety hooks.
+    pub fn urgent_sender(&self, commands: Vec<Command>) -> UrgentOff {
         UrgentOff {
             urgent: self.urgent.clone(),
+            commands: Arc::new(commands),
         }
     }
 }
@@ -275,27 +343,20 @@ impl Drop for Link {
 #[derive(Clone)]
 pub struct UrgentOff {
     urgent: Sender<Job>,
+    commands: Arc<Vec<Command>>,
 }
 
 impl UrgentOff {
-    /// Queue TURN_OFF_ALL_PORTS and the autofocus laser's pin low ahead of everything, and
-    /// wait up to `wait` for the board to hear both.
+    /// Queue the light-offs ahead of everything (abandoning what is in flight), and wait up
+    /// to `wait` for the board to acknowledge each; true only when every one was.
     pub fn all_off(&self, wait: Duration) -> bool {
-        let until = std::time::Instant::now() + wait;
-        [
-            Command::TurnOffAllPorts,
-            Command::SetPinLevel {
-                pin: super::board::AF_LASER_PIN,
-                level: 0,
-            },
-        ]
-        .into_iter()
-        .all(|cmd| {
+        let until = Instant::now() + wait;
+        self.commands.iter().all(|&cmd| {
             let (tx, rx) = bounded(1);
-            let left = until.saturating_duration_since(std::time::Instant::now());
+            let left = until.saturating_duration_since(Instant::now());
             let job = Job {
                 cmd,
-                until: Until::Heard,
+                until: Until::Done,
                 deadline: left,
                 reply: Some(tx),
             };
@@ -313,6 +374,29 @@ struct InFlight {
     resends: u32,
     /// The board has answered to this id.
     heard: bool,
+    /// Heartbeats written while it was under way: the board reports the id of the last
+    /// frame it received, so their ids answer for it.
+    beats: Vec<u8>,
+    /// Packets since the last write (after the quiet window) with another id and no
+    /// checksum error: the board is running and has not heard this frame.
+    unheard: u32,
+    /// Checksum-error packets in a row since the quiet window.
+    crc_run: u32,
+}
+
+impl InFlight {
+    fn fast(&self) -> bool {
+        self.job.cmd.turns_light_off()
+    }
+}
+
+/// A heartbeat not yet seen by the board.
+struct Beat {
+    id: u8,
+    bytes: [u8; 8],
+    written: Instant,
+    resends: u32,
+    packets: u32,
 }
 
 struct IoThread {
@@ -323,7 +407,14 @@ struct IoThread {
     jobs: Receiver<Job>,
     urgent: Receiver<Job>,
     inflight: Option<InFlight>,
+    beat: Option<Beat>,
     last_valid: Instant,
+    /// Frames written and not yet seen in a status (id, when), oldest first.
+    unconfirmed: std::collections::VecDeque<(u8, Instant)>,
+    /// When the last frame the board provably received was written (its watchdog restarts).
+    confirmed_at: Instant,
+    last_skipped: u64,
+    last_crc: bool,
 }
 
 impl IoThread {
@@ -362,24 +453,14 @@ impl IoThread {
             if closed && self.inflight.is_none() {
                 return;
             }
-            if self.inflight.is_none()
-                && let Some(hb) = self.config.heartbeat
-                && self.sh.since_write() >= hb
-            {
-                let job = Job {
-                    cmd: Command::Heartbeat,
-                    until: Until::Heard,
-                    deadline: hb,
-                    reply: None,
-                };
-                if let Err(e) = self.begin(job) {
-                    return self.die(e);
-                }
+            if let Err(e) = self.heartbeat() {
+                return self.die(e);
             }
             match self.port.read(&mut buf) {
                 Ok(0) => {}
                 Ok(n) => {
                     let packets = self.reader.push(&buf[..n]);
+                    self.count_skipped();
                     for s in packets {
                         if let Err(e) = self.on_status(s) {
                             return self.die(e);
@@ -401,11 +482,23 @@ impl IoThread {
             if let Err(e) = self.timers() {
                 return self.die(e);
             }
+            self.check_lapse();
         }
     }
 
     fn die(mut self, e: LinkError) {
+        if matches!(e, LinkError::Disconnected(_)) {
+            // Last words: a board that stalled reads these first when it wakes (a light it
+            // turned on may be unanswered). Best effort: the reconnect turns them off for sure.
+            for cmd in self.config.off.clone() {
+                let id = self.sh.take_id(&cmd);
+                if self.write(&cmd.encode(id)).is_err() {
+                    break;
+                }
+            }
+        }
         self.sh.set_dead(e.clone());
+        self.sh.lapsed.store(true, Ordering::SeqCst);
         if let Some(f) = self.inflight.take() {
             reply(f.job, Err(e.clone()));
         }
@@ -420,8 +513,13 @@ impl IoThread {
             .write_all(bytes)
             .and_then(|_| self.port.flush())
             .map_err(|e| LinkError::Disconnected(format!("writing the port: {e}")))?;
-        *self.sh.last_write.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        self.sh.frames.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        *self.sh.last_write.lock().unwrap_or_else(|p| p.into_inner()) = now;
+        self.sh.count(|h| h.frames += 1);
+        if self.unconfirmed.len() >= 256 {
+            self.unconfirmed.pop_front();
+        }
+        self.unconfirmed.push_back((bytes[0], now));
         Ok(())
     }
 
@@ -438,7 +536,62 @@ impl IoThread {
             written: now,
             resends: 0,
             heard: false,
+            beats: Vec::new(),
+            unheard: 0,
+            crc_run: 0,
         });
+        Ok(())
+    }
+
+    /// Feed the board's watchdog: when nothing was written for a quarter of its timeout, and
+    /// no command is waiting to be heard (its own frame and resends feed it).
+    fn heartbeat(&mut self) -> Result<(), LinkError> {
+        let Some(every) = self.config.heartbeat() else {
+            return Ok(());
+        };
+        if self.beat.is_some()
+            || self.inflight.as_ref().is_some_and(|f| !f.heard)
+            || self.sh.since_write() < every
+        {
+            return Ok(());
+        }
+        let id = self.sh.take_id(&Command::Heartbeat);
+        let bytes = Command::Heartbeat.encode(id);
+        self.write(&bytes)?;
+        if let Some(f) = self.inflight.as_mut() {
+            if f.beats.len() >= 64 {
+                f.beats.remove(0);
+            }
+            f.beats.push(id);
+        }
+        self.beat = Some(Beat {
+            id,
+            bytes,
+            written: Instant::now(),
+            resends: 0,
+            packets: 0,
+        });
+        Ok(())
+    }
+
+    fn resend_beat(&mut self, why: &str) -> Result<(), LinkError> {
+        let Some(b) = self.beat.as_mut() else {
+            return Ok(());
+        };
+        if b.resends >= MAX_FAST_RESENDS {
+            // The lapse check re-arms the watchdog if the board heard none of them.
+            self.beat = None;
+            return Ok(());
+        }
+        b.resends += 1;
+        b.packets = 0;
+        let bytes = b.bytes;
+        tracing::debug!("squid: resending a heartbeat ({why})");
+        self.sh.count(|h| h.resends += 1);
+        self.write(&bytes)?;
+        if let Some(b) = self.beat.as_mut() {
+            b.written = Instant::now();
+        }
         Ok(())
     }
 
@@ -446,21 +599,25 @@ impl IoThread {
         let Some(f) = self.inflight.as_mut() else {
             return Ok(());
         };
-        if f.resends >= MAX_RESENDS {
+        let max = if f.fast() {
+            MAX_FAST_RESENDS
+        } else {
+            MAX_RESENDS
+        };
+        if f.resends >= max {
             let f = self.inflight.take();
             if let Some(f) = f {
-                let msg = format!(
-                    "{:?} given up after {MAX_RESENDS} resends ({why})",
-                    f.job.cmd
-                );
+                let msg = format!("{:?} given up after {max} resends ({why})", f.job.cmd);
                 reply(f.job, Err(LinkError::Aborted(msg)));
             }
             return Ok(());
         }
         f.resends += 1;
+        f.unheard = 0;
+        f.crc_run = 0;
         let bytes = f.bytes;
         tracing::debug!("squid: resending {:?} ({why})", f.job.cmd);
-        self.sh.resends.fetch_add(1, Ordering::Relaxed);
+        self.sh.count(|h| h.resends += 1);
         self.write(&bytes)?;
         if let Some(f) = self.inflight.as_mut() {
             f.written = Instant::now();
@@ -468,8 +625,57 @@ impl IoThread {
         Ok(())
     }
 
+    fn count_skipped(&mut self) {
+        let skipped = self.reader.skipped;
+        if skipped > self.last_skipped {
+            let lost = (skipped - self.last_skipped).div_ceil(super::protocol::STATUS_LEN as u64);
+            self.sh.count(|h| {
+                h.resyncs += 1;
+                h.status_unreadable += lost;
+            });
+            self.last_skipped = skipped;
+        }
+    }
+
+    /// The board saw the frame with this id (and its checksum held): it and every frame
+    /// before it arrived; the watchdog restarted when it was received.
+    fn confirm(&mut self, id: u8) {
+        let Some(i) = self.unconfirmed.iter().rposition(|(x, _)| *x == id) else {
+            return;
+        };
+        let written = self.unconfirmed[i].1;
+        self.unconfirmed.drain(..=i);
+        if written > self.confirmed_at {
+            self.confirmed_at = written;
+        }
+        if let Some(b) = &self.beat
+            && !self.unconfirmed.iter().any(|(x, _)| *x == b.id)
+        {
+            self.beat = None;
+        }
+    }
+
+    fn check_lapse(&mut self) {
+        if let Some(after) = self.config.lapse_after()
+            && self.confirmed_at.elapsed() >= after
+            && !self.sh.lapsed.swap(true, Ordering::SeqCst)
+        {
+            // Counted once per lapse; the board re-arms before its next command.
+            self.sh.count(|h| h.watchdog_lapses += 1);
+            tracing::warn!(
+                "squid: the board heard nothing for {:.2} s: its watchdog may have turned the lights off; re-arming it",
+                self.confirmed_at.elapsed().as_secs_f64()
+            );
+            self.confirmed_at = Instant::now();
+        }
+    }
+
     fn on_status(&mut self, s: Status) -> Result<(), LinkError> {
-        self.last_valid = Instant::now();
+        let now = Instant::now();
+        if now.duration_since(self.last_valid) >= LATE_STATUS {
+            self.sh.count(|h| h.status_late += 1);
+        }
+        self.last_valid = now;
         if s.version != self.config.version && !(self.config.allow_legacy && s.version.legacy()) {
             return Err(LinkError::Rebooted);
         }
@@ -487,19 +693,59 @@ impl IoThread {
             }
         }
         *self.sh.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+        let crc = s.state == State::ChecksumError;
+        if crc && !self.last_crc {
+            self.sh.count(|h| h.checksum_errors += 1);
+        }
+        self.last_crc = crc;
+        if !crc {
+            self.confirm(s.id);
+        }
+        if let Some(b) = self.beat.as_mut()
+            && b.written.elapsed() >= QUIET
+        {
+            b.packets += 1;
+        }
+        // The last frame written was a heartbeat (the command, if any, was heard before it):
+        // a checksum error now is the heartbeat's, never the command's.
+        let beat_last = self
+            .beat
+            .as_ref()
+            .is_some_and(|b| self.inflight.as_ref().is_none_or(|f| b.written > f.written));
+        if crc && beat_last {
+            if self
+                .beat
+                .as_ref()
+                .is_some_and(|b| b.written.elapsed() >= QUIET)
+            {
+                return self.resend_beat("checksum error");
+            }
+            return Ok(());
+        }
         let Some(f) = self.inflight.as_mut() else {
             return Ok(());
         };
-        if s.state == State::ChecksumError {
+        if crc {
             // The board failed a frame's checksum and executed nothing: ours, mangled on the
             // way (whatever its id byte became). Packets from before the last write can still
-            // carry the sticky flag, hence the quiet window.
-            if f.written.elapsed() >= QUIET {
+            // carry the sticky flag, hence the quiet window; a command that must not run
+            // twice wants the error twice in a row (a stale packet is followed by a clean
+            // one once the frame executed).
+            if f.heard || f.written.elapsed() < QUIET {
+                return Ok(());
+            }
+            f.crc_run += 1;
+            let needed = if f.job.cmd.idempotent() { 1 } else { 2 };
+            if f.crc_run >= needed {
                 return self.resend("checksum error");
             }
             return Ok(());
         }
-        if s.id != f.id {
+        f.crc_run = 0;
+        if s.id != f.id && !f.beats.contains(&s.id) {
+            if f.written.elapsed() >= QUIET {
+                f.unheard += 1;
+            }
             return Ok(());
         }
         f.heard = true;
@@ -529,6 +775,12 @@ impl IoThread {
     }
 
     fn timers(&mut self) -> Result<(), LinkError> {
+        if let Some(b) = &self.beat
+            && b.written.elapsed() > FAST_NOT_HEARD
+            && b.packets >= 2
+        {
+            self.resend_beat("not heard")?;
+        }
         let Some(f) = self.inflight.as_ref() else {
             return Ok(());
         };
@@ -543,9 +795,21 @@ impl IoThread {
             }
             return Ok(());
         }
-        if !f.heard && f.written.elapsed() > NOT_HEARD {
-            // b0 ≠ id: the frame never arrived (the board records the id even of a frame
-            // that fails its checksum), so sending it again cannot execute it twice.
+        if f.heard {
+            return Ok(());
+        }
+        // b0 ≠ id: the frame never arrived (the board records the id even of a frame that
+        // fails its checksum). A light-off goes again after three status periods; a command
+        // that must not run twice only once the board has kept reporting another id for a
+        // while (silence proves nothing: its status may be what was lost).
+        let (wait, proven) = if f.fast() {
+            (FAST_NOT_HEARD, f.unheard >= 2)
+        } else if f.job.cmd.idempotent() {
+            (NOT_HEARD, true)
+        } else {
+            (NOT_HEARD, f.unheard >= PROOF_PACKETS)
+        };
+        if f.written.elapsed() > wait && proven {
             return self.resend("not heard");
         }
         Ok(())

@@ -112,6 +112,18 @@ impl Driver for SquidDriver {
         }
     }
 
+    fn startup_s(&self, config: &MicroscopeConfig, _request: &Request) -> (f64, f64) {
+        let Ok(s) = SquidSettings::of(config) else {
+            return (0.0, 0.0);
+        };
+        let d = &config.desc;
+        let travel = board::travel_of(d);
+        let wheel = d.filter_wheel.as_ref().map_or(0.0, |_| 1.0);
+        board::homing_steps(&s, &d.stage.xy, &d.stage.z, &travel, d.stage.focus_z.mm())
+            .iter()
+            .fold((wheel, wheel), |(t, m), s| (t + s.typical_s, m + s.max_s))
+    }
+
     fn open(
         &self,
         config: &MicroscopeConfig,
@@ -188,6 +200,18 @@ impl Shared {
         self.register();
         Ok(())
     }
+
+    fn rehome(&self) -> DeviceResult<()> {
+        self.lock()?.rehome()?;
+        self.register();
+        Ok(())
+    }
+
+    fn health(&self) -> Option<(String, crate::hardware::LinkHealth)> {
+        self.lock()
+            .ok()
+            .map(|b| (format!("squid board on {}", b.path), b.health()))
+    }
 }
 
 impl Drop for Shared {
@@ -219,11 +243,16 @@ impl XyStage for SquidXy {
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.0.reconnect()
     }
+    fn rehome(&mut self) -> DeviceResult<()> {
+        self.0.rehome()
+    }
+    fn link_health(&self) -> Option<(String, crate::hardware::LinkHealth)> {
+        self.0.health()
+    }
     fn details(&mut self) -> Option<String> {
         let b = self.0.lock().ok()?;
-        let (frames, resends) = b.counters();
         Some(format!(
-            "{} firmware {}, {}, {} frames sent, {} resent",
+            "{} firmware {}, {}, {}, link: {}",
             b.path,
             b.version,
             match (&b.rehome, b.homed) {
@@ -231,8 +260,8 @@ impl XyStage for SquidXy {
                 (None, true) => "homed",
                 (None, false) => "not homed",
             },
-            frames,
-            resends
+            b.watchdog_state(),
+            b.health().summary()
         ))
     }
 }
@@ -252,6 +281,9 @@ impl ZStage for SquidZ {
     }
     fn reconnect(&mut self) -> DeviceResult<()> {
         self.0.reconnect()
+    }
+    fn rehome(&mut self) -> DeviceResult<()> {
+        self.0.rehome()
     }
 }
 

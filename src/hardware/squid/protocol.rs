@@ -526,6 +526,20 @@ impl Command {
         })
     }
 
+    /// Whether it only ever turns a light off: resent first and fast, since every
+    /// millisecond it waits is light on the sample.
+    pub fn turns_light_off(&self) -> bool {
+        match *self {
+            Command::TurnOffIllumination
+            | Command::TurnOffAllPorts
+            | Command::TurnOffPort { .. } => true,
+            Command::SetPinLevel { level, .. } => level == 0,
+            Command::SetIllumination { intensity, .. } => intensity == 0,
+            Command::SetLedMatrix { g, r, b, .. } => (g, r, b) == (0, 0, 0),
+            _ => false,
+        }
+    }
+
     /// Whether sending it twice does what sending it once does. A trigger sent twice is an
     /// extra exposure; a relative move sent twice moves twice.
     pub fn idempotent(&self) -> bool {

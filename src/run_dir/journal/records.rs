@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::microscope::link_health::LinkHealth;
 use crate::run_dir::{Counts, RunState};
 use crate::saver::FileDone;
 use crate::saver::coordinates::CoordRow;
@@ -43,6 +44,7 @@ pub enum Record {
     Frame(Frame),
     StepError(StepError),
     Reconnect(Reconnect),
+    Link(LinkReport),
     Autofocus(Autofocus),
     FovSkipped(FovSkipped),
     Abort(Abort),
@@ -145,6 +147,36 @@ pub struct StepError {
 pub struct Reconnect {
     pub step: String,
     pub seq: u64,
+}
+
+/// How a device's link did this session so far (its counters start at each connect):
+/// written at the session's end, and when its resend rate first crossed the warning line.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LinkReport {
+    pub device: String,
+    pub health: LinkHealth,
+}
+
+/// Each device's link over the whole run: the last report of each session, added up.
+pub fn link_totals(entries: &[Entry]) -> Vec<(String, LinkHealth)> {
+    let mut totals: BTreeMap<String, LinkHealth> = BTreeMap::new();
+    let mut session: BTreeMap<String, LinkHealth> = BTreeMap::new();
+    let mut commit = |session: &mut BTreeMap<String, LinkHealth>| {
+        for (d, h) in std::mem::take(session) {
+            totals.entry(d).or_default().add(&h);
+        }
+    };
+    for e in entries {
+        match &e.record {
+            Record::Start(_) | Record::Resume(_) => commit(&mut session),
+            Record::Link(l) => {
+                session.insert(l.device.clone(), l.health);
+            }
+            _ => {}
+        }
+    }
+    commit(&mut session);
+    totals.into_iter().collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
