@@ -113,7 +113,8 @@ fn as_asked(
     exposure_s: f64,
     gain: Option<f64>,
 ) -> Result<(), DeviceError> {
-    let exp_ok = (meta.exposure_s - exposure_s).abs() <= (exposure_s * 0.01).max(20e-6);
+    // Cameras round the exposure to their line time: a few per cent, or 50 µs.
+    let exp_ok = (meta.exposure_s - exposure_s).abs() <= (exposure_s * 0.02).max(50e-6);
     let gain_ok = gain.is_none_or(|g| (meta.gain - g).abs() <= 0.05);
     if exp_ok && gain_ok {
         return Ok(());

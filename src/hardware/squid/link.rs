@@ -524,6 +524,9 @@ impl IoThread {
     }
 
     fn begin(&mut self, job: Job) -> Result<(), LinkError> {
+        // The new frame feeds the watchdog itself; a heartbeat still unconfirmed is not
+        // resent behind it (its id would hide the command's answer).
+        self.beat = None;
         let id = self.sh.take_id(&job.cmd);
         let bytes = job.cmd.encode(id);
         self.write(&bytes)?;
@@ -778,6 +781,7 @@ impl IoThread {
         if let Some(b) = &self.beat
             && b.written.elapsed() > FAST_NOT_HEARD
             && b.packets >= 2
+            && self.inflight.as_ref().is_none_or(|f| f.heard)
         {
             self.resend_beat("not heard")?;
         }
