@@ -4,8 +4,35 @@ use clap::Parser;
 use squidctl::cli::{Cli, Command};
 use squidctl::commands;
 
+/// `--json` among the arguments (before a `--`): every exit then prints one JSON line.
+fn wants_json() -> bool {
+    std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// The command's word (`acquire`, `queue`…), after any global flags.
+fn command_word() -> String {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let json = wants_json();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            if json && e.use_stderr() {
+                commands::remember_error(&e.to_string());
+                commands::json_fallback(&command_word(), squidctl::exit::Exit::Invalid);
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     if matches!(
         &cli.command,
         Command::Acquire(_)
@@ -51,5 +78,8 @@ fn main() -> ExitCode {
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),
     };
+    if json {
+        commands::json_fallback(&command_word(), exit);
+    }
     exit.into()
 }

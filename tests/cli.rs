@@ -116,10 +116,50 @@ fn every_command_prints_one_json_document() {
             "one line of JSON for {args:?}"
         );
     }
-    // Failures are JSON too.
+    // Failures are JSON too: exactly one line, on every exit of every command.
     let r = run(&["verify", "/nonexistent", "--json"]);
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["command"], "verify");
+    let failures: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["acquire", "/nonexistent.yaml", "--json"],
+            "acquire",
+            "cannot read",
+        ),
+        (
+            vec!["acquire", &p, "--set", "plate.wells=ZZ99", "--json"],
+            "acquire",
+            "ZZ99",
+        ),
+        (
+            vec!["simulate", &p, "--set", "nope=1", "--json"],
+            "simulate",
+            "nope",
+        ),
+        (vec!["acquire", "--json"], "acquire", "required arguments"),
+        (
+            vec!["report", &rd, "--bogus", "--json"],
+            "report",
+            "--bogus",
+        ),
+        (
+            vec!["queue", "--json", "--microscope", "/nonexistent.yaml"],
+            "queue",
+            "",
+        ),
+    ];
+    for (args, command, says) in failures {
+        let r = run(&args);
+        assert_ne!(r.code, 0, "{args:?}");
+        assert_eq!(r.stdout.trim().lines().count(), 1, "{args:?}: {}", r.stdout);
+        let j = r.json();
+        assert_eq!(j["command"], command, "{args:?}");
+        assert_eq!(j["exit_code"], r.code, "{args:?}");
+        assert!(
+            j["reason"].as_str().is_some_and(|m| m.contains(says)),
+            "{args:?}: {j}"
+        );
+    }
     let r = run(&["plan", &p, "--format", "jsonl", "--limit", "3"]);
     assert_eq!(
         r.stdout

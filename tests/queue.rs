@@ -835,10 +835,17 @@ fn start_times_expiry_dependencies_again_history_and_gc() {
     let again = r.json()["task"].as_u64().expect("id");
     assert_eq!(q.show(again)["spec"]["again_of"], needs_first);
     let h = q.run(&["history", "--since", "1h", "--json"]);
-    let ended: BTreeSet<u64> = h
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["id"].as_u64())
+    assert_eq!(
+        h.stdout.trim().lines().count(),
+        1,
+        "one object: {}",
+        h.stdout
+    );
+    let ended: BTreeSet<u64> = h.json()["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_u64())
         .collect();
     assert_eq!(
         ended,

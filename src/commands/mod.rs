@@ -37,13 +37,68 @@ pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
 
 /// Print diagnostics to stderr and give the "invalid input" exit.
 pub fn invalid(d: &Diagnostics) -> Exit {
-    eprint!("{}", d.render());
+    let text = d.render();
+    eprint!("{text}");
+    remember_error(&text);
     Exit::Invalid
+}
+
+/// Whether a command printed its JSON line (`--json`): if not, `main` prints one for it.
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The first error a command reported, for that fallback line.
+static FIRST_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Keep the first error's text (without colours or the source excerpt) for `--json`.
+pub fn remember_error(text: &str) {
+    let mut e = FIRST_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+    if e.is_none() {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut first = lines
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        // "the following required arguments were not provided:" names them on the next line.
+        if first.ends_with(':')
+            && let Some(next) = lines.next()
+        {
+            first = format!("{first} {next}");
+        }
+        *e = Some(first);
+    }
 }
 
 /// Print a JSON value as one line on stdout. A reader that went away (`| head`) is not an
 /// error of ours: the command's work and exit code stand.
 pub fn print_json(v: &serde_json::Value) {
     use std::io::Write;
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = writeln!(std::io::stdout(), "{v}");
+}
+
+/// Every exit of every command prints one JSON line with `--json`: the command's own, or,
+/// when it failed before it could write one (a protocol that does not load, a bad argument),
+/// this one, with the exit code and the first error.
+pub fn json_fallback(command: &str, exit: Exit) {
+    // A command that succeeded has printed its own (a stream such as `events --json` prints
+    // its lines without this module).
+    if exit == Exit::Completed || JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let reason = FIRST_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .unwrap_or_else(|| "see the messages on stderr".into());
+    let state = if exit == Exit::Invalid {
+        "invalid"
+    } else {
+        "failed"
+    };
+    print_json(&serde_json::json!({
+        "command": command,
+        "state": state,
+        "exit_code": exit.code(),
+        "reason": reason,
+    }));
 }

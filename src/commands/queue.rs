@@ -384,6 +384,7 @@ pub fn history(a: &HistoryArgs) -> Exit {
     let now = now();
     let since = a.since.map(|d| now - d.secs());
     let mut rows = Vec::new();
+    let mut listed = Vec::new();
     for s in &spools {
         for t in s.tasks() {
             let st = t.status.state;
@@ -395,7 +396,7 @@ pub fn history(a: &HistoryArgs) -> Exit {
                 continue;
             }
             if a.target.json {
-                super::print_json(&json!({
+                listed.push(json!({
                     "microscope": s.microscope, "id": t.spec.id, "state": st,
                     "exit_code": t.status.exit_code, "ended_unix": t.status.ended_unix,
                     "label": t.spec.label, "name": t.spec.plan.name,
@@ -419,7 +420,10 @@ pub fn history(a: &HistoryArgs) -> Exit {
             ]);
         }
     }
-    if !a.target.json {
+    if a.target.json {
+        // A listing is one object with its rows in `tasks`, as `queue --json` prints it.
+        super::print_json(&json!({"command": "history", "tasks": listed}));
+    } else {
         if rows.is_empty() {
             println!("(no ended tasks)");
         } else {

@@ -62,7 +62,8 @@ impl Duration {
     }
 
     pub fn secs(self) -> f64 {
-        self.0 as f64 * 1e-9
+        // Divided, not multiplied by 1e-9 (inexact): 30 s reads back as 30, not 30.000000000000004.
+        self.0 as f64 / 1e9
     }
 
     pub fn std(self) -> std::time::Duration {
@@ -164,7 +165,7 @@ impl Length {
         };
         let mult = match unit {
             "" => return Err(bare_number_error(&fmt_num(n), "length", &["um", "mm"])),
-            "nm" => 1e-3,
+            "nm" => return Ok(Length(n / 1e3)),
             "um" | "µm" | "μm" | "micron" | "microns" => 1.0,
             "mm" => 1e3,
             "cm" => 1e4,
@@ -238,7 +239,7 @@ impl Speed {
         let mult = match unit {
             "" => return Err(bare_number_error(&fmt_num(n), "speed", &["mm/s", "um/s"])),
             "mm/s" => 1.0,
-            "um/s" | "µm/s" | "μm/s" => 1e-3,
+            "um/s" | "µm/s" | "μm/s" => return Ok(Speed(n / 1e3)),
             other => {
                 return Err(format!(
                     "unknown speed unit `{other}`\nhelp: use `mm/s` or `um/s`"
@@ -270,7 +271,7 @@ impl Accel {
         let mult = match unit {
             "" => return Err(bare_number_error(&fmt_num(n), "acceleration", &["mm/s2"])),
             "mm/s2" | "mm/s^2" | "mm/s²" => 1.0,
-            "um/s2" | "um/s^2" | "um/s²" | "µm/s2" | "µm/s²" => 1e-3,
+            "um/s2" | "um/s^2" | "um/s²" | "µm/s2" | "µm/s²" => return Ok(Accel(n / 1e3)),
             other => {
                 return Err(format!(
                     "unknown acceleration unit `{other}`\nhelp: use `mm/s2`"
@@ -371,6 +372,30 @@ unit_serde!(Slope, "a slope such as `0.15um/mm`");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a user wrote comes back as the same decimal in JSON: no `30.000000000000004`.
+    #[test]
+    fn decimals_survive_into_seconds_and_millimetres() {
+        for (text, secs) in [
+            ("30s", 30.0),
+            ("0.1s", 0.1),
+            ("2.5ms", 0.0025),
+            ("1h30m", 5400.0),
+        ] {
+            let d = Duration::parse(text).expect("parse");
+            assert_eq!(d.secs().to_string(), secs.to_string(), "{text}");
+        }
+        for n in 1..10_000u64 {
+            let d = Duration(n * 1_000_000);
+            assert_eq!(
+                d.secs().to_string(),
+                (n as f64 / 1000.0).to_string(),
+                "{n} ms"
+            );
+        }
+        assert_eq!(Length::parse("300nm").expect("nm").0.to_string(), "0.3");
+        assert_eq!(Speed::parse("700um/s").expect("um/s").0.to_string(), "0.7");
+    }
 
     #[test]
     fn durations() {

@@ -152,17 +152,21 @@ impl Coordinates {
         {
             return;
         }
+        // Recorded at the precision the file shows, so the file and the journal hold the
+        // same numbers (a value that rounds differently after a round trip never arises).
+        let mut camera = f.camera;
+        camera.timestamp_s = round_to(camera.timestamp_s, 1e6);
         let row = CoordRow {
             t: f.ev.t,
             region: f.ev.region,
             fov: f.ev.fov,
             z: f.ev.z,
-            x_mm: f.stage_mm.0,
-            y_mm: f.stage_mm.1,
-            z_um: f.stage_mm.2 * 1000.0,
+            x_mm: round_to(f.stage_mm.0, 1e6),
+            y_mm: round_to(f.stage_mm.1, 1e6),
+            z_um: round_to(f.stage_mm.2 * 1000.0, 1e3),
             time: crate::clock::WallTime::from_unix(f.wall_unix_s).squid_time(),
             channel: f.ev.channel,
-            camera: Some(f.camera),
+            camera: Some(camera),
         };
         if let Some(j) = &self.journal {
             let _ = j.write(crate::run_dir::journal::Record::Coord(row.clone()));
@@ -195,6 +199,46 @@ impl Coordinates {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+}
+
+/// `v` rounded to 1/`per` (1e6: six decimals): written with as many decimals, it reads back
+/// as the same f64, and the journal (JSON, parsed exactly) holds it bit for bit.
+fn round_to(v: f64, per: f64) -> f64 {
+    let r = (v * per).round() / per;
+    if r.is_finite() { r } else { v }
+}
+
+/// The first place two versions of a file differ: its row (1 is the first after the header),
+/// the column's name and both cells; `None` when the lines are the same.
+fn first_difference(have: &str, want: &str) -> Option<String> {
+    let header: Vec<&str> = want.lines().next().unwrap_or_default().split(',').collect();
+    let (mut h, mut w) = (have.lines(), want.lines());
+    let mut row = 0usize;
+    loop {
+        let (a, b) = (h.next(), w.next());
+        match (a, b) {
+            (None, None) => return None,
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                let (ac, bc): (Vec<&str>, Vec<&str>) =
+                    (a.split(',').collect(), b.split(',').collect());
+                let i = (0..ac.len().max(bc.len()))
+                    .find(|&i| ac.get(i) != bc.get(i))
+                    .unwrap_or(0);
+                let column = header.get(i).copied().unwrap_or("?");
+                return Some(format!(
+                    "row {row}, column `{column}`: the file has `{}`, the journal `{}`",
+                    ac.get(i).copied().unwrap_or(""),
+                    bc.get(i).copied().unwrap_or("")
+                ));
+            }
+            (Some(a), None) => {
+                return Some(format!("row {row} is not in the journal: `{a}`"));
+            }
+            (None, Some(b)) => return Some(format!("row {row} is missing: the journal has `{b}`")),
+        }
+        row += 1;
     }
 }
 
@@ -254,24 +298,78 @@ pub fn check(root: &Path, plan: &Plan, journal: &[Entry]) -> Vec<(String, String
         return out;
     }
     let (all, per_t) = expected(plan, journal);
-    let mut compare =
-        |rel: String, want: &str| {
-            let rows = want.lines().count().saturating_sub(1);
-            match std::fs::read_to_string(root.join(&rel)) {
+    let mut compare = |rel: String, want: &str| {
+        let rows = want.lines().count().saturating_sub(1);
+        match std::fs::read_to_string(root.join(&rel)) {
             Ok(have) if have == want => {}
             Ok(have) => out.push((
                 rel,
                 format!(
-                    "holds {} rows, the journal has {rows} (different, missing or repeated rows)",
-                    have.lines().count().saturating_sub(1)
+                    "holds {} rows, the journal has {rows}; {}",
+                    have.lines().count().saturating_sub(1),
+                    first_difference(&have, want)
+                        .unwrap_or_else(|| "the line endings differ".into())
                 ),
             )),
-            Err(e) => out.push((rel, format!("cannot be read ({e}); the journal has {rows} rows"))),
+            Err(e) => out.push((
+                rel,
+                format!("cannot be read ({e}); the journal has {rows} rows"),
+            )),
         }
-        };
+    };
     compare(FILE.to_string(), &all);
     for (t, text) in &per_t {
         compare(format!("{t}/{FILE}"), text);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::faults::SplitMix;
+
+    /// Random values, extreme and ordinary: rounded as a row records them, each survives the
+    /// journal (JSON) and the file (six or three decimals) as the same value.
+    #[test]
+    fn every_number_reads_back_as_written() {
+        let mut rng = SplitMix(0xc00d_5eed);
+        for i in 0..200_000u64 {
+            let bits = rng.next_u64();
+            let v = match i % 3 {
+                0 => f64::from_bits(bits),
+                1 => (bits >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0,
+                _ => (bits % 100_000_000) as f64 / 1e6 + 0.5e-6,
+            };
+            if !v.is_finite() || v.abs() > 1e9 {
+                continue;
+            }
+            for (per, decimals) in [(1e6, 6), (1e3, 3)] {
+                let r = round_to(v, per);
+                let json = serde_json::to_string(&r).expect("json");
+                let back: f64 = serde_json::from_str(&json).expect("parse");
+                assert_eq!(back.to_bits(), r.to_bits(), "{v} → {json}");
+                let text = format!("{r:.decimals$}");
+                let read: f64 = text.parse().expect("parse");
+                assert_eq!(read.to_bits(), r.to_bits(), "{v} → {text}");
+            }
+        }
+        // The value that broke the README's screen.
+        let back: f64 = serde_json::from_str("15.694444500000001").expect("parse");
+        assert_eq!(back, 15.694444500000001);
+    }
+
+    #[test]
+    fn a_difference_is_named_by_row_column_and_both_cells() {
+        let want = "a,b,c\n1,2,3\n4,5,6\n";
+        assert_eq!(first_difference(want, want), None);
+        assert_eq!(
+            first_difference("a,b,c\n1,2,3\n4,7,6\n", want).as_deref(),
+            Some("row 2, column `b`: the file has `7`, the journal `5`")
+        );
+        assert_eq!(
+            first_difference("a,b,c\n1,2,3\n", want).as_deref(),
+            Some("row 2 is missing: the journal has `4,5,6`")
+        );
+    }
 }
