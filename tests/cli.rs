@@ -250,6 +250,25 @@ fn quiet_and_verbose() {
             .expect("run"),
     );
     assert!(!r.stderr.contains(" INFO "), "{}", r.stderr);
+    // At -v, where the time before the first frame goes (it was seconds, unseen even at -vv).
+    let out = dir.path().join("out");
+    let r = run(&[
+        "-v",
+        "acquire",
+        &p,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for step in [
+        "devices opened after",
+        "run directory prepared after",
+        "savers started after",
+    ] {
+        assert!(r.stderr.contains(step), "{step}: {}", r.stderr);
+    }
 }
 
 #[test]

@@ -137,6 +137,11 @@ pub fn run(
         );
     }
     let fail = |exit: Exit, message: String| Err(Refusal { exit, message });
+    // Where the time before the first frame goes, at -v.
+    let t0 = std::time::Instant::now();
+    let took = |what: &str| {
+        tracing::debug!("{what} after {:.0} ms", t0.elapsed().as_secs_f64() * 1000.0);
+    };
 
     // One run per microscope: take its lock before touching anything.
     let lock = match settings.lock {
@@ -176,8 +181,12 @@ pub fn run(
             return fail(exit, why);
         }
     }
+    took("microscope lock taken");
     let microscope = match crate::panics::catch(|| hardware::build(config, &opts)) {
-        Ok(Ok(m)) => m,
+        Ok(Ok(m)) => {
+            took("devices opened");
+            m
+        }
         Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
         Err(p) => {
             return fail(
@@ -232,6 +241,7 @@ pub fn run(
             prior = Some(state.record.counts.clone());
         }
     }
+    took("run directory prepared");
     let mut savers = None;
     let mut queue_capacity = 0u64;
     if let Some(p) = &prepared {
@@ -302,6 +312,7 @@ pub fn run(
             Ok(pool) => savers = Some(pool),
             Err(e) => return fail(Exit::Failed, format!("cannot start the savers: {e}")),
         }
+        took("savers started");
         tracing::info!(
             "run directory {} ({} savers, queue of {} frames)",
             p.rd.root.display(),

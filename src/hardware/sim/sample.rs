@@ -539,7 +539,9 @@ fn quantize(img: &[f32]) -> Vec<u16> {
 
 /// `passes` periodic box blurs of radius `r` in both directions (≈ a Gaussian).
 fn box_blur(img: &mut [f32], n: usize, r: usize, passes: usize) {
+    const BLOCK: usize = 32;
     let mut tmp = vec![0f32; n];
+    let mut block = vec![0f32; n * BLOCK];
     let norm = 1.0 / (2 * r + 1) as f32;
     for _ in 0..passes {
         for row in img.chunks_exact_mut(n) {
@@ -550,14 +552,27 @@ fn box_blur(img: &mut [f32], n: usize, r: usize, passes: usize) {
             }
             row.copy_from_slice(&tmp);
         }
-        for x in 0..n {
-            let mut acc: f32 = (0..=2 * r).map(|k| img[((k + n - r) % n) * n + x]).sum();
-            for y in 0..n {
-                tmp[y] = acc * norm;
-                acc += img[((y + r + 1) % n) * n + x] - img[((y + n - r) % n) * n + x];
+        // Columns a block at a time, walking down the rows: the same sums in the same order
+        // as one column at a time (the texture is bit for bit the same), but each step reads
+        // BLOCK neighbouring values instead of one value 8 KiB from the last.
+        for x0 in (0..n).step_by(BLOCK) {
+            let w = BLOCK.min(n - x0);
+            let mut acc = [0f32; BLOCK];
+            for (j, a) in acc.iter_mut().enumerate().take(w) {
+                *a = (0..=2 * r)
+                    .map(|k| img[((k + n - r) % n) * n + x0 + j])
+                    .sum();
             }
             for y in 0..n {
-                img[y * n + x] = tmp[y];
+                let add = ((y + r + 1) % n) * n + x0;
+                let sub = ((y + n - r) % n) * n + x0;
+                for j in 0..w {
+                    block[y * BLOCK + j] = acc[j] * norm;
+                    acc[j] += img[add + j] - img[sub + j];
+                }
+            }
+            for y in 0..n {
+                img[y * n + x0..y * n + x0 + w].copy_from_slice(&block[y * BLOCK..y * BLOCK + w]);
             }
         }
     }
@@ -583,6 +598,47 @@ fn downsample(img: &[f32], n: usize, f: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
+    /// The blocked column pass gives the very texture the one-column-at-a-time pass gave
+    /// (runs, checksums and tests depend on the simulator's pixels staying the same).
+    #[test]
+    fn the_blocked_blur_is_bit_for_bit_the_column_blur() {
+        let n = 96;
+        let mut rng = SplitMix(42);
+        let img: Vec<f32> = (0..n * n).map(|_| rng.next_f64() as f32).collect();
+        for (r, passes) in [(2, 3), (8, 3), (1, 1)] {
+            let mut fast = img.clone();
+            box_blur(&mut fast, n, r, passes);
+            let mut slow = img.clone();
+            let norm = 1.0 / (2 * r + 1) as f32;
+            let mut tmp = vec![0f32; n];
+            for _ in 0..passes {
+                for row in slow.chunks_exact_mut(n) {
+                    let mut acc: f32 = (0..=2 * r).map(|k| row[(k + n - r) % n]).sum();
+                    for x in 0..n {
+                        tmp[x] = acc * norm;
+                        acc += row[(x + r + 1) % n] - row[(x + n - r) % n];
+                    }
+                    row.copy_from_slice(&tmp);
+                }
+                for x in 0..n {
+                    let mut acc: f32 = (0..=2 * r).map(|k| slow[((k + n - r) % n) * n + x]).sum();
+                    for y in 0..n {
+                        tmp[y] = acc * norm;
+                        acc += slow[((y + r + 1) % n) * n + x] - slow[((y + n - r) % n) * n + x];
+                    }
+                    for y in 0..n {
+                        slow[y * n + x] = tmp[y];
+                    }
+                }
+            }
+            let same = fast
+                .iter()
+                .zip(&slow)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "r {r}, {passes} passes");
+        }
+    }
+
     use super::*;
 
     pub(crate) fn sample() -> Sample {
