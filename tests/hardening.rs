@@ -712,7 +712,11 @@ fn a_run_directory_that_vanishes_is_named_and_not_recreated() {
     let dir = tempfile::tempdir().expect("tmp");
     let protocol = format!("{RUN}time: {{every: 1s, count: 4}}\n");
     let (child, rd) = running(dir.path(), &protocol, 0.5, 2);
-    std::fs::remove_dir_all(&rd).expect("rm -rf the run");
+    // Gone at once, as `mv` or a cleanup script would take it: a `rm -rf` racing the run's
+    // writers can fail with "Directory not empty" on a busy machine.
+    let gone = dir.path().join("gone");
+    std::fs::rename(&rd, &gone).expect("the run taken away");
+    let _ = std::fs::remove_dir_all(&gone);
     let r = Run::from(child.wait_with_output().expect("wait"));
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("vanished during the run"), "{}", r.stderr);

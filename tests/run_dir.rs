@@ -294,7 +294,8 @@ fn one_run_per_microscope() {
     while !locks.join("squid-sim.lock").exists() && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(100));
+    // Its run directory made: the lock names it (not the output folder).
+    let first_rd = wait_for_frames(&out, 0);
     let t = Instant::now();
     let second = Run::from(
         with_locks(&["acquire", &p, "--microscope", &m, "--output", &out_s])
@@ -310,6 +311,13 @@ fn one_run_per_microscope() {
         second.stderr
     );
     assert!(second.stderr.contains("--wait-lock"), "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("run {}", first_rd.display())),
+        "{}",
+        second.stderr
+    );
     let timed = Run::from(
         with_locks(&[
             "acquire",
@@ -325,6 +333,13 @@ fn one_run_per_microscope() {
         .expect("run"),
     );
     assert_eq!(timed.code, 6, "{}", timed.stderr);
+    // Having waited, it is not told to wait.
+    assert!(
+        timed.stderr.contains("still, after waiting 300ms")
+            && !timed.stderr.contains("wait for it with"),
+        "{}",
+        timed.stderr
+    );
     // Waiting without a limit gets the microscope once the first run ends.
     let waiter = Run::from(
         with_locks(&[

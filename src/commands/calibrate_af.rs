@@ -48,7 +48,7 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
     let _lock = match crate::run_dir::lock::acquire(
         &name,
         None,
-        &crate::run_dir::lock::owner_text(std::path::Path::new("calibrate-af")),
+        &crate::run_dir::lock::owner_text("command", std::path::Path::new("calibrate-af")),
     ) {
         Ok(l) => l,
         Err(crate::run_dir::lock::LockError::Busy { holder, path }) => {

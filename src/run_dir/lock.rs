@@ -260,6 +260,12 @@ pub enum LockCheck {
 }
 
 impl MicroscopeLock {
+    /// Say who holds it more precisely (the run directory, once it exists).
+    pub fn set_owner(&mut self, owner: String) {
+        write_owner(&mut self.file, &owner);
+        self.owner = owner;
+    }
+
     /// Make sure the lock still protects the microscope; called every few seconds by a run.
     pub fn check(&mut self) -> LockCheck {
         if names_file(&self.path, &self.file) {
@@ -287,13 +293,14 @@ impl MicroscopeLock {
     }
 }
 
-/// The text written into the lock file.
-pub fn owner_text(run_dir: &std::path::Path) -> String {
+/// The text written into the lock file: `run DIR` names the run directory, `output DIR`
+/// the folder a run is about to be made in.
+pub fn owner_text(what: &str, dir: &std::path::Path) -> String {
     format!(
-        "pid {}\nhost {}\nsince {}\nrun {}\n",
+        "pid {}\nhost {}\nsince {}\n{what} {}\n",
         std::process::id(),
         super::record::hostname(),
         crate::clock::WallTime::now().rfc3339(),
-        run_dir.display()
+        dir.display()
     )
 }

@@ -15,19 +15,28 @@ pub type Wait = Option<Option<std::time::Duration>>;
 
 /// Take the lock of the microscope `l` names, or say why not.
 pub fn take(l: &Loaded, target: &Target, wait: Wait) -> Result<MicroscopeLock, Refusal> {
-    let where_ = match target {
-        Target::Resume(r) => r.rd.root.clone(),
-        Target::New(p) => p.clone(),
-        Target::Discard => PathBuf::new(),
+    // A new run's directory does not exist yet: its folder until it does (see `named`).
+    let (what, where_) = match target {
+        Target::Resume(r) => ("run", r.rd.root.clone()),
+        Target::New(p) => ("output", p.clone()),
+        Target::Discard => ("run", PathBuf::from("(a dry run)")),
     };
     let name = &l.microscope.desc.name;
-    run_dir::lock::acquire(name, wait, &run_dir::lock::owner_text(&where_)).map_err(|e| match e {
+    let owner = run_dir::lock::owner_text(what, &where_);
+    run_dir::lock::acquire(name, wait, &owner).map_err(|e| match e {
         LockError::Busy { holder, path } => Refusal::new(
             Exit::Busy,
             format!(
-                "the microscope `{name}` is busy ({}; lock {}) — wait for it with --wait-lock [DURATION]",
+                "the microscope `{name}` is busy ({}; lock {}) — {}",
                 holder.replace('\n', ", ").trim_end_matches(", "),
-                path.display()
+                path.display(),
+                match wait {
+                    Some(Some(d)) => format!(
+                        "still, after waiting {}: try again later, or wait longer with --wait-lock",
+                        crate::human::duration(d.as_secs_f64())
+                    ),
+                    _ => "wait for it with --wait-lock [DURATION]".into(),
+                }
             ),
         ),
         LockError::Interrupted(sig) => Refusal::new(

@@ -225,7 +225,15 @@ pub fn run(
         Target::Discard => {}
         Target::New(ref parent) => {
             match prepare::new_run(l, settings.force, parent, &plan, &started) {
-                Ok(p) => prepared = Some(p),
+                Ok(p) => {
+                    // Whoever finds the microscope busy now learns which run holds it.
+                    if let Some(lk) = &lock {
+                        lk.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
+                    }
+                    prepared = Some(p);
+                }
                 Err(r) => return Err(r),
             }
         }
