@@ -165,6 +165,13 @@ fn exhausted_retries_skip_the_fov() {
     assert_eq!(skipped[0]["fov"], 0);
     assert!(r.stderr.contains("skipping FOV 0 of B2"), "{}", r.stderr);
     assert_nothing_lost(&dir);
+    // The report names the well, as the protocol does.
+    let rep = run(&["report", &dir.display().to_string()]);
+    assert!(
+        rep.stdout.contains("skipped t=0 B2 fov 0:"),
+        "{}",
+        rep.stdout
+    );
 }
 
 /// A capture that fails after the camera took the next channel's exposure leaves the camera

@@ -117,14 +117,19 @@ pub fn run(args: &ReportArgs) -> Exit {
     let bytes: u64 = journal_of!(journal, File).map(|f| f.bytes).sum();
     // Counted against the run's own layout, so a record added by hand counts for nothing;
     // a run whose copies cannot be read yet keeps run.json's count.
-    let saved_planes: u64 = crate::session::resume::load_recorded(&rd, &journal).map_or(
-        record.counts.saved,
-        |(_, loaded)| {
-            let plan = std::sync::Arc::new(loaded.plan);
-            let layout = crate::saver::layout::for_plan(&plan, rd.root.clone(), &record.started);
-            crate::run_dir::verify::saved_planes(&journal, layout.as_ref())
-        },
-    );
+    let plan = crate::session::resume::load_recorded(&rd, &journal)
+        .ok()
+        .map(|(_, loaded)| std::sync::Arc::new(loaded.plan));
+    let saved_planes: u64 = plan.as_ref().map_or(record.counts.saved, |plan| {
+        let layout = crate::saver::layout::for_plan(plan, rd.root.clone(), &record.started);
+        crate::run_dir::verify::saved_planes(&journal, layout.as_ref())
+    });
+    // Wells by name, as the protocol wrote them (the journal counts regions from 0).
+    let region = |i: u32| {
+        plan.as_ref()
+            .and_then(|p| p.regions.get(i as usize))
+            .map_or_else(|| format!("region {i}"), |r| r.name.clone())
+    };
     let acquired = if running {
         frames
     } else {
@@ -226,8 +231,11 @@ pub fn run(args: &ReportArgs) -> Exit {
     }
     for s in skipped.iter().take(10) {
         t.push_str(&format!(
-            "  skipped t={} region {} fov {}: {}\n",
-            s.t, s.region, s.fov, s.error
+            "  skipped t={} {} fov {}: {}\n",
+            s.t,
+            region(s.region),
+            s.fov,
+            s.error
         ));
     }
     if rounds.len() > 1 || rounds.iter().any(|(r, _)| r.late_s > 0.5) {

@@ -94,7 +94,7 @@ pub fn run(a: &SubmitArgs) -> Exit {
         }));
     } else {
         tracing::info!(
-            "task {id} queued on {} ({}; estimate {}){}",
+            "task {id} submitted to {} ({}; estimate {}){}",
             spool.microscope,
             task.status.state.name(),
             crate::human::duration(task.spec.plan.estimate_s),

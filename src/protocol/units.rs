@@ -134,6 +134,11 @@ impl fmt::Display for Duration {
             if ns.is_multiple_of(mult) {
                 return write!(f, "{}{name}", ns / mult);
             }
+            // Past a millisecond, a fraction of one reads better than many microseconds
+            // (`50.5ms`, not `50500us`).
+            if name == "ms" && ns > mult && ns.is_multiple_of(1_000) {
+                return write!(f, "{}ms", fmt_num(ns as f64 / 1e6));
+            }
         }
         write!(f, "{ns}ns")
     }
@@ -394,6 +399,9 @@ mod tests {
             );
         }
         assert_eq!(Length::parse("300nm").expect("nm").0.to_string(), "0.3");
+        assert_eq!(Duration::parse("50.5ms").expect("ms").to_string(), "50.5ms");
+        assert_eq!(Duration::parse("500us").expect("us").to_string(), "500us");
+        assert_eq!(Duration::parse("1500ms").expect("ms").to_string(), "1500ms");
         assert_eq!(Speed::parse("700um/s").expect("um/s").0.to_string(), "0.7");
     }
 
