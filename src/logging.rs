@@ -91,19 +91,31 @@ pub fn init(verbosity: i8) {
     let filter = EnvFilter::try_from_env("SQUIDCTL_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("squidctl={default},warn")));
     let ansi = io::stderr().is_terminal();
-    let stderr_layer = tracing_subscriber::fmt::layer()
-        .with_writer(StderrWriter)
-        .with_ansi(ansi)
-        .with_target(false)
-        .without_time()
-        .compact();
+    // On a terminal a person reads the lines as they come; in cron's or a service's log,
+    // each line needs its time (UTC, as the run's log file has it).
+    let screen_layer = ansi.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(StderrWriter)
+            .with_ansi(true)
+            .with_target(false)
+            .without_time()
+            .compact()
+    });
+    let log_layer = (!ansi).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(StderrWriter)
+            .with_ansi(false)
+            .with_target(false)
+            .compact()
+    });
     let file_layer = tracing_subscriber::fmt::layer()
         .with_writer(FileWriter)
         .with_ansi(false)
         .with_target(false);
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(stderr_layer)
+        .with(screen_layer)
+        .with(log_layer)
         .with(file_layer)
         .try_init();
 }

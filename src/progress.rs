@@ -114,7 +114,7 @@ impl Display {
         if waiting > 0.0 {
             parts.push(format!(
                 "{timepoint} starts in {}",
-                human::duration(waiting - t.clock_s)
+                human::duration((waiting - t.clock_s) * t.clock_scale)
             ));
         } else {
             if self.plan.time.count > 1 {
@@ -143,10 +143,10 @@ impl Display {
         }
         let elapsed = self.started.elapsed().as_secs_f64();
         let by_rate = (planned - done) as f64 * elapsed / done as f64;
-        if self.plan.time.count > 1 {
+        if self.plan.time.count > 1 && t.clock_scale > 0.0 {
             // A time-lapse is paced by its schedule: what is left of the modelled duration,
-            // on the microscope's clock (like the countdown).
-            return Some((self.estimated_s - t.clock_s).max(0.0));
+            // in wall-clock seconds (the simulator's clock may run faster).
+            return Some((self.estimated_s - t.clock_s).max(0.0) * t.clock_scale);
         }
         Some(by_rate)
     }

@@ -41,11 +41,46 @@ fn without_a_terminal_no_escape_codes_and_a_periodic_progress_line() {
         r.stderr
     );
     assert!(r.stderr.contains("well C2 · fov"), "{}", r.stderr);
+    // Each log line says when (cron's log has no other clock).
+    let stamped = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" INFO "))
+        .all(|l| l.starts_with("20") && l.as_bytes().get(10) == Some(&b'T'));
+    assert!(stamped, "{}", r.stderr);
     let log = std::fs::read_to_string(run_dir(&out).join("squidctl.log")).expect("log");
     assert!(
         log.contains("progress: ") && !log.contains('\u{1b}'),
         "{log}"
     );
+    // A time-lapse on a simulator ten times faster than life: the time left is wall-clock
+    // time (the schedule's 40 s take about 4 s), not the microscope clock's.
+    let fast = microscope(dir.path(), 0.1, &[]);
+    let lapse = write(
+        dir.path(),
+        "lapse.yaml",
+        &format!("{P}time: {{every: 10s, count: 5}}\n"),
+    );
+    let r = run(&[
+        "acquire",
+        &lapse,
+        "--microscope",
+        &fast,
+        "--output",
+        &dir.path().join("lapse").display().to_string(),
+        "--progress-interval",
+        "300ms",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lefts: Vec<f64> = r
+        .stderr
+        .split("about ")
+        .skip(1)
+        .filter_map(|rest| rest.split(" left").next())
+        .filter_map(|d| d.strip_suffix('s').and_then(|n| n.parse().ok()))
+        .collect();
+    assert!(!lefts.is_empty(), "{}", r.stderr);
+    assert!(lefts.iter().all(|s| *s <= 6.0), "{lefts:?}: {}", r.stderr);
     // --progress never behaves the same on a terminal; here it must stay plain too.
     let r = run(&["simulate", &p, "--microscope", &m, "--progress", "never"]);
     assert_eq!(r.code, 0);

@@ -77,6 +77,9 @@ pub struct Tick<'a> {
     pub bytes_written: u64,
     pub queued: u64,
     pub clock_s: f64,
+    /// Wall seconds per second of the microscope's clock (1 on hardware, the simulator's
+    /// `time_scale`, 0 when it runs as fast as it can).
+    pub clock_scale: f64,
 }
 
 pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
@@ -211,6 +214,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
                 .as_ref()
                 .map_or(0, |s| s.queued.load(Ordering::SeqCst)),
             clock_s: clock.now_s(),
+            clock_scale: clock.scale(),
         })
     };
     let end = loop {
