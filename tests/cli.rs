@@ -61,16 +61,9 @@ fn without_a_terminal_no_escape_codes_and_a_periodic_progress_line() {
         "lapse.yaml",
         &format!("{P}time: {{every: 10s, count: 5}}\n"),
     );
-    let r = run(&[
-        "acquire",
-        &lapse,
-        "--microscope",
-        &fast,
-        "--output",
-        &dir.path().join("lapse").display().to_string(),
-        "--progress-interval",
-        "300ms",
-    ]);
+    let mut args = acquire_args(&lapse, &fast, &dir.path().join("lapse"));
+    args.extend(["--progress-interval".to_string(), "300ms".to_string()]);
+    let r = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lefts: Vec<f64> = r
         .stderr
@@ -286,16 +279,9 @@ fn quiet_and_verbose() {
     );
     assert!(!r.stderr.contains(" INFO "), "{}", r.stderr);
     // At -v, where the time before the first frame goes (it was seconds, unseen even at -vv).
-    let out = dir.path().join("out");
-    let r = run(&[
-        "-v",
-        "acquire",
-        &p,
-        "--microscope",
-        &m,
-        "--output",
-        &out.display().to_string(),
-    ]);
+    let mut args = vec!["-v".to_string()];
+    args.extend(acquire_args(&p, &m, &dir.path().join("out")));
+    let r = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
     for step in [
         "devices opened after",
