@@ -323,9 +323,9 @@ pub struct ResumeArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The run directory
-    #[arg(value_name = "RUN_DIR")]
-    pub run_dir: PathBuf,
+    /// The run directories (a shell glob such as `runs/quickstart_*` gives several)
+    #[arg(value_name = "RUN_DIR", required = true, num_args = 1..)]
+    pub run_dirs: Vec<PathBuf>,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -333,9 +333,9 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run directory
-    #[arg(value_name = "RUN_DIR")]
-    pub run_dir: PathBuf,
+    /// The run directories (a shell glob such as `runs/quickstart_*` gives several)
+    #[arg(value_name = "RUN_DIR", required = true, num_args = 1..)]
+    pub run_dirs: Vec<PathBuf>,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,

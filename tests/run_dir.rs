@@ -505,3 +505,40 @@ fn a_run_live_on_another_host_is_neither_stalled_nor_resumed() {
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(r.stderr.contains("on host imaging-pc-2"), "{}", r.stderr);
 }
+
+/// `verify runs/quickstart_*` after a second run: each run directory is judged on its own,
+/// `--json` is one object with every run, and the exit is 0 only when all pass.
+#[test]
+fn verify_and_report_take_every_run_a_glob_names() {
+    let (dir, p, m) = setup(0.0);
+    let out = dir.path().join("out");
+    let mut rds = Vec::new();
+    for name in ["one", "two"] {
+        let mut args = acquire_args(&p, &m, &out);
+        args.extend(["--set".into(), format!("output.run_name={name}")]);
+        let r = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        rds.push(out.join(name).display().to_string());
+    }
+    let v = run(&["verify", &rds[0], &rds[1], "--json"]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.trim().lines().count(), 1, "{}", v.stdout);
+    assert_eq!(
+        v.json()["runs"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        v.stdout
+    );
+    let r = run(&["report", &rds[0], &rds[1]]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("run         ").count(), 2, "{}", r.stdout);
+    // One damaged: that run fails, the other still passes, and the exit says so.
+    std::fs::remove_file(out.join("two").join("coordinates.csv")).expect("rm");
+    let v = run(&["verify", &rds[0], &rds[1]]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("ok: ") && v.stdout.contains("FAILED"),
+        "{}",
+        v.stdout
+    );
+}

@@ -43,6 +43,50 @@ pub fn invalid(d: &Diagnostics) -> Exit {
     Exit::Invalid
 }
 
+/// One run directory and whether to print JSON: what `verify` and `report` do for each.
+pub struct Single<'a> {
+    pub run_dir: &'a std::path::Path,
+    pub json: bool,
+}
+
+thread_local! {
+    /// JSON lines held back while several runs are judged, to print as one object.
+    static COLLECTED: std::cell::RefCell<Option<Vec<serde_json::Value>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `one` for each directory. One directory: as it prints. Several (a shell glob): each
+/// is judged on its own, text one after the other, `--json` one object
+/// `{"command", "exit_code", "runs": [each run's object]}`; the exit is 0 when every run's
+/// is, else the first that is not.
+pub fn each_run(
+    command: &str,
+    dirs: &[std::path::PathBuf],
+    json: bool,
+    one: impl Fn(&std::path::Path) -> Exit,
+) -> Exit {
+    if let [dir] = dirs {
+        return one(dir);
+    }
+    COLLECTED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let mut exit = Exit::Completed;
+    for dir in dirs {
+        let e = one(dir);
+        if exit == Exit::Completed {
+            exit = e;
+        }
+    }
+    let runs = COLLECTED
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
+    if json {
+        print_json(
+            &serde_json::json!({"command": command, "exit_code": exit.code(), "runs": runs}),
+        );
+    }
+    exit
+}
+
 /// Whether a command printed its JSON line (`--json`): if not, `main` prints one for it.
 static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The first error a command reported, for that fallback line.
@@ -72,6 +116,16 @@ pub fn remember_error(text: &str) {
 /// error of ours: the command's work and exit code stand.
 pub fn print_json(v: &serde_json::Value) {
     use std::io::Write;
+    let held = COLLECTED.with(|c| match c.borrow_mut().as_mut() {
+        Some(runs) => {
+            runs.push(v.clone());
+            true
+        }
+        None => false,
+    });
+    if held {
+        return;
+    }
     JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = writeln!(std::io::stdout(), "{v}");
 }

@@ -35,8 +35,16 @@ fn ms(s: f64) -> String {
     }
 }
 
+/// Every run directory named, each reported on its own (see [`super::each_run`]).
 pub fn run(args: &ReportArgs) -> Exit {
-    let rd = RunDir::open(&args.run_dir);
+    super::each_run("report", &args.run_dirs, args.json, |dir| {
+        one(dir, args.json)
+    })
+}
+
+fn one(run_dir: &std::path::Path, json: bool) -> Exit {
+    let args = super::Single { run_dir, json };
+    let rd = RunDir::open(args.run_dir);
     if !rd.path(run_dir::JOURNAL).exists() && !rd.path(run_dir::RUN_JSON).exists() {
         return fail(
             args.json,

@@ -13,8 +13,16 @@ use crate::run_dir::verify::{self, Problem};
 use crate::saver::FileKey;
 use crate::session::resume::open_run;
 
+/// Every run directory named, each judged on its own (see [`super::each_run`]).
 pub fn run(args: &VerifyArgs) -> Exit {
-    let open = match open_run(&args.run_dir) {
+    super::each_run("verify", &args.run_dirs, args.json, |dir| {
+        one(dir, args.json)
+    })
+}
+
+fn one(run_dir: &std::path::Path, json: bool) -> Exit {
+    let args = super::Single { run_dir, json };
+    let open = match open_run(args.run_dir) {
         Ok(o) => o,
         Err(r) => return fail(args.json, "verify", r.exit, r.message),
     };
