@@ -797,7 +797,7 @@ fn watchdog_kills(rows: &mut Vec<Row>) {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     };
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = squidctl::hardware::faults::SplitMix(0x9e37_79b9_7f4a_7c15);
     let mut latencies = Vec::new();
     for k in 0..20 {
         let from = events().len();
@@ -823,10 +823,7 @@ fn watchdog_kills(rows: &mut Vec<Row>) {
         {
             std::thread::sleep(Duration::from_millis(10));
         }
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(rng % 700));
+        std::thread::sleep(Duration::from_millis(rng.next_u64() % 700));
         let _ = run.kill();
         let _ = run.wait();
         let t = Instant::now();

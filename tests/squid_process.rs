@@ -10,18 +10,10 @@ use serde_json::Value;
 
 /// Every light the board switched on was switched off again, and nothing was executed twice.
 fn board_ends_clean(board: &McuProcess) {
-    let lights = board.events_of("light");
-    let mut lit = std::collections::BTreeSet::new();
-    for e in &lights {
-        let port = e["port"].to_string();
-        if e["on"] == true {
-            lit.insert(port);
-        } else if port == "\"all\"" {
-            lit.clear();
-        } else {
-            lit.remove(&port);
-        }
-    }
+    let lit: Vec<_> = light_intervals(&board.events())
+        .into_iter()
+        .filter(|i| i.2.is_none())
+        .collect();
     assert!(lit.is_empty(), "left on: {lit:?}");
     let execs = board.events_of("exec");
     for w in execs.windows(2) {
@@ -182,13 +174,8 @@ fn a_runner_killed_at_any_moment_leaves_no_light_on_past_the_watchdog() {
         "long.yaml",
         "name: long\nplate: {format: 96, wells: \"A1\"}\nfov: {grid: 2x2}\nchannels:\n  - {name: GFP, exposure: 700ms, intensity: 20%}\n  - {name: BF, exposure: 30ms, intensity: 20%}\n",
     );
-    let mut rng = seed();
-    let mut next = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
+    let mut rng = squidctl::hardware::faults::SplitMix(seed());
+    let mut next = move |n: u64| rng.next_u64() % n;
     for kill in 0..3 {
         let from = board.events().len();
         let out = dir.path().join(format!("out{kill}"));
@@ -264,13 +251,8 @@ fn emulator_faults_that_do_not_parse_are_refused() {
 /// channel's exposure, and the run verifies.
 #[test]
 fn frozen_boards_and_lost_light_commands_never_light_a_frame_twice_or_leave_a_light_on() {
-    let mut rng = seed() | 1;
-    let mut next = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
+    let mut rng = squidctl::hardware::faults::SplitMix(seed());
+    let mut next = move |n: u64| rng.next_u64() % n;
     // Two boards, two faults each (at different frames), to keep the homing time down.
     let k = 2 + next(3);
     let faults = [

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::link::{Link, LinkConfig, LinkError, Port, Shared, Until, UrgentOff, resync};
 use super::port;
-use super::protocol::{Axis, AxisScale, Command, HomeMode, Limit, Status, Version};
+use super::protocol::{Axis, AxisScale, Command, HomeMode, Limit, Status, StatusReader, Version};
 use super::settings::{AxisSettings, Output, SquidSettings, TriggerMode};
 use crate::hardware::{DeviceError, DeviceResult, LinkHealth};
 use crate::microscope::description::{AxisDesc, MicroscopeDesc};
@@ -65,6 +65,18 @@ fn to_device(e: String) -> DeviceError {
     DeviceError::failed(DEVICE, e)
 }
 
+/// Open `path` and read until the status stream is in step: the port, its reader (holding
+/// what came after) and the last packet.
+fn open_in_step(
+    path: &str,
+    s: &SquidSettings,
+) -> Result<(Box<dyn Port>, StatusReader, Status), String> {
+    let mut p = port::open(path, s.baud)?;
+    let (reader, first) =
+        resync(&mut *p, s.allow_legacy, IN_STEP, HELLO).map_err(|e| format!("{path}: {e}"))?;
+    Ok((p, reader, first))
+}
+
 impl Board {
     /// Open the port, get in step, check the firmware, configure and home everything.
     pub fn connect(
@@ -73,9 +85,7 @@ impl Board {
         wheel_positions: Option<u32>,
     ) -> DeviceResult<Board> {
         let path = port::find(&settings).map_err(to_device)?;
-        let mut p = port::open(&path, settings.baud).map_err(to_device)?;
-        let (reader, first) = resync(&mut *p, settings.allow_legacy, IN_STEP, HELLO)
-            .map_err(|e| to_device(format!("{path}: {e}")))?;
+        let (p, reader, first) = open_in_step(&path, &settings).map_err(to_device)?;
         let version = first.version;
         let min = settings
             .min_version()
@@ -135,15 +145,21 @@ impl Board {
         self.version.at_least(1, 0)
     }
 
-    /// One command, waited for; link failures become device errors (a restart is kept).
-    fn call(&mut self, cmd: Command, until: Until, deadline: Duration) -> DeviceResult<Status> {
-        if let Some(why) = &self.rehome {
-            return Err(DeviceError {
+    /// Refused while the board needs homing again (it restarted): nothing is sent to it.
+    fn homing_kept(&self) -> DeviceResult<()> {
+        match &self.rehome {
+            Some(why) => Err(DeviceError {
                 device: DEVICE.into(),
                 kind: crate::hardware::ErrorKind::NeedsHoming,
                 message: why.clone(),
-            });
+            }),
+            None => Ok(()),
         }
+    }
+
+    /// One command, waited for; link failures become device errors (a restart is kept).
+    fn call(&mut self, cmd: Command, until: Until, deadline: Duration) -> DeviceResult<Status> {
+        self.homing_kept()?;
         let Some(link) = &self.link else {
             return Err(DeviceError::disconnected(DEVICE));
         };
@@ -421,15 +437,13 @@ impl Board {
             let from = self.scale(axis).mm([now.x, now.y, now.z][i]);
             let desc = if axis == Axis::Z { &self.z } else { &self.xy };
             let deadline = move_deadline(axis_move_secs(from, desc));
-            let Some(link) = &self.link else {
-                return Err(DeviceError::disconnected(DEVICE));
-            };
-            match link.call(cmd, at, deadline) {
-                Err(LinkError::Rejected) => {
+            match self.call(cmd, at, deadline) {
+                // Status 4 (a refused move) is the only way a call ends out of range.
+                Err(e) if e.kind == crate::hardware::ErrorKind::OutOfRange => {
                     self.short_homed[i] = true;
                     tracing::warn!("{}", self.short_homing_note(i));
                 }
-                Err(e) => return Err(self.error(cmd, e)),
+                Err(e) => return Err(e),
                 Ok(_) => {}
             }
         }
@@ -497,13 +511,7 @@ impl Board {
     }
 
     fn latest(&mut self) -> DeviceResult<Status> {
-        if let Some(why) = &self.rehome {
-            return Err(DeviceError {
-                device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::NeedsHoming,
-                message: why.clone(),
-            });
-        }
+        self.homing_kept()?;
         if let Some(e) = self.shared.dead() {
             return Err(self.error(Command::Heartbeat, e));
         }
@@ -842,9 +850,7 @@ impl Board {
             self.path
         );
         self.link = None;
-        let mut p = port::open(&self.path, self.settings.baud).map_err(to_device)?;
-        let (reader, first) = resync(&mut *p, self.settings.allow_legacy, IN_STEP, HELLO)
-            .map_err(|e| to_device(format!("{}: {e}", self.path)))?;
+        let (p, reader, first) = open_in_step(&self.path, &self.settings).map_err(to_device)?;
         if first.version != self.version {
             return Err(to_device(format!(
                 "{}: the board now runs firmware {}, not {}: check what was flashed, then start the run again",
@@ -874,30 +880,16 @@ impl Board {
     /// Reopen the port without RESET or INITIALIZE (either would lose the homing); a board
     /// that restarted meanwhile is reported, not re-homed behind the user's back.
     pub fn reconnect(&mut self) -> DeviceResult<()> {
-        if let Some(why) = &self.rehome {
-            return Err(DeviceError {
-                device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::NeedsHoming,
-                message: why.clone(),
-            });
-        }
+        self.homing_kept()?;
         if self.shared.dead().is_none() && self.link.is_some() {
             return Ok(());
         }
         self.link = None;
-        let mut p: Box<dyn Port> =
-            port::open(&self.path, self.settings.baud).map_err(|e| DeviceError {
+        let (p, reader, first) =
+            open_in_step(&self.path, &self.settings).map_err(|message| DeviceError {
                 device: DEVICE.into(),
                 kind: crate::hardware::ErrorKind::Disconnected,
-                message: e,
-            })?;
-        let (reader, first) =
-            resync(&mut *p, self.settings.allow_legacy, IN_STEP, HELLO).map_err(|e| {
-                DeviceError {
-                    device: DEVICE.into(),
-                    kind: crate::hardware::ErrorKind::Disconnected,
-                    message: format!("{}: {e}", self.path),
-                }
+                message,
             })?;
         let restarted =
             (first.id == 0 && self.shared.last_id() != 0) || first.version != self.version;
