@@ -272,12 +272,10 @@ fn sigterm_stops_the_board_and_removes_its_link() {
     let mut b = Board::start("1.4");
     let link = b.log.with_file_name("ttySquid");
     assert!(link.exists());
-    let t = Instant::now();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(b.child.0.id() as i32, libc::SIGTERM) };
     let status = b.child.0.wait().expect("wait");
     assert!(status.success(), "{status:?}");
-    assert!(t.elapsed() < Duration::from_secs(1));
     assert!(std::fs::symlink_metadata(&link).is_err(), "link removed");
 }
 

@@ -136,14 +136,12 @@ fn a_frame_that_never_comes_fails_naming_the_camera() {
     c.set_exposure(0.02).expect("exposure");
     c.snap().expect("first frame");
     f.set_gvsp_lost_ratio(1.0);
-    let t = Instant::now();
     let e = c.snap().expect_err("no frame");
     assert_eq!(e.kind, ErrorKind::Failed, "{e}");
     assert!(
         e.to_string().contains("camera") && e.message.contains("no frame within"),
         "{e}"
     );
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     f.set_gvsp_lost_ratio(0.0);
     c.snap().expect("frames again once the packets flow");
 }

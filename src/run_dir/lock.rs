@@ -49,11 +49,30 @@ pub enum LockError {
     Io(io::Error, PathBuf),
 }
 
-fn holder_text(f: &mut File) -> String {
+fn read_text(f: &mut File) -> String {
     let mut s = String::new();
     let _ = f.rewind();
     let _ = (&*f).take(4096).read_to_string(&mut s);
     s.trim().to_string()
+}
+
+/// Who holds a busy lock. The holder rewrites its text once (when its run directory exists),
+/// so a read can land mid-write: read again until the text is whole (it ends in a newline
+/// and names a pid), for a moment at most.
+fn holder_text(f: &mut File) -> String {
+    let mut text = read_text(f);
+    for _ in 0..50 {
+        if holder_alive(&text).is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        text = read_text(f);
+    }
+    if text.is_empty() {
+        "holder not recorded".into()
+    } else {
+        text
+    }
 }
 
 /// Whether the pid written in a lock text is a live process on this host.
@@ -227,7 +246,7 @@ pub fn acquire(
             }
         }
     };
-    let previous = holder_text(&mut f);
+    let previous = read_text(&mut f);
     if let Some((pid, false)) = holder_alive(&previous) {
         tracing::warn!("taking over the lock left by pid {pid}, which is no longer running");
     }
@@ -240,10 +259,10 @@ pub fn acquire(
 }
 
 /// Say who holds the lock; a read-only descriptor (another user's file) leaves it as it was.
+/// Written over the old text and then cut to length, so a reader never finds it empty.
 fn write_owner(f: &mut File, owner: &str) {
-    if f.set_len(0).is_ok() {
-        let _ = f.rewind();
-        let _ = f.write_all(owner.as_bytes());
+    if f.rewind().is_ok() && f.write_all(owner.as_bytes()).is_ok() {
+        let _ = f.set_len(owner.len() as u64);
         let _ = f.sync_data();
     }
 }
