@@ -237,8 +237,8 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Higher runs first (default 0)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Not before this time: 22:30, 2026-12-24T22:30, +2h')
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Give up if not started by then: a duration from now (12h) or a time')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start only after these tasks have ended, however they ended')
-            [CompletionResult]::new('--after-ok', '--after-ok', [CompletionResultType]::ParameterName, 'Start only after these tasks completed (exit 0); skipped if one did not')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start only after these tasks (of the same microscope) have ended, however they ended')
+            [CompletionResult]::new('--after-ok', '--after-ok', [CompletionResultType]::ParameterName, 'Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A name for the task in listings')
             [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Submit the protocol snapshot of task ID again (as it was queued)')
@@ -368,7 +368,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         }
         'squidctl;events' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events after this sequence number')
-            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'Only this task''s events')
+            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'Only this task''s events: 5, or MICROSCOPE/5')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing new events as they come')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing new events as they come')

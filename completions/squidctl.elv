@@ -219,8 +219,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --priority 'Higher runs first (default 0)'
             cand --at 'Not before this time: 22:30, 2026-12-24T22:30, +2h'
             cand --expires 'Give up if not started by then: a duration from now (12h) or a time'
-            cand --after 'Start only after these tasks have ended, however they ended'
-            cand --after-ok 'Start only after these tasks completed (exit 0); skipped if one did not'
+            cand --after 'Start only after these tasks (of the same microscope) have ended, however they ended'
+            cand --after-ok 'Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not'
             cand --retries 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`'
             cand --label 'A name for the task in listings'
             cand --again 'Submit the protocol snapshot of task ID again (as it was queued)'
@@ -340,7 +340,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         }
         &'squidctl;events'= {
             cand --since 'Only events after this sequence number'
-            cand --task 'Only this task''s events'
+            cand --task 'Only this task''s events: 5, or MICROSCOPE/5'
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
             cand -f 'Keep printing new events as they come'
             cand --follow 'Keep printing new events as they come'

@@ -166,8 +166,8 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l set -d 'Ove
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l priority -d 'Higher runs first (default 0)' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l at -d 'Not before this time: 22:30, 2026-12-24T22:30, +2h' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l expires -d 'Give up if not started by then: a duration from now (12h) or a time' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after -d 'Start only after these tasks have ended, however they ended' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after-ok -d 'Start only after these tasks completed (exit 0); skipped if one did not' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after -d 'Start only after these tasks (of the same microscope) have ended, however they ended' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l after-ok -d 'Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l retries -d 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l label -d 'A name for the task in listings' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand submit" -l again -d 'Submit the protocol snapshot of task ID again (as it was queued)' -r
@@ -252,7 +252,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s v -l verbose 
 complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s q -l quiet -d 'Less log detail (-q warnings only, -qq errors only)'
 complete -c squidctl -n "__fish_squidctl_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l since -d 'Only events after this sequence number' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l task -d 'Only this task\'s events' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l task -d 'Only this task\'s events: 5, or MICROSCOPE/5' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l microscope -d 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]' -r -F
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they come'
 complete -c squidctl -n "__fish_squidctl_using_subcommand events" -l json -d 'Print JSON on stdout'

@@ -46,6 +46,41 @@ pub struct SaverArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub queue_memory: Option<u64>,
 }
+/// A task as a person names it: `5` on the queue `--microscope` names, or `scope-a/5` on the
+/// queue of the microscope named scope-a (as `history --all` prints it). Ids count per
+/// microscope, so a bare id alone could name tasks on several queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRef {
+    pub microscope: Option<String>,
+    pub id: u64,
+}
+
+impl std::str::FromStr for TaskRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "`{s}` is not a task id: write the number (5), or the microscope's name and the number (scope-a/5)"
+            )
+        };
+        let (microscope, id) = match s.rsplit_once('/') {
+            Some((m, id)) if !m.trim().is_empty() => (Some(m.trim().to_string()), id),
+            Some(_) => return Err(bad()),
+            None => (None, s),
+        };
+        let id = id.trim().parse().map_err(|_| bad())?;
+        Ok(TaskRef { microscope, id })
+    }
+}
+
+impl std::fmt::Display for TaskRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.microscope {
+            Some(m) => write!(f, "{m}/{}", self.id),
+            None => write!(f, "{}", self.id),
+        }
+    }
+}
 
 /// Durations on the command line use the protocol's units (`30s`, `5m`, `1h`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -506,12 +541,12 @@ pub struct SubmitArgs {
     /// Give up if not started by then: a duration from now (12h) or a time
     #[arg(long, value_name = "DURATION|TIME")]
     pub expires: Option<String>,
-    /// Start only after these tasks have ended, however they ended
+    /// Start only after these tasks (of the same microscope) have ended, however they ended
     #[arg(long, value_name = "ID", value_delimiter = ',')]
-    pub after: Vec<u64>,
-    /// Start only after these tasks completed (exit 0); skipped if one did not
+    pub after: Vec<TaskRef>,
+    /// Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not
     #[arg(long, value_name = "ID", value_delimiter = ',')]
-    pub after_ok: Vec<u64>,
+    pub after_ok: Vec<TaskRef>,
     /// Submit held: it starts only after `squidctl release ID`
     #[arg(long)]
     pub hold: bool,
@@ -523,7 +558,7 @@ pub struct SubmitArgs {
     pub label: Option<String>,
     /// Submit the protocol snapshot of task ID again (as it was queued)
     #[arg(long, value_name = "ID", conflicts_with = "file")]
-    pub again: Option<u64>,
+    pub again: Option<TaskRef>,
     /// Wait for the task to end and exit with its run's exit code
     #[arg(long)]
     pub wait: bool,
@@ -546,18 +581,18 @@ pub struct QueueArgs {
 
 #[derive(Debug, Args)]
 pub struct TaskArgs {
-    /// Task id
+    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(value_name = "ID")]
-    pub id: u64,
+    pub id: TaskRef,
     #[command(flatten)]
     pub target: QueueTarget,
 }
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
-    /// Task id
+    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(value_name = "ID")]
-    pub id: u64,
+    pub id: TaskRef,
     /// Stop a running task after the frame in flight (as Ctrl-C does), not at the next safe point
     #[arg(long)]
     pub now: bool,
@@ -568,13 +603,13 @@ pub struct CancelArgs {
 /// One task, or the whole queue.
 #[derive(Debug, Args)]
 pub struct TaskOrQueue {
-    /// Task id
+    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(
         value_name = "ID",
         required_unless_present = "queue",
         conflicts_with = "queue"
     )]
-    pub id: Option<u64>,
+    pub id: Option<TaskRef>,
     /// The whole queue ("I am at the microscope"), not one task
     #[arg(long)]
     pub queue: bool,
@@ -602,9 +637,9 @@ pub struct ReleaseArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("where").required(true).args(["front", "back", "before", "after", "priority"])))]
 pub struct MoveArgs {
-    /// Task id
+    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(value_name = "ID")]
-    pub id: u64,
+    pub id: TaskRef,
     /// First among its priority
     #[arg(long)]
     pub front: bool,
@@ -613,10 +648,10 @@ pub struct MoveArgs {
     pub back: bool,
     /// Just before this task (taking its priority)
     #[arg(long, value_name = "ID")]
-    pub before: Option<u64>,
+    pub before: Option<TaskRef>,
     /// Just after this task (taking its priority)
     #[arg(long, value_name = "ID")]
-    pub after: Option<u64>,
+    pub after: Option<TaskRef>,
     /// Set its priority (higher runs first)
     #[arg(long, allow_negative_numbers = true)]
     pub priority: Option<i32>,
@@ -626,9 +661,9 @@ pub struct MoveArgs {
 
 #[derive(Debug, Args)]
 pub struct PauseArgs {
-    /// Task id
+    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(value_name = "ID")]
-    pub id: u64,
+    pub id: TaskRef,
     /// The boundary to pause at: the next FOV, the next well, or the next time point
     #[arg(long, value_enum, default_value = "fov")]
     pub at: crate::queue::task::PauseAt,
@@ -641,9 +676,9 @@ pub struct PauseArgs {
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// Task ids
+    /// Task ids: 5, or MICROSCOPE/5 for another microscope's queue
     #[arg(value_name = "ID", required = true)]
-    pub ids: Vec<u64>,
+    pub ids: Vec<TaskRef>,
     /// Give up after this long (exit 124)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
@@ -659,9 +694,9 @@ pub struct EventsArgs {
     /// Only events after this sequence number
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub since: u64,
-    /// Only this task's events
+    /// Only this task's events: 5, or MICROSCOPE/5
     #[arg(long, value_name = "ID")]
-    pub task: Option<u64>,
+    pub task: Option<TaskRef>,
     #[command(flatten)]
     pub target: QueueTarget,
 }

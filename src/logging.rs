@@ -79,6 +79,48 @@ impl<'a> MakeWriter<'a> for StderrWriter {
     }
 }
 
+/// The first error logged, for the one JSON line a failed command prints with `--json`.
+static FIRST_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+pub fn first_error() -> Option<String> {
+    FIRST_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+}
+
+/// Keeps the message of the first ERROR event.
+struct FirstError;
+
+struct MessageOf<'a>(&'a mut String);
+
+impl tracing::field::Visit for MessageOf<'_> {
+    fn record_str(&mut self, f: &tracing::field::Field, value: &str) {
+        if f.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+    fn record_debug(&mut self, f: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if f.name() == "message" {
+            self.0.push_str(&format!("{value:?}"));
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FirstError {
+    fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *e.metadata().level() != tracing::Level::ERROR {
+            return;
+        }
+        let mut first = FIRST_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            let mut text = String::new();
+            e.record(&mut MessageOf(&mut text));
+            *first = Some(text);
+        }
+    }
+}
+
 /// Install the subscriber. `verbosity`: 0 default (info), positive more, negative less.
 pub fn init(verbosity: i8) {
     let default = match verbosity {
@@ -117,5 +159,6 @@ pub fn init(verbosity: i8) {
         .with(screen_layer)
         .with(log_layer)
         .with(file_layer)
+        .with(FirstError)
         .try_init();
 }

@@ -919,3 +919,104 @@ fn a_pause_in_a_time_lapse_keeps_the_schedule_and_records_what_it_cost() {
     // (`verify` counts a skipped time point's files as missing, so check what was saved.)
     assert_files_read_back(&rd, "time-lapse");
 }
+
+/// Ids count per microscope: `MICROSCOPE/ID` names a task anywhere an id is taken, and with
+/// several queues and none named a verb refuses and lists them instead of acting on one.
+#[test]
+fn task_ids_name_their_microscope_and_a_verb_never_guesses_the_queue() {
+    let q = Q::new(1.0, &[]);
+    let p = q.protocol("qp.yaml", QP);
+    // A second microscope, scope-a, with its own queue.
+    let text = std::fs::read_to_string(&q.microscope)
+        .expect("read")
+        .replace("name: squid-sim", "name: scope-a");
+    assert!(text.contains("name: scope-a"), "{text}");
+    let scope_a = write(q.path(), "scope-a.yaml", &text);
+    let on_a = |args: &[&str]| {
+        let mut c = q.cmd(args);
+        c.env("SQUIDCTL_MICROSCOPE", &scope_a);
+        Run::from(c.output().expect("spawn"))
+    };
+    let sim_task = q.submit(&p, &["--hold"]);
+    let r = on_a(&["submit", &p, "--json", "--hold"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a_task = r.json()["task"].as_u64().expect("id");
+    assert_eq!(sim_task, a_task, "each queue counts from 1");
+    let bare = |args: &[&str]| {
+        let mut c = q.cmd(args);
+        c.env_remove("SQUIDCTL_MICROSCOPE");
+        Run::from(c.output().expect("spawn"))
+    };
+    let id = a_task.to_string();
+    // No microscope named: refused, with the queues listed, and nothing changed.
+    for args in [
+        vec!["pause", &id],
+        vec!["release", &id],
+        vec!["release", "--queue"],
+        vec!["cancel", &id],
+    ] {
+        let r = bare(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("several microscopes have queues")
+                && r.stderr.contains("scope-a (1 task)")
+                && r.stderr.contains("squid-sim (1 task)"),
+            "{}",
+            r.stderr
+        );
+    }
+    // --json: the one line says why.
+    let r = bare(&["cancel", &id, "--json"]);
+    assert!(
+        r.json()["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("several microscopes have queues"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(q.state(sim_task), "held");
+    // MICROSCOPE/ID acts on that queue only.
+    let named = format!("scope-a/{a_task}");
+    let r = bare(&["cancel", &named, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["microscope"], "scope-a");
+    let r = bare(&["show", &named, "--json"]);
+    assert_eq!(r.json()["status"]["state"], "cancelled", "{}", r.stdout);
+    assert_eq!(
+        q.state(sim_task),
+        "held",
+        "the simulator's task 1 untouched"
+    );
+    // A name that contradicts --microscope, or that has no queue, is refused.
+    let r = q.run(&["release", &named]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("drop one of them"), "{}", r.stderr);
+    let r = bare(&["show", "scope-b/1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no queue for a microscope named `scope-b`"),
+        "{}",
+        r.stderr
+    );
+    let r = bare(&["show", "scope-a/x"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is not a task id"), "{}", r.stderr);
+    // A listing with none named shows every queue, each task as MICROSCOPE/ID.
+    let r = bare(&["history"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(&named), "{}", r.stdout);
+    let r = bare(&["queue"]);
+    assert!(
+        r.stdout.contains("queue of scope-a") && r.stdout.contains("queue of squid-sim"),
+        "{}",
+        r.stdout
+    );
+    // submit follows tasks of its own microscope only.
+    let r = q.run(&["submit", &p, "--after", &named]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("its own microscope"), "{}", r.stderr);
+    let r = q.run(&["submit", &p, "--hold", "--after", "squid-sim/1", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

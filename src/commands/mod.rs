@@ -143,6 +143,7 @@ pub fn json_fallback(command: &str, exit: Exit) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone()
+        .or_else(crate::logging::first_error)
         .unwrap_or_else(|| "see the messages on stderr".into());
     let state = if exit == Exit::Invalid {
         "invalid"

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::cli::{HistoryArgs, QueueArgs, QueueTarget, TaskArgs};
+use crate::cli::{HistoryArgs, QueueArgs, QueueTarget, TaskArgs, TaskRef};
 use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::queue::schedule::{self, Block};
@@ -20,22 +20,116 @@ pub fn spool_for(microscope: Option<&Path>) -> Result<Spool, Exit> {
     Spool::open(&m.desc.name).map_err(spool_fail)
 }
 
-/// The spool, locked for a change that reads other tasks first.
-pub fn locked_spool(
-    microscope: Option<&Path>,
-) -> Result<(Spool, crate::queue::spool::Guard), Exit> {
-    let spool = spool_for(microscope)?;
-    let g = spool.lock().map_err(spool_fail)?;
-    Ok((spool, g))
+/// Refuse a command line, saying why (exit 2).
+fn refuse(msg: String) -> Exit {
+    tracing::error!("{msg}");
+    Exit::Invalid
 }
 
-/// The spools a listing covers: one, or every one with `--all`.
+/// The queues that hold tasks, as `name (N tasks)`.
+fn queues_text(spools: &[Spool]) -> String {
+    spools
+        .iter()
+        .map(|s| {
+            let n = s.ids().len();
+            format!(
+                "{} ({n} task{})",
+                s.microscope,
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every queue that holds at least one task.
+fn used_spools() -> Result<Vec<Spool>, Exit> {
+    let all = Spool::all().map_err(spool_fail)?;
+    Ok(all.into_iter().filter(|s| !s.ids().is_empty()).collect())
+}
+
+/// The queue a verb acts on: the microscope its ids name (`scope-a/5`), else the one
+/// `--microscope` names, else the only microscope with tasks. Task ids count per microscope,
+/// so with several queues and none named this refuses and lists them rather than guess.
+pub fn spool_of(target: &QueueTarget, refs: &[&TaskRef]) -> Result<Spool, Exit> {
+    let mut names: Vec<&str> = refs
+        .iter()
+        .filter_map(|r| r.microscope.as_deref())
+        .collect();
+    names.dedup();
+    if names.len() > 1 {
+        return Err(refuse(format!(
+            "the task ids name several microscopes ({}): one command acts on one queue",
+            names.join(", ")
+        )));
+    }
+    if let Some(name) = names.first() {
+        if let Some(file) = target.microscope.as_deref() {
+            let s = spool_for(Some(file))?;
+            if s.microscope != *name {
+                return Err(refuse(format!(
+                    "task {} is on the queue of `{name}`, but --microscope (or SQUIDCTL_MICROSCOPE) names `{}` ({}): drop one of them",
+                    refs.iter()
+                        .find(|r| r.microscope.is_some())
+                        .map_or(String::new(), |r| r.to_string()),
+                    s.microscope,
+                    file.display()
+                )));
+            }
+            return Ok(s);
+        }
+        let all = Spool::all().map_err(spool_fail)?;
+        let known = queues_text(&all);
+        return all
+            .into_iter()
+            .find(|s| s.microscope == *name)
+            .ok_or_else(|| {
+                refuse(format!(
+                    "no queue for a microscope named `{name}`; {}",
+                    if known.is_empty() {
+                        "there is no queue yet".to_string()
+                    } else {
+                        format!("the queues here: {known}")
+                    }
+                ))
+            });
+    }
+    if target.microscope.is_some() {
+        return spool_for(target.microscope.as_deref());
+    }
+    let mut used = used_spools()?;
+    match used.len() {
+        0 => spool_for(None),
+        1 => Ok(used.remove(0)),
+        _ => {
+            let how = match refs.first() {
+                Some(r) => format!("`{}/{}`, or --microscope FILE", used[0].microscope, r.id),
+                None => "--microscope FILE (its description's name)".into(),
+            };
+            Err(refuse(format!(
+                "several microscopes have queues: {}; say which one: {how}",
+                queues_text(&used)
+            )))
+        }
+    }
+}
+
+/// The spools a listing covers: one, or every one with `--all` — or when none is named and
+/// several microscopes have tasks (a listing shows them all rather than pick one).
 fn spools(target: &QueueTarget, all: bool) -> Result<Vec<Spool>, Exit> {
     if all {
-        Spool::all().map_err(spool_fail)
-    } else {
-        spool_for(target.microscope.as_deref()).map(|s| vec![s])
+        return Spool::all().map_err(spool_fail);
     }
+    if target.microscope.is_none() {
+        let used = used_spools()?;
+        if used.len() > 1 {
+            return Ok(used);
+        }
+        if let [one] = &used[..] {
+            return Ok(vec![Spool::open(&one.microscope).map_err(spool_fail)?]);
+        }
+    }
+    spool_for(target.microscope.as_deref()).map(|s| vec![s])
 }
 
 /// Report a spool error; its exit: 2 for an unknown task, 1 otherwise.
@@ -287,11 +381,11 @@ pub fn task_json(spool: &Spool, t: &Task) -> Value {
 }
 
 pub fn show(a: &TaskArgs) -> Exit {
-    let spool = match spool_for(a.target.microscope.as_deref()) {
+    let spool = match spool_of(&a.target, &[&a.id]) {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let t = match spool.task(a.id) {
+    let t = match spool.task(a.id.id) {
         Ok(t) => t,
         Err(e) => return spool_fail(e),
     };
@@ -404,7 +498,7 @@ pub fn history(a: &HistoryArgs) -> Exit {
                 }));
             }
             rows.push([
-                if a.all {
+                if a.all || spools.len() > 1 {
                     format!("{}/{}", s.microscope, t.spec.id)
                 } else {
                     t.spec.id.to_string()

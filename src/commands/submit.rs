@@ -16,8 +16,22 @@ pub fn run(a: &SubmitArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    // Dependencies and `--again` name tasks of this microscope's queue.
+    let named = a.again.iter().chain(&a.after).chain(&a.after_ok);
+    if let Some(other) = named.clone().find(|r| {
+        r.microscope
+            .as_ref()
+            .is_some_and(|m| *m != spool.microscope)
+    }) {
+        tracing::error!(
+            "task {other} is not on the queue of `{}`, which this submits to; a task can only follow or repeat tasks of its own microscope (name that microscope with --microscope FILE)",
+            spool.microscope
+        );
+        return Exit::Invalid;
+    }
+    let ids = |v: &[crate::cli::TaskRef]| v.iter().map(|r| r.id).collect::<Vec<u64>>();
     // `--again ID`: the snapshot as it was queued, in the directory it was queued from.
-    let (file, input, cwd, again) = match a.again {
+    let (file, input, cwd, again) = match a.again.as_ref().map(|r| r.id) {
         Some(id) => match spool.spec(id) {
             Ok(old) => (
                 spool.task_dir(id).join(TASK_PROTOCOL).display().to_string(),
@@ -64,8 +78,8 @@ pub fn run(a: &SubmitArgs) -> Exit {
         priority: a.priority,
         at: a.at.clone(),
         expires: a.expires.clone(),
-        after: a.after.clone(),
-        after_ok: a.after_ok.clone(),
+        after: ids(&a.after),
+        after_ok: ids(&a.after_ok),
         retries: a.retries,
         held: a.hold.then(|| "submitted with --hold".to_string()),
         again_of: again.as_ref().map(|o| o.id),

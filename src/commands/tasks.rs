@@ -4,27 +4,32 @@
 
 use serde_json::json;
 
-use super::queue::{spool_fail, spool_for};
-use crate::cli::{CancelArgs, HoldArgs, MoveArgs, PauseArgs, QueueTarget, ReleaseArgs, TaskArgs};
+use super::queue::{spool_fail, spool_of};
+use crate::cli::{
+    CancelArgs, HoldArgs, MoveArgs, PauseArgs, QueueTarget, ReleaseArgs, TaskArgs, TaskRef,
+};
 use crate::exit::Exit;
 use crate::queue::spool::{Spool, SpoolError};
 use crate::queue::verbs::{self, Changed, Place};
 
-/// Open the spool, make the change to task `id`, print the result.
+/// Open the spool, make the change to task `id`, print the result. `also`: other tasks the
+/// command names (they must be on the same queue).
 fn change(
     target: &QueueTarget,
-    id: u64,
-    f: impl FnOnce(&Spool) -> Result<Changed, SpoolError>,
+    id: &TaskRef,
+    also: &[&TaskRef],
+    f: impl FnOnce(&Spool, u64) -> Result<Changed, SpoolError>,
 ) -> Exit {
-    let spool = match spool_for(target.microscope.as_deref()) {
+    let refs: Vec<&TaskRef> = std::iter::once(id).chain(also.iter().copied()).collect();
+    let spool = match spool_of(target, &refs) {
         Ok(s) => s,
         Err(e) => return e,
     };
-    match f(&spool) {
+    match f(&spool, id.id) {
         Ok(c) => {
             if target.json {
                 super::print_json(&json!({
-                    "task": id, "state": c.status.state, "note": c.status.note, "message": c.message,
+                    "task": id.id, "microscope": spool.microscope, "state": c.status.state, "note": c.status.note, "message": c.message,
                 }));
             } else {
                 eprintln!("{}", c.message);
@@ -36,11 +41,11 @@ fn change(
 }
 
 pub fn cancel(a: &CancelArgs) -> Exit {
-    change(&a.target, a.id, |s| verbs::cancel(s, a.id, a.now))
+    change(&a.target, &a.id, &[], |s, id| verbs::cancel(s, id, a.now))
 }
 
 fn queue_change(target: &QueueTarget, held: bool, note: Option<String>) -> Exit {
-    let spool = match spool_for(target.microscope.as_deref()) {
+    let spool = match spool_of(target, &[]) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -58,16 +63,18 @@ fn queue_change(target: &QueueTarget, held: bool, note: Option<String>) -> Exit 
 }
 
 pub fn hold(a: &HoldArgs) -> Exit {
-    match a.which.id {
+    match &a.which.id {
         None => queue_change(&a.target, true, a.note.clone()),
-        Some(id) => change(&a.target, id, |s| verbs::hold(s, id, a.note.clone())),
+        Some(id) => change(&a.target, id, &[], |s, id| {
+            verbs::hold(s, id, a.note.clone())
+        }),
     }
 }
 
 pub fn release(a: &ReleaseArgs) -> Exit {
-    match a.which.id {
+    match &a.which.id {
         None => queue_change(&a.target, false, None),
-        Some(id) => change(&a.target, id, |s| verbs::release(s, id)),
+        Some(id) => change(&a.target, id, &[], verbs::release),
     }
 }
 
@@ -76,23 +83,26 @@ pub fn move_(a: &MoveArgs) -> Exit {
         Place::Front
     } else if a.back {
         Place::Back
-    } else if let Some(b) = a.before {
-        Place::Before(b)
-    } else if let Some(b) = a.after {
-        Place::After(b)
+    } else if let Some(b) = &a.before {
+        Place::Before(b.id)
+    } else if let Some(b) = &a.after {
+        Place::After(b.id)
     } else {
         // clap requires one of the five.
         Place::Priority(a.priority.unwrap_or_default())
     };
-    change(&a.target, a.id, |s| verbs::move_(s, a.id, place))
+    let others: Vec<&TaskRef> = a.before.iter().chain(a.after.iter()).collect();
+    change(&a.target, &a.id, &others, |s, id| {
+        verbs::move_(s, id, place)
+    })
 }
 
 pub fn pause(a: &PauseArgs) -> Exit {
-    change(&a.target, a.id, |s| {
-        verbs::pause(s, a.id, a.at, a.reason.clone())
+    change(&a.target, &a.id, &[], |s, id| {
+        verbs::pause(s, id, a.at, a.reason.clone())
     })
 }
 
 pub fn unpause(a: &TaskArgs) -> Exit {
-    change(&a.target, a.id, |s| verbs::unpause(s, a.id))
+    change(&a.target, &a.id, &[], verbs::unpause)
 }

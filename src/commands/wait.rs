@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::queue::{spool_fail, spool_for};
+use super::queue::{spool_fail, spool_of};
 use crate::cli::{EventsArgs, WaitArgs};
 use crate::exit::Exit;
 use crate::queue::events;
@@ -56,17 +56,20 @@ pub fn wait_for(spool: &Spool, ids: &[u64], timeout: Option<Duration>, json: boo
 }
 
 pub fn wait(a: &WaitArgs) -> Exit {
-    match spool_for(a.target.microscope.as_deref()) {
-        Ok(s) => wait_for(&s, &a.ids, a.timeout.map(|d| d.std()), a.target.json),
+    let refs: Vec<&crate::cli::TaskRef> = a.ids.iter().collect();
+    let ids: Vec<u64> = a.ids.iter().map(|r| r.id).collect();
+    match spool_of(&a.target, &refs) {
+        Ok(s) => wait_for(&s, &ids, a.timeout.map(|d| d.std()), a.target.json),
         Err(e) => e,
     }
 }
 
 pub fn events(a: &EventsArgs) -> Exit {
-    let spool = match spool_for(a.target.microscope.as_deref()) {
+    let spool = match spool_of(&a.target, &a.task.iter().collect::<Vec<_>>()) {
         Ok(s) => s,
         Err(e) => return e,
     };
+    let task = a.task.as_ref().map(|t| t.id);
     let path = spool.events_path();
     let mut offset = 0;
     let mut since = a.since;
@@ -82,7 +85,7 @@ pub fn events(a: &EventsArgs) -> Exit {
         offset = next;
         for e in evs {
             since = since.max(e.seq);
-            if a.task.is_some_and(|t| e.task != Some(t)) {
+            if task.is_some_and(|t| e.task != Some(t)) {
                 continue;
             }
             let line = if a.target.json {

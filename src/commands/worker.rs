@@ -104,9 +104,13 @@ pub fn worker(a: &WorkerArgs) -> Exit {
 }
 
 pub fn gc(a: &GcArgs) -> Exit {
-    let (spool, _g) = match super::queue::locked_spool(a.target.microscope.as_deref()) {
+    let spool = match super::queue::spool_of(&a.target, &[]) {
         Ok(x) => x,
         Err(e) => return e,
+    };
+    let _g = match spool.lock() {
+        Ok(g) => g,
+        Err(e) => return spool_fail(e),
     };
     let cutoff = WallTime::now().unix_s - a.keep.secs();
     let mut removed = Vec::new();
