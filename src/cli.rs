@@ -339,9 +339,9 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
-    /// The run directory
-    #[arg(value_name = "RUN_DIR")]
-    pub run_dir: PathBuf,
+    /// The run directory (one: a run drives the microscope alone; loop for several)
+    #[arg(value_name = "RUN_DIR", required = true, num_args = 1..)]
+    pub run_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub lock: LockArgs,
     #[command(flatten)]

@@ -198,3 +198,50 @@ fn estimate_says_when_the_disk_is_too_small() {
     assert!(r.stdout.contains("NOT ENOUGH"), "{}", r.stdout);
     assert!(r.stdout.contains("960,000,000"), "{}", r.stdout);
 }
+
+/// The estimate's autofocus time is the dry run's, time point by time point: a laser
+/// refocusing a well it focused before only confirms it (the runner starts from that focus).
+#[test]
+fn estimate_and_dry_run_agree_on_autofocus_time() {
+    let p = repo()
+        .join("protocols/overnight_96well_timelapse.yaml")
+        .display()
+        .to_string();
+    let sets = ["--set", "plate.wells=A1:A4", "--set", "time.for=1h"];
+    let mut args = vec!["simulate", "--estimate", "--json", &p];
+    args.extend(sets);
+    let est = run(&args).json();
+    let mut args = vec!["simulate", "--json", &p];
+    args.extend(sets);
+    let dry = run(&args).json();
+    let (er, dr) = (&est["estimate"]["rounds"], &dry["rounds"]);
+    assert_eq!(er.as_array().map(Vec::len), Some(3), "{est}");
+    for t in 0..3 {
+        let (e, d) = (
+            er[t]["autofocus_s"].as_f64().expect("estimate"),
+            dr[t]["autofocus_s"].as_f64().expect("dry run"),
+        );
+        assert!(
+            (e - d).abs() <= 0.05 * d.max(0.01),
+            "t={t}: estimate {e} s, dry run {d} s"
+        );
+    }
+}
+
+/// `validate` and the estimate give the same data size (824.7 GB for the 384-well screen, not
+/// 824.6 GB in one and 824.7 GB in the other).
+#[test]
+fn validate_and_estimate_say_the_same_size() {
+    let p = "protocols/384well_multichannel_zstack.yaml";
+    let v = run(&["validate", p, "--json"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    let e = run(&["simulate", "--estimate", "--json", p]).json();
+    let bytes = e["estimate"]["bytes"].as_u64().expect("bytes");
+    assert_eq!(
+        v.json()["files"][0]["bytes"].as_u64(),
+        Some(bytes),
+        "{}",
+        v.stdout
+    );
+    assert!(v.stderr.contains("824.7 GB"), "{}", v.stderr);
+}

@@ -544,4 +544,55 @@ fn verify_and_report_take_every_run_a_glob_names() {
         "{}",
         v.stdout
     );
+    // resume takes one: given several it changes nothing and shows the loop that works.
+    let r = run(&["resume", &rds[0], &rds[1], "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.json()["reason"]
+            .as_str()
+            .is_some_and(|m| m.contains("resume takes one run directory")
+                && m.contains("for d in")),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["resume", &rds[0], "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["reason"], "already complete", "{}", r.stdout);
+}
+
+/// A time point that a kill interrupted and a resume carried on is one time point in the
+/// report: it started on time and was continued late, not "t=0 on time" then "t=0 late".
+#[test]
+fn report_tells_an_interrupted_time_point_once() {
+    let (dir, _, m) = setup(1.0);
+    let p = write(
+        dir.path(),
+        "tl.yaml",
+        &PROTOCOL.replace("autofocus:", "time: {every: 1s, count: 2}\nautofocus:"),
+    );
+    let out = dir.path().join("tl");
+    let o = out.display().to_string();
+    let mut child = start_run(&["acquire", &p, "--microscope", &m, "--output", &o], &out);
+    let rd = wait_for_frames(&out, 6);
+    let _ = child.kill();
+    let _ = child.wait();
+    let r = run(&["resume", &rd.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["report", &rd.display().to_string(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tps = r.json()["time_points"].clone();
+    let ts: Vec<u64> = tps
+        .as_array()
+        .expect("time points")
+        .iter()
+        .filter_map(|t| t["t"].as_u64())
+        .collect();
+    assert_eq!(ts, vec![0, 1], "{tps}");
+    assert!(tps[0]["continued_late_s"].as_f64().is_some(), "{tps}");
+    assert_eq!(r.stderr.matches("t=0 ").count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("interrupted, continued by resume"),
+        "{}",
+        r.stderr
+    );
 }

@@ -12,7 +12,7 @@ use crate::clock::WallTime;
 use crate::exit::Exit;
 use crate::human;
 use crate::journal_of;
-use crate::run_dir::journal::{Entry, Record, TimePoint};
+use crate::run_dir::journal::{Entry, Record};
 use crate::run_dir::liveness::{Liveness, run_liveness};
 use crate::run_dir::{self, RunDir, RunRecord, RunState};
 
@@ -146,15 +146,7 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
     let errors = journal_of!(journal, StepError).count();
     let timeouts = journal_of!(journal, Timeout).count();
     let skipped: Vec<_> = journal_of!(journal, FovSkipped).collect();
-    // (time point, skipped)
-    let rounds: Vec<(&TimePoint, bool)> = journal
-        .iter()
-        .filter_map(|e| match &e.record {
-            Record::TimepointStart(t) => Some((t, false)),
-            Record::TimepointSkipped(t) => Some((t, true)),
-            _ => None,
-        })
-        .collect();
+    let rounds = time_points(&journal);
     let planned = record.counts.planned;
 
     let mut t = String::new();
@@ -246,17 +238,23 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             s.error
         ));
     }
-    if rounds.len() > 1 || rounds.iter().any(|(r, _)| r.late_s > 0.5) {
+    if rounds.len() > 1 || rounds.iter().any(|r| r.late_s > 0.5) {
         t.push_str("time points\n");
-        for (r, skipped) in rounds.iter().take(50) {
+        for r in rounds.iter().take(50) {
             let late = r.late_s;
-            let what = if *skipped {
+            let mut what = if r.skipped {
                 format!("SKIPPED ({} late)", human::duration(late))
             } else if late > 0.5 {
                 format!("{} late", human::duration(late))
             } else {
                 "on time".into()
             };
+            if let Some(c) = r.continued_late_s {
+                what.push_str(&format!(
+                    ", interrupted, continued by resume {} after its start time",
+                    human::duration(c)
+                ));
+            }
             t.push_str(&format!("  t={:<5} {what}\n", r.t));
         }
     }
@@ -282,11 +280,51 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
             "links": links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
-            "time_points": rounds.iter().map(|(r, skipped)| json!({"t": r.t, "late_s": r.late_s, "skipped": skipped})).collect::<Vec<_>>(),
+            "time_points": rounds.iter().map(|r| json!({"t": r.t, "late_s": r.late_s, "skipped": r.skipped, "continued_late_s": r.continued_late_s})).collect::<Vec<_>>(),
             "record": record,
         }));
     } else {
         let _ = std::io::stdout().write_all(t.as_bytes());
     }
     Exit::Completed
+}
+
+/// One time point as `report` tells it.
+struct RoundLine {
+    t: u32,
+    /// How late it started (or would have: skipped).
+    late_s: f64,
+    skipped: bool,
+    /// When a resume carried on with it after an interruption: how late, from its schedule.
+    continued_late_s: Option<f64>,
+}
+
+/// The time points in the order they ran. A resume starts the time point it interrupted once
+/// more; that is the same time point continued, not a second one.
+fn time_points(journal: &[Entry]) -> Vec<RoundLine> {
+    let mut out: Vec<RoundLine> = Vec::new();
+    let mut index: std::collections::HashMap<(u32, u64), usize> = Default::default();
+    for e in journal {
+        let (tp, skipped) = match &e.record {
+            Record::TimepointStart(t) => (t, false),
+            Record::TimepointSkipped(t) => (t, true),
+            _ => continue,
+        };
+        match index.get(&(tp.t, tp.sweep)) {
+            Some(&i) if !skipped && !out[i].skipped => {
+                out[i].continued_late_s = Some(tp.late_s.max(0.0));
+            }
+            Some(_) => {}
+            None => {
+                index.insert((tp.t, tp.sweep), out.len());
+                out.push(RoundLine {
+                    t: tp.t,
+                    late_s: tp.late_s,
+                    skipped,
+                    continued_late_s: None,
+                });
+            }
+        }
+    }
+    out
 }

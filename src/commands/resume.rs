@@ -7,7 +7,22 @@ use crate::exit::Exit;
 use crate::session::resume::{Resumable, prepare};
 
 pub fn run(args: &ResumeArgs) -> Exit {
-    let (loaded, state) = match prepare(&args.run_dir) {
+    // One run at a time drives the microscope, and a Ctrl-C must stop the one under way
+    // without starting the next: several are a shell loop's job, which the message shows.
+    let run_dir = match &args.run_dirs[..] {
+        [one] => one,
+        several => {
+            let msg = format!(
+                "resume takes one run directory, and {} were given ({}, {}{}); to continue several one after the other, loop over the same paths: `for d in PATHS; do squidctl resume \"$d\" || break; done` (a complete run answers at once with exit 0)",
+                several.len(),
+                several[0].display(),
+                several[1].display(),
+                if several.len() > 2 { ", …" } else { "" }
+            );
+            return fail(args.json, "resume", Exit::Invalid, msg);
+        }
+    };
+    let (loaded, state) = match prepare(run_dir) {
         Ok(Resumable::Go(go)) => *go,
         Ok(Resumable::Complete) => {
             if args.json {

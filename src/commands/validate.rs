@@ -15,7 +15,8 @@ pub fn run(args: &ValidateArgs) -> Exit {
         match super::load(file, &args.input) {
             Ok(l) => {
                 let frames = l.plan.total_frames();
-                let bytes = frames * l.plan.frame.bytes();
+                // The estimate's figure (the format's headers included), so both say the same.
+                let bytes = crate::saver::layout::footprint(&l.plan).bytes;
                 let _ = writeln!(
                     err,
                     "ok  {file}: {} {}, {} frames, {} before compression",

@@ -81,10 +81,18 @@ impl Timing {
             + self.z_move_s(half)
     }
 
-    /// Laser autofocus: one spot measurement, one corrective move (a few µm), a confirmation.
+    /// Laser autofocus where the focus is not known yet: one spot measurement, one
+    /// corrective move (a few µm), a confirmation.
     pub fn laser_af_s(&self) -> f64 {
         let m = self.laser_af_s.unwrap_or(0.0);
         2.0 * m + self.z_move_s(0.005)
+    }
+
+    /// Laser autofocus on a region focused before (an earlier time point): the runner starts
+    /// from that focus, so one measurement confirms it. A sample that drifted between time
+    /// points adds a move and a measurement.
+    pub fn laser_refocus_s(&self) -> f64 {
+        self.laser_af_s.unwrap_or(0.0)
     }
 }
 

@@ -170,6 +170,13 @@ impl Plan {
             ),
             AfMethod::Laser => timing.laser_af_s(),
         };
+        // The runner starts each autofocus from the region's last focus: a laser then only
+        // confirms it (a contrast scan covers its whole range either way).
+        let refocus_cost = match af.method {
+            AfMethod::Laser => timing.laser_refocus_s(),
+            _ => af_cost,
+        };
+        let mut focused: std::collections::HashSet<u32> = std::collections::HashSet::new();
 
         let mut now = 0.0f64;
         let mut sweep_origin = 0.0f64;
@@ -239,6 +246,11 @@ impl Plan {
             bd.stage_xy_s += xy;
             now += xy;
             if marks.autofocus {
+                let af_cost = if focused.insert(c[P]) {
+                    af_cost
+                } else {
+                    refocus_cost
+                };
                 let to_ref = timing.z_move_s(region.z_mm - pz);
                 bd.stage_z_s += to_ref;
                 bd.autofocus_s += af_cost;
