@@ -863,19 +863,82 @@ fn browser() -> Option<(PathBuf, PathBuf)> {
 }
 
 #[test]
-fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run() {
+fn the_status_page_is_true_while_running_paused_and_after_the_end_and_a_failure() {
     let Some((chromium, modules)) = browser() else {
         return;
     };
-    // Slow enough that the run outlasts a page load on a busy machine.
-    let api = Api::new(0.5);
+    // Slow enough that the run outlasts a page load and a pause on a busy machine.
+    let mut api = Api::new(0.5);
+    // A second microscope whose stage fails its third move: one run aborts on it, the next
+    // skips that FOV and goes on.
+    let text = std::fs::read_to_string(&api.microscope).expect("microscope");
+    let faulty = write(
+        api.path(),
+        "scope-f.yaml",
+        &text
+            .replace("name: squid-sim", "name: scope-f")
+            .replace("time_scale: 0.5", "time_scale: 0")
+            .replace(
+                "\nfaults: []",
+                "\nfaults:\n  - {call: move_xy, at: 3, kind: error, message: \"stage did not reach target\"}",
+            ),
+    );
+    assert!(
+        std::fs::read_to_string(&faulty)
+            .expect("faulty")
+            .contains("stage did not reach target")
+    );
+    let on_f = |args: &[&str]| {
+        let mut c = api.cmd(args);
+        c.env("SQUIDCTL_MICROSCOPE", &faulty);
+        c
+    };
+    let fp = write(
+        api.path(),
+        "f.yaml",
+        &format!("{P}on_error: {{retries: 0, then: abort}}\n"),
+    );
+    let r = Run::from(on_f(&["submit", &fp, "--json"]).output().expect("submit"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let failed = r.json()["task"].as_u64().expect("id");
+    let sp = write(
+        api.path(),
+        "s.yaml",
+        &format!("{P}on_error: {{retries: 0}}\n"),
+    );
+    let r = Run::from(on_f(&["submit", &sp, "--json"]).output().expect("submit"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = Run::from(
+        on_f(&["worker", "--exit-when-empty"])
+            .output()
+            .expect("worker"),
+    );
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    let h = Run::from(on_f(&["history", "--json"]).output().expect("history")).json();
+    let states: Vec<&str> = h["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["state"].as_str())
+        .collect();
+    assert_eq!(states, ["failed", "completed_with_errors"], "{h}");
+    // Held, with a start time: the page says when it would start.
+    let r = Run::from(
+        on_f(&["submit", &sp, "--hold", "--at", "+3h", "--json"])
+            .output()
+            .expect("submit"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = api.microscope.clone();
+    api.restart(&["--microscope", &a, "--microscope", &faulty]);
+
     let protocol = format!(
         "{P}autofocus: {{method: contrast, channel: BF, every: well, range: 10um, step: 2.5um}}\n"
     )
     .replace("B2:B3", "B2:C4");
     let r = api.raw(
         "POST",
-        "/v1/tasks?label=plate-7",
+        "/v1/tasks?label=plate-7&microscope=squid-sim",
         Some(ADMIN),
         Some(("application/yaml", protocol.into_bytes())),
     );
@@ -891,10 +954,17 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
     let script = modules.join("status_page.mjs");
     std::fs::copy(repo().join("tests/browser/status_page.mjs"), &script).expect("copy");
     let shot = repo().join("target/status-page.png");
+    let args = json!({
+        "api": format!("http://{}", api.addr),
+        "admin": ADMIN,
+        "task": id,
+        "faulty": {"name": "scope-f", "failed": failed},
+    });
     let out = Command::new("node")
         .arg(&script)
         .arg(format!("http://{}/?token={READ}", api.addr))
         .arg(&shot)
+        .arg(args.to_string())
         .env("CHROMIUM", &chromium)
         .output()
         .expect("node");
@@ -906,28 +976,30 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
         )
     });
     assert!(out.status.success(), "{seen}\nserve log:\n{}", api.log());
-    let (first, second) = (&seen["first"], &seen["second"]);
+    assert!(worker.wait().expect("worker").success());
+    eprintln!("status page: {seen}\nscreenshot: {}", shot.display());
     assert_eq!(seen["errors"], json!([]), "the page logged errors: {seen}");
+    let (first, second) = (&seen["first"], &seen["second"]);
     assert_eq!(
         first["url"], "/",
         "the token became a cookie and left the address"
     );
+    // While running: the running well, the last frame, following new frames.
     let well = first["well"].as_str().expect("well");
     assert!(
         ["B2", "B3", "B4", "C2", "C3", "C4"].contains(&well),
         "{first}"
     );
-    let plate: Vec<&str> = first["plate"]
-        .as_array()
-        .expect("plate")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    assert_eq!(plate.len(), 6, "{first}");
-    assert!(
-        plate.contains(&format!("{well}:running").as_str()),
-        "{plate:?}"
-    );
+    let plate = |v: &Value| -> Vec<String> {
+        v["plate"]
+            .as_array()
+            .expect("plate")
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
+    };
+    assert_eq!(plate(first).len(), 6, "{first}");
+    assert!(plate(first).contains(&format!("{well}:running")), "{first}");
     assert_eq!(first["thumb"], json!([256, 256]));
     assert!(
         second["frames"].as_u64() > first["frames"].as_u64(),
@@ -936,6 +1008,25 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
     assert_ne!(second["frame"], first["frame"]);
     assert!(second["updates"].as_u64() > first["updates"].as_u64());
     assert_eq!(second["conn"], "live");
+    // Time points count from 1, as on the command line; the start time is shown.
+    let task_line = first["task"].as_str().unwrap_or("");
+    assert!(task_line.contains("t 1/1"), "{first}");
+    assert!(
+        first["eta"].as_str().unwrap_or("").contains("started "),
+        "{first}"
+    );
+    assert!(
+        first["eta"].as_str().unwrap_or("").contains("ends ≈"),
+        "{first}"
+    );
+    // Free disk on the run's disk, and never a stray `null`.
+    assert!(
+        first["sub"]
+            .as_str()
+            .unwrap_or("")
+            .contains("free on the run's disk"),
+        "{first}"
+    );
     // Focus found in a well shows as µm from the plan.
     let focus = second["focus"].as_array().expect("focus");
     assert!(
@@ -944,13 +1035,78 @@ fn the_status_page_shows_the_running_well_and_the_last_frame_and_follows_the_run
             .is_some_and(|f| f.contains(':') && !f.ends_with(':'))),
         "{seen}"
     );
-    eprintln!("status page: {seen}\nscreenshot: {}", shot.display());
-    assert_eq!(
-        api.call("DELETE", &format!("/v1/tasks/{id}"), Some(ADMIN), None)
-            .status,
-        202
+    // Paused: said, and no end time counting down.
+    let eta = seen["paused"]["eta"].as_str().unwrap_or("");
+    assert!(eta.contains("paused") && !eta.contains("ends ≈"), "{seen}");
+    // Over: idle, nothing running, the run kept with its outcome and a link to its view.
+    let ended = &seen["ended"];
+    assert!(ended["idle"].as_bool().unwrap_or(false), "{ended}");
+    assert_eq!(ended["head"], "last run", "{ended}");
+    assert!(
+        !plate(ended).iter().any(|w| w.ends_with(":running")),
+        "{ended}"
     );
-    assert!(worker.wait().expect("worker").success());
+    assert!(
+        ended["task"].as_str().unwrap_or("").contains("cancelled"),
+        "{ended}"
+    );
+    assert!(
+        ended["hist"]
+            .as_array()
+            .expect("hist")
+            .iter()
+            .any(|h| h.as_str() == Some(&format!("{id}:cancelled:?microscope=squid-sim&task={id}"))),
+        "{ended}"
+    );
+    for v in [first, second, ended] {
+        assert!(!v["sub"].as_str().unwrap_or("").contains("null"), "{v}");
+    }
+    // The faulty microscope: both runs in its history; the last one's well with a skipped
+    // FOV is partial (not failed), and the stage's error is named at that well.
+    let f = &seen["faulty"];
+    assert_eq!(
+        f["hist"],
+        json!(["2:completed_with_errors", format!("{failed}:failed")]),
+        "{f}"
+    );
+    let q = f["queue"].as_array().expect("queue");
+    assert!(
+        q.len() == 1
+            && q[0]
+                .as_str()
+                .is_some_and(|r| r.starts_with("3held") && r.contains("once released")),
+        "{f}"
+    );
+    let fp = plate(f);
+    assert!(fp.iter().any(|w| w.ends_with(":partial")), "{f}");
+    assert!(!fp.iter().any(|w| w.ends_with(":failed")), "{f}");
+    assert!(
+        f["errors"].as_array().expect("errors").iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.contains("stage did not reach target") && e.contains("skipped"))),
+        "{f}"
+    );
+    // Its failed run's link shows that run: failed, with why, at the well where it failed.
+    let c = &seen["chosen"];
+    assert!(
+        c["errors"].as_array().expect("errors").iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.starts_with("B2 FOV 2 t 1: failed"))),
+        "{c}"
+    );
+    assert_eq!(c["state"], "failed", "{c}");
+    assert_eq!(
+        c["url"],
+        format!("/?microscope=scope-f&task={failed}"),
+        "{c}"
+    );
+    assert!(
+        c["task"]
+            .as_str()
+            .unwrap_or("")
+            .contains("stage did not reach target"),
+        "{c}"
+    );
 }
 
 #[test]

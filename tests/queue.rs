@@ -1013,6 +1013,25 @@ fn task_ids_name_their_microscope_and_a_verb_never_guesses_the_queue() {
         "{}",
         r.stdout
     );
+    // A held task with a start time says when it would start once released.
+    let r = q.run(&["submit", &p, "--hold", "--at", "+3h", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let held = r.json()["task"].as_u64().expect("id");
+    let l = q.run(&["queue", "--json"]).json();
+    let t = l["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["id"] == held)
+        .cloned()
+        .expect("listed");
+    assert!(t["at_unix"].as_f64().is_some(), "{t}");
+    assert!(
+        t["note"].as_str().is_some_and(
+            |n| n.contains("submitted with --hold; starts at ") && n.ends_with("once released")
+        ),
+        "{t}"
+    );
     // submit follows tasks of its own microscope only.
     let r = q.run(&["submit", &p, "--after", &named]);
     assert_eq!(r.code, 2, "{}", r.stderr);

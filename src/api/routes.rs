@@ -372,19 +372,28 @@ impl Ctx {
             .filter(|s| !s.is_empty())
         {
             use clap::ValueEnum;
-            filter.push(State::from_str(s, true).map_err(|_| {
-                Response::error(
-                    400,
-                    format!(
-                        "state `{s}`: one of {}",
-                        State::value_variants()
-                            .iter()
-                            .map(|v| v.name())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?);
+            // The names the API itself prints (`completed_with_errors`), or the CLI's.
+            let named = State::value_variants()
+                .iter()
+                .find(|v| v.name() == s)
+                .copied();
+            filter.push(
+                named
+                    .map_or_else(|| State::from_str(s, true), Ok)
+                    .map_err(|_| {
+                        Response::error(
+                            400,
+                            format!(
+                                "state `{s}`: one of {}",
+                                State::value_variants()
+                                    .iter()
+                                    .map(|v| v.name())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )
+                    })?,
+            );
         }
         let mic = self.microscope(req, None)?;
         let (v, _) = crate::commands::queue::listing(&mic.spool, &filter, false);

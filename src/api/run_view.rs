@@ -23,7 +23,12 @@ struct Well {
     frames: u64,
     failed: u64,
     focus_z_mm: Option<f64>,
+    /// What went wrong here, newest last (a FOV skipped, a step that failed and was retried).
+    errors: Vec<Value>,
 }
+
+/// Errors kept per well: enough to say what happened without growing with a bad night.
+const WELL_ERRORS: usize = 5;
 
 struct Run {
     plan: Arc<Plan>,
@@ -33,6 +38,10 @@ struct Run {
     current: Option<(u32, u32, u32)>,
     last_file: Option<FileDone>,
     ended: bool,
+    /// How the last session ended (`completed`, `failed`, …) and when.
+    end_state: Option<Value>,
+    started_unix: Option<f64>,
+    ended_unix: Option<f64>,
     thumb: Option<(String, Vec<u8>)>,
 }
 
@@ -61,6 +70,9 @@ fn run_of(views: &RunViews, dir: &Path) -> Result<Arc<Mutex<Run>>, String> {
         current: None,
         last_file: None,
         ended: false,
+        end_state: None,
+        started_unix: None,
+        ended_unix: None,
         thumb: None,
     }));
     runs.insert(dir.to_path_buf(), run.clone());
@@ -73,14 +85,26 @@ impl Run {
         let path = dir.join(crate::run_dir::JOURNAL);
         self.offset = crate::fsutil::lines_from(&path, self.offset, |_, line| {
             if let Ok(e) = serde_json::from_str::<Entry>(line) {
-                self.take(e.record);
+                self.take(e.record, e.unix);
             }
         })
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Ok(())
     }
 
-    fn take(&mut self, rec: Record) {
+    fn well_error(&mut self, region: u32, error: Value) {
+        if let Some(w) = self.wells.get_mut(region as usize) {
+            if w.errors.len() >= WELL_ERRORS {
+                w.errors.remove(0);
+            }
+            w.errors.push(error);
+        }
+    }
+
+    fn take(&mut self, rec: Record, unix: Option<f64>) {
+        if self.started_unix.is_none() {
+            self.started_unix = unix;
+        }
         match rec {
             Record::Frame(f) => {
                 self.frames += 1;
@@ -93,15 +117,41 @@ impl Run {
                 if let Some(w) = self.wells.get_mut(s.region as usize) {
                     w.failed += 1;
                 }
+                // The step error that gave up on this FOV is already listed: mark it.
+                let told = self.wells.get_mut(s.region as usize).and_then(|w| {
+                    w.errors.iter_mut().rev().find(|e| {
+                        e["t"] == s.t && e["fov"] == s.fov && e["final"] == true
+                    })
+                });
+                match told {
+                    Some(e) => e["skipped"] = json!(true),
+                    None => self.well_error(
+                        s.region,
+                        json!({"t": s.t, "fov": s.fov, "step": s.step, "error": s.error, "final": true, "skipped": true}),
+                    ),
+                }
             }
+            // Retried, or final: then the FOV is skipped or the run stops.
+            Record::StepError(e) => self.well_error(
+                e.region,
+                json!({"t": e.t, "fov": e.fov, "step": e.step, "error": e.error, "final": !e.will_retry, "skipped": false}),
+            ),
             Record::Autofocus(a) => {
                 if let Some(w) = self.wells.get_mut(a.region as usize) {
                     w.focus_z_mm = Some(a.z_mm);
                 }
             }
             Record::File(f) => self.last_file = Some(f),
-            Record::End(_) => self.ended = true,
-            Record::Resume(_) => self.ended = false,
+            Record::End(e) => {
+                self.ended = true;
+                self.ended_unix = unix;
+                self.end_state = Some(json!({"state": e.state, "reason": e.reason, "exit_code": e.exit_code}));
+            }
+            Record::Resume(_) => {
+                self.ended = false;
+                self.ended_unix = None;
+                self.end_state = None;
+            }
             _ => {}
         }
     }
@@ -124,19 +174,7 @@ pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
         .map(|(i, reg)| {
             let w = &r.wells[i];
             let want = total * reg.fovs.len() as u64 / total_fovs;
-            let state = if w.failed > 0 {
-                "failed"
-            } else if running == Some(i as u32) {
-                "running"
-            } else if w.frames >= want {
-                "done"
-            } else if !live || r.ended {
-                "skipped"
-            } else if w.frames > 0 {
-                "partial"
-            } else {
-                "pending"
-            };
+            let state = well_state(w, want, running == Some(i as u32), !live || r.ended);
             json!({
                 "name": reg.name,
                 "row": reg.well.map(|w| w.row),
@@ -145,6 +183,7 @@ pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
                 "frames": w.frames,
                 "frames_total": want,
                 "failed_fovs": w.failed,
+                "errors": w.errors,
                 "focus_z_mm": w.focus_z_mm,
                 "planned_z_mm": reg.z_mm,
             })
@@ -166,8 +205,29 @@ pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
         "timepoints": plan.time.count,
         "current": current,
         "last_file": r.last_file.as_ref().map(|f| f.path.clone()),
+        "started_unix": r.started_unix,
+        "ended_unix": r.ended_unix,
+        "end": r.end_state,
+        "free_bytes": crate::fsutil::free_space(dir).map(|f| f.0),
         "wells": wells,
     }))
+}
+
+/// A well's colour on the page. Skipped FOV visits make a well `partial` when some of it
+/// was acquired and `failed` when none was; a run that ended before a well was reached
+/// leaves it `skipped`; `started` is a well of a live run with frames so far (a time-lapse
+/// between its time points).
+fn well_state(w: &Well, want: u64, running: bool, over: bool) -> &'static str {
+    match () {
+        _ if running => "running",
+        _ if w.failed > 0 && w.frames == 0 => "failed",
+        _ if w.failed > 0 => "partial",
+        _ if w.frames >= want => "done",
+        _ if over && w.frames > 0 => "partial",
+        _ if over => "skipped",
+        _ if w.frames > 0 => "started",
+        _ => "pending",
+    }
 }
 
 /// The last saved frame (the last plane of the last file finished) as an 8-bit PNG,
@@ -257,6 +317,23 @@ fn encode(px: &[u8], tw: usize, th: usize) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_well_with_some_fovs_skipped_is_partial_not_failed() {
+        let w = |frames, failed| Well {
+            frames,
+            failed,
+            ..Well::default()
+        };
+        assert_eq!(well_state(&w(8, 1), 16, false, true), "partial");
+        assert_eq!(well_state(&w(0, 2), 16, false, true), "failed");
+        assert_eq!(well_state(&w(16, 0), 16, false, true), "done");
+        assert_eq!(well_state(&w(0, 0), 16, false, true), "skipped");
+        assert_eq!(well_state(&w(4, 0), 16, false, true), "partial");
+        assert_eq!(well_state(&w(4, 0), 16, false, false), "started");
+        assert_eq!(well_state(&w(4, 0), 16, true, false), "running");
+        assert_eq!(well_state(&w(0, 0), 16, false, false), "pending");
+    }
 
     #[test]
     fn a_thumbnail_is_small_and_uses_the_whole_grey_range() {

@@ -241,7 +241,17 @@ pub fn listing(spool: &Spool, filter: &[State], text: bool) -> (Value, String) {
                 (b, _) => b,
             },
         };
-        let (state, note) = shown(t, &block, alive);
+        let (state, mut note) = shown(t, &block, alive);
+        // A held task keeps its start time: say it, since releasing it does not start it now.
+        if st == State::Held
+            && let Some(at) = t.spec.at_unix.filter(|at| *at > now)
+        {
+            let at = format!("starts at {} once released", when(at, now));
+            note = Some(match note {
+                Some(n) => format!("{n}; {at}"),
+                None => at,
+            });
+        }
         let p = predicted.get(&t.spec.id);
         items.push(json!({
             "id": t.spec.id,
@@ -258,6 +268,10 @@ pub fn listing(spool: &Spool, filter: &[State], text: bool) -> (Value, String) {
             "estimate_s": t.spec.plan.estimate_s,
             "run_dir": t.status.run_dir,
             "attempts": t.status.attempts,
+            "at_unix": t.spec.at_unix,
+            "started_unix": t.status.started_unix,
+            "ended_unix": t.status.ended_unix,
+            "exit_code": t.status.exit_code,
         }));
         if !text {
             continue;
