@@ -224,6 +224,12 @@ fn reference_duration(plan: &Plan, m: &MicroscopeConfig) -> (f64, u64) {
         ),
         AfMethod::Laser => tm.laser_af_s(),
     };
+    // A laser refocusing a region it focused before only confirms the focus.
+    let refocus_cost = match plan.autofocus.method {
+        AfMethod::Laser => tm.laser_refocus_s(),
+        _ => af_cost,
+    };
+    let mut focused = std::collections::HashSet::new();
     let mut now = 0.0;
     let mut origin = 0.0;
     let mut prev: Option<(f64, f64, f64, u32)> = None;
@@ -247,7 +253,12 @@ fn reference_duration(plan: &Plan, m: &MicroscopeConfig) -> (f64, u64) {
         let (px, py, mut pz, pch) = prev.unwrap_or((e.x_mm, e.y_mm, region.z_mm, u32::MAX));
         now += tm.xy_move_s(e.x_mm - px, e.y_mm - py);
         if e.autofocus {
-            now += tm.z_move_s(region.z_mm - pz) + af_cost;
+            let cost = if focused.insert(e.region) {
+                af_cost
+            } else {
+                refocus_cost
+            };
+            now += tm.z_move_s(region.z_mm - pz) + cost;
             pz = region.z_mm;
         }
         now += tm.z_move_s(e.z_mm - pz);
