@@ -2,8 +2,7 @@
 //! sequences. Inputs are the samples in `examples/import/`, in the shapes Squid and useq-schema
 //! write; useq round trips are checked against useq-schema's own iteration.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 

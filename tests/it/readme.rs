@@ -1,8 +1,7 @@
 //! The README stays true: every protocol and microscope key is documented, the exit-code
 //! table matches the code, and every `squidctl …` example in it runs.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use serde::de::{self, Deserialize, Visitor};
 use squidctl::exit::Exit;

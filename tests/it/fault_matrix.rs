@@ -2,8 +2,7 @@
 //! Each case checks the exit code, the run record, and that every acquired frame is on disk
 //! in a file that reads back plane for plane as the journal recorded it.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

@@ -1,8 +1,7 @@
 //! `squidctl validate` on good and bad protocols: exit codes, and messages that name the
 //! file, line and column and say what to do.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn bad(text: &str) -> (Run, String) {
     let dir = tempfile::tempdir().expect("tmp");

@@ -1,8 +1,7 @@
 //! squidctl driving the emulated Squid board as a user would: `squidctl emulate mcu` in one
 //! process, `squidctl acquire` in another, talking over a pseudo-terminal.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::time::{Duration, Instant};
 

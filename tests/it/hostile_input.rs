@@ -2,8 +2,7 @@
 //! huge numbers, deep nesting, wrong types, non-UTF-8 — must never panic or hang, and are
 //! either valid or refused with exit 2 and a located message.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use squidctl::diagnostic::SourceFile;
 use squidctl::hardware::faults::SplitMix;

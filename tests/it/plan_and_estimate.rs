@@ -1,7 +1,6 @@
 //! `squidctl plan` streams events in every format; `simulate --estimate` reports totals.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};

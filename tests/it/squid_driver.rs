@@ -2,8 +2,6 @@
 //! homing, moves, lights, triggers, and every transport fault of the Squid sheet, each
 //! ending as it should with every command executed exactly once.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -20,7 +18,7 @@ use squidctl::microscope::timing::axis_move_secs;
 const V14: Version = Version { major: 1, minor: 4 };
 
 fn config(port: &str, watchdog: &str) -> MicroscopeConfig {
-    let text = common::squid_microscope_text(port, watchdog);
+    let text = crate::common::squid_microscope_text(port, watchdog);
     squidctl::hardware::from_source(SourceFile::new("squid-test.yaml", text)).expect("valid")
 }
 
@@ -473,10 +471,11 @@ fn shipped_rig(
     faults: Faults,
 ) -> (Running, DeviceResult<Board>) {
     let emu = mcu::spawn(None, version, faults).expect("emulator");
-    let text = common::squid_microscope_shipped(&emu.path.to_string_lossy(), watchdog).replace(
-        &format!("  watchdog: {watchdog}\n"),
-        &format!("  watchdog: {watchdog}\n{extra}"),
-    );
+    let text = crate::common::squid_microscope_shipped(&emu.path.to_string_lossy(), watchdog)
+        .replace(
+            &format!("  watchdog: {watchdog}\n"),
+            &format!("  watchdog: {watchdog}\n{extra}"),
+        );
     let c = squidctl::hardware::from_source(SourceFile::new("squid-shipped.yaml", text))
         .expect("valid");
     let b = Board::connect(SquidSettings::of(&c).expect("settings"), &c.desc, None);
@@ -484,7 +483,7 @@ fn shipped_rig(
 }
 
 fn light_intervals(emu: &Running) -> Vec<(String, f64, Option<f64>)> {
-    common::light_intervals(&emu.events_of("light"))
+    crate::common::light_intervals(&emu.events_of("light"))
 }
 
 /// No two sources were ever lit at the same time (a frame under two lights).
@@ -589,7 +588,7 @@ fn a_light_the_board_never_acknowledged_is_turned_off_before_anything_else() {
     b.set_light("led-matrix", 30.0).expect("bright field");
     b.light_on().expect("on");
     b.light_off().expect("off");
-    common::assert_never_two_lights(&light_intervals(&emu), "after the freeze");
+    crate::common::assert_never_two_lights(&light_intervals(&emu), "after the freeze");
     assert!(lit_now(&emu).is_empty(), "{:?}", lit_now(&emu));
     assert!(b.health().reconnects >= 1);
 }

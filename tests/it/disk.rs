@@ -2,8 +2,7 @@
 //! the file and the free space, the output-error exit code, and every earlier file intact.
 //! Small file systems are tmpfs mounts in a private mount namespace (`unshare -rm`).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PROTOCOL: &str = "name: full
 plate: {format: 96, wells: \"A1:A4\"}

@@ -3,8 +3,7 @@
 //! them), compared plane by plane with the same run written as OME-TIFF; a store killed with
 //! SIGKILL and resumed; verify against damage; the estimate against what is on disk.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 /// Two wells of two fields, three planes, GFP every other time point: the store has time

@@ -2,8 +2,7 @@
 //! and a countdown are drawn, Ctrl-C typed at the keyboard cancels cleanly, and the terminal's
 //! settings are as they were afterwards.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::{Read, Write};
 use std::process::Stdio;

@@ -2,8 +2,7 @@
 //! conditions, the failure policy, and concurrent submissions — all through the real binary
 //! on the simulated microscope.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,7 @@
 //! thread dump and exit 4, errors are retried or skipped or abort, panics are contained,
 //! signals cancel cleanly, and nothing acquired is lost.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 

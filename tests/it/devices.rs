@@ -1,7 +1,6 @@
 //! `squidctl devices`: the resolved microscope, each device checked, failures named.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn microscope_with(dir: &std::path::Path, faults: &str) -> String {
     let text = std::fs::read_to_string(repo().join("microscopes/squid-sim.yaml")).expect("builtin");

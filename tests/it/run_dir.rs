@@ -2,8 +2,7 @@
 //! uninterrupted run saves; `verify` names damaged files; a modified protocol copy is
 //! refused; one run per microscope; `report` on finished and running runs.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 

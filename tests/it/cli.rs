@@ -2,8 +2,7 @@
 //! without a terminal, one JSON document per command with --json, --set reaching the plan and
 //! the output path, protocols on stdin, -q/-v, and completions and man pages kept current.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const P: &str = "name: cli
 plate: {format: 96, wells: \"C2\"}

@@ -2,8 +2,7 @@
 //! peer check, the refusal of an open bind, SSE replay after a reconnect, and the API and
 //! the CLI seeing one queue — through the real binary, over 127.0.0.1 only.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

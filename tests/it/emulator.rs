@@ -1,8 +1,7 @@
 //! `squidctl emulate mcu`: the board's firmware on a pseudo-terminal, spoken to byte by byte
 //! with the protocol module, as a driver would.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};

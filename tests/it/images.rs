@@ -3,8 +3,7 @@
 //! OME metadata, axes, shapes, physical sizes, channel names, and pixels identical to what
 //! the simulator produced (per-plane CRC-32 from before writing).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const PROTOCOL: &str = "name: img
 plate: {format: 96, wells: \"C3\"}

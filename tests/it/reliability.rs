@@ -3,8 +3,7 @@
 //! read-only mid-run, and a long time-lapse soak with flat memory. Random moments come from a
 //! seed printed on failure; `SQUIDCTL_TEST_SEED=N` replays one.
 
-mod common;
-use common::*;
+use crate::common::*;
 use squidctl::hardware::faults::SplitMix;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -2,8 +2,7 @@
 //! lock files that follow symlinks or vanish, coordinates lost on SIGKILL, journal paths
 //! outside the run, inputs without bounds, and outcomes that say something false.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

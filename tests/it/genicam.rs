@@ -1,9 +1,7 @@
 //! The `genicam` driver against Aravis's fake GigE camera, in this process on 127.0.0.1 only
 //! (never discovery: that broadcasts on every interface). Built with `--features genicam`.
-#![cfg(feature = "genicam")]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
