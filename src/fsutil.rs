@@ -31,7 +31,7 @@ pub fn free_space(path: &Path) -> Option<(u64, PathBuf)> {
 /// Replace `path` so that a crash or power cut leaves either the old bytes or the new ones:
 /// temporary file, fsync, rename, fsync of the directory (the rename itself must survive).
 pub fn write_durable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::run_dir::write_atomic(path, bytes)?;
+    write_atomic(path, bytes)?;
     match path.parent() {
         // `file.yaml` lives in the current directory, whose path is "".
         Some(dir) if dir.as_os_str().is_empty() => sync_dir(Path::new(".")),
@@ -115,4 +115,47 @@ pub fn try_lines_from(
             return Ok(pos);
         }
     }
+}
+
+/// Replace `path` with `bytes` through a temporary file renamed over it (fsync'd first), so a
+/// reader never sees half of it; [`write_durable`] also makes the rename itself survive.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_data()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// This machine's name, as run records and queue claims note it.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A non-blocking `flock`: false when another open file holds a conflicting lock.
+pub fn try_flock(f: &std::fs::File, how: i32) -> std::io::Result<bool> {
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(f), how | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// MemAvailable from /proc/meminfo, in bytes.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -81,6 +81,18 @@ pub fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Shortest decimal form: `20`, `1.5`, `0.325`; huge or tiny values in exponent form
+/// (`1e300`, not three hundred digits), which the parsers read back.
+pub fn num(n: f64) -> String {
+    let a = n.abs();
+    if a != 0.0 && a.is_finite() && !(1e-9..1e15).contains(&a) {
+        return format!("{n:e}");
+    }
+    let r = (n * 1e9).round() / 1e9;
+    let s = format!("{r}");
+    if s == "-0" { "0".into() } else { s }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

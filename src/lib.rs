@@ -15,7 +15,6 @@ pub mod human;
 pub mod import;
 pub mod logging;
 pub mod microscope;
-pub mod panics;
 pub mod plan;
 pub mod progress;
 pub mod protocol;

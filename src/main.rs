@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         // signal thread receives SIGINT/SIGTERM/SIGHUP/SIGUSR1.
         squidctl::supervisor::signals::block_signals();
     }
-    squidctl::panics::install_hook();
+    squidctl::supervisor::panics::install_hook();
     squidctl::logging::init(cli.verbose as i8 - cli.quiet as i8);
     let exit = match &cli.command {
         Command::Validate(a) => commands::validate::run(a),

@@ -246,7 +246,7 @@ impl Ctx {
             ("GET", []) => {
                 read(grant, "reading a task")?;
                 let t = spool.task(id).map_err(spool_error)?;
-                Ok(Response::json(200, &crate::commands::queue::task_json(spool, &t)).into())
+                Ok(Response::json(200, &crate::queue::view::task_json(spool, &t)).into())
             }
             ("DELETE", []) => {
                 control(grant, "cancelling a task")?;
@@ -396,7 +396,7 @@ impl Ctx {
             );
         }
         let mic = self.microscope(req, None)?;
-        let (v, _) = crate::commands::queue::listing(&mic.spool, &filter, false);
+        let (v, _) = crate::queue::view::listing(&mic.spool, &filter, false);
         Ok(Response::json(200, &v))
     }
 
@@ -541,7 +541,7 @@ impl Ctx {
         )?;
         let id = task.spec.id;
         Ok(
-            Response::json(201, &crate::commands::queue::task_json(&mic.spool, &task)).with(
+            Response::json(201, &crate::queue::view::task_json(&mic.spool, &task)).with(
                 "Location",
                 format!("/v1/tasks/{id}?microscope={}", mic.spool.microscope),
             ),

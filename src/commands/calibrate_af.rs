@@ -49,6 +49,7 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
         &name,
         None,
         &crate::run_dir::lock::owner_text("command", std::path::Path::new("calibrate-af")),
+        &|| None,
     ) {
         Ok(l) => l,
         Err(crate::run_dir::lock::LockError::Busy { holder, path }) => {
@@ -72,12 +73,13 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
     let spawned = std::thread::Builder::new()
         .name("calibrate-af".into())
         .spawn(move || {
-            let r = crate::panics::catch(|| calibrate(&cfg, xy, z, &plan)).unwrap_or_else(|p| {
-                Err(hardware::DeviceError::failed(
-                    "laser autofocus",
-                    format!("driver {p}"),
-                ))
-            });
+            let r = crate::supervisor::panics::catch(|| calibrate(&cfg, xy, z, &plan))
+                .unwrap_or_else(|p| {
+                    Err(hardware::DeviceError::failed(
+                        "laser autofocus",
+                        format!("driver {p}"),
+                    ))
+                });
             let _ = tx.send(r);
         });
     if let Err(e) = spawned {
@@ -100,7 +102,7 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
             Exit::Failed
         }
         Err(_) => {
-            crate::hardware::safety::all_lights_off("the calibration hung");
+            crate::supervisor::safety::all_lights_off("the calibration hung");
             eprintln!(
                 "error: the calibration did not finish within {limit:.0} s: a device hung; the previous calibration is unchanged"
             );

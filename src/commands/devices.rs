@@ -30,7 +30,7 @@ pub fn run(args: &DevicesArgs) -> Exit {
     let spawned = std::thread::Builder::new()
         .name("device-check".into())
         .spawn(move || {
-            let m = match crate::panics::catch(|| {
+            let m = match crate::supervisor::panics::catch(|| {
                 hardware::build(
                     &cfg,
                     &BuildOptions {
@@ -149,22 +149,24 @@ fn next_device(done: usize, c: &MicroscopeConfig) -> &'static str {
 }
 
 fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>) {
-    let send =
-        |device: &'static str,
-         r: Result<Result<String, hardware::DeviceError>, crate::panics::PanicReport>| {
-            let (ok, detail) = match r {
-                Ok(Ok(s)) => (true, s),
-                Ok(Err(e)) if e.kind == ErrorKind::OutOfRange && device == "laser AF" => {
-                    (true, format!("answers ({})", e.message))
-                }
-                Ok(Err(e)) => (false, e.to_string()),
-                Err(p) => (false, format!("driver {p}")),
-            };
-            let _ = tx.send(Check { device, ok, detail });
+    let send = |device: &'static str,
+                r: Result<
+        Result<String, hardware::DeviceError>,
+        crate::supervisor::panics::PanicReport,
+    >| {
+        let (ok, detail) = match r {
+            Ok(Ok(s)) => (true, s),
+            Ok(Err(e)) if e.kind == ErrorKind::OutOfRange && device == "laser AF" => {
+                (true, format!("answers ({})", e.message))
+            }
+            Ok(Err(e)) => (false, e.to_string()),
+            Err(p) => (false, format!("driver {p}")),
         };
+        let _ = tx.send(Check { device, ok, detail });
+    };
     send(
         "xy stage",
-        crate::panics::catch(|| {
+        crate::supervisor::panics::catch(|| {
             let at = m.xy.position()?;
             let mut s = format!("at x {:.3} mm, y {:.3} mm", at.0, at.1);
             if let Some(d) = m.xy.details() {
@@ -175,11 +177,11 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
     );
     send(
         "z stage",
-        crate::panics::catch(|| m.z.position().map(|z| format!("at z {z:.4} mm"))),
+        crate::supervisor::panics::catch(|| m.z.position().map(|z| format!("at z {z:.4} mm"))),
     );
     send(
         "camera",
-        crate::panics::catch(|| {
+        crate::supervisor::panics::catch(|| {
             let t = Instant::now();
             m.camera.snap().map(|f| {
                 let mean =
@@ -201,7 +203,7 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
         .unwrap_or_default();
     send(
         "illumination",
-        crate::panics::catch(|| {
+        crate::supervisor::panics::catch(|| {
             m.illumination.set(&source, 0.0)?;
             m.illumination.off()?;
             Ok(format!("selected {source} at 0% and switched off"))
@@ -210,7 +212,7 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
     if let Some(w) = m.filter_wheel.as_mut() {
         send(
             "filter wheel",
-            crate::panics::catch(|| {
+            crate::supervisor::panics::catch(|| {
                 let from = w.position()?;
                 let to = if from == 1 {
                     2.min(cfg.desc.filter_wheel.as_ref().map_or(1, |f| f.positions))
@@ -227,7 +229,7 @@ fn check_all(mut m: Microscope, cfg: &MicroscopeConfig, tx: &mpsc::Sender<Check>
         let lights = &mut *m.illumination;
         send(
             "laser AF",
-            crate::panics::catch(|| {
+            crate::supervisor::panics::catch(|| {
                 let what = l.details().map(|d| format!(" ({d})")).unwrap_or_default();
                 l.measure_um(lights)
                     .map(|d| format!("reads the surface {d:+.2} um away{what}"))

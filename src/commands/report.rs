@@ -130,7 +130,7 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
         .map(|(_, loaded)| std::sync::Arc::new(loaded.plan));
     let saved_planes: u64 = plan.as_ref().map_or(record.counts.saved, |plan| {
         let layout = crate::saver::layout::for_plan(plan, rd.root.clone(), &record.started);
-        crate::run_dir::verify::saved_planes(&journal, layout.as_ref())
+        crate::saver::verify::saved_planes(&journal, layout.as_ref())
     });
     // Wells by name, as the protocol wrote them (the journal counts regions from 0).
     let region = |i: u32| {

@@ -36,7 +36,10 @@ pub fn run(args: &SimulateArgs) -> Exit {
 }
 
 fn estimate(args: &SimulateArgs, l: &Loaded) -> Exit {
-    let est = l.plan.estimate(&crate::hardware::timing(&l.microscope));
+    let est = l.plan.estimate(
+        &crate::hardware::timing(&l.microscope),
+        crate::saver::layout::footprint(&l.plan),
+    );
     let out_dir = match super::run::output_parent(l, args.output.as_ref(), args.json, "simulate") {
         Ok(p) => p,
         Err(exit) => return exit,

@@ -9,8 +9,8 @@ use super::run::fail;
 use crate::cli::VerifyArgs;
 use crate::exit::Exit;
 use crate::human;
-use crate::run_dir::verify::{self, Problem};
 use crate::saver::FileKey;
+use crate::saver::verify::{self, Problem};
 use crate::session::resume::open_run;
 
 /// Every run directory named, each judged on its own (see [`super::each_run`]).

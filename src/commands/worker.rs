@@ -36,7 +36,7 @@ pub fn worker(a: &WorkerArgs) -> Exit {
     };
     let info = WorkerInfo {
         pid: std::process::id(),
-        host: crate::run_dir::record::hostname(),
+        host: crate::fsutil::hostname(),
         boot_id: boot_id(),
         started: WallTime::now().rfc3339(),
         microscope_file: a
@@ -86,7 +86,10 @@ pub fn worker(a: &WorkerArgs) -> Exit {
             on_finish: a.on_finish.clone(),
             hold_on_fail: a.hold_on_fail,
             retry_backoff_s: a.retry_backoff.secs(),
-            json: a.target.json,
+            json: a
+                .target
+                .json
+                .then_some(super::print_json as fn(&serde_json::Value)),
         },
         stop.clone(),
     );

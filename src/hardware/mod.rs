@@ -13,7 +13,6 @@ pub mod faults;
 pub mod frame_pool;
 pub mod genicam;
 pub mod reflection_af;
-pub mod safety;
 pub mod sim;
 pub mod squid;
 
@@ -144,16 +143,7 @@ pub struct Frame {
     pub meta: FrameMeta,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FrameMeta {
-    /// Counts every frame the camera delivered since it was opened.
-    pub frame_number: u64,
-    /// Seconds on the microscope's clock at the end of the exposure.
-    pub timestamp_s: f64,
-    pub exposure_s: f64,
-    pub gain: f64,
-    pub bit_depth: u32,
-}
+pub use crate::run_dir::journal::records::FrameMeta;
 
 pub trait XyStage: Send {
     fn move_to(&mut self, x_mm: f64, y_mm: f64) -> DeviceResult<()>;

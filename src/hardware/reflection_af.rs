@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Camera, DeviceError, DeviceResult, Illumination, LaserAutofocus, ZStage};
-use crate::run_dir;
 
 const DEVICE: &str = "laser autofocus";
 
@@ -65,7 +64,7 @@ impl Calibration {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let text = serde_saphyr::to_string(self).map_err(std::io::Error::other)?;
         let head = "# Written by `squidctl calibrate-af`: how the reflected spot follows z.\n";
-        run_dir::write_atomic(path, format!("{head}{text}").as_bytes())
+        crate::fsutil::write_atomic(path, format!("{head}{text}").as_bytes())
     }
 
     /// Focus displacement (µm, positive: focus above) for a spot at `px`.

@@ -119,11 +119,20 @@ fn block(plan: &Plan, timing: &Timing, inner: &[Axis], base: Coord) -> Option<Bl
     b
 }
 
+/// Files and bytes a whole plan writes, as its output format counts them
+/// (`saver::layout::footprint`; the plan does not know the formats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub files: u64,
+    pub bytes: u64,
+}
+
 impl Plan {
-    pub fn estimate(&self, timing: &Timing) -> Estimate {
+    /// Time, counts and lateness in closed form; `footprint` is what the output format
+    /// writes (`saver::layout::footprint(plan)`).
+    pub fn estimate(&self, timing: &Timing, footprint: Footprint) -> Estimate {
         let plan = self;
         let frames = plan.total_frames();
-        let footprint = crate::saver::layout::footprint(plan);
         let bytes_per_frame = plan.frame.bytes();
         let mut est = Estimate {
             regions: plan.regions.len() as u64,
@@ -300,6 +309,7 @@ mod tests {
             &crate::microscope::MicroscopeConfig::builtin()
                 .expect("m")
                 .timing(),
+            Default::default(),
         );
         assert_eq!(e.frames, 1);
         assert_eq!(e.frames_acquired, 1);
@@ -320,6 +330,7 @@ mod tests {
             &crate::microscope::MicroscopeConfig::builtin()
                 .expect("m")
                 .timing(),
+            Default::default(),
         );
         assert_eq!(e.rounds_total, 3);
         assert!(
@@ -334,15 +345,15 @@ mod tests {
     fn overrunning_rounds_run_late_or_skip() {
         let base = "name: t\nplate: {format: 96, wells: \"A1:H12\"}\nfov: {grid: 3x3}\nchannels: [{name: BF, exposure: 200ms, intensity: 10%}]\n";
         let m = crate::microscope::MicroscopeConfig::builtin().expect("m");
-        let late =
-            plan_from(&format!("{base}time: {{every: 10s, count: 4}}\n")).estimate(&m.timing());
+        let late = plan_from(&format!("{base}time: {{every: 10s, count: 4}}\n"))
+            .estimate(&m.timing(), Default::default());
         assert_eq!(late.frames_acquired, late.frames);
         assert_eq!(late.overruns, 4);
         assert!(late.max_late_s > 0.0);
         let skip = plan_from(&format!(
             "{base}time: {{every: 10s, count: 4, overrun: skip}}\n"
         ))
-        .estimate(&m.timing());
+        .estimate(&m.timing(), Default::default());
         assert!(skip.skipped > 0);
         assert!(skip.frames_acquired < skip.frames);
         assert_eq!(

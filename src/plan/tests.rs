@@ -294,7 +294,7 @@ fn blockwise_estimate_equals_event_by_event() {
                 Ok(p) => p,
                 Err(e) => panic!("{yaml}\n{e}"),
             };
-            let est = plan.estimate(&m.timing());
+            let est = plan.estimate(&m.timing(), Default::default());
             let (dur, frames) = reference_duration(&plan, &m);
             assert_eq!(est.frames_acquired, frames, "order {order:?} {extra}");
             assert!(

@@ -93,8 +93,7 @@ impl LoadedProtocol {
     }
 }
 
-/// Deepest nesting a protocol may have, in a file (the YAML reader's limit) or by `--set`.
-pub const MAX_DEPTH: usize = 64;
+pub use crate::yaml::MAX_DEPTH;
 
 /// Key paths have no empty parts (`plate..format`, `.plate`, `plate.`).
 fn check_key_path(key: &str) -> Result<(), String> {

@@ -11,5 +11,6 @@ pub mod spool;
 pub mod submit;
 pub mod task;
 pub mod verbs;
+pub mod view;
 pub mod when;
 pub mod worker;

@@ -554,10 +554,7 @@ impl Spool {
     /// Whether a worker process serves this spool now (it holds `worker.lock` for its life).
     pub fn worker_alive(&self) -> bool {
         match File::open(self.dir.join("worker.lock")) {
-            Ok(f) => matches!(
-                crate::run_dir::liveness::try_flock(&f, libc::LOCK_SH),
-                Ok(false)
-            ),
+            Ok(f) => matches!(crate::fsutil::try_flock(&f, libc::LOCK_SH), Ok(false)),
             Err(_) => false,
         }
     }
@@ -565,7 +562,7 @@ impl Spool {
     /// Take `worker.lock` for this process's life; `None` when another worker has it.
     pub fn claim_worker(&self) -> Result<Option<File>, SpoolError> {
         let (f, path) = self.lock_file("worker.lock")?;
-        match crate::run_dir::liveness::try_flock(&f, libc::LOCK_EX) {
+        match crate::fsutil::try_flock(&f, libc::LOCK_EX) {
             Ok(true) => Ok(Some(f)),
             Ok(false) => Ok(None),
             Err(e) => Err(io_err("lock", &path, e)),

@@ -176,7 +176,10 @@ pub fn submit(
         fovs: plan.total_fovs(),
         bytes: plan.total_frames() * plan.frame.bytes(),
         estimate_s: plan
-            .estimate(&crate::hardware::timing(&l.microscope))
+            .estimate(
+                &crate::hardware::timing(&l.microscope),
+                crate::saver::layout::footprint(&l.plan),
+            )
             .duration_s,
     };
     let created = spool.create(|id, dir| {

@@ -114,7 +114,7 @@ impl Submitter {
         Submitter {
             uid,
             user: std::env::var("USER").unwrap_or_else(|_| uid.to_string()),
-            host: crate::run_dir::record::hostname(),
+            host: crate::fsutil::hostname(),
             pid: std::process::id(),
             via: via.into(),
         }

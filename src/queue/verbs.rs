@@ -71,7 +71,7 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
             st.go(State::Cancelling, None);
             let mut msg = format!("task {id} stops at its next safe point");
             if now && let (Some(pid), Some(c)) = (st.child_pid, &st.claim) {
-                if c.host == crate::run_dir::record::hostname() {
+                if c.host == crate::fsutil::hostname() {
                     // SAFETY: a signal to the run process the worker recorded.
                     unsafe { libc::kill(pid as i32, libc::SIGINT) };
                     msg = format!("task {id} stops after the frame in flight (SIGINT sent)");

@@ -34,7 +34,8 @@ pub struct Options {
     pub hold_on_fail: bool,
     /// Seconds before the first retry; doubled for each next one, at most 10 min.
     pub retry_backoff_s: f64,
-    pub json: bool,
+    /// Where each ended task's one JSON line goes (`worker --json`); `None` prints none.
+    pub json: Option<fn(&serde_json::Value)>,
 }
 
 /// What the worker should do now.
@@ -430,7 +431,7 @@ impl Worker {
     fn run_task(&mut self, id: u64) -> Result<(), SpoolError> {
         let claim = Claim {
             pid: std::process::id(),
-            host: crate::run_dir::record::hostname(),
+            host: crate::fsutil::hostname(),
             boot_id: boot_id(),
             since_unix: now_unix(),
         };
@@ -500,7 +501,7 @@ impl Worker {
 
     /// A run process of the task's earlier worker may still be stopping: let it finish.
     fn wait_for_old_run(&mut self, rd: &Path) {
-        let host = crate::run_dir::record::hostname();
+        let host = crate::fsutil::hostname();
         let mut told = false;
         while !self.stopping()
             && crate::run_dir::liveness::run_liveness(rd, &host)
@@ -613,8 +614,8 @@ impl Worker {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
         );
-        if self.opts.json {
-            crate::commands::print_json(&json!({
+        if let Some(print) = self.opts.json {
+            print(&json!({
                 "task": id, "state": st.state, "exit_code": st.exit_code,
                 "run_dir": st.run_dir, "note": st.note,
             }));
@@ -670,7 +671,7 @@ mod tests {
             on_finish: None,
             hold_on_fail,
             retry_backoff_s: 10.0,
-            json: false,
+            json: None,
         }
     }
 

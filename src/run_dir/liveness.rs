@@ -5,13 +5,13 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+
 use std::path::Path;
 
 /// Whether `pid` is a live process on `host`. Another host cannot be asked, so it counts as
 /// alive; EPERM means the process exists but belongs to another user.
 pub fn process_alive(pid: u32, host: &str) -> bool {
-    if host != super::record::hostname() {
+    if host != crate::fsutil::hostname() {
         return true;
     }
     if pid == std::process::id() {
@@ -20,20 +20,6 @@ pub fn process_alive(pid: u32, host: &str) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
     exists || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// A non-blocking `flock`: false when another open file holds a conflicting lock.
-pub fn try_flock(f: &File, how: i32) -> io::Result<bool> {
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(f.as_raw_fd(), how | libc::LOCK_NB) } == 0 {
-        return Ok(true);
-    }
-    let e = io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(e)
-    }
 }
 
 /// Whether a run is being written right now.
@@ -49,13 +35,13 @@ pub enum Liveness {
 
 /// Ask the kernel whether a process holds the journal in `root`.
 pub fn run_liveness(root: &Path, recorded_host: &str) -> Liveness {
-    if !recorded_host.is_empty() && recorded_host != super::record::hostname() {
+    if !recorded_host.is_empty() && recorded_host != crate::fsutil::hostname() {
         return Liveness::ElsewhereMaybe(recorded_host.to_string());
     }
     let Ok(f) = File::open(root.join(super::JOURNAL)) else {
         return Liveness::Stopped;
     };
-    match try_flock(&f, libc::LOCK_SH) {
+    match crate::fsutil::try_flock(&f, libc::LOCK_SH) {
         Ok(false) => Liveness::Running,
         // Taken (released when `f` closes), or flock unsupported here: nobody holds it.
         Ok(true) | Err(_) => Liveness::Stopped,

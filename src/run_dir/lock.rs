@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use super::liveness::try_flock;
+use crate::fsutil::try_flock;
 use std::time::{Duration, Instant};
 
 /// Where lock files live: `$SQUIDCTL_LOCK_DIR`, else `/run/lock/squidctl` (a tmpfs that is
@@ -207,10 +207,12 @@ pub fn holder(microscope: &str) -> Option<String> {
 
 /// Take the lock for `microscope`. `wait`: `None` fails at once when busy; `Some(None)` waits
 /// as long as it takes; `Some(Some(d))` waits up to `d`. `owner` is written into the file.
+/// `cancelled` is asked while waiting: the signal that asked us to stop, if one did.
 pub fn acquire(
     microscope: &str,
     wait: Option<Option<Duration>>,
     owner: &str,
+    cancelled: &dyn Fn() -> Option<i32>,
 ) -> Result<MicroscopeLock, LockError> {
     let path = lock_path(microscope);
     let io_err = |e: io::Error| LockError::Io(e, path.clone());
@@ -239,7 +241,7 @@ pub fn acquire(
                     tracing::info!("waiting for the microscope: {}", holder.replace('\n', ", "));
                     told = true;
                 }
-                if let Some(sig) = crate::supervisor::signals::pending_cancel_signal() {
+                if let Some(sig) = cancelled() {
                     return Err(LockError::Interrupted(sig));
                 }
                 std::thread::sleep(Duration::from_millis(200));
@@ -318,7 +320,7 @@ pub fn owner_text(what: &str, dir: &std::path::Path) -> String {
     format!(
         "pid {}\nhost {}\nsince {}\n{what} {}\n",
         std::process::id(),
-        super::record::hostname(),
+        crate::fsutil::hostname(),
         crate::clock::WallTime::now().rfc3339(),
         dir.display()
     )

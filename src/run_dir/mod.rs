@@ -6,7 +6,6 @@ pub mod journal;
 pub mod liveness;
 pub mod lock;
 pub mod record;
-pub mod verify;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -65,7 +64,7 @@ impl RunDir {
 
     /// Replace a file atomically: write a temporary, make it durable, rename over.
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        write_atomic(&self.root.join(name), bytes)
+        crate::fsutil::write_atomic(&self.root.join(name), bytes)
     }
 
     /// Set aside [`RESERVE_BYTES`] on the disk (released by [`RunDir::release_reserve`]).
@@ -103,25 +102,13 @@ impl RunDir {
 }
 
 /// Rewrite an existing file's bytes in place: no new name is needed in its directory, so it
-/// works where [`write_atomic`] cannot (a directory made read-only, no room for a second
+/// works where [`crate::fsutil::write_atomic`] cannot (a directory made read-only, no room for a second
 /// copy). Not crash-safe on its own; a fallback for a record that must not stay wrong.
 pub fn overwrite_in_place(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
     f.write_all(bytes)?;
     f.set_len(bytes.len() as u64)?;
     f.sync_data()
-}
-
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_os_string();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -132,10 +119,11 @@ mod tests {
     fn a_record_that_cannot_be_replaced_is_rewritten_in_place() {
         let d = tempfile::tempdir().expect("tmp");
         let p = d.path().join(RUN_JSON);
-        write_atomic(&p, b"{\"state\": \"running\", \"padding\": \"xxxxxxxx\"}").expect("write");
+        crate::fsutil::write_atomic(&p, b"{\"state\": \"running\", \"padding\": \"xxxxxxxx\"}")
+            .expect("write");
         // No new name can be made beside it (as in a directory made read-only).
         std::fs::create_dir(d.path().join("run.json.tmp")).expect("block the temporary name");
-        assert!(write_atomic(&p, b"{\"state\": \"failed\"}").is_err());
+        assert!(crate::fsutil::write_atomic(&p, b"{\"state\": \"failed\"}").is_err());
         overwrite_in_place(&p, b"{\"state\": \"failed\"}").expect("in place");
         assert_eq!(
             std::fs::read_to_string(&p).expect("read"),

@@ -90,12 +90,6 @@ pub struct Session {
     pub state: Option<RunState>,
 }
 
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 impl RunRecord {
     /// A record rebuilt from the journal's start record, for a run killed before run.json
     /// was first written, or whose run.json was damaged or could not be replaced.
@@ -124,7 +118,7 @@ impl RunRecord {
             squidctl_version: env!("CARGO_PKG_VERSION").into(),
             state,
             pid,
-            host: hostname(),
+            host: crate::fsutil::hostname(),
             name: start.name.clone(),
             protocol_file: start.protocol.clone(),
             microscope: start.microscope.clone(),

@@ -155,7 +155,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         let tx = tx.clone();
         if let Err(e) = watchdog::start(stop_watch.clone(), move |h| {
             // From the watchdog's thread: the hung one may hold the devices' locks.
-            crate::hardware::safety::all_lights_off("a step hung");
+            crate::supervisor::safety::all_lights_off("a step hung");
             let _ = tx.send(Control::Hung(h));
         }) {
             tracing::error!("cannot start the watchdog: {e}");

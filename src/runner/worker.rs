@@ -195,7 +195,7 @@ impl Worker {
         loop {
             registry::set_crumb(kind.name(), detail.clone(), Some(deadline));
             let start = Instant::now();
-            let r = crate::panics::catch(|| f(&mut self.m));
+            let r = crate::supervisor::panics::catch(|| f(&mut self.m));
             registry::clear_crumb();
             let took = start.elapsed().as_secs_f64();
             let needs_homing = matches!(&r, Ok(Err(e)) if e.kind == ErrorKind::NeedsHoming);
@@ -273,7 +273,7 @@ impl Worker {
                     ("reconnecting", Some(deadline))
                 };
                 registry::set_crumb(what, format!("{kind} device at {detail}"), limit);
-                let r = crate::panics::catch(|| {
+                let r = crate::supervisor::panics::catch(|| {
                     if needs_homing {
                         self.m.rehome()
                     } else {
@@ -506,7 +506,7 @@ impl Worker {
         let illumination = &mut self.m.illumination;
         let dark = std::cell::Cell::new(false);
         let mut lights_off = || {
-            let _ = crate::panics::catch(|| illumination.off());
+            let _ = crate::supervisor::panics::catch(|| illumination.off());
             dark.set(true);
         };
         registry::set_crumb(
@@ -754,7 +754,7 @@ impl Worker {
             self.push_round(r, clock.now_s());
         }
         // Leave the light off whatever happened.
-        let _ = crate::panics::catch(|| self.m.illumination.off());
+        let _ = crate::supervisor::panics::catch(|| self.m.illumination.off());
         self.watch_links(true);
         end
     }

@@ -14,14 +14,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
-
 use super::FrameMsg;
-use crate::hardware::FrameMeta;
 use crate::journal_of;
 use crate::plan::Plan;
 use crate::protocol::units::fmt_num;
 use crate::run_dir::Journal;
+pub use crate::run_dir::journal::records::CoordRow;
 use crate::run_dir::journal::{Entry, Record};
 
 /// Squid's seven columns, then the frame's channel and what the camera reported for it.
@@ -29,24 +27,6 @@ const HEADER: &str = "region,fov,z_level,x (mm),y (mm),z (um),time,channel,expos
 pub const FILE: &str = "coordinates.csv";
 /// FOV visits remembered for de-duplication (savers may finish visits out of order).
 const RECENT_VISITS: usize = 64;
-
-/// One row, as the journal records it (`kind: "coord"`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CoordRow {
-    pub t: u32,
-    pub region: u32,
-    pub fov: u32,
-    pub z: u32,
-    pub x_mm: f64,
-    pub y_mm: f64,
-    pub z_um: f64,
-    pub time: String,
-    /// Absent in journals of versions before 0.1, whose rows were one per z level.
-    #[serde(default)]
-    pub channel: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub camera: Option<FrameMeta>,
-}
 
 impl CoordRow {
     fn key(&self) -> (u32, u32, u32, u32, u32) {
@@ -286,9 +266,9 @@ pub fn rebuild(root: &Path, plan: &Plan, journal: &[Entry]) -> io::Result<()> {
     for (t, text) in &per_t {
         let dir = root.join(t.to_string());
         std::fs::create_dir_all(&dir)?;
-        crate::run_dir::write_atomic(&dir.join(FILE), text.as_bytes())?;
+        crate::fsutil::write_atomic(&dir.join(FILE), text.as_bytes())?;
     }
-    crate::run_dir::write_atomic(&root.join(FILE), all.as_bytes())
+    crate::fsutil::write_atomic(&root.join(FILE), all.as_bytes())
 }
 
 /// The coordinate files that differ from the journal, with what is wrong.

@@ -7,6 +7,7 @@ pub mod coordinates;
 pub mod layout;
 pub mod ome_xml;
 pub mod tiff_file;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -61,7 +62,7 @@ impl PoolConfig {
     /// memory or 2 GiB, whichever is smaller, at least 4 frames.
     pub fn default_for(frame_bytes: u64) -> PoolConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let avail = available_memory().unwrap_or(4 << 30);
+        let avail = crate::fsutil::available_memory().unwrap_or(4 << 30);
         let budget = (avail / 8).min(2 << 30);
         PoolConfig {
             savers: cores.max(2),
@@ -69,14 +70,6 @@ impl PoolConfig {
             save_deadline: Duration::from_secs(60),
         }
     }
-}
-
-/// MemAvailable from /proc/meminfo, in bytes.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Why saving stopped.
@@ -481,7 +474,7 @@ fn saver_loop(
     let finish = |key: FileKey, o: Open, shared: &PoolShared| {
         let path = o.writer.temp_path().to_path_buf();
         let _ = key;
-        let r = crate::panics::catch(move || o.writer.finish());
+        let r = crate::supervisor::panics::catch(move || o.writer.finish());
         match r {
             Ok(Ok(done)) => pending.borrow_mut().push(done),
             Ok(Err(e)) => shared.fail(io_failure(&e, Some(path), "finish the file")),
@@ -510,7 +503,7 @@ fn saver_loop(
                 tick += 1;
                 let key = layout.key(&f.ev);
                 if let std::collections::hash_map::Entry::Vacant(slot) = open.entry(key) {
-                    match crate::panics::catch(|| layout.open(&key)) {
+                    match crate::supervisor::panics::catch(|| layout.open(&key)) {
                         Ok(Ok(w)) => {
                             slot.insert(Open {
                                 writer: w,
@@ -539,7 +532,7 @@ fn saver_loop(
                 };
                 o.last_used = tick;
                 let crc = layout::pixel_crc(&f.pixels);
-                match crate::panics::catch(|| o.writer.add(&f, crc)) {
+                match crate::supervisor::panics::catch(|| o.writer.add(&f, crc)) {
                     Ok(Ok(())) => {
                         shared.planes_written.fetch_add(1, Ordering::SeqCst);
                         shared

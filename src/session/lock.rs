@@ -23,7 +23,8 @@ pub fn take(l: &Loaded, target: &Target, wait: Wait) -> Result<MicroscopeLock, R
     };
     let name = &l.microscope.desc.name;
     let owner = run_dir::lock::owner_text(what, &where_);
-    run_dir::lock::acquire(name, wait, &owner).map_err(|e| match e {
+    let cancelled = crate::supervisor::signals::pending_cancel_signal;
+    run_dir::lock::acquire(name, wait, &owner, &cancelled).map_err(|e| match e {
         LockError::Busy { holder, path } => Refusal::new(
             Exit::Busy,
             format!(

@@ -182,7 +182,7 @@ pub fn run(
         }
     }
     took("microscope lock taken");
-    let microscope = match crate::panics::catch(|| hardware::build(config, &opts)) {
+    let microscope = match crate::supervisor::panics::catch(|| hardware::build(config, &opts)) {
         Ok(Ok(m)) => {
             took("devices opened");
             m
@@ -385,8 +385,11 @@ pub fn run(
     observer.started(
         &plan,
         queue_capacity,
-        plan.estimate(&crate::hardware::timing(&l.microscope))
-            .duration_s,
+        plan.estimate(
+            &crate::hardware::timing(&l.microscope),
+            crate::saver::layout::footprint(&plan),
+        )
+        .duration_s,
     );
     let mut outcome = runner::run(input, |tick| {
         observer.tick(tick);
@@ -424,7 +427,7 @@ pub fn run(
             c.autofocus_runs += prior.autofocus_runs;
             let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
             let layout = crate::saver::layout::for_plan(&plan, rd.root.clone(), &rec.started);
-            c.saved = run_dir::verify::saved_planes(&journal, layout.as_ref());
+            c.saved = crate::saver::verify::saved_planes(&journal, layout.as_ref());
             // Rows of places acquired again replace the earlier session's.
             if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, &plan, &journal) {
                 tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");

@@ -108,7 +108,10 @@ pub(super) fn new_run(
     plan: &Arc<Plan>,
     started: &WallTime,
 ) -> Result<Prepared, Refusal> {
-    let estimate = plan.estimate(&crate::hardware::timing(&l.microscope));
+    let estimate = plan.estimate(
+        &crate::hardware::timing(&l.microscope),
+        crate::saver::layout::footprint(plan),
+    );
     if let Some((free, at)) = crate::fsutil::free_space(parent)
         && free < estimate.bytes
         && !force
@@ -171,7 +174,7 @@ pub(super) fn new_run(
         squidctl_version: env!("CARGO_PKG_VERSION").into(),
         state: RunState::Running,
         pid: std::process::id(),
-        host: run_dir::record::hostname(),
+        host: crate::fsutil::hostname(),
         name: plan.name.clone(),
         protocol_file: l.protocol.source.name.clone(),
         microscope: l.microscope.desc.name.clone(),
@@ -234,7 +237,7 @@ pub(super) fn resumed_run(
     record.heartbeat_unix = started.unix_s;
     record.counts.planned = plan.total_frames();
     record.sessions.push(session(started));
-    crate::run_dir::write_atomic(
+    crate::fsutil::write_atomic(
         &rd.path(run_dir::RUN_JSON),
         &serde_json::to_vec_pretty(&record).unwrap_or_default(),
     )

@@ -12,8 +12,9 @@ use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
 use crate::run_dir::journal::{Entry, Record};
 use crate::run_dir::liveness::Liveness;
-use crate::run_dir::{self, RunDir, RunRecord, RunState, verify};
+use crate::run_dir::{self, RunDir, RunRecord, RunState};
 use crate::saver::FileKey;
+use crate::saver::verify;
 
 /// What `resume` found in the run directory.
 pub struct ResumeState {

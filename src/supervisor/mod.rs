@@ -2,7 +2,9 @@
 //! notices a step past its deadline, and a thread dump of every thread's native stack.
 
 pub mod dump;
+pub mod panics;
 pub mod registry;
+pub mod safety;
 pub mod signals;
 pub mod watchdog;
 

@@ -186,7 +186,7 @@ pub fn exit_now(sig: i32, exit: Exit, journal: Option<&crate::run_dir::Journal>)
     eprintln!(
         "squidctl: {reason}; unfinished files stay .partial — `squidctl resume` completes the run"
     );
-    crate::hardware::safety::all_lights_off("forced exit");
+    crate::supervisor::safety::all_lights_off("forced exit");
     if let Some(j) = journal {
         let _ = j.write(Record::End(End {
             state: RunState::Cancelled,

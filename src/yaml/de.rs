@@ -114,7 +114,7 @@ fn describe(u: &de::Unexpected) -> String {
         de::Unexpected::Unit | de::Unexpected::Option => "nothing (an empty value)".into(),
         de::Unexpected::Signed(i) => format!("the number `{i}`"),
         de::Unexpected::Unsigned(i) => format!("the number `{i}`"),
-        de::Unexpected::Float(f) => format!("the number `{}`", crate::protocol::units::fmt_num(*f)),
+        de::Unexpected::Float(f) => format!("the number `{}`", crate::human::num(*f)),
         other => other.to_string(),
     }
 }

@@ -51,6 +51,9 @@ pub fn type_tree<T: serde::de::DeserializeOwned>(root: &Node) -> Result<T, Diagn
 /// about 4 MB): `/dev/zero` or a runaway generator must not fill memory.
 pub const MAX_INPUT_BYTES: u64 = 64 << 20;
 
+/// Deepest nesting a protocol may have, in a file (this reader's limit) or by `--set`.
+pub const MAX_DEPTH: usize = 64;
+
 /// Read a user's text file with a message that says which file and why it failed. Only
 /// regular files are read (a FIFO or device could block or never end), up to
 /// [`MAX_INPUT_BYTES`].

@@ -326,10 +326,7 @@ fn saphyr_error(e: &serde_saphyr::Error, file: &Arc<SourceFile>) -> Diagnostic {
         let what = &msg[i + "limits breached:".len()..];
         let n: String = what.chars().filter(char::is_ascii_digit).collect();
         let words = if what.contains("Depth") {
-            format!(
-                "it nests deeper than {} levels",
-                super::super::protocol::MAX_DEPTH
-            )
+            format!("it nests deeper than {} levels", super::MAX_DEPTH)
         } else if what.contains("Nodes") {
             format!(
                 "it has more than {} values",

@@ -548,7 +548,7 @@ mod properties {
                     n <= squidctl::microscope::timing::MAX_AF_PLANES,
                     "{extra}: {n} planes"
                 );
-                let est = plan.estimate(&m.timing());
+                let est = plan.estimate(&m.timing(), Default::default());
                 assert!(est.duration_s.is_finite(), "{extra}");
             }
         }
@@ -601,7 +601,7 @@ mod properties {
                 if let Ok(lp) = protocol("")
                     && let Ok(plan) = Plan::build(&lp, &m)
                 {
-                    let _ = plan.estimate(&m.timing());
+                    let _ = plan.estimate(&m.timing(), Default::default());
                 }
             });
             assert!(r.is_ok(), "panicked with {key}{v}");

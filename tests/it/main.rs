@@ -16,6 +16,7 @@ mod hardening;
 mod hostile_input;
 mod images;
 mod import;
+mod layers;
 mod ome_zarr;
 mod plan_and_estimate;
 mod queue;

@@ -61,7 +61,7 @@ fn a_run_through_the_library_ends_with_its_outcome() {
     assert!(rd.path(".done").exists());
 
     // Held lock: a refusal with its exit, not a process exit.
-    let lock = squidctl::run_dir::lock::acquire(&l.microscope.desc.name, None, "test")
+    let lock = squidctl::run_dir::lock::acquire(&l.microscope.desc.name, None, "test", &|| None)
         .unwrap_or_else(|_| panic!("take the lock"));
     let r = session::run(
         &l,

@@ -252,9 +252,9 @@ fn disconnect_fails_until_reconnected() {
 
 #[test]
 fn panic_fires_inside_the_driver() {
-    crate::panics::install_hook();
+    crate::supervisor::panics::install_hook();
     let mut m = scope("    - {call: move_z, at: 1, kind: panic}\n");
-    let p = crate::panics::catch(|| m.z.move_to(4.0)).unwrap_err();
+    let p = crate::supervisor::panics::catch(|| m.z.move_to(4.0)).unwrap_err();
     assert!(
         p.message
             .contains("simulated panic in z stage (move_z call 1)"),

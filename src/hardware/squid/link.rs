@@ -254,6 +254,7 @@ impl Link {
         let (urgent, urx) = unbounded();
         let sh = shared.clone();
         let thread = crate::supervisor::spawn(super::IO_THREAD, move || {
+            crate::supervisor::safety::this_thread_drives_lights();
             let now = Instant::now();
             IoThread {
                 last_skipped: reader.skipped,

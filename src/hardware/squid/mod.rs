@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::assemble::{Devices, Request};
-use super::safety::{self, LightsOff};
 use super::{
     BuildOptions, DeviceError, DeviceKind, DeviceResult, Driver, FilterWheel, Illumination,
     XyStage, ZStage,
@@ -20,6 +19,7 @@ use super::{
 use crate::diagnostic::Diagnostics;
 use crate::microscope::MicroscopeConfig;
 use crate::microscope::description::MotionProfile;
+use crate::supervisor::safety::{self, LightsOff};
 use board::{Board, DEVICE};
 use settings::SquidSettings;
 

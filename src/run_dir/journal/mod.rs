@@ -24,7 +24,7 @@ impl Journal {
     pub fn open(path: &Path) -> io::Result<Journal> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         // Held for the life of the process: how `resume` and `report` tell a live run.
-        if !super::liveness::try_flock(&file, libc::LOCK_EX)? {
+        if !crate::fsutil::try_flock(&file, libc::LOCK_EX)? {
             return Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
                 "another squidctl process is writing this run (its journal is locked)",

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::microscope::link_health::LinkHealth;
 use crate::run_dir::{Counts, RunState};
-use crate::saver::FileDone;
-use crate::saver::coordinates::CoordRow;
 
 /// One line of `journal.jsonl`: when it was written, and what happened.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -324,4 +322,86 @@ mod tests {
         let e: Entry = serde_json::from_str(newer).expect("an unknown kind still reads");
         assert!(matches!(e.record, Record::Unknown));
     }
+}
+
+// What the savers and the camera record. Defined here, with the other records, so the
+// journal and what reads it (resume, verify, report) need nothing from the layers above.
+
+/// Identifies one output file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey {
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub channel: Option<u32>,
+    pub z: Option<u32>,
+}
+
+/// A finished (or cut-short) file, as the journal records it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct FileDone {
+    /// Relative to the run directory.
+    pub path: String,
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub channel: Option<u32>,
+    pub z: Option<u32>,
+    pub planes: u32,
+    pub expected: u32,
+    pub bytes: u64,
+    /// CRC-32 of each plane's pixels (little-endian u16), in file order.
+    pub plane_crc32: Vec<u32>,
+    /// (z, channel) of each plane, in file order.
+    pub plane_zc: Vec<(u32, u32)>,
+    /// CRC-32 of the whole file as written, so a changed byte anywhere (metadata, tags, not
+    /// only pixels) is caught. Absent in journals of versions before 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_crc32: Option<u32>,
+}
+
+impl FileDone {
+    pub fn key(&self) -> FileKey {
+        FileKey {
+            t: self.t,
+            region: self.region,
+            fov: self.fov,
+            channel: self.channel,
+            z: self.z,
+        }
+    }
+
+    pub fn complete(&self) -> bool {
+        self.planes == self.expected
+    }
+}
+
+/// One row, as the journal records it (`kind: "coord"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CoordRow {
+    pub t: u32,
+    pub region: u32,
+    pub fov: u32,
+    pub z: u32,
+    pub x_mm: f64,
+    pub y_mm: f64,
+    pub z_um: f64,
+    pub time: String,
+    /// Absent in journals of versions before 0.1, whose rows were one per z level.
+    #[serde(default)]
+    pub channel: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<FrameMeta>,
+}
+
+/// What the camera reported for a frame.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FrameMeta {
+    /// Counts every frame the camera delivered since it was opened.
+    pub frame_number: u64,
+    /// Seconds on the microscope's clock at the end of the exposure.
+    pub timestamp_s: f64,
+    pub exposure_s: f64,
+    pub gain: f64,
+    pub bit_depth: u32,
 }

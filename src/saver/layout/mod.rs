@@ -23,55 +23,6 @@ pub use ome_tiff::OmeTiffLayout;
 pub use plain_tiff::PlainTiffLayout;
 pub use tiff_common::{each_page, file_crc, read_pages};
 
-/// Identifies one output file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileKey {
-    pub t: u32,
-    pub region: u32,
-    pub fov: u32,
-    pub channel: Option<u32>,
-    pub z: Option<u32>,
-}
-
-/// A finished (or cut-short) file, as the journal records it.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct FileDone {
-    /// Relative to the run directory.
-    pub path: String,
-    pub t: u32,
-    pub region: u32,
-    pub fov: u32,
-    pub channel: Option<u32>,
-    pub z: Option<u32>,
-    pub planes: u32,
-    pub expected: u32,
-    pub bytes: u64,
-    /// CRC-32 of each plane's pixels (little-endian u16), in file order.
-    pub plane_crc32: Vec<u32>,
-    /// (z, channel) of each plane, in file order.
-    pub plane_zc: Vec<(u32, u32)>,
-    /// CRC-32 of the whole file as written, so a changed byte anywhere (metadata, tags, not
-    /// only pixels) is caught. Absent in journals of versions before 0.1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_crc32: Option<u32>,
-}
-
-impl FileDone {
-    pub fn key(&self) -> FileKey {
-        FileKey {
-            t: self.t,
-            region: self.region,
-            fov: self.fov,
-            channel: self.channel,
-            z: self.z,
-        }
-    }
-
-    pub fn complete(&self) -> bool {
-        self.planes == self.expected
-    }
-}
-
 pub trait StackWriter: Send {
     fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()>;
     fn planes(&self) -> u32;
@@ -114,12 +65,8 @@ pub trait Layout: Send + Sync {
     }
 }
 
-/// Files and bytes a whole plan writes, for `simulate --estimate`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Footprint {
-    pub files: u64,
-    pub bytes: u64,
-}
+pub use crate::plan::estimate::Footprint;
+pub use crate::run_dir::journal::records::{FileDone, FileKey};
 
 /// A TIFF page's tags and IFD, about.
 const PAGE_OVERHEAD: u64 = 512;

@@ -69,8 +69,8 @@ pub fn install_hook() {
         LAST.with(|l| *l.borrow_mut() = Some(report));
         // A panic between "light on" and "light off" must not leave a laser on. Not from the
         // serial thread itself: it is the one that would do it.
-        if std::thread::current().name() != Some(crate::hardware::squid::IO_THREAD) {
-            crate::hardware::safety::all_lights_off("a panic");
+        if !super::safety::on_lights_thread() {
+            super::safety::all_lights_off("a panic");
         }
     }));
 }

@@ -32,6 +32,21 @@ pub fn unregister(token: u64) {
         .retain(|(k, _)| *k != token);
 }
 
+thread_local! {
+    static DRIVES_LIGHTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called by a driver's thread that itself sends the light commands (a serial I/O thread):
+/// a panic there must not wait on that same thread to turn the lights off.
+pub fn this_thread_drives_lights() {
+    DRIVES_LIGHTS.with(|d| d.set(true));
+}
+
+/// Whether this thread said it sends the light commands itself.
+pub fn on_lights_thread() -> bool {
+    DRIVES_LIGHTS.with(|d| d.get())
+}
+
 /// Turn every registered light off; says so in the log when there was anything to do.
 pub fn all_lights_off(why: &str) {
     let hooks: Hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner()).clone();

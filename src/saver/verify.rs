@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::journal_of;
 use crate::run_dir::journal::Entry;
 
-use crate::saver::FileDone;
+use crate::run_dir::journal::FileDone;
 use crate::saver::layout::Layout;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
