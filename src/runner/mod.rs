@@ -106,50 +106,13 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     let links: Arc<Mutex<worker::LinkWatch>> = Arc::default();
     let dump_files: Arc<Mutex<Vec<String>>> = Arc::default();
 
-    // Signals: the first asks for a graceful stop, the second a fast one; SIGUSR1 dumps.
-    {
-        let (tx, cancel, run_dir, journal, dump_files) = (
-            tx.clone(),
-            cancel.clone(),
-            run_dir.clone(),
-            journal.clone(),
-            dump_files.clone(),
-        );
-        let _ = crate::supervisor::spawn("signals", move || {
-            loop {
-                let sig = signals::wait_signal();
-                if sig == 0 {
-                    continue;
-                }
-                if sig == libc::SIGUSR1 {
-                    let d = dump::dump("requested with SIGUSR1");
-                    eprintln!("{}", d.text);
-                    if let Some(rd) = &run_dir
-                        && let Ok(name) = rd.save_dump(&d.text)
-                    {
-                        if let Some(j) = &journal {
-                            let _ = j.write(Record::Dump(records::Dump {
-                                reason: "SIGUSR1".into(),
-                                file: name.clone(),
-                                threads: d.threads,
-                                took_s: d.took.as_secs_f64(),
-                            }));
-                        }
-                        dump_files
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(name);
-                    }
-                    continue;
-                }
-                let action = cancel.on_signal(sig);
-                if let Action::ExitNow(exit) = action {
-                    signals::exit_now(sig, exit, journal.as_deref());
-                }
-                let _ = tx.send(Control::Signal(action));
-            }
-        });
-    }
+    spawn_signal_thread(
+        tx.clone(),
+        cancel.clone(),
+        run_dir.clone(),
+        journal.clone(),
+        dump_files.clone(),
+    );
     let stop_watch = Arc::new(AtomicBool::new(false));
     {
         let tx = tx.clone();
@@ -196,11 +159,6 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     }
 
     // Wait for the end, ticking for the heartbeat and progress display.
-    enum End {
-        Worker(WorkerEnd),
-        Hung(watchdog::Hang),
-        Forced,
-    }
     let tick = |on_tick: &mut dyn FnMut(&Tick<'_>)| {
         on_tick(&Tick {
             stats: &stats,
@@ -217,75 +175,17 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             clock_scale: clock.scale(),
         })
     };
-    let end = loop {
-        match rx.recv_timeout(Duration::from_millis(250)) {
-            Ok(Control::WorkerDone(e)) => break End::Worker(e),
-            Ok(Control::Hung(h)) => break End::Hung(h),
-            Ok(Control::Signal(Action::Drain(sig))) => {
-                tracing::warn!(
-                    "{} received: stopping after the frame in flight and writing everything queued (send it again to stop faster)",
-                    signals::signal_name(sig)
-                );
-            }
-            Ok(Control::Signal(Action::Fast(sig))) => {
-                tracing::warn!(
-                    "{} received again: stopping now; queued frames get {} s to be written and every file is finalised (a third exits at once)",
-                    signals::signal_name(sig),
-                    GRACE.as_secs()
-                );
-                break End::Forced;
-            }
-            Ok(Control::Signal(_)) => {}
-            Err(RecvTimeoutError::Timeout) => tick(&mut on_tick),
-            Err(RecvTimeoutError::Disconnected) => {
-                break End::Worker(WorkerEnd::Aborted(
-                    "internal: control channel closed".into(),
-                ));
-            }
-        }
-    };
+    let end = wait_for_end(&rx, || tick(&mut on_tick));
     stop_watch.store(true, Ordering::SeqCst);
 
-    let mut dump_file = None;
-    let (grace, reason_hang) = match &end {
+    let (grace, reason_hang, dump_file) = match &end {
         End::Hung(h) => {
-            let summary = h.summary();
-            tracing::error!("HUNG: {summary}");
-            eprintln!("{}", h.dump.text);
-            if let Some(rd) = &run_dir {
-                match rd.save_dump(&h.dump.text) {
-                    Ok(name) => {
-                        tracing::error!("thread dump saved to {}", rd.path(&name).display());
-                        dump_file = Some(name);
-                    }
-                    Err(e) => tracing::error!("cannot save the thread dump: {e}"),
-                }
-            }
-            if let Some(j) = &journal {
-                let _ = j.write(Record::Timeout(records::Timeout {
-                    step: h.crumb.step.to_string(),
-                    detail: h.crumb.detail.clone(),
-                    thread: h.thread.clone(),
-                    deadline_s: h.crumb.deadline.map(|d| d.as_secs_f64()),
-                    noticed_after_s: h.noticed_after.as_secs_f64(),
-                    dump_file: dump_file.clone(),
-                    dump: h.dump.text.clone(),
-                    dump_took_s: h.dump.took.as_secs_f64(),
-                }));
-            }
+            let (grace, summary, dump) = record_hang(h, run_dir.as_ref(), journal.as_deref());
             cancel.on_hang();
-            // A hang in the savers themselves cannot be waited out.
-            (
-                if h.crumb.step == "save" {
-                    Some(GRACE)
-                } else {
-                    None
-                },
-                Some(summary),
-            )
+            (grace, Some(summary), dump)
         }
-        End::Forced => (Some(GRACE), None),
-        End::Worker(_) => (None, None),
+        End::Forced => (Some(GRACE), None, None),
+        End::Worker(_) => (None, None, None),
     };
     let report = pool.zip(sink).map(|(p, s)| p.finish(s, grace));
     let acquired = stats.acquired.load(Ordering::SeqCst);
@@ -307,51 +207,18 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         counts.lost = acquired.saturating_sub(saved);
     }
     let failure = report.as_ref().and_then(|r| r.failure.clone());
-    let signal_exit = signals::signal_exit;
-    let (state, exit, reason) = match end {
-        End::Hung(_) => (
-            RunState::TimedOut,
-            Exit::Hung,
-            reason_hang.unwrap_or_default(),
-        ),
-        End::Forced => (
-            RunState::Cancelled,
-            signal_exit(cancel.signal()),
-            format!(
-                "cancelled by {} (twice)",
-                signals::signal_name(cancel.signal())
-            ),
-        ),
-        End::Worker(WorkerEnd::Cancelled) => match cancel.internal_stop() {
-            Some((exit, why)) => (RunState::Cancelled, exit, why),
-            None => (
-                RunState::Cancelled,
-                signal_exit(cancel.signal()),
-                format!("cancelled by {}", signals::signal_name(cancel.signal())),
-            ),
+    let ending = match end {
+        End::Hung(_) => Ending::Hung(reason_hang.unwrap_or_default()),
+        End::Forced => Ending::Forced(cancel.signal()),
+        End::Worker(WorkerEnd::Cancelled) => Ending::Cancelled {
+            signal: cancel.signal(),
+            internal: cancel.internal_stop(),
         },
-        End::Worker(WorkerEnd::Aborted(m)) => (RunState::Failed, Exit::Failed, m),
-        End::Worker(WorkerEnd::OutputFailed(f)) => {
-            (RunState::Failed, Exit::OutputError, f.to_string())
-        }
-        End::Worker(WorkerEnd::Completed) => match (&failure, counts.lost, counts.skipped_fovs) {
-            (Some(f), _, _) => (RunState::Failed, Exit::OutputError, f.to_string()),
-            (None, lost, _) if lost > 0 => (
-                RunState::Failed,
-                Exit::OutputError,
-                format!("{lost} acquired frames were not saved"),
-            ),
-            (None, _, n) if n > 0 || counts.skipped > 0 => (
-                RunState::CompletedWithErrors,
-                Exit::CompletedWithErrors,
-                format!(
-                    "completed; {n} FOV visits and {} frames skipped",
-                    counts.skipped
-                ),
-            ),
-            _ => (RunState::Completed, Exit::Completed, "completed".into()),
-        },
+        End::Worker(WorkerEnd::Aborted(m)) => Ending::Aborted(m),
+        End::Worker(WorkerEnd::OutputFailed(f)) => Ending::OutputFailed(f.to_string()),
+        End::Worker(WorkerEnd::Completed) => Ending::Completed,
     };
+    let (state, exit, reason) = outcome(ending, failure.map(|f| f.to_string()), &counts);
     if let Some(r) = &report
         && let Some(e) = &r.coords_error
     {
@@ -378,5 +245,284 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         files: report.map(|r| r.files).unwrap_or_default(),
         dump_file,
         links: std::mem::take(&mut links.lock().unwrap_or_else(|p| p.into_inner()).latest),
+    }
+}
+
+/// How the control loop ended.
+enum End {
+    Worker(WorkerEnd),
+    Hung(watchdog::Hang),
+    Forced,
+}
+
+/// The control loop: wait for the acquisition to end, a step to hang, or a second signal,
+/// ticking every 250 ms meanwhile.
+fn wait_for_end(rx: &crossbeam_channel::Receiver<Control>, mut tick: impl FnMut()) -> End {
+    loop {
+        match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(Control::WorkerDone(e)) => break End::Worker(e),
+            Ok(Control::Hung(h)) => break End::Hung(h),
+            Ok(Control::Signal(Action::Drain(sig))) => {
+                tracing::warn!(
+                    "{} received: stopping after the frame in flight and writing everything queued (send it again to stop faster)",
+                    signals::signal_name(sig)
+                );
+            }
+            Ok(Control::Signal(Action::Fast(sig))) => {
+                tracing::warn!(
+                    "{} received again: stopping now; queued frames get {} s to be written and every file is finalised (a third exits at once)",
+                    signals::signal_name(sig),
+                    GRACE.as_secs()
+                );
+                break End::Forced;
+            }
+            Ok(Control::Signal(_)) => {}
+            Err(RecvTimeoutError::Timeout) => tick(),
+            Err(RecvTimeoutError::Disconnected) => {
+                break End::Worker(WorkerEnd::Aborted(
+                    "internal: control channel closed".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// Signals: the first asks for a graceful stop, the second a fast one, the third exits at
+/// once; SIGUSR1 dumps every thread's stack and the run goes on.
+fn spawn_signal_thread(
+    tx: crossbeam_channel::Sender<Control>,
+    cancel: Arc<Cancel>,
+    run_dir: Option<RunDir>,
+    journal: Option<Arc<Journal>>,
+    dump_files: Arc<Mutex<Vec<String>>>,
+) {
+    let _ = crate::supervisor::spawn("signals", move || {
+        loop {
+            let sig = signals::wait_signal();
+            if sig == 0 {
+                continue;
+            }
+            if sig == libc::SIGUSR1 {
+                let d = dump::dump("requested with SIGUSR1");
+                eprintln!("{}", d.text);
+                if let Some(rd) = &run_dir
+                    && let Ok(name) = rd.save_dump(&d.text)
+                {
+                    if let Some(j) = &journal {
+                        let _ = j.write(Record::Dump(records::Dump {
+                            reason: "SIGUSR1".into(),
+                            file: name.clone(),
+                            threads: d.threads,
+                            took_s: d.took.as_secs_f64(),
+                        }));
+                    }
+                    dump_files
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(name);
+                }
+                continue;
+            }
+            let action = cancel.on_signal(sig);
+            if let Action::ExitNow(exit) = action {
+                signals::exit_now(sig, exit, journal.as_deref());
+            }
+            let _ = tx.send(Control::Signal(action));
+        }
+    });
+}
+
+/// A step past its deadline: say so, keep the dump beside the run and in the journal. The
+/// savers get a grace period only when they are what hung (a hang there cannot be waited out).
+fn record_hang(
+    h: &watchdog::Hang,
+    run_dir: Option<&RunDir>,
+    journal: Option<&Journal>,
+) -> (Option<Duration>, String, Option<String>) {
+    let summary = h.summary();
+    tracing::error!("HUNG: {summary}");
+    eprintln!("{}", h.dump.text);
+    let mut dump_file = None;
+    if let Some(rd) = run_dir {
+        match rd.save_dump(&h.dump.text) {
+            Ok(name) => {
+                tracing::error!("thread dump saved to {}", rd.path(&name).display());
+                dump_file = Some(name);
+            }
+            Err(e) => tracing::error!("cannot save the thread dump: {e}"),
+        }
+    }
+    if let Some(j) = journal {
+        let _ = j.write(Record::Timeout(records::Timeout {
+            step: h.crumb.step.to_string(),
+            detail: h.crumb.detail.clone(),
+            thread: h.thread.clone(),
+            deadline_s: h.crumb.deadline.map(|d| d.as_secs_f64()),
+            noticed_after_s: h.noticed_after.as_secs_f64(),
+            dump_file: dump_file.clone(),
+            dump: h.dump.text.clone(),
+            dump_took_s: h.dump.took.as_secs_f64(),
+        }));
+    }
+    let grace = (h.crumb.step == "save").then_some(GRACE);
+    (grace, summary, dump_file)
+}
+
+/// How the run ended, as the outcome decision sees it.
+#[derive(Debug)]
+pub enum Ending {
+    /// A step hung past its deadline (the summary).
+    Hung(String),
+    /// A second Ctrl-C or SIGTERM (the signal).
+    Forced(i32),
+    /// Stopped at a safe point: by a signal, or by the queue (`internal`: its exit and why).
+    Cancelled {
+        signal: i32,
+        internal: Option<(Exit, String)>,
+    },
+    Aborted(String),
+    OutputFailed(String),
+    Completed,
+}
+
+/// The run's state, exit code and reason: from how it ended, whether saving failed, and what
+/// it counted. A pure decision, so each rule has its own test.
+pub fn outcome(
+    ending: Ending,
+    save_failure: Option<String>,
+    counts: &Counts,
+) -> (RunState, Exit, String) {
+    let cancelled_by = |sig: i32| format!("cancelled by {}", signals::signal_name(sig));
+    match ending {
+        Ending::Hung(summary) => (RunState::TimedOut, Exit::Hung, summary),
+        Ending::Forced(sig) => (
+            RunState::Cancelled,
+            signals::signal_exit(sig),
+            format!("{} (twice)", cancelled_by(sig)),
+        ),
+        Ending::Cancelled {
+            internal: Some((exit, why)),
+            ..
+        } => (RunState::Cancelled, exit, why),
+        Ending::Cancelled { signal, .. } => (
+            RunState::Cancelled,
+            signals::signal_exit(signal),
+            cancelled_by(signal),
+        ),
+        Ending::Aborted(m) => (RunState::Failed, Exit::Failed, m),
+        Ending::OutputFailed(m) => (RunState::Failed, Exit::OutputError, m),
+        Ending::Completed => match (save_failure, counts.lost, counts.skipped_fovs) {
+            (Some(f), _, _) => (RunState::Failed, Exit::OutputError, f),
+            (None, lost, _) if lost > 0 => (
+                RunState::Failed,
+                Exit::OutputError,
+                format!("{lost} acquired frames were not saved"),
+            ),
+            (None, _, n) if n > 0 || counts.skipped > 0 => (
+                RunState::CompletedWithErrors,
+                Exit::CompletedWithErrors,
+                format!(
+                    "completed; {n} FOV visits and {} frames skipped",
+                    counts.skipped
+                ),
+            ),
+            _ => (RunState::Completed, Exit::Completed, "completed".into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(lost: u64, skipped_fovs: u64, skipped: u64) -> Counts {
+        Counts {
+            planned: 10,
+            acquired: 10,
+            saved: 10 - lost,
+            lost,
+            skipped_fovs,
+            skipped,
+            ..Counts::default()
+        }
+    }
+
+    #[test]
+    fn a_clean_end_is_completed_and_skips_make_it_completed_with_errors() {
+        let (s, e, r) = outcome(Ending::Completed, None, &counts(0, 0, 0));
+        assert_eq!(
+            (s, e, r.as_str()),
+            (RunState::Completed, Exit::Completed, "completed")
+        );
+        let (s, e, r) = outcome(Ending::Completed, None, &counts(0, 1, 4));
+        assert_eq!(
+            (s, e),
+            (RunState::CompletedWithErrors, Exit::CompletedWithErrors)
+        );
+        assert_eq!(r, "completed; 1 FOV visits and 4 frames skipped");
+    }
+
+    #[test]
+    fn a_frame_not_saved_or_a_saver_failure_fails_the_run_before_any_skip_counts() {
+        let (s, e, r) = outcome(Ending::Completed, None, &counts(2, 1, 0));
+        assert_eq!((s, e), (RunState::Failed, Exit::OutputError));
+        assert_eq!(r, "2 acquired frames were not saved");
+        let (s, e, r) = outcome(
+            Ending::Completed,
+            Some("disk full".into()),
+            &counts(0, 1, 0),
+        );
+        assert_eq!(
+            (s, e, r.as_str()),
+            (RunState::Failed, Exit::OutputError, "disk full")
+        );
+    }
+
+    #[test]
+    fn signals_give_their_exit_and_the_queue_its_own() {
+        let (s, e, r) = outcome(
+            Ending::Cancelled {
+                signal: libc::SIGINT,
+                internal: None,
+            },
+            None,
+            &counts(0, 0, 0),
+        );
+        assert_eq!(
+            (s, e, r.as_str()),
+            (
+                RunState::Cancelled,
+                Exit::Interrupted,
+                "cancelled by SIGINT"
+            )
+        );
+        let (_, e, r) = outcome(Ending::Forced(libc::SIGTERM), None, &counts(0, 0, 0));
+        assert_eq!(
+            (e, r.as_str()),
+            (Exit::Terminated, "cancelled by SIGTERM (twice)")
+        );
+        let (s, e, r) = outcome(
+            Ending::Cancelled {
+                signal: 0,
+                internal: Some((
+                    Exit::Interrupted,
+                    "cancelled from the queue (task 3)".into(),
+                )),
+            },
+            Some("ignored: the cancel decides".into()),
+            &counts(0, 0, 0),
+        );
+        assert_eq!((s, e), (RunState::Cancelled, Exit::Interrupted));
+        assert_eq!(r, "cancelled from the queue (task 3)");
+    }
+
+    #[test]
+    fn a_hang_or_an_abort_is_never_called_completed() {
+        let (s, e, _) = outcome(Ending::Hung("capture hung".into()), None, &counts(0, 0, 0));
+        assert_eq!((s, e), (RunState::TimedOut, Exit::Hung));
+        let (s, e, _) = outcome(Ending::Aborted("stage".into()), None, &counts(0, 0, 0));
+        assert_eq!((s, e), (RunState::Failed, Exit::Failed));
+        let (s, e, _) = outcome(Ending::OutputFailed("EIO".into()), None, &counts(0, 0, 0));
+        assert_eq!((s, e), (RunState::Failed, Exit::OutputError));
     }
 }
