@@ -136,7 +136,6 @@ pub fn run(
             "using the built-in simulated microscope (give --microscope FILE or set SQUIDCTL_MICROSCOPE for another)"
         );
     }
-    let fail = |exit: Exit, message: String| Err(Refusal { exit, message });
     // Where the time before the first frame goes, at -v.
     let t0 = std::time::Instant::now();
     let took = |what: &str| {
@@ -150,184 +149,28 @@ pub fn run(
             l, &target, wait,
         )?))),
     };
-
-    let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
-    sources.dedup();
-    let opts = BuildOptions {
-        time_scale: settings.time_scale,
-        skip_images: matches!(target, Target::Discard),
-        sources: Some(sources),
-    };
-    // A dry run never touches hardware: its devices become the simulator's.
-    let simulated;
-    let config = if matches!(settings.purpose, Purpose::Simulate) && l.microscope.has_real_devices()
-    {
-        tracing::info!(
-            "simulating {} ({}) on the simulator: no real device is opened",
-            l.microscope.desc.name,
-            l.microscope.desc.drivers_summary()
-        );
-        simulated = l.microscope.for_simulation();
-        &simulated
-    } else {
-        &l.microscope
-    };
-    // Still ours before the first device command (a lock file deleted and taken by another
-    // run since must stop this one before it touches anything).
-    if let Some(lk) = &lock {
-        let early = Cancel::default();
-        lock::check_shared(lk, &early, None);
-        if let Some((exit, why)) = early.internal_stop() {
-            return fail(exit, why);
-        }
-    }
-    took("microscope lock taken");
-    let microscope = match crate::supervisor::panics::catch(|| hardware::build(config, &opts)) {
-        Ok(Ok(m)) => {
-            took("devices opened");
-            m
-        }
-        Ok(Err(e)) => return fail(Exit::Failed, format!("cannot open the microscope: {e}")),
-        Err(p) => {
-            return fail(
-                Exit::Failed,
-                format!("cannot open the microscope: driver {p}"),
-            );
-        }
-    };
+    let microscope = open_devices(l, &plan, &target, settings, lock.as_deref(), &took)?;
     let scale = microscope.clock.scale();
-    let af_exposure = plan
-        .channels
-        .get(plan.autofocus.channel)
-        .map_or(0.0, |c| c.exposure.secs());
-    let tr = l.microscope.desc.stage.travel;
-    let travel = (
-        tr.x[1].mm() - tr.x[0].mm(),
-        tr.y[1].mm() - tr.y[0].mm(),
-        tr.z[1].mm() - tr.z[0].mm(),
-    );
-    let deadlines = Deadlines::new(
-        l.microscope.timing(),
-        travel,
+    let deadlines = deadlines_for(l, &plan, scale);
+    let (prepared, carried) = prepare_dir(
+        l,
+        &plan,
+        &target,
+        settings,
+        &started,
+        lock.as_deref(),
         scale,
-        plan.timeouts.clone(),
-        plan.autofocus.clone(),
-        af_exposure,
-    );
-
-    let mut prepared = None;
-    let mut done_filter = None;
-    let mut initial_focus = HashMap::new();
-    let mut known_focus = HashMap::new();
-    let mut schedule_origin_s = 0.0;
-    let mut prior = None;
-    match target {
-        Target::Discard => {}
-        Target::New(ref parent) => {
-            match prepare::new_run(l, settings.force, parent, &plan, &started) {
-                Ok(p) => {
-                    // Whoever finds the microscope busy now learns which run holds it.
-                    if let Some(lk) = &lock {
-                        lk.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
-                    }
-                    prepared = Some(p);
-                }
-                Err(r) => return Err(r),
-            }
-        }
-        Target::Resume(ref state) => {
-            match prepare::resumed_run(state, &plan, &started) {
-                Ok(p) => prepared = Some(p),
-                Err(r) => return Err(r),
-            }
-            // The schedule goes on from where it was: the gap counts as time passed.
-            schedule_origin_s = -(state.clock_s + state.gap_s * scale);
-            initial_focus = state.focus.clone();
-            known_focus = state.focused.clone();
-            prior = Some(state.record.counts.clone());
-        }
-    }
+    )?;
     took("run directory prepared");
-    let mut savers = None;
-    let mut queue_capacity = 0u64;
-    if let Some(p) = &prepared {
-        // A resumed run keeps the start it was given (OME-XML dates, the plate's acquisition).
-        let run_started = match &target {
-            Target::Resume(state) => state.record.started.clone(),
-            _ => started.rfc3339(),
-        };
-        let layout = crate::saver::layout::for_plan(&plan, p.rd.root.clone(), &run_started);
-        if let Err(e) = layout.begin() {
-            return fail(
-                Exit::OutputError,
-                format!(
-                    "cannot write the image store's metadata in {}: {e}",
-                    p.rd.root.display()
-                ),
-            );
+    let (savers, done_filter, queue_capacity) = match &prepared {
+        Some(p) => {
+            let (pool, done, capacity) =
+                start_savers(p, &plan, &target, settings, &started, &deadlines)?;
+            took("savers started");
+            (Some(pool), done, capacity)
         }
-        if let Target::Resume(state) = &target {
-            let done = state.done.clone();
-            let layout = layout.clone();
-            done_filter =
-                Some(
-                    Arc::new(move |ev: &crate::plan::Event| done.contains(&layout.key(ev)))
-                        as runner::DoneFilter,
-                );
-        }
-        if let Target::Resume(state) = &target {
-            // What a killed session left is made whole from the journal before going on.
-            if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, &plan, &state.journal) {
-                return fail(
-                    Exit::OutputError,
-                    format!("cannot rebuild coordinates.csv from the journal: {e}"),
-                );
-            }
-        }
-        let coords =
-            match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(p.journal.clone())) {
-                Ok(c) => Some(Arc::new(c)),
-                Err(e) => {
-                    return fail(
-                        Exit::OutputError,
-                        format!("cannot write coordinates.csv: {e}"),
-                    );
-                }
-            };
-        let mut cfg = PoolConfig::default_for(plan.frame.bytes());
-        cfg.save_deadline = deadlines.save();
-        if let Some(n) = settings.savers {
-            cfg.savers = n.max(1);
-        }
-        if let Some(n) = settings.queue_frames {
-            cfg.capacity = n.max(1);
-        }
-        if let Some(b) = settings.queue_memory {
-            cfg.capacity = cfg
-                .capacity
-                .min((b / plan.frame.bytes().max(1)).max(1) as usize);
-        }
-        let jf = p.journal.clone();
-        let on_file: crate::saver::OnFile = Arc::new(move |f| {
-            let _ = jf.write(crate::run_dir::journal::Record::File(f.clone()));
-        });
-        let rd_reserve = p.rd.clone();
-        let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
-        queue_capacity = cfg.capacity as u64;
-        match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {
-            Ok(pool) => savers = Some(pool),
-            Err(e) => return fail(Exit::Failed, format!("cannot start the savers: {e}")),
-        }
-        took("savers started");
-        tracing::info!(
-            "run directory {} ({} savers, queue of {} frames)",
-            p.rd.root.display(),
-            cfg.savers,
-            cfg.capacity
-        );
-    }
+        None => (None, None, 0),
+    };
     tracing::info!(
         "{} `{}`: {} frames in {} FOVs{}",
         match (&target, settings.purpose) {
@@ -352,6 +195,12 @@ pub fn run(
     if let Some(rd) = &run_dir {
         observer.run_dir(&rd.root);
     }
+    let Carried {
+        initial_focus,
+        known_focus,
+        schedule_origin_s,
+        prior,
+    } = carried;
     let cancel = Arc::new(Cancel::default());
     let input = RunInput {
         plan: plan.clone(),
@@ -391,7 +240,7 @@ pub fn run(
         )
         .duration_s,
     );
-    let mut outcome = runner::run(input, |tick| {
+    let outcome = runner::run(input, |tick| {
         observer.tick(tick);
         // Two stat calls: cheap enough for every tick, so a deleted lock is made again
         // before another run can slip in.
@@ -416,52 +265,296 @@ pub fn run(
         }
     });
     observer.finished();
-    if let Some(p) = prepared {
-        let (rd, mut rec) = (p.rd, p.record);
-        rd.release_reserve();
-        if let Some(prior) = &prior {
-            let c = &mut outcome.counts;
-            c.acquired += prior.acquired;
-            c.retries += prior.retries;
-            c.failed += prior.failed;
-            c.autofocus_runs += prior.autofocus_runs;
-            let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
-            let layout = crate::saver::layout::for_plan(&plan, rd.root.clone(), &rec.started);
-            c.saved = crate::saver::verify::saved_planes(&journal, layout.as_ref());
-            // Rows of places acquired again replace the earlier session's.
-            if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, &plan, &journal) {
-                tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");
-            }
-        }
-        let now = WallTime::now();
-        rec.state = outcome.state;
-        rec.counts = outcome.counts.clone();
-        rec.pid = std::process::id();
-        rec.ended = Some(now.rfc3339());
-        rec.heartbeat = now.rfc3339();
-        rec.heartbeat_unix = now.unix_s;
-        rec.end_reason = Some(outcome.reason.clone());
-        rec.exit_code = Some(outcome.exit.code());
-        if let Some(s) = rec.sessions.last_mut() {
-            s.ended = Some(now.rfc3339());
-            s.state = Some(outcome.state);
-        }
-        write_record(&rd, &rec);
-        if matches!(
-            outcome.state,
-            RunState::Completed | RunState::CompletedWithErrors
-        ) && let Err(e) = rd.write_atomic(run_dir::DONE, b"")
-        {
-            tracing::warn!("cannot write .done: {e}");
-        }
-        Ok(Finished {
-            outcome,
-            run_dir: Some(rd),
-        })
-    } else {
-        Ok(Finished {
+    Ok(match prepared {
+        Some(p) => record_end(p, &plan, prior.as_ref(), outcome),
+        None => Finished {
             outcome,
             run_dir: None,
+        },
+    })
+}
+
+/// Open the devices (a dry run's become the simulator's), making sure first that the lock is
+/// still ours.
+fn open_devices(
+    l: &Loaded,
+    plan: &Plan,
+    target: &Target,
+    settings: &Settings,
+    lock: Option<&std::sync::Mutex<run_dir::lock::MicroscopeLock>>,
+    took: &dyn Fn(&str),
+) -> Result<hardware::Microscope, Refusal> {
+    let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
+    sources.dedup();
+    let opts = BuildOptions {
+        time_scale: settings.time_scale,
+        skip_images: matches!(target, Target::Discard),
+        sources: Some(sources),
+    };
+    // A dry run never touches hardware: its devices become the simulator's.
+    let simulated;
+    let config = if matches!(settings.purpose, Purpose::Simulate) && l.microscope.has_real_devices()
+    {
+        tracing::info!(
+            "simulating {} ({}) on the simulator: no real device is opened",
+            l.microscope.desc.name,
+            l.microscope.desc.drivers_summary()
+        );
+        simulated = l.microscope.for_simulation();
+        &simulated
+    } else {
+        &l.microscope
+    };
+    // Still ours before the first device command (a lock file deleted and taken by another
+    // run since must stop this one before it touches anything).
+    if let Some(lk) = lock {
+        let early = Cancel::default();
+        lock::check_shared(lk, &early, None);
+        if let Some((exit, why)) = early.internal_stop() {
+            return Err(Refusal { exit, message: why });
+        }
+    }
+    took("microscope lock taken");
+    let fail = |message: String| {
+        Err(Refusal {
+            exit: Exit::Failed,
+            message,
         })
+    };
+    match crate::supervisor::panics::catch(|| hardware::build(config, &opts)) {
+        Ok(Ok(m)) => {
+            took("devices opened");
+            Ok(m)
+        }
+        Ok(Err(e)) => fail(format!("cannot open the microscope: {e}")),
+        Err(p) => fail(format!("cannot open the microscope: driver {p}")),
+    }
+}
+
+/// Every step's deadline, from the microscope's timing, its travel and the protocol's timeouts.
+fn deadlines_for(l: &Loaded, plan: &Plan, scale: f64) -> Deadlines {
+    let af_exposure = plan
+        .channels
+        .get(plan.autofocus.channel)
+        .map_or(0.0, |c| c.exposure.secs());
+    let tr = l.microscope.desc.stage.travel;
+    let travel = (
+        tr.x[1].mm() - tr.x[0].mm(),
+        tr.y[1].mm() - tr.y[0].mm(),
+        tr.z[1].mm() - tr.z[0].mm(),
+    );
+    Deadlines::new(
+        l.microscope.timing(),
+        travel,
+        scale,
+        plan.timeouts.clone(),
+        plan.autofocus.clone(),
+        af_exposure,
+    )
+}
+
+/// What a resumed run carries over from its earlier sessions.
+#[derive(Default)]
+struct Carried {
+    initial_focus: HashMap<u32, f64>,
+    known_focus: HashMap<(u32, u32, u32), f64>,
+    schedule_origin_s: f64,
+    prior: Option<run_dir::Counts>,
+}
+
+/// Make the new run's directory, or reopen the interrupted one; none for a dry run.
+fn prepare_dir(
+    l: &Loaded,
+    plan: &Arc<Plan>,
+    target: &Target,
+    settings: &Settings,
+    started: &WallTime,
+    lock: Option<&std::sync::Mutex<run_dir::lock::MicroscopeLock>>,
+    scale: f64,
+) -> Result<(Option<prepare::Prepared>, Carried), Refusal> {
+    let mut prepared = None;
+    let mut initial_focus = HashMap::new();
+    let mut known_focus = HashMap::new();
+    let mut schedule_origin_s = 0.0;
+    let mut prior = None;
+    match target {
+        Target::Discard => {}
+        Target::New(parent) => {
+            match prepare::new_run(l, settings.force, parent, plan, started) {
+                Ok(p) => {
+                    // Whoever finds the microscope busy now learns which run holds it.
+                    if let Some(lk) = lock {
+                        lk.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
+                    }
+                    prepared = Some(p);
+                }
+                Err(r) => return Err(r),
+            }
+        }
+        Target::Resume(state) => {
+            match prepare::resumed_run(state, plan, started) {
+                Ok(p) => prepared = Some(p),
+                Err(r) => return Err(r),
+            }
+            // The schedule goes on from where it was: the gap counts as time passed.
+            schedule_origin_s = -(state.clock_s + state.gap_s * scale);
+            initial_focus = state.focus.clone();
+            known_focus = state.focused.clone();
+            prior = Some(state.record.counts.clone());
+        }
+    }
+    Ok((
+        prepared,
+        Carried {
+            initial_focus,
+            known_focus,
+            schedule_origin_s,
+            prior,
+        },
+    ))
+}
+
+/// The saver pool and its sink, what a resumed run skips, and the pool's queue length.
+type Started = (
+    (SaverPool, crate::saver::Sink),
+    Option<runner::DoneFilter>,
+    u64,
+);
+
+/// The output's metadata, coordinates.csv and the saver pool; for a resumed run also what is
+/// already done (skipped) and the files a killed session left, made whole from the journal.
+fn start_savers(
+    p: &prepare::Prepared,
+    plan: &Arc<Plan>,
+    target: &Target,
+    settings: &Settings,
+    started: &WallTime,
+    deadlines: &Deadlines,
+) -> Result<Started, Refusal> {
+    let refuse = |exit: Exit, message: String| Err(Refusal { exit, message });
+    let mut done_filter = None;
+    // A resumed run keeps the start it was given (OME-XML dates, the plate's acquisition).
+    let run_started = match &target {
+        Target::Resume(state) => state.record.started.clone(),
+        _ => started.rfc3339(),
+    };
+    let layout = crate::saver::layout::for_plan(plan, p.rd.root.clone(), &run_started);
+    if let Err(e) = layout.begin() {
+        return refuse(
+            Exit::OutputError,
+            format!(
+                "cannot write the image store's metadata in {}: {e}",
+                p.rd.root.display()
+            ),
+        );
+    }
+    if let Target::Resume(state) = &target {
+        let done = state.done.clone();
+        let layout = layout.clone();
+        done_filter = Some(
+            Arc::new(move |ev: &crate::plan::Event| done.contains(&layout.key(ev)))
+                as runner::DoneFilter,
+        );
+    }
+    if let Target::Resume(state) = &target {
+        // What a killed session left is made whole from the journal before going on.
+        if let Err(e) = crate::saver::coordinates::rebuild(&p.rd.root, plan, &state.journal) {
+            return refuse(
+                Exit::OutputError,
+                format!("cannot rebuild coordinates.csv from the journal: {e}"),
+            );
+        }
+    }
+    let coords = match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(p.journal.clone())) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            return refuse(
+                Exit::OutputError,
+                format!("cannot write coordinates.csv: {e}"),
+            );
+        }
+    };
+    let mut cfg = PoolConfig::default_for(plan.frame.bytes());
+    cfg.save_deadline = deadlines.save();
+    if let Some(n) = settings.savers {
+        cfg.savers = n.max(1);
+    }
+    if let Some(n) = settings.queue_frames {
+        cfg.capacity = n.max(1);
+    }
+    if let Some(b) = settings.queue_memory {
+        cfg.capacity = cfg
+            .capacity
+            .min((b / plan.frame.bytes().max(1)).max(1) as usize);
+    }
+    let jf = p.journal.clone();
+    let on_file: crate::saver::OnFile = Arc::new(move |f| {
+        let _ = jf.write(crate::run_dir::journal::Record::File(f.clone()));
+    });
+    let rd_reserve = p.rd.clone();
+    let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
+    let pool = match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {
+        Ok(pool) => pool,
+        Err(e) => return refuse(Exit::Failed, format!("cannot start the savers: {e}")),
+    };
+    tracing::info!(
+        "run directory {} ({} savers, queue of {} frames)",
+        p.rd.root.display(),
+        cfg.savers,
+        cfg.capacity
+    );
+    Ok((pool, done_filter, cfg.capacity as u64))
+}
+
+/// The run's record at its end: counts (a resumed run's add up over its sessions), state,
+/// reason and exit; `.done` when it completed.
+fn record_end(
+    p: prepare::Prepared,
+    plan: &Arc<Plan>,
+    prior: Option<&run_dir::Counts>,
+    mut outcome: RunOutcome,
+) -> Finished {
+    let (rd, mut rec) = (p.rd, p.record);
+    rd.release_reserve();
+    if let Some(prior) = prior {
+        let c = &mut outcome.counts;
+        c.acquired += prior.acquired;
+        c.retries += prior.retries;
+        c.failed += prior.failed;
+        c.autofocus_runs += prior.autofocus_runs;
+        let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
+        let layout = crate::saver::layout::for_plan(plan, rd.root.clone(), &rec.started);
+        c.saved = crate::saver::verify::saved_planes(&journal, layout.as_ref());
+        // Rows of places acquired again replace the earlier session's.
+        if let Err(e) = crate::saver::coordinates::rebuild(&rd.root, plan, &journal) {
+            tracing::warn!("cannot rebuild coordinates.csv from the journal: {e}");
+        }
+    }
+    let now = WallTime::now();
+    rec.state = outcome.state;
+    rec.counts = outcome.counts.clone();
+    rec.pid = std::process::id();
+    rec.ended = Some(now.rfc3339());
+    rec.heartbeat = now.rfc3339();
+    rec.heartbeat_unix = now.unix_s;
+    rec.end_reason = Some(outcome.reason.clone());
+    rec.exit_code = Some(outcome.exit.code());
+    if let Some(s) = rec.sessions.last_mut() {
+        s.ended = Some(now.rfc3339());
+        s.state = Some(outcome.state);
+    }
+    write_record(&rd, &rec);
+    if matches!(
+        outcome.state,
+        RunState::Completed | RunState::CompletedWithErrors
+    ) && let Err(e) = rd.write_atomic(run_dir::DONE, b"")
+    {
+        tracing::warn!("cannot write .done: {e}");
+    }
+    Finished {
+        outcome,
+        run_dir: Some(rd),
     }
 }
