@@ -68,11 +68,14 @@ pub fn worker(a: &WorkerArgs) -> Exit {
             }
         });
     }
-    let _ = spool.emit(vec![events::new(
-        "worker_started",
-        None,
-        json!({"pid": info.pid, "host": info.host, "check_cmd": info.check_cmd}),
-    )]);
+    let _ = spool.emit(vec![
+        events::QueueEvent::WorkerStarted {
+            pid: info.pid,
+            host: info.host.clone(),
+            check_cmd: info.check_cmd.clone(),
+        }
+        .about(None),
+    ]);
     tracing::info!(
         "worker for the queue of {} ({}); stop with Ctrl-C or SIGTERM",
         spool.microscope,
@@ -95,11 +98,13 @@ pub fn worker(a: &WorkerArgs) -> Exit {
     );
     let r = w.serve();
     let sig = stop.load(Ordering::SeqCst);
-    let _ = spool.emit(vec![events::new(
-        "worker_stopped",
-        None,
-        json!({"pid": info.pid, "signal": (sig != 0).then(|| crate::supervisor::signals::signal_name(sig))}),
-    )]);
+    let _ = spool.emit(vec![
+        events::QueueEvent::WorkerStopped {
+            pid: info.pid,
+            signal: (sig != 0).then(|| crate::supervisor::signals::signal_name(sig)),
+        }
+        .about(None),
+    ]);
     match r {
         Ok(()) => Exit::Completed,
         Err(e) => spool_fail(e),

@@ -33,6 +33,146 @@ pub struct NewEvent {
     pub data: Map<String, Value>,
 }
 
+/// Every kind of queue event, typed: the one place each one's fields are named. Written to
+/// the log as `{"type": "task_paused", …fields}`, in the same bytes `events`, `--json` and the
+/// API's streams have always printed (the fields are stored sorted).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QueueEvent {
+    TaskSubmitted {
+        state: crate::queue::task::State,
+        label: Option<String>,
+        protocol: String,
+        priority: i32,
+        submitter: crate::queue::task::Submitter,
+    },
+    TaskHeld {
+        note: Option<String>,
+    },
+    TaskReleased {},
+    TaskMoved {
+        priority: i32,
+        order: f64,
+    },
+    TaskPausing {
+        at: &'static str,
+        reason: Option<String>,
+    },
+    /// `at`: the safe point (time point, well, FOV).
+    TaskPaused {
+        at: Value,
+        reason: Option<String>,
+    },
+    TaskUnpaused {},
+    TaskSuspended {
+        condition: String,
+        at: Value,
+    },
+    TaskRecovered {
+        suspended_s: f64,
+    },
+    TaskCancelling {
+        now: bool,
+    },
+    /// A task cancelled before it ran.
+    TaskCancelled {
+        exit_code: Option<u8>,
+    },
+    TaskWaiting {
+        on: &'static str,
+        holder: String,
+    },
+    TaskStarted {
+        run_dir: std::path::PathBuf,
+        attempt: u32,
+        resumed: bool,
+        pid: u32,
+    },
+    Progress {
+        t: u64,
+        t_total: u32,
+        well: Option<String>,
+        fov: u64,
+        frames: u64,
+        frames_total: u64,
+        eta_s: f64,
+    },
+    TaskRetrying {
+        attempt: u32,
+        retry: u32,
+        after_s: f64,
+        why: String,
+    },
+    TaskInterrupted {
+        why: String,
+    },
+    TaskUnclaimable {
+        why: String,
+    },
+    /// A run ended: `task_completed`, `task_failed`, … as its state says.
+    #[serde(skip)]
+    Ended {
+        state: crate::queue::task::State,
+        exit_code: Option<u8>,
+        run_dir: Option<std::path::PathBuf>,
+        why: Option<String>,
+    },
+    /// A task ended without a run (skipped, or its files could not be read).
+    #[serde(skip)]
+    EndedUnrun {
+        state: crate::queue::task::State,
+        why: String,
+    },
+    QueueHeld {
+        note: Option<String>,
+        by: String,
+    },
+    QueueReleased {
+        note: Option<String>,
+        by: String,
+    },
+    WorkerStarted {
+        pid: u32,
+        host: String,
+        check_cmd: Option<String>,
+    },
+    WorkerStopped {
+        pid: u32,
+        signal: Option<&'static str>,
+    },
+}
+
+impl QueueEvent {
+    /// This event, about `task` (none for the queue's or the worker's own).
+    pub fn about(self, task: Option<u64>) -> NewEvent {
+        let (kind, data) = match self {
+            QueueEvent::Ended {
+                state,
+                exit_code,
+                run_dir,
+                why,
+            } => (
+                format!("task_{}", state.name()),
+                serde_json::json!({"exit_code": exit_code, "run_dir": run_dir, "why": why}),
+            ),
+            QueueEvent::EndedUnrun { state, why } => (
+                format!("task_{}", state.name()),
+                serde_json::json!({"why": why, "exit_code": 1}),
+            ),
+            typed => {
+                let mut v = serde_json::to_value(&typed).unwrap_or(Value::Null);
+                let kind = v
+                    .as_object_mut()
+                    .and_then(|m| m.remove("type"))
+                    .and_then(|k| k.as_str().map(String::from))
+                    .unwrap_or_default();
+                (kind, v)
+            }
+        };
+        new(kind, task, data)
+    }
+}
+
 /// `data` must be a JSON object (anything else is dropped).
 pub fn new(kind: impl Into<String>, task: Option<u64>, data: Value) -> NewEvent {
     NewEvent {
@@ -163,6 +303,40 @@ pub fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_event_is_its_type_name_and_its_fields() {
+        let e = QueueEvent::TaskMoved {
+            priority: 2,
+            order: 1.5,
+        }
+        .about(Some(7));
+        assert_eq!((e.kind.as_str(), e.task), ("task_moved", Some(7)));
+        assert_eq!(
+            Value::Object(e.data).to_string(),
+            r#"{"order":1.5,"priority":2}"#
+        );
+        let e = QueueEvent::TaskReleased {}.about(Some(1));
+        assert_eq!((e.kind.as_str(), e.data.len()), ("task_released", 0));
+        let e = QueueEvent::Ended {
+            state: crate::queue::task::State::CompletedWithErrors,
+            exit_code: Some(3),
+            run_dir: None,
+            why: None,
+        }
+        .about(Some(1));
+        assert_eq!(e.kind, "task_completed_with_errors");
+        assert_eq!(
+            Value::Object(e.data).to_string(),
+            r#"{"exit_code":3,"run_dir":null,"why":null}"#
+        );
+        let e = QueueEvent::WorkerStopped {
+            pid: 9,
+            signal: None,
+        }
+        .about(None);
+        assert_eq!((e.kind.as_str(), e.task), ("worker_stopped", None));
+    }
     use serde_json::json;
 
     #[test]

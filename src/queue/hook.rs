@@ -2,13 +2,14 @@
 //! at each safe point it reads the task's state for a cancel or a pause and checks the hold
 //! conditions; as the run goes it records the run directory and logs progress events.
 
+use crate::queue::events::QueueEvent;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::events::{self, NewEvent};
+use super::events::NewEvent;
 use super::spool::{Spool, SpoolError, WorkerInfo};
 use super::task::{PauseAt, PauseRequest, State, Status};
 use crate::plan::Plan;
@@ -103,11 +104,13 @@ impl QueueHook {
                     p.t, p.region, p.fov
                 )),
             );
-            vec![events::new(
-                "task_paused",
-                Some(id),
-                json!({"at": Self::where_(p), "reason": reason}),
-            )]
+            vec![
+                QueueEvent::TaskPaused {
+                    at: Self::where_(p),
+                    reason,
+                }
+                .about(Some(id)),
+            ]
         });
         tracing::info!(
             "paused by the queue before t={} {} FOV {} (lights off); `squidctl unpause {}` goes on",
@@ -195,11 +198,13 @@ impl QueueHook {
                 return vec![];
             }
             st.go(State::Suspended, Some(condition.clone()));
-            vec![events::new(
-                "task_suspended",
-                Some(id),
-                json!({"condition": condition, "at": Self::where_(p)}),
-            )]
+            vec![
+                QueueEvent::TaskSuspended {
+                    condition: condition.clone(),
+                    at: Self::where_(p),
+                }
+                .about(Some(id)),
+            ]
         });
         let settle = Duration::from_secs_f64(self.conditions.settle_s.max(0.0));
         let start = Instant::now();
@@ -240,11 +245,7 @@ impl QueueHook {
                 State::Running
             };
             st.go(back, None);
-            vec![events::new(
-                "task_recovered",
-                Some(id),
-                json!({"suspended_s": suspended_s}),
-            )]
+            vec![QueueEvent::TaskRecovered { suspended_s }.about(Some(id))]
         });
         if let Ok(mut last) = self.last_check.lock() {
             *last = Some(Instant::now());
@@ -330,11 +331,15 @@ impl Observer for QueueObserver {
             st.run_dir = Some(root.clone());
             let now = crate::clock::WallTime::now().unix_s;
             st.started_unix.get_or_insert(now);
-            vec![events::new(
-                "task_started",
-                Some(id),
-                json!({"run_dir": root, "attempt": st.attempts, "resumed": resumed, "pid": std::process::id()}),
-            )]
+            vec![
+                QueueEvent::TaskStarted {
+                    run_dir: root.clone(),
+                    attempt: st.attempts,
+                    resumed,
+                    pid: std::process::id(),
+                }
+                .about(Some(id)),
+            ]
         });
     }
 
@@ -351,19 +356,16 @@ impl Observer for QueueObserver {
         let frames = tick.stats.acquired.load(Relaxed);
         let total = plan.total_frames().max(1);
         let region = tick.stats.current_region.load(Relaxed) as usize;
-        let ev = events::new(
-            "progress",
-            Some(self.hook.id),
-            json!({
-                "t": t,
-                "t_total": plan.time.count,
-                "well": plan.regions.get(region).map(|r| r.name.clone()),
-                "fov": tick.stats.current_fov.load(Relaxed),
-                "frames": frames,
-                "frames_total": total,
-                "eta_s": (self.estimate_s * (1.0 - frames as f64 / total as f64)).max(0.0),
-            }),
-        );
+        let ev = QueueEvent::Progress {
+            t,
+            t_total: plan.time.count,
+            well: plan.regions.get(region).map(|r| r.name.clone()),
+            fov: tick.stats.current_fov.load(Relaxed),
+            frames,
+            frames_total: total,
+            eta_s: (self.estimate_s * (1.0 - frames as f64 / total as f64)).max(0.0),
+        }
+        .about(Some(self.hook.id));
         if let Err(e) = self.hook.spool.emit(vec![ev]) {
             tracing::warn!("queue task {}: cannot log progress: {e}", self.hook.id);
         }

@@ -419,17 +419,14 @@ impl Spool {
                 return Err(e);
             }
         };
-        let ev = events::new(
-            "task_submitted",
-            Some(id),
-            serde_json::json!({
-                "state": status.state,
-                "label": spec.label,
-                "protocol": spec.protocol_file,
-                "priority": status.priority,
-                "submitter": spec.submitter,
-            }),
-        );
+        let ev = events::QueueEvent::TaskSubmitted {
+            state: status.state,
+            label: spec.label.clone(),
+            protocol: spec.protocol_file.clone(),
+            priority: status.priority,
+            submitter: spec.submitter.clone(),
+        }
+        .about(Some(id));
         // The event waits beside the queue until it is in the log.
         let pending_dir = self.dir.join(PENDING);
         let marker = pending_dir.join(format!("{id}.json"));

@@ -2,9 +2,9 @@
 //! unpause, and holding the whole queue. The CLI verbs and the HTTP API both call these, so
 //! a change means the same, and is refused with the same words, whichever way it came.
 
-use serde_json::json;
+use crate::queue::events::QueueEvent;
 
-use super::events::{self, NewEvent};
+use super::events::NewEvent;
 use super::spool::{QueueStatus, Spool, SpoolError};
 use super::task::{CancelRequest, PauseAt, PauseRequest, State, Status};
 use crate::clock::WallTime;
@@ -54,11 +54,12 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
             st.exit_code = Some(crate::exit::Exit::Interrupted.code());
             Ok((
                 format!("task {id} cancelled"),
-                vec![events::new(
-                    "task_cancelled",
-                    Some(id),
-                    json!({"exit_code": st.exit_code}),
-                )],
+                vec![
+                    QueueEvent::TaskCancelled {
+                        exit_code: st.exit_code,
+                    }
+                    .about(Some(id)),
+                ],
             ))
         }
         s if s.active() => {
@@ -81,11 +82,7 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
             }
             Ok((
                 msg,
-                vec![events::new(
-                    "task_cancelling",
-                    Some(id),
-                    json!({"now": now}),
-                )],
+                vec![QueueEvent::TaskCancelling { now }.about(Some(id))],
             ))
         }
         _ => Err(refused(id, st, "cancelled")),
@@ -115,7 +112,7 @@ pub fn hold(spool: &Spool, id: u64, note: Option<String>) -> Result<Changed, Spo
             st.go(State::Held, note.clone().or(Some("held".into())));
             Ok((
                 format!("task {id} held: it starts after `squidctl release {id}`"),
-                vec![events::new("task_held", Some(id), json!({"note": note}))],
+                vec![QueueEvent::TaskHeld { note }.about(Some(id))],
             ))
         }
         _ => Err(refused(
@@ -138,7 +135,7 @@ pub fn release(spool: &Spool, id: u64) -> Result<Changed, SpoolError> {
             st.go(back, Some("released".into()));
             Ok((
                 format!("task {id} released"),
-                vec![events::new("task_released", Some(id), json!({}))],
+                vec![QueueEvent::TaskReleased {}.about(Some(id))],
             ))
         }
         _ => Err(refused(id, st, "released")),
@@ -219,11 +216,13 @@ pub fn move_(spool: &Spool, id: u64, place: Place) -> Result<Changed, SpoolError
                 message: format!("task {id} moved (see `squidctl queue`)"),
                 status: st.clone(),
             },
-            vec![events::new(
-                "task_moved",
-                Some(id),
-                json!({"priority": p, "order": o}),
-            )],
+            vec![
+                QueueEvent::TaskMoved {
+                    priority: p,
+                    order: o,
+                }
+                .about(Some(id)),
+            ],
         ))
     })
 }
@@ -250,11 +249,13 @@ pub fn pause(
                 format!(
                     "task {id} pauses at its next {at_name} boundary, lights off; `squidctl unpause {id}` goes on"
                 ),
-                vec![events::new(
-                    "task_pausing",
-                    Some(id),
-                    json!({"at": at_name, "reason": reason}),
-                )],
+                vec![
+                    QueueEvent::TaskPausing {
+                        at: at_name,
+                        reason,
+                    }
+                    .about(Some(id)),
+                ],
             ))
         }
         _ => Err(refused(
@@ -272,14 +273,14 @@ pub fn unpause(spool: &Spool, id: u64) -> Result<Changed, SpoolError> {
             st.go(State::Running, Some("unpaused".into()));
             Ok((
                 format!("task {id} goes on"),
-                vec![events::new("task_unpaused", Some(id), json!({}))],
+                vec![QueueEvent::TaskUnpaused {}.about(Some(id))],
             ))
         }
         State::Suspended if st.pause.is_some() => {
             st.pause = None;
             Ok((
                 format!("task {id}: pause withdrawn (it is still suspended by a hold condition)"),
-                vec![events::new("task_unpaused", Some(id), json!({}))],
+                vec![QueueEvent::TaskUnpaused {}.about(Some(id))],
             ))
         }
         _ => Err(refused(id, st, "unpaused")),
@@ -300,11 +301,13 @@ pub fn hold_queue(
         since: Some(WallTime::now().rfc3339()),
         by: Some(by.to_string()),
     };
-    let ev = events::new(
-        if held { "queue_held" } else { "queue_released" },
-        None,
-        json!({"note": note, "by": by}),
-    );
+    let (note, by) = (note.clone(), by.to_string());
+    let ev = if held {
+        QueueEvent::QueueHeld { note, by }
+    } else {
+        QueueEvent::QueueReleased { note, by }
+    }
+    .about(None);
     spool.set_queue_status(&q, ev)?;
     Ok(if held {
         format!(

@@ -4,6 +4,7 @@
 //! the next worker through `resume`. The microscope lock is taken by each run only, so a
 //! manual `acquire` between tasks still works: the worker waits for it.
 
+use crate::queue::events::QueueEvent;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::events::{self, NewEvent};
+use super::events::NewEvent;
 use super::schedule::{self, Block};
 use super::sdnotify::Notifier;
 use super::spool::{Spool, SpoolError, TASK_LOG, TASK_PROTOCOL};
@@ -61,10 +62,6 @@ fn run_end(rd: &Path) -> Option<u8> {
     }
 }
 
-fn ended_kind(s: State) -> String {
-    format!("task_{}", s.name())
-}
-
 /// How a run's exit code leaves its task. `stopping`: the worker itself is stopping (its
 /// run was stopped for it, not cancelled).
 fn classify(
@@ -91,11 +88,15 @@ fn classify(
                     "{why}; retry {failures} of {retries} in {backoff:.0} s"
                 )),
             );
-            evs.push(events::new(
-                "task_retrying",
-                Some(id),
-                json!({"attempt": st.attempts + 1, "retry": failures, "after_s": backoff, "why": why}),
-            ));
+            evs.push(
+                QueueEvent::TaskRetrying {
+                    attempt: st.attempts + 1,
+                    retry: failures,
+                    after_s: backoff,
+                    why,
+                }
+                .about(Some(id)),
+            );
         } else {
             st.go(State::Failed, Some(why));
         }
@@ -146,11 +147,15 @@ fn classify(
     }
     if st.state.terminal() {
         st.exit_code = code.map(|c| c as u8).or(Some(1));
-        evs.push(events::new(
-            ended_kind(st.state),
-            Some(id),
-            json!({"exit_code": st.exit_code, "run_dir": st.run_dir, "why": st.note}),
-        ));
+        evs.push(
+            QueueEvent::Ended {
+                state: st.state,
+                exit_code: st.exit_code,
+                run_dir: st.run_dir.clone(),
+                why: st.note.clone(),
+            }
+            .about(Some(id)),
+        );
     }
     (evs, hold)
 }
@@ -238,11 +243,13 @@ impl Worker {
         tracing::info!("task {id} waits for the microscope: {holder}");
         self.notify
             .status(&format!("task {id} waits for the microscope"));
-        self.emit(vec![events::new(
-            "task_waiting",
-            Some(id),
-            json!({"on": "the microscope lock", "holder": holder}),
-        )]);
+        self.emit(vec![
+            QueueEvent::TaskWaiting {
+                on: "the microscope lock",
+                holder: holder.to_string(),
+            }
+            .about(Some(id)),
+        ]);
         self.waiting_told = Some(holder.to_string());
     }
 
@@ -300,11 +307,7 @@ impl Worker {
                         st.interruptions += 1;
                         st.go(State::Interrupted, Some(why.clone()));
                         (
-                            vec![events::new(
-                                "task_interrupted",
-                                Some(id),
-                                json!({"why": why}),
-                            )],
+                            vec![QueueEvent::TaskInterrupted { why: why.clone() }.about(Some(id))],
                             None,
                         )
                     }
@@ -332,19 +335,17 @@ impl Worker {
             st.exit_code = Some(1);
             Ok((
                 (),
-                vec![events::new(
-                    ended_kind(State::Skipped),
-                    Some(id),
-                    json!({"why": why, "exit_code": 1}),
-                )],
+                vec![
+                    QueueEvent::EndedUnrun {
+                        state: State::Skipped,
+                        why: why.clone(),
+                    }
+                    .about(Some(id)),
+                ],
             ))
         });
         if recorded.is_err() {
-            self.emit(vec![events::new(
-                "task_unclaimable",
-                Some(id),
-                json!({"why": why}),
-            )]);
+            self.emit(vec![QueueEvent::TaskUnclaimable { why }.about(Some(id))]);
         }
     }
 
@@ -397,11 +398,7 @@ impl Worker {
                 st.exit_code = Some(1);
                 Ok((
                     (),
-                    vec![events::new(
-                        ended_kind(state),
-                        Some(id),
-                        json!({"why": why, "exit_code": 1}),
-                    )],
+                    vec![QueueEvent::EndedUnrun { state, why }.about(Some(id))],
                 ))
             })?;
         }
@@ -421,7 +418,11 @@ impl Worker {
         };
         self.spool.set_queue_status(
             &q,
-            events::new("queue_held", None, json!({"note": why, "by": "worker"})),
+            QueueEvent::QueueHeld {
+                note: Some(why.to_string()),
+                by: "worker".into(),
+            }
+            .about(None),
         )?;
         self.on_finish_hook(None, Some(why));
         Ok(())
