@@ -663,7 +663,10 @@ fn an_sse_client_that_reconnects_with_last_event_id_gets_every_event_exactly_onc
     let cut = first.last().expect("one").0;
     let mut worker = api.worker();
     // Disconnected while the worker logs events; then back with the last id seen.
-    std::thread::sleep(Duration::from_millis(300));
+    let log = api.path().join("spool/squid-sim/events.ndjson");
+    wait_until(60, "events logged while no client listens", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() as u64 > cut + 2)
+    });
     let ended = |g: &[(u64, String)]| g.iter().filter(|e| e.1 == "task_completed").count() >= 2;
     let (rest, _) = sse(&api.addr, "/v1/events", Some(cut), 120, ended);
     assert!(worker.wait().expect("worker").success());

@@ -186,8 +186,15 @@ fn a_lock_file_deleted_mid_run_is_made_again_and_keeps_a_second_run_out() {
         .expect("spawn");
     wait_for_frames(&out, 1);
     std::fs::remove_file(locks.join("squid-sim.lock")).expect("a tmp cleaner deletes the lock");
-    // The run checks its lock four times a second.
-    std::thread::sleep(Duration::from_millis(1000));
+    // The run checks its lock four times a second, and makes it again.
+    let t = Instant::now();
+    while !locks.join("squid-sim.lock").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the lock was never made again"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let mut second = squidctl(&["acquire", &p, "--microscope", &m, "--output", &out_s]);
     lock_env(&mut second, &locks);
     let second = Run::from(second.output().expect("run"));

@@ -98,12 +98,21 @@ fn a_kill_during_resume_is_resumed_too() {
     let out = dir.path().join("twice");
     acquire_killed(&p, &m, &out, Duration::from_millis(1000));
     let rd = run_dir(&out);
+    let before = kinds(&journal(&rd), "frame").len();
     let mut child = squidctl(&["resume", &rd.display().to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(900));
+    // Killed once the resume is acquiring.
+    let t = Instant::now();
+    while kinds(&journal(&rd), "frame").len() < before + 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the resume acquired nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let _ = child.kill();
     let _ = child.wait();
     let r = run(&["resume", &rd.display().to_string()]);
