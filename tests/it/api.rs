@@ -234,13 +234,14 @@ fn sse(
     let (mut id, mut line) = (None, String::new());
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(secs) && !stop(&got) {
-        line.clear();
+        // A read timeout keeps what it read of the line (the rest comes with the next read).
         match r.read_line(&mut line) {
             Ok(0) => break,
-            Ok(_) => {}
-            Err(_) => continue, // the read timeout: look at `stop` again
+            Ok(_) if line.ends_with('\n') => {}
+            _ => continue, // the read timeout: look at `stop` again
         }
-        let l = line.trim_end();
+        let whole = std::mem::take(&mut line);
+        let l = whole.trim_end();
         if let Some(v) = l.strip_prefix("id: ") {
             id = v.parse().ok();
         } else if let Some(k) = l.strip_prefix("event: ") {
