@@ -5,7 +5,6 @@
 
 use std::fs::File;
 use std::io;
-
 use std::path::Path;
 
 /// Whether `pid` is a live process on `host`. Another host cannot be asked, so it counts as
