@@ -79,7 +79,8 @@ impl<'a> MakeWriter<'a> for StderrWriter {
     }
 }
 
-/// The first error logged, for the one JSON line a failed command prints with `--json`.
+/// The first error a command reported (logged, or printed as diagnostics), for the one JSON
+/// line a failed command prints with `--json`.
 static FIRST_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
 pub fn first_error() -> Option<String> {
@@ -89,7 +90,27 @@ pub fn first_error() -> Option<String> {
         .clone()
 }
 
-/// Keeps the message of the first ERROR event.
+/// Keep the first error's text: its first line without `error: ` (and the next line when
+/// the first ends in `:`, as clap's "the following required arguments were not provided:").
+pub fn remember_error(text: &str) {
+    let mut e = FIRST_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+    if e.is_none() {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut first = lines
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        if first.ends_with(':')
+            && let Some(next) = lines.next()
+        {
+            first = format!("{first} {next}");
+        }
+        *e = Some(first);
+    }
+}
+
+/// Remembers the message of the first ERROR event.
 struct FirstError;
 
 struct MessageOf<'a>(&'a mut String);
@@ -109,15 +130,12 @@ impl tracing::field::Visit for MessageOf<'_> {
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FirstError {
     fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if *e.metadata().level() != tracing::Level::ERROR {
+        if *e.metadata().level() != tracing::Level::ERROR || first_error().is_some() {
             return;
         }
-        let mut first = FIRST_ERROR.lock().unwrap_or_else(|p| p.into_inner());
-        if first.is_none() {
-            let mut text = String::new();
-            e.record(&mut MessageOf(&mut text));
-            *first = Some(text);
-        }
+        let mut text = String::new();
+        e.record(&mut MessageOf(&mut text));
+        remember_error(&text);
     }
 }
 

@@ -89,28 +89,7 @@ pub fn each_run(
 
 /// Whether a command printed its JSON line (`--json`): if not, `main` prints one for it.
 static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-/// The first error a command reported, for that fallback line.
-static FIRST_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-/// Keep the first error's text (without colours or the source excerpt) for `--json`.
-pub fn remember_error(text: &str) {
-    let mut e = FIRST_ERROR.lock().unwrap_or_else(|p| p.into_inner());
-    if e.is_none() {
-        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-        let mut first = lines
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ")
-            .to_string();
-        // "the following required arguments were not provided:" names them on the next line.
-        if first.ends_with(':')
-            && let Some(next) = lines.next()
-        {
-            first = format!("{first} {next}");
-        }
-        *e = Some(first);
-    }
-}
+pub use crate::logging::remember_error;
 
 /// Print a JSON value as one line on stdout. A reader that went away (`| head`) is not an
 /// error of ours: the command's work and exit code stand.
@@ -139,12 +118,8 @@ pub fn json_fallback(command: &str, exit: Exit) {
     if exit == Exit::Completed || JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst) {
         return;
     }
-    let reason = FIRST_ERROR
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .or_else(crate::logging::first_error)
-        .unwrap_or_else(|| "see the messages on stderr".into());
+    let reason =
+        crate::logging::first_error().unwrap_or_else(|| "see the messages on stderr".into());
     let state = if exit == Exit::Invalid {
         "invalid"
     } else {

@@ -53,6 +53,7 @@ pub fn spool_of(target: &QueueTarget, refs: &[&TaskRef]) -> Result<Spool, Exit> 
         .iter()
         .filter_map(|r| r.microscope.as_deref())
         .collect();
+    names.sort_unstable();
     names.dedup();
     if names.len() > 1 {
         return Err(refuse(format!(
@@ -119,11 +120,8 @@ fn spools(target: &QueueTarget, all: bool) -> Result<Vec<Spool>, Exit> {
     }
     if target.microscope.is_none() {
         let used = used_spools()?;
-        if used.len() > 1 {
+        if !used.is_empty() {
             return Ok(used);
-        }
-        if let [one] = &used[..] {
-            return Ok(vec![Spool::open(&one.microscope).map_err(spool_fail)?]);
         }
     }
     spool_for(target.microscope.as_deref()).map(|s| vec![s])

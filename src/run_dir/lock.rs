@@ -57,12 +57,11 @@ fn read_text(f: &mut File) -> String {
 }
 
 /// Who holds a busy lock. The holder rewrites its text once (when its run directory exists),
-/// so a read can land mid-write: read again until the text is whole (it ends in a newline
-/// and names a pid), for a moment at most.
+/// so a read can land mid-write: read again until the text names a pid, for a moment at most.
 fn holder_text(f: &mut File) -> String {
     let mut text = read_text(f);
     for _ in 0..50 {
-        if holder_alive(&text).is_some() {
+        if recorded_pid(&text).is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -75,14 +74,18 @@ fn holder_text(f: &mut File) -> String {
     }
 }
 
-/// Whether the pid written in a lock text is a live process on this host.
-fn holder_alive(text: &str) -> Option<(u32, bool)> {
-    let pid: u32 = text
-        .lines()
+/// The pid a lock text names.
+fn recorded_pid(text: &str) -> Option<u32> {
+    text.lines()
         .find_map(|l| l.strip_prefix("pid "))?
         .trim()
         .parse()
-        .ok()?;
+        .ok()
+}
+
+/// Whether the pid written in a lock text is a live process on this host.
+fn holder_alive(text: &str) -> Option<(u32, bool)> {
+    let pid = recorded_pid(text)?;
     let host = text
         .lines()
         .find_map(|l| l.strip_prefix("host "))
