@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::human;
 use crate::plan::Plan;
+use crate::run_dir::journal::Record;
 use crate::runner::Tick;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +41,8 @@ pub struct Display {
     estimated_s: f64,
     /// Held while the bars are on screen.
     quiet_echo: Option<crate::terminal::QuietControlEcho>,
+    /// Why the run stands still (paused or suspended by the queue), from its records.
+    held: Option<String>,
 }
 
 impl Display {
@@ -88,6 +91,24 @@ impl Display {
             mb_s: 0.0,
             estimated_s,
             quiet_echo,
+            held: None,
+        }
+    }
+
+    /// A record of the run: a pause or a suspension is shown until the run goes on.
+    pub fn record(&mut self, r: &Record) {
+        match r {
+            Record::Paused(p) => {
+                self.held = Some(format!(
+                    "paused before well {} · fov {} · lights off",
+                    p.region, p.fov
+                ));
+            }
+            Record::Suspended(s) => {
+                self.held = Some(format!("suspended ({}) · lights off", s.condition));
+            }
+            Record::Unpaused(_) | Record::Recovered(_) | Record::End(_) => self.held = None,
+            _ => {}
         }
     }
 
@@ -111,7 +132,9 @@ impl Display {
         let mut parts = Vec::new();
         let waiting = f64::from_bits(s.waiting_until.load(Ordering::Relaxed));
         let timepoint = format!("t={}/{}", tp + 1, self.plan.time.count);
-        if waiting > 0.0 {
+        if let Some(held) = &self.held {
+            parts.push(held.clone());
+        } else if waiting > 0.0 {
             parts.push(format!(
                 "{timepoint} starts in {}",
                 human::duration((waiting - t.clock_s) * t.clock_scale)

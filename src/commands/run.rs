@@ -17,6 +17,7 @@ use crate::plan::Plan;
 use crate::plan::round::Round;
 use crate::protocol::template;
 use crate::run_dir::RunDir;
+use crate::run_dir::journal::Record;
 use crate::runner::{RunOutcome, Tick};
 pub use crate::session::Target;
 use crate::session::{self, Finished, Observer, Purpose, Settings};
@@ -59,6 +60,10 @@ impl Observer for Both<'_> {
         self.0.tick(tick);
         self.1.tick(tick);
     }
+    fn record(&mut self, r: &Record) {
+        self.0.record(r);
+        self.1.record(r);
+    }
     fn finished(&mut self) {
         self.0.finished();
         self.1.finished();
@@ -80,6 +85,12 @@ impl Observer for Progress {
     fn tick(&mut self, tick: &Tick<'_>) {
         if let Some(d) = self.display.as_mut() {
             d.tick(tick);
+        }
+    }
+
+    fn record(&mut self, r: &Record) {
+        if let Some(d) = self.display.as_mut() {
+            d.record(r);
         }
     }
 
@@ -112,6 +123,10 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
         gate: hook
             .clone()
             .map(|h| h as Arc<dyn crate::runner::safe_point::Gate>),
+        listeners: hook
+            .iter()
+            .map(|h| h.clone() as Arc<dyn crate::run_dir::Subscriber>)
+            .collect(),
     };
     let mut progress = Progress {
         args: req.progress.clone(),

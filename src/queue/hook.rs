@@ -13,6 +13,7 @@ use super::events::NewEvent;
 use super::spool::{Spool, SpoolError, WorkerInfo};
 use super::task::{PauseAt, PauseRequest, State, Status};
 use crate::plan::Plan;
+use crate::run_dir::Subscriber;
 use crate::run_dir::journal::{Record, records};
 use crate::runner::Tick;
 use crate::runner::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
@@ -78,47 +79,15 @@ impl QueueHook {
         }
     }
 
-    fn where_(p: &SafePoint) -> serde_json::Value {
-        json!({"t": p.t, "well": p.region, "fov": p.fov})
-    }
-
     fn pause(&self, p: &SafePoint, req: &PauseRequest, idle: &mut Idle<'_>) -> Verdict {
         (idle.lights_off)();
-        let reason = req.reason.clone();
-        (idle.journal)(Record::Paused(records::Paused {
+        (idle.emit)(Record::Paused(records::Paused {
             t: p.t,
             region: p.region.clone(),
             fov: p.fov,
             at: req.at.name().into(),
-            reason: reason.clone(),
+            reason: req.reason.clone(),
         }));
-        let id = self.id;
-        self.change(|st| {
-            if st.pause.is_none() || st.state.terminal() || st.cancel.is_some() {
-                return vec![];
-            }
-            st.go(
-                State::Paused,
-                Some(format!(
-                    "at t={} {} FOV {}, lights off",
-                    p.t, p.region, p.fov
-                )),
-            );
-            vec![
-                QueueEvent::TaskPaused {
-                    at: Self::where_(p),
-                    reason,
-                }
-                .about(Some(id)),
-            ]
-        });
-        tracing::info!(
-            "paused by the queue before t={} {} FOV {} (lights off); `squidctl unpause {}` goes on",
-            p.t,
-            p.region,
-            p.fov,
-            self.id
-        );
         let start = Instant::now();
         let verdict = loop {
             if !(idle.pass)(POLL) {
@@ -130,7 +99,7 @@ impl QueueHook {
                 _ => {}
             }
         };
-        (idle.journal)(Record::Unpaused(records::Unpaused {
+        (idle.emit)(Record::Unpaused(records::Unpaused {
             paused_s: start.elapsed().as_secs_f64(),
         }));
         verdict
@@ -180,32 +149,12 @@ impl QueueHook {
             return Verdict::Go;
         };
         (idle.lights_off)();
-        tracing::warn!(
-            "suspended before t={} {} FOV {} (lights off): {condition}",
-            p.t,
-            p.region,
-            p.fov
-        );
-        (idle.journal)(Record::Suspended(records::Suspended {
-            condition: condition.clone(),
+        (idle.emit)(Record::Suspended(records::Suspended {
+            condition,
             t: p.t,
             region: p.region.clone(),
             fov: p.fov,
         }));
-        let id = self.id;
-        self.change(|st| {
-            if !matches!(st.state, State::Running | State::Pausing) {
-                return vec![];
-            }
-            st.go(State::Suspended, Some(condition.clone()));
-            vec![
-                QueueEvent::TaskSuspended {
-                    condition: condition.clone(),
-                    at: Self::where_(p),
-                }
-                .about(Some(id)),
-            ]
-        });
         let settle = Duration::from_secs_f64(self.conditions.settle_s.max(0.0));
         let start = Instant::now();
         let mut checked = Instant::now();
@@ -231,26 +180,90 @@ impl QueueHook {
             }
         };
         let suspended_s = start.elapsed().as_secs_f64();
-        (idle.journal)(Record::Recovered(records::Recovered { suspended_s }));
-        if matches!(verdict, Verdict::Go) {
-            tracing::info!("hold condition recovered after {suspended_s:.1} s: going on");
-        }
-        self.change(|st| {
-            if st.state != State::Suspended {
-                return vec![];
-            }
-            let back = if st.pause.is_some() {
-                State::Pausing
-            } else {
-                State::Running
-            };
-            st.go(back, None);
-            vec![QueueEvent::TaskRecovered { suspended_s }.about(Some(id))]
-        });
+        (idle.emit)(Record::Recovered(records::Recovered { suspended_s }));
         if let Ok(mut last) = self.last_check.lock() {
             *last = Some(Instant::now());
         }
         verdict
+    }
+}
+
+/// The queue's side of the run's records: a pause, a suspension and a recovery become the
+/// task's state and its events (and the log line that names the task).
+impl Subscriber for QueueHook {
+    fn record(&self, r: &Record) {
+        let id = self.id;
+        let at = |t: u32, well: &str, fov: u32| json!({"t": t, "well": well, "fov": fov});
+        match r {
+            Record::Paused(p) => {
+                self.change(|st| {
+                    if st.pause.is_none() || st.state.terminal() || st.cancel.is_some() {
+                        return vec![];
+                    }
+                    st.go(
+                        State::Paused,
+                        Some(format!(
+                            "at t={} {} FOV {}, lights off",
+                            p.t, p.region, p.fov
+                        )),
+                    );
+                    vec![
+                        QueueEvent::TaskPaused {
+                            at: at(p.t, &p.region, p.fov),
+                            reason: p.reason.clone(),
+                        }
+                        .about(Some(id)),
+                    ]
+                });
+                tracing::info!(
+                    "paused by the queue before t={} {} FOV {} (lights off); `squidctl unpause {id}` goes on",
+                    p.t,
+                    p.region,
+                    p.fov
+                );
+            }
+            Record::Suspended(s) => self.change(|st| {
+                if !matches!(st.state, State::Running | State::Pausing) {
+                    return vec![];
+                }
+                st.go(State::Suspended, Some(s.condition.clone()));
+                vec![
+                    QueueEvent::TaskSuspended {
+                        condition: s.condition.clone(),
+                        at: at(s.t, &s.region, s.fov),
+                    }
+                    .about(Some(id)),
+                ]
+            }),
+            Record::Recovered(r) => {
+                let mut going_on = false;
+                self.change(|st| {
+                    if st.state != State::Suspended {
+                        return vec![];
+                    }
+                    going_on = st.cancel.is_none();
+                    let back = if st.pause.is_some() {
+                        State::Pausing
+                    } else {
+                        State::Running
+                    };
+                    st.go(back, None);
+                    vec![
+                        QueueEvent::TaskRecovered {
+                            suspended_s: r.suspended_s,
+                        }
+                        .about(Some(id)),
+                    ]
+                });
+                if going_on {
+                    tracing::info!(
+                        "hold condition recovered after {:.1} s: going on",
+                        r.suspended_s
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -6,12 +6,14 @@ pub mod journal;
 pub mod liveness;
 pub mod lock;
 pub mod record;
+pub mod stream;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use journal::Journal;
 pub use record::{Counts, RunRecord, RunState};
+pub use stream::{Records, Subscriber};
 
 pub const RUN_JSON: &str = "run.json";
 pub const JOURNAL: &str = "journal.jsonl";

@@ -3,6 +3,7 @@
 //! the saver pool — ending every run with a state and what it acquired safely on disk.
 
 pub mod deadlines;
+pub mod log_lines;
 pub mod safe_point;
 pub mod worker;
 
@@ -17,7 +18,7 @@ use crate::hardware::Microscope;
 use crate::plan::Plan;
 use crate::plan::round::Round;
 use crate::run_dir::journal::{Record, records};
-use crate::run_dir::{Counts, Journal, RunDir, RunState};
+use crate::run_dir::{Counts, Records, RunDir, RunState};
 use crate::saver::{FileDone, SaverPool, Sink};
 pub use crate::supervisor::signals::Cancel;
 use crate::supervisor::signals::{self, Action};
@@ -34,7 +35,8 @@ pub struct RunInput {
     pub microscope: Microscope,
     /// `None`: frames are discarded (a dry run without `--write`).
     pub savers: Option<(SaverPool, Sink)>,
-    pub journal: Option<Arc<Journal>>,
+    /// Where the run's records go: the journal and its subscribers.
+    pub records: Arc<Records>,
     pub run_dir: Option<RunDir>,
     pub deadlines: Deadlines,
     pub cancel: Arc<Cancel>,
@@ -87,7 +89,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         plan,
         microscope,
         savers,
-        journal,
+        records,
         run_dir,
         deadlines,
         cancel,
@@ -110,7 +112,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         tx.clone(),
         cancel.clone(),
         run_dir.clone(),
-        journal.clone(),
+        records.clone(),
         dump_files.clone(),
     );
     let stop_watch = Arc::new(AtomicBool::new(false));
@@ -134,7 +136,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         m: microscope,
         output: sink.clone().map_or(Output::Discard, Output::Savers),
         cancel: cancel.clone(),
-        journal: journal.clone(),
+        records: records.clone(),
         deadlines,
         stats: stats.clone(),
         rounds: rounds.clone(),
@@ -180,7 +182,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
 
     let (grace, reason_hang, dump_file) = match &end {
         End::Hung(h) => {
-            let (grace, summary, dump) = record_hang(h, run_dir.as_ref(), journal.as_deref());
+            let (grace, summary, dump) = record_hang(h, run_dir.as_ref(), &records);
             cancel.on_hang();
             (grace, Some(summary), dump)
         }
@@ -224,16 +226,14 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     {
         tracing::warn!("coordinates.csv could not be fully written: {e}");
     }
-    if let Some(j) = &journal {
-        let _ = j.write(Record::End(records::End {
-            state,
-            reason: reason.clone(),
-            counts: Some(counts.clone()),
-            clock_s: Some(clock.now_s()),
-            exit_code: None,
-        }));
-        let _ = j.sync();
-    }
+    records.emit(Record::End(records::End {
+        state,
+        reason: reason.clone(),
+        counts: Some(counts.clone()),
+        clock_s: Some(clock.now_s()),
+        exit_code: None,
+    }));
+    records.sync();
     let rounds = rounds.lock().unwrap_or_else(|p| p.into_inner()).clone();
     RunOutcome {
         state,
@@ -293,7 +293,7 @@ fn spawn_signal_thread(
     tx: crossbeam_channel::Sender<Control>,
     cancel: Arc<Cancel>,
     run_dir: Option<RunDir>,
-    journal: Option<Arc<Journal>>,
+    records: Arc<Records>,
     dump_files: Arc<Mutex<Vec<String>>>,
 ) {
     let _ = crate::supervisor::spawn("signals", move || {
@@ -308,14 +308,12 @@ fn spawn_signal_thread(
                 if let Some(rd) = &run_dir
                     && let Ok(name) = rd.save_dump(&d.text)
                 {
-                    if let Some(j) = &journal {
-                        let _ = j.write(Record::Dump(records::Dump {
-                            reason: "SIGUSR1".into(),
-                            file: name.clone(),
-                            threads: d.threads,
-                            took_s: d.took.as_secs_f64(),
-                        }));
-                    }
+                    records.emit(Record::Dump(records::Dump {
+                        reason: "SIGUSR1".into(),
+                        file: name.clone(),
+                        threads: d.threads,
+                        took_s: d.took.as_secs_f64(),
+                    }));
                     dump_files
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -325,7 +323,7 @@ fn spawn_signal_thread(
             }
             let action = cancel.on_signal(sig);
             if let Action::ExitNow(exit) = action {
-                signals::exit_now(sig, exit, journal.as_deref());
+                signals::exit_now(sig, exit, &records);
             }
             let _ = tx.send(Control::Signal(action));
         }
@@ -337,32 +335,36 @@ fn spawn_signal_thread(
 fn record_hang(
     h: &watchdog::Hang,
     run_dir: Option<&RunDir>,
-    journal: Option<&Journal>,
+    records: &Records,
 ) -> (Option<Duration>, String, Option<String>) {
-    let summary = h.summary();
-    tracing::error!("HUNG: {summary}");
-    eprintln!("{}", h.dump.text);
+    // Said (and journaled) before the dump is saved: a hung disk may hang that too.
+    let timeout = records::Timeout {
+        step: h.crumb.step.to_string(),
+        detail: h.crumb.detail.clone(),
+        thread: h.thread.clone(),
+        deadline_s: h.crumb.deadline.map(|d| d.as_secs_f64()),
+        noticed_after_s: h.noticed_after.as_secs_f64(),
+        dump_file: None,
+        dump: h.dump.text.clone(),
+        dump_took_s: h.dump.took.as_secs_f64(),
+    };
+    let summary = timeout.summary();
+    records.emit(Record::Timeout(timeout));
     let mut dump_file = None;
     if let Some(rd) = run_dir {
         match rd.save_dump(&h.dump.text) {
             Ok(name) => {
+                records.emit(Record::Dump(records::Dump {
+                    reason: format!("hang: {}", h.crumb.step),
+                    file: name.clone(),
+                    threads: h.dump.threads,
+                    took_s: h.dump.took.as_secs_f64(),
+                }));
                 tracing::error!("thread dump saved to {}", rd.path(&name).display());
                 dump_file = Some(name);
             }
             Err(e) => tracing::error!("cannot save the thread dump: {e}"),
         }
-    }
-    if let Some(j) = journal {
-        let _ = j.write(Record::Timeout(records::Timeout {
-            step: h.crumb.step.to_string(),
-            detail: h.crumb.detail.clone(),
-            thread: h.thread.clone(),
-            deadline_s: h.crumb.deadline.map(|d| d.as_secs_f64()),
-            noticed_after_s: h.noticed_after.as_secs_f64(),
-            dump_file: dump_file.clone(),
-            dump: h.dump.text.clone(),
-            dump_took_s: h.dump.took.as_secs_f64(),
-        }));
     }
     let grace = (h.crumb.step == "save").then_some(GRACE);
     (grace, summary, dump_file)

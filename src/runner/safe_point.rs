@@ -31,7 +31,8 @@ pub struct Idle<'a> {
     pub lights_off: &'a mut dyn FnMut(),
     /// Let this much time pass on the microscope's clock; false when the run is cancelled.
     pub pass: &'a dyn Fn(Duration) -> bool,
-    pub journal: &'a dyn Fn(Record),
+    /// Tell the run's records (the journal and its subscribers).
+    pub emit: &'a dyn Fn(Record),
 }
 
 pub enum Verdict {

@@ -14,7 +14,7 @@ use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::round::Round;
 use crate::plan::{Event, Plan};
 use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
-use crate::run_dir::Journal;
+use crate::run_dir::Records;
 use crate::run_dir::journal::{Record, records};
 use crate::saver::{FrameMsg, SaveFailure, Sink, SinkError};
 use crate::supervisor::registry;
@@ -73,7 +73,7 @@ pub struct Worker {
     pub m: Microscope,
     pub output: Output,
     pub cancel: Arc<Cancel>,
-    pub journal: Option<Arc<Journal>>,
+    pub records: Arc<Records>,
     pub deadlines: Deadlines,
     pub stats: Arc<Stats>,
     pub rounds: Arc<Mutex<Vec<Round>>>,
@@ -133,23 +133,12 @@ fn as_asked(
 }
 
 fn coords(plan: &Plan, ev: &Event) -> String {
-    format!(
-        "t={} well={} fov={} z={} channel={}",
-        ev.t,
-        plan.regions[ev.region as usize].name,
-        ev.fov,
-        ev.z,
-        plan.channels[ev.channel as usize].name
-    )
+    super::log_lines::place(plan, ev.t, ev.region, ev.fov, ev.z, ev.channel)
 }
 
 impl Worker {
-    fn journal(&self, r: Record) {
-        if let Some(j) = &self.journal
-            && let Err(e) = j.write(r)
-        {
-            tracing::warn!("cannot write the journal: {e}");
-        }
+    fn emit(&self, r: Record) {
+        self.records.emit(r);
     }
 
     /// Read the links' counters: warn once (and journal it) when one resends more than
@@ -171,7 +160,7 @@ impl Worker {
                 );
             }
             if first || at_end {
-                self.journal(Record::Link(records::LinkReport {
+                self.emit(Record::Link(records::LinkReport {
                     device: device.clone(),
                     health: *h,
                 }));
@@ -217,15 +206,7 @@ impl Worker {
                 && (!needs_homing || policy.rehome)
                 && attempt <= policy.retries
                 && !self.cancel.requested();
-            tracing::warn!(
-                "{kind} failed at {detail}: {message}{}",
-                if will_retry {
-                    format!(" (retry {attempt} of {})", policy.retries)
-                } else {
-                    String::new()
-                }
-            );
-            self.journal(Record::StepError(records::StepError {
+            self.emit(Record::StepError(records::StepError {
                 step: kind.name().into(),
                 seq: ev.seq,
                 t: ev.t,
@@ -282,7 +263,7 @@ impl Worker {
                 });
                 registry::clear_crumb();
                 match r {
-                    Ok(Ok(())) => self.journal(Record::Reconnect(records::Reconnect {
+                    Ok(Ok(())) => self.emit(Record::Reconnect(records::Reconnect {
                         step: kind.name().into(),
                         seq: ev.seq,
                     })),
@@ -365,7 +346,7 @@ impl Worker {
             hw.z = Some(r.z_mm);
             focus.insert(ev.region, r.z_mm);
             self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
-            self.journal(Record::Autofocus(records::Autofocus {
+            self.emit(Record::Autofocus(records::Autofocus {
                 seq: ev.seq,
                 t: ev.t,
                 region: ev.region,
@@ -426,12 +407,12 @@ impl Worker {
         }
         self.stats.acquired.fetch_add(1, Ordering::SeqCst);
         round.frames += 1;
-        if self.journal.is_some() {
+        if self.records.journaled() {
             let steps = times
                 .iter()
                 .map(|(k, s)| (k.name().to_string(), (s * 1e6).round() / 1e6))
                 .collect();
-            self.journal(Record::Frame(records::Frame {
+            self.emit(Record::Frame(records::Frame {
                 seq: ev.seq,
                 t: ev.t,
                 region: ev.region,
@@ -497,12 +478,8 @@ impl Worker {
                 !cancel.requested()
             }
         };
-        let journal = self.journal.clone();
-        let write = move |r: Record| {
-            if let Some(j) = &journal {
-                let _ = j.write(r);
-            }
-        };
+        let records = self.records.clone();
+        let emit = move |r: Record| records.emit(r);
         let illumination = &mut self.m.illumination;
         let dark = std::cell::Cell::new(false);
         let mut lights_off = || {
@@ -519,7 +496,7 @@ impl Worker {
             &mut Idle {
                 lights_off: &mut lights_off,
                 pass: &pass,
-                journal: &write,
+                emit: &emit,
             },
         );
         registry::clear_crumb();
@@ -624,19 +601,6 @@ impl Worker {
                     let late = (now - scheduled).max(0.0);
                     skipping_round =
                         plan.time.overrun == Overrun::Skip && late > plan.time.skip_grace_s();
-                    if skipping_round {
-                        tracing::warn!(
-                            "skipping time point t={}: its start passed {:.1} s ago (overrun: skip)",
-                            ev.t,
-                            late
-                        );
-                    } else if late > 0.5 && plan.time.count > 1 {
-                        tracing::warn!(
-                            "time point t={} starts {:.1} s late (overrun: run-late)",
-                            ev.t,
-                            late
-                        );
-                    }
                     let tp = records::TimePoint {
                         t: ev.t,
                         sweep,
@@ -644,7 +608,7 @@ impl Worker {
                         clock_s: now,
                         late_s: late,
                     };
-                    self.journal(if skipping_round {
+                    self.emit(if skipping_round {
                         Record::TimepointSkipped(tp)
                     } else {
                         Record::TimepointStart(tp)
@@ -714,7 +678,7 @@ impl Worker {
                                     coords(&plan, &ev),
                                     fail.message
                                 );
-                                self.journal(Record::Abort(records::Abort {
+                                self.emit(Record::Abort(records::Abort {
                                     seq: ev.seq,
                                     error: msg.clone(),
                                 }));
@@ -724,15 +688,7 @@ impl Worker {
                                 skip_visit = true;
                                 self.stats.skipped_fovs.fetch_add(1, Ordering::SeqCst);
                                 self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
-                                tracing::warn!(
-                                    "skipping FOV {} of {} at t={} after {} failed: {}",
-                                    ev.fov,
-                                    plan.regions[ev.region as usize].name,
-                                    ev.t,
-                                    fail.kind,
-                                    fail.message
-                                );
-                                self.journal(Record::FovSkipped(records::FovSkipped {
+                                self.emit(Record::FovSkipped(records::FovSkipped {
                                     seq: ev.seq,
                                     t: ev.t,
                                     region: ev.region,

@@ -18,7 +18,7 @@ use super::FrameMsg;
 use crate::journal_of;
 use crate::plan::Plan;
 use crate::protocol::units::fmt_num;
-use crate::run_dir::Journal;
+use crate::run_dir::Records;
 pub use crate::run_dir::journal::records::CoordRow;
 use crate::run_dir::journal::{Entry, Record};
 
@@ -74,7 +74,7 @@ struct State {
 pub struct Coordinates {
     root: PathBuf,
     plan: Arc<Plan>,
-    journal: Option<Arc<Journal>>,
+    records: Option<Arc<Records>>,
     state: Mutex<State>,
 }
 
@@ -93,12 +93,12 @@ fn open_append(path: &Path, header: &str) -> io::Result<File> {
 impl Coordinates {
     /// Rows are appended to the files in `root` (a resumed run rebuilds them first with
     /// [`rebuild`]) and recorded in `journal`.
-    pub fn new(root: PathBuf, plan: Arc<Plan>, journal: Option<Arc<Journal>>) -> io::Result<Self> {
+    pub fn new(root: PathBuf, plan: Arc<Plan>, records: Option<Arc<Records>>) -> io::Result<Self> {
         let all = open_append(&root.join(FILE), &format!("t,{HEADER}"))?;
         Ok(Coordinates {
             root,
             plan,
-            journal,
+            records,
             state: Mutex::new(State {
                 all: Some(all),
                 per_t: HashMap::new(),
@@ -148,8 +148,8 @@ impl Coordinates {
             channel: f.ev.channel,
             camera: Some(camera),
         };
-        if let Some(j) = &self.journal {
-            let _ = j.write(crate::run_dir::journal::Record::Coord(row.clone()));
+        if let Some(r) = &self.records {
+            r.emit(Record::Coord(row.clone()));
         }
         let line = row.line(&self.plan);
         let r = (|| -> io::Result<()> {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::{Loaded, Refusal, Target};
 use crate::exit::Exit;
 use crate::run_dir::journal::{LockEvent, Record, records};
-use crate::run_dir::{self, Journal, lock::LockError, lock::MicroscopeLock};
+use crate::run_dir::{self, Records, lock::LockError, lock::MicroscopeLock};
 use crate::runner::Cancel;
 use crate::runner::safe_point::{Gate, Idle, SafePoint, Verdict};
 
@@ -58,45 +58,32 @@ pub fn take(l: &Loaded, target: &Target, wait: Wait) -> Result<MicroscopeLock, R
 /// Keep the microscope lock meaningful: a lock file deleted under us (a tmp cleaner) is made
 /// again at once; if another run got there first, this one stops, since two runs must
 /// never drive one microscope.
-pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, journal: Option<&Journal>) {
+pub fn check(lock: &mut MicroscopeLock, cancel: &Cancel, records: &Records) {
     use run_dir::lock::LockCheck;
     match lock.check() {
         LockCheck::Held => {}
-        LockCheck::Retaken => {
-            tracing::warn!(
-                "the lock file {} was deleted while this run held it (a tmp cleaner?); it was made again and is held",
-                lock.path.display()
-            );
-            if let Some(j) = journal {
-                let _ = j.write(Record::Lock(records::Lock {
-                    event: LockEvent::Retaken,
-                    path: lock.path.display().to_string(),
-                    holder: None,
-                }));
-            }
-        }
+        LockCheck::Retaken => records.emit(Record::Lock(records::Lock {
+            event: LockEvent::Retaken,
+            path: lock.path.display().to_string(),
+            holder: None,
+        })),
         LockCheck::Lost(who) => {
-            let why = format!(
-                "the microscope lock {} was deleted while this run held it, and another process now holds it ({who}); stopping so that two runs do not drive one microscope",
-                lock.path.display()
-            );
-            tracing::error!("{why}");
-            if let Some(j) = journal {
-                let _ = j.write(Record::Lock(records::Lock {
-                    event: LockEvent::Lost,
-                    path: lock.path.display().to_string(),
-                    holder: Some(who.to_string()),
-                }));
-            }
+            let lost = records::Lock {
+                event: LockEvent::Lost,
+                path: lock.path.display().to_string(),
+                holder: Some(who.to_string()),
+            };
+            let why = lost.describe();
+            records.emit(Record::Lock(lost));
             cancel.stop_because(Exit::Busy, why);
         }
     }
 }
 
 /// [`check`] on a lock shared by the run's tick and its safe points.
-pub fn check_shared(lock: &Mutex<MicroscopeLock>, cancel: &Cancel, journal: Option<&Journal>) {
+pub fn check_shared(lock: &Mutex<MicroscopeLock>, cancel: &Cancel, records: &Records) {
     let mut l = lock.lock().unwrap_or_else(|p| p.into_inner());
-    check(&mut l, cancel, journal);
+    check(&mut l, cancel, records);
 }
 
 /// A gate that checks the microscope lock at every safe point, before the gate it wraps
@@ -104,13 +91,13 @@ pub fn check_shared(lock: &Mutex<MicroscopeLock>, cancel: &Cancel, journal: Opti
 pub struct LockGate {
     pub lock: Arc<Mutex<MicroscopeLock>>,
     pub cancel: Arc<Cancel>,
-    pub journal: Option<Arc<Journal>>,
+    pub records: Arc<Records>,
     pub inner: Option<Arc<dyn Gate>>,
 }
 
 impl Gate for LockGate {
     fn at(&self, point: &SafePoint, idle: &mut Idle<'_>) -> Verdict {
-        check_shared(&self.lock, &self.cancel, self.journal.as_deref());
+        check_shared(&self.lock, &self.cancel, &self.records);
         if let Some((_, why)) = self.cancel.internal_stop() {
             return Verdict::Stop(why);
         }

@@ -18,7 +18,8 @@ use crate::human;
 use crate::microscope::MicroscopeConfig;
 use crate::plan::Plan;
 use crate::protocol::LoadedProtocol;
-use crate::run_dir::{self, RunDir, RunState};
+use crate::run_dir::journal::Record;
+use crate::run_dir::{self, Records, RunDir, RunState, Subscriber};
 use crate::runner::{self, Cancel, RunInput, RunOutcome, Stats, Tick, deadlines::Deadlines};
 use crate::saver::{Coordinates, PoolConfig, SaverPool};
 
@@ -70,6 +71,8 @@ pub struct Settings {
     pub lock: Option<lock::Wait>,
     /// Asked at every safe point: the queue's pause, cancel and hold conditions.
     pub gate: Option<Arc<dyn crate::runner::safe_point::Gate>>,
+    /// Told every record of the run as it is emitted, on the emitting thread (the queue).
+    pub listeners: Vec<Arc<dyn Subscriber>>,
 }
 
 /// A run that did not start: the exit a command gives, and the message saying why.
@@ -102,8 +105,22 @@ pub trait Observer {
     fn run_dir(&mut self, _root: &std::path::Path) {}
     /// About every runner tick.
     fn tick(&mut self, _tick: &Tick<'_>) {}
+    /// A record of the run (not per frame or file: the counts carry those), on the thread
+    /// that calls `tick`, before the tick that follows it.
+    fn record(&mut self, _record: &Record) {}
     /// The run has ended; nothing more will come.
     fn finished(&mut self) {}
+}
+
+/// Hands the run's records to the observer's thread; per-frame records stay behind.
+struct Forward(crossbeam_channel::Sender<Record>);
+
+impl Subscriber for Forward {
+    fn record(&self, r: &Record) {
+        if !matches!(r, Record::Frame(_) | Record::Coord(_) | Record::File(_)) {
+            let _ = self.0.send(r.clone());
+        }
+    }
 }
 
 /// An observer that watches nothing.
@@ -149,23 +166,28 @@ pub fn run(
             l, &target, wait,
         )?))),
     };
+    let records = Records::new(None);
+    records.subscribe(runner::log_lines::LogLines::new(plan.clone()));
+    for s in &settings.listeners {
+        records.subscribe(s.clone());
+    }
+    let (forward, heard) = crossbeam_channel::unbounded();
+    records.subscribe(Arc::new(Forward(forward)));
     let microscope = open_devices(l, &plan, &target, settings, lock.as_deref(), &took)?;
     let scale = microscope.clock.scale();
     let deadlines = deadlines_for(l, &plan, scale);
-    let (prepared, carried) = prepare_dir(
-        l,
-        &plan,
-        &target,
-        settings,
-        &started,
-        lock.as_deref(),
-        scale,
-    )?;
+    let (prepared, carried) = prepare_dir(l, &plan, &target, settings, &started, scale, &records)?;
+    // Whoever finds the microscope busy now learns which run holds it.
+    if let (Some(lk), Some(p), Target::New(_)) = (&lock, &prepared, &target) {
+        lk.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
+    }
     took("run directory prepared");
     let (savers, done_filter, queue_capacity) = match &prepared {
         Some(p) => {
             let (pool, done, capacity) =
-                start_savers(p, &plan, &target, settings, &started, &deadlines)?;
+                start_savers(p, &plan, &target, settings, &started, &deadlines, &records)?;
             took("savers started");
             (Some(pool), done, capacity)
         }
@@ -206,7 +228,7 @@ pub fn run(
         plan: plan.clone(),
         microscope,
         savers,
-        journal: prepared.as_ref().map(|p| p.journal.clone()),
+        records: records.clone(),
         run_dir: run_dir.clone(),
         deadlines,
         cancel: cancel.clone(),
@@ -222,14 +244,13 @@ pub fn run(
             Some(lk) => Some(Arc::new(lock::LockGate {
                 lock: lk.clone(),
                 cancel: cancel.clone(),
-                journal: prepared.as_ref().map(|p| p.journal.clone()),
+                records: records.clone(),
                 inner: settings.gate.clone(),
             }) as Arc<dyn crate::runner::safe_point::Gate>),
             None => settings.gate.clone(),
         },
     };
     let mut last_beat = std::time::Instant::now();
-    let journal = prepared.as_ref().map(|p| p.journal.clone());
     let mut beat = prepared.as_ref().map(|p| (p.rd.clone(), p.record.clone()));
     observer.started(
         &plan,
@@ -241,11 +262,14 @@ pub fn run(
         .duration_s,
     );
     let outcome = runner::run(input, |tick| {
+        for r in heard.try_iter() {
+            observer.record(&r);
+        }
         observer.tick(tick);
         // Two stat calls: cheap enough for every tick, so a deleted lock is made again
         // before another run can slip in.
         if let Some(l) = &lock {
-            lock::check_shared(l, &cancel, journal.as_deref());
+            lock::check_shared(l, &cancel, &records);
         }
         if last_beat.elapsed() < std::time::Duration::from_secs(2) {
             return;
@@ -264,6 +288,9 @@ pub fn run(
             write_record(rd, rec);
         }
     });
+    for r in heard.try_iter() {
+        observer.record(&r);
+    }
     observer.finished();
     Ok(match prepared {
         Some(p) => record_end(p, &plan, prior.as_ref(), outcome),
@@ -309,7 +336,7 @@ fn open_devices(
     // run since must stop this one before it touches anything).
     if let Some(lk) = lock {
         let early = Cancel::default();
-        lock::check_shared(lk, &early, None);
+        lock::check_shared(lk, &early, &Records::new(None));
         if let Some((exit, why)) = early.internal_stop() {
             return Err(Refusal { exit, message: why });
         }
@@ -369,8 +396,8 @@ fn prepare_dir(
     target: &Target,
     settings: &Settings,
     started: &WallTime,
-    lock: Option<&std::sync::Mutex<run_dir::lock::MicroscopeLock>>,
     scale: f64,
+    records: &Records,
 ) -> Result<(Option<prepare::Prepared>, Carried), Refusal> {
     let mut prepared = None;
     let mut initial_focus = HashMap::new();
@@ -380,21 +407,17 @@ fn prepare_dir(
     match target {
         Target::Discard => {}
         Target::New(parent) => {
-            match prepare::new_run(l, settings.force, parent, plan, started) {
-                Ok(p) => {
-                    // Whoever finds the microscope busy now learns which run holds it.
-                    if let Some(lk) = lock {
-                        lk.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
-                    }
-                    prepared = Some(p);
-                }
-                Err(r) => return Err(r),
-            }
+            prepared = Some(prepare::new_run(
+                l,
+                settings.force,
+                parent,
+                plan,
+                started,
+                records,
+            )?);
         }
         Target::Resume(state) => {
-            match prepare::resumed_run(state, plan, started) {
+            match prepare::resumed_run(state, plan, started, records) {
                 Ok(p) => prepared = Some(p),
                 Err(r) => return Err(r),
             }
@@ -432,6 +455,7 @@ fn start_savers(
     settings: &Settings,
     started: &WallTime,
     deadlines: &Deadlines,
+    records: &Arc<Records>,
 ) -> Result<Started, Refusal> {
     let refuse = |exit: Exit, message: String| Err(Refusal { exit, message });
     let mut done_filter = None;
@@ -467,7 +491,7 @@ fn start_savers(
             );
         }
     }
-    let coords = match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(p.journal.clone())) {
+    let coords = match Coordinates::new(p.rd.root.clone(), plan.clone(), Some(records.clone())) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
             return refuse(
@@ -489,10 +513,9 @@ fn start_savers(
             .capacity
             .min((b / plan.frame.bytes().max(1)).max(1) as usize);
     }
-    let jf = p.journal.clone();
-    let on_file: crate::saver::OnFile = Arc::new(move |f| {
-        let _ = jf.write(crate::run_dir::journal::Record::File(f.clone()));
-    });
+    let file_records = records.clone();
+    let on_file: crate::saver::OnFile =
+        Arc::new(move |f| file_records.emit(Record::File(f.clone())));
     let rd_reserve = p.rd.clone();
     let on_failure: Box<dyn FnOnce() + Send> = Box::new(move || rd_reserve.release_reserve());
     let pool = match SaverPool::start(layout, &cfg, on_file, coords, Some(on_failure)) {

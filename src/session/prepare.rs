@@ -11,7 +11,7 @@ use crate::human;
 use crate::plan::Plan;
 use crate::protocol::template;
 use crate::run_dir::journal::{Record, records};
-use crate::run_dir::{self, Counts, Journal, RunDir, RunRecord, RunState};
+use crate::run_dir::{self, Counts, Journal, Records, RunDir, RunRecord, RunState};
 
 /// Replace run.json atomically; a record that cannot be written is logged, not fatal.
 pub fn write_record(rd: &RunDir, r: &RunRecord) {
@@ -35,7 +35,6 @@ pub fn write_record(rd: &RunDir, r: &RunRecord) {
 /// The run directory, journal and record of a run in progress.
 pub(super) struct Prepared {
     pub rd: RunDir,
-    pub journal: Arc<Journal>,
     pub record: RunRecord,
 }
 
@@ -107,6 +106,7 @@ pub(super) fn new_run(
     parent: &Path,
     plan: &Arc<Plan>,
     started: &WallTime,
+    records: &Records,
 ) -> Result<Prepared, Refusal> {
     let estimate = plan.estimate(
         &crate::hardware::timing(&l.microscope),
@@ -159,7 +159,8 @@ pub(super) fn new_run(
         .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
-    let _ = journal.write(Record::Start(records::Start {
+    records.keep_in(journal);
+    records.emit(Record::Start(records::Start {
         name: plan.name.clone(),
         protocol: l.protocol.source.name.clone(),
         microscope: l.microscope.desc.name.clone(),
@@ -193,11 +194,7 @@ pub(super) fn new_run(
         sessions: vec![session(started)],
     };
     write_record(&rd, &record);
-    Ok(Prepared {
-        rd,
-        journal,
-        record,
-    })
+    Ok(Prepared { rd, record })
 }
 
 /// Reopen an interrupted run: its journal goes on, its record gets a new session.
@@ -205,13 +202,15 @@ pub(super) fn resumed_run(
     state: &ResumeState,
     plan: &Arc<Plan>,
     started: &WallTime,
+    records: &Records,
 ) -> Result<Prepared, Refusal> {
     let rd = state.rd.clone();
     let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
     claim(&rd)?;
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
-    let _ = journal.write(Record::Resume(records::Resume {
+    records.keep_in(journal);
+    records.emit(Record::Resume(records::Resume {
         pid: std::process::id(),
         gap_s: state.gap_s,
         from_clock_s: state.clock_s,
@@ -243,9 +242,5 @@ pub(super) fn resumed_run(
     )
     .map_err(|e| out_err(run_dir::RUN_JSON, e))?;
     let _ = std::fs::remove_file(rd.path(run_dir::DONE));
-    Ok(Prepared {
-        rd,
-        journal,
-        record,
-    })
+    Ok(Prepared { rd, record })
 }

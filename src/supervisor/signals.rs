@@ -178,7 +178,7 @@ impl Cancel {
 /// The third signal: record the end in the journal, make it durable, and leave. Files being
 /// written keep their `.partial` names (never a half file under a final name), so `verify`
 /// and `resume` see exactly what was finished.
-pub fn exit_now(sig: i32, exit: Exit, journal: Option<&crate::run_dir::Journal>) -> ! {
+pub fn exit_now(sig: i32, exit: Exit, records: &crate::run_dir::Records) -> ! {
     let reason = format!(
         "cancelled by {} three times: exited at once",
         signal_name(sig)
@@ -187,16 +187,14 @@ pub fn exit_now(sig: i32, exit: Exit, journal: Option<&crate::run_dir::Journal>)
         "squidctl: {reason}; unfinished files stay .partial — `squidctl resume` completes the run"
     );
     crate::supervisor::safety::all_lights_off("forced exit");
-    if let Some(j) = journal {
-        let _ = j.write(Record::End(End {
-            state: RunState::Cancelled,
-            reason: reason.clone(),
-            counts: None,
-            clock_s: None,
-            exit_code: Some(exit.code()),
-        }));
-        let _ = j.sync();
-    }
+    records.emit(Record::End(End {
+        state: RunState::Cancelled,
+        reason: reason.clone(),
+        counts: None,
+        clock_s: None,
+        exit_code: Some(exit.code()),
+    }));
+    records.sync();
     std::process::exit(i32::from(exit.code()))
 }
 

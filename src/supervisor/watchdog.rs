@@ -19,19 +19,6 @@ pub struct Hang {
     pub dump: ThreadDump,
 }
 
-impl Hang {
-    pub fn summary(&self) -> String {
-        format!(
-            "step `{}` ({}) on thread \"{}\" missed its {:.2} s deadline (noticed after {:.2} s)",
-            self.crumb.step,
-            self.crumb.detail,
-            self.thread,
-            self.crumb.deadline.map_or(0.0, |d| d.as_secs_f64()),
-            self.noticed_after.as_secs_f64()
-        )
-    }
-}
-
 /// A watchdog tick this much later than planned means the process was stopped (or the whole
 /// machine paused), not that a device hung.
 pub const PAUSE_GAP: Duration = Duration::from_millis(250);

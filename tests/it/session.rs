@@ -6,7 +6,10 @@ use squidctl::microscope::MicroscopeConfig;
 use squidctl::plan::Plan;
 use squidctl::protocol::LoadedProtocol;
 use squidctl::run_dir::RunState;
-use squidctl::session::{self, Loaded, Purpose, Settings, Target, Unobserved};
+use squidctl::run_dir::Subscriber;
+use squidctl::run_dir::journal::Record;
+use squidctl::session::{self, Loaded, Observer, Purpose, Settings, Target, Unobserved};
+use std::sync::{Arc, Mutex};
 
 fn loaded(dir: &std::path::Path) -> Loaded {
     let yaml = std::fs::read_to_string(
@@ -37,7 +40,70 @@ fn settings() -> Settings {
         queue_memory: None,
         lock: Some(None),
         gate: None,
+        listeners: Vec::new(),
     }
+}
+
+fn kind(r: &Record) -> String {
+    serde_json::to_value(r).expect("a record is JSON")["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A listener of the run's records, as the queue is one.
+#[derive(Default)]
+struct Heard(Mutex<Vec<String>>);
+
+impl Subscriber for Heard {
+    fn record(&self, r: &Record) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(kind(r));
+    }
+}
+
+/// An observer, as the progress display is one.
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Observer for Seen {
+    fn record(&mut self, r: &Record) {
+        self.0.push(kind(r));
+    }
+}
+
+#[test]
+fn every_record_the_journal_keeps_is_heard_once_in_its_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // SAFETY: set before any thread of this test process reads it.
+    unsafe { std::env::set_var("SQUIDCTL_LOCK_DIR", dir.path().join("locks")) };
+    let l = loaded(dir.path());
+    let heard = Arc::new(Heard::default());
+    let mut s = settings();
+    s.listeners = vec![heard.clone()];
+    let mut seen = Seen::default();
+    let done = session::run(&l, Target::New(dir.path().join("out")), &s, &mut seen)
+        .unwrap_or_else(|r| panic!("refused: {}", r.message));
+    let rd = done.run_dir.expect("a run directory");
+    let kept: Vec<String> = squidctl::run_dir::journal::read(&rd.path("journal.jsonl"))
+        .expect("journal")
+        .iter()
+        .map(|e| kind(&e.record))
+        .collect();
+    let heard = heard.0.lock().expect("heard").clone();
+    assert_eq!(heard, kept, "the listener heard what the journal kept");
+    for k in ["start", "timepoint_start", "frame", "coord", "file", "end"] {
+        assert!(kept.iter().any(|x| x == k), "no {k} record: {kept:?}");
+    }
+    let per_frame = ["frame", "coord", "file"];
+    let want: Vec<String> = kept
+        .iter()
+        .filter(|k| !per_frame.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(seen.0, want, "the observer hears all but per-frame records");
 }
 
 #[test]

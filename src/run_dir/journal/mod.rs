@@ -12,6 +12,17 @@ pub mod records;
 
 pub use records::*;
 
+/// An [`Entry`] as written: the record borrowed, so every listener of a run's stream sees
+/// the same one without a copy.
+#[derive(serde::Serialize)]
+struct EntryOut<'a> {
+    wall: String,
+    unix: f64,
+    run_s: f64,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
 pub struct Journal {
     file: Mutex<(File, Instant)>,
     start: Instant,
@@ -38,11 +49,11 @@ impl Journal {
 
     /// Append one record with the time it was written. Errors are returned but a journal
     /// that cannot be written never stops acquisition by itself.
-    pub fn write(&self, record: Record) -> io::Result<()> {
+    pub fn write(&self, record: &Record) -> io::Result<()> {
         let now = crate::clock::WallTime::now();
-        let entry = Entry {
+        let entry = EntryOut {
             wall: now.rfc3339(),
-            unix: Some((now.unix_s * 1000.0).round() / 1000.0),
+            unix: (now.unix_s * 1000.0).round() / 1000.0,
             run_s: (self.start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
             record,
         };
@@ -50,7 +61,7 @@ impl Journal {
         line.push('\n');
         let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
         g.0.write_all(line.as_bytes())?;
-        if matches!(entry.record, Record::File(_)) && g.1.elapsed() >= SYNC_EVERY {
+        if matches!(record, Record::File(_)) && g.1.elapsed() >= SYNC_EVERY {
             g.0.sync_data()?;
             g.1 = Instant::now();
         }

@@ -218,6 +218,20 @@ pub struct Timeout {
     pub dump_took_s: f64,
 }
 
+impl Timeout {
+    /// The hang in one sentence: the log line, the run's end reason and `report` say it.
+    pub fn summary(&self) -> String {
+        format!(
+            "step `{}` ({}) on thread \"{}\" missed its {:.2} s deadline (noticed after {:.2} s)",
+            self.step,
+            self.detail,
+            self.thread,
+            self.deadline_s.unwrap_or(0.0),
+            self.noticed_after_s
+        )
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Dump {
     pub reason: String,
@@ -241,6 +255,23 @@ pub struct Lock {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+}
+
+impl Lock {
+    /// What happened to the lock, for the log and (when lost) the run's end reason.
+    pub fn describe(&self) -> String {
+        match self.event {
+            LockEvent::Retaken => format!(
+                "the lock file {} was deleted while this run held it (a tmp cleaner?); it was made again and is held",
+                self.path
+            ),
+            LockEvent::Lost => format!(
+                "the microscope lock {} was deleted while this run held it, and another process now holds it ({}); stopping so that two runs do not drive one microscope",
+                self.path,
+                self.holder.as_deref().unwrap_or("unknown")
+            ),
+        }
+    }
 }
 
 /// The queue paused the run at a safe point, before this FOV; the lights are off.

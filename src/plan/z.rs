@@ -1,5 +1,6 @@
 //! Z stacks: planes as offsets (µm) from the focus reference, in acquisition order.
 
+use super::Builder;
 use crate::protocol::schema::ZFrom;
 
 /// Offsets of `count` planes `step` apart. `bottom`: the focus is the lowest plane and the
@@ -38,6 +39,66 @@ pub fn reference_index(offsets: &[f64]) -> usize {
         .enumerate()
         .min_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
         .map_or(0, |(i, _)| i)
+}
+
+impl Builder<'_> {
+    pub(super) fn z_plan(&mut self) -> (Vec<f64>, f64) {
+        let z = &self.lp.spec.z;
+        let step = z.step.map(|s| s.um());
+        if let Some(s) = step
+            && s <= 0.0
+        {
+            self.err_help(
+                "z.step",
+                "the z step must be positive",
+                "write e.g. `step: 1.5um`",
+            );
+            return (vec![0.0], 0.0);
+        }
+        let count = match (z.range, z.count, step) {
+            (None, None, _) => return (vec![0.0], step.unwrap_or(0.0)),
+            (Some(_), Some(_), _) => {
+                self.err_help(
+                    "z.count",
+                    "give either `range` or `count`, not both",
+                    "a stack is range + step, or count + step",
+                );
+                return (vec![0.0], 0.0);
+            }
+            (_, _, None) => {
+                self.err_help("z", "a z stack needs a `step`", "add e.g. `step: 1um`");
+                return (vec![0.0], 0.0);
+            }
+            (Some(r), None, Some(s)) => {
+                if r.um() < 0.0 {
+                    self.err("z.range", "the z range must not be negative");
+                    return (vec![0.0], s);
+                }
+                count_for_range(r.um(), s)
+            }
+            (None, Some(n), Some(_)) => {
+                if n == 0 {
+                    self.err_help(
+                        "z.count",
+                        "a stack has at least one plane",
+                        "use `count: 1` or more",
+                    );
+                    return (vec![0.0], 0.0);
+                }
+                n
+            }
+        };
+        if count > 100_000 {
+            self.err_help(
+                "z",
+                format!("{count} planes per stack is more than any objective's depth"),
+                "check the range and step units",
+            );
+            return (vec![0.0], 0.0);
+        }
+        let s = step.unwrap_or(0.0);
+        (offsets(count, s, z.from), s)
+    }
 }
 
 #[cfg(test)]
