@@ -35,16 +35,27 @@ pub fn type_tree<T: serde::de::DeserializeOwned>(root: &Node) -> Result<T, Diagn
         .at(Some(root.loc.clone()))
         .into());
     }
+    match type_tree_partly(root) {
+        (Some((v, _)), d) if d.is_empty() => Ok(v),
+        (_, d) => Err(d),
+    }
+}
+
+/// Type a tree, and when parts of it cannot be typed, the rest without them: every error,
+/// and the value of what remains with the tree it was typed from (if that types), so later
+/// located checks can report theirs too.
+pub fn type_tree_partly<T: serde::de::DeserializeOwned>(
+    root: &Node,
+) -> (Option<(T, Node)>, Diagnostics) {
     let first = match from_node::<T>(root) {
-        Ok(v) => return Ok(v),
+        Ok(v) => return (Some((v, root.clone())), Diagnostics::default()),
         Err(e) => e,
     };
-    Err(Diagnostics(
-        more_errors::<T>(root, first)
-            .into_iter()
-            .map(DeError::into_diagnostic)
-            .collect(),
-    ))
+    let (errors, rest) = more_errors::<T>(root, first);
+    (
+        rest,
+        Diagnostics(errors.into_iter().map(DeError::into_diagnostic).collect()),
+    )
 }
 
 /// Largest protocol, microscope description or positions CSV read (a 100,000-region CSV is
@@ -148,7 +159,10 @@ const MAX_ERRORS: usize = 20;
 /// user's own list indices. An error we caused by a removal is never reported: a missing key
 /// we took out sends the removal one level up, and any other error at a mapping we took
 /// something from ends the search.
-fn more_errors<T: serde::de::DeserializeOwned>(root: &Node, first: DeError) -> Vec<DeError> {
+fn more_errors<T: serde::de::DeserializeOwned>(
+    root: &Node,
+    first: DeError,
+) -> (Vec<DeError>, Option<(T, Node)>) {
     let mut tree = root.clone();
     // What was taken out: as paths in the pruned tree (to renumber) and in the user's file.
     let (mut removed, mut removed_user): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
@@ -164,8 +178,9 @@ fn more_errors<T: serde::de::DeserializeOwned>(root: &Node, first: DeError) -> V
         }
         removed_user.push(user_path(&path, &removed));
         removed.push(path);
-        let Err(mut e) = from_node::<T>(&tree) else {
-            break;
+        let mut e = match from_node::<T>(&tree) {
+            Ok(v) => return (errors, Some((v, tree))),
+            Err(e) => e,
         };
         let at = e.path.clone().unwrap_or_default();
         let at_user = user_path(&at, &removed);
@@ -187,7 +202,7 @@ fn more_errors<T: serde::de::DeserializeOwned>(root: &Node, first: DeError) -> V
         target = Some(at);
         errors.push(e);
     }
-    errors
+    (errors, None)
 }
 
 /// Whether `path` lies inside `outer` (or is it).

@@ -444,10 +444,34 @@ fn useq_refuses_by_name_what_has_no_equivalent() {
         &r.stderr,
         &[
             "RandomPoints",
-            "`speed` is not a field",
+            "unknown key `speed`",
             "do_stack: false` needs a z plan centred on the position with an odd number",
         ],
     );
+    // A section in a shape useq does not take says which it takes, where; a section that
+    // could not be read is not also reported as missing.
+    let shapes = write(
+        dir.path(),
+        "shapes.yaml",
+        "stage_positions: 5\nchannels: [{config: GFP, exposure: fast}]\n",
+    );
+    let r = run(&["import", "useq", &shapes, "--intensity", "10"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_has(
+        &r.stderr,
+        &[
+            "expected a list or a mapping, found the number 5 (at `stage_positions`)",
+            "shapes.yaml:1:18",
+            "expected a number, found the text \"fast\" (at `channels[0].exposure`)",
+        ],
+    );
+    for follow_up in [
+        "has no stage_positions",
+        "has no exposure",
+        "has no channels",
+    ] {
+        assert!(!r.stderr.contains(follow_up), "{}", r.stderr);
+    }
 }
 
 #[test]
