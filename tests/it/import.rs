@@ -438,10 +438,8 @@ fn useq_refuses_by_name_what_has_no_equivalent() {
         "odd.yaml",
         "stage_positions: [[100, 100, 30]]\nchannels: [{config: DAPI, exposure: 5, do_stack: false}]\nz_plan: {range: 3, step: 1}\ngrid_plan: {num_points: 3, max_width: 100, max_height: 100}\nspeed: fast\n",
     );
-    let r = run(&["import", "useq", &odd, "--intensity", "10"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert_has(
-        &r.stderr,
+    refused(
+        &["import", "useq", &odd, "--intensity", "10"],
         &[
             "RandomPoints",
             "unknown key `speed`",

@@ -1,7 +1,7 @@
 //! useq's grid plans as FOV offsets around a position (or, from absolute edges, as points
 //! on the stage), in useq's own visiting orders.
 
-use super::model::{GridPlan, Shape};
+use super::model::GridPlan;
 use crate::diagnostic::Diagnostics;
 use crate::import::tree::err;
 use crate::import::yaml_out::num as fmt;
@@ -29,16 +29,12 @@ pub fn grid_plan(g: &GridPlan, n: &Node, fov_um: (f64, f64)) -> Result<Option<Gr
     };
     let (ox, oy) = match &g.overlap {
         None => (0.0, 0.0),
-        Some(Shape::Scalar(v)) => (*v, *v),
-        Some(Shape::List(v)) if v.len() == 2 => (v[0], v[1]),
-        Some(Shape::List(_)) => {
-            return Err(err(
+        Some(o) => o.pair().ok_or_else(|| {
+            err(
                 n.lookup("overlap").unwrap_or(n),
                 "overlap is one percentage or two (x, y)",
             )
-            .into());
-        }
-        Some(Shape::Map(no)) => match *no {},
+        })?,
     };
     let dx = w - w * ox / 100.0;
     let dy = h - h * oy / 100.0;

@@ -232,6 +232,20 @@ pub enum Shape<S, L, M> {
     Map(M),
 }
 
+impl Shape<f64, Vec<f64>, No> {
+    /// One number for both axes, or two (x, y); `None` for a list of another length.
+    pub fn pair(&self) -> Option<(f64, f64)> {
+        match self {
+            Shape::Scalar(v) => Some((*v, *v)),
+            Shape::List(v) => match v.as_slice() {
+                [x, y] => Some((*x, *y)),
+                _ => None,
+            },
+            Shape::Map(no) => match *no {},
+        }
+    }
+}
+
 /// A shape useq does not take at that place.
 pub enum No {}
 

@@ -180,19 +180,16 @@ fn plate_geometry(
             let cols = plate
                 .columns
                 .ok_or_else(|| err(n, "a plate without columns"))?;
-            let (sx, sy) = match &plate.well_spacing {
-                None => return Err(err(n, "a plate without well_spacing").into()),
-                Some(Shape::Scalar(v)) => (*v, *v),
-                Some(Shape::List(v)) if v.len() == 2 => (v[0], v[1]),
-                Some(Shape::List(_)) => {
-                    return Err(err(
-                        n.lookup("well_spacing").unwrap_or(n),
-                        "well_spacing is one distance or two (x, y)",
-                    )
-                    .into());
-                }
-                Some(Shape::Map(no)) => match *no {},
-            };
+            let spacing = plate
+                .well_spacing
+                .as_ref()
+                .ok_or_else(|| err(n, "a plate without well_spacing"))?;
+            let (sx, sy) = spacing.pair().ok_or_else(|| {
+                err(
+                    n.lookup("well_spacing").unwrap_or(n),
+                    "well_spacing is one distance or two (x, y)",
+                )
+            })?;
             let name = plate
                 .name
                 .clone()
