@@ -231,3 +231,62 @@ impl Drop for Display {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_dir::journal::records;
+
+    #[test]
+    fn a_held_run_says_why_until_it_goes_on() {
+        let plan = Arc::new(crate::test_support::plan_from(
+            "name: p\nplate: {format: 96, wells: \"B2:B3\"}\nchannels: [{name: BF, exposure: 10ms, intensity: 20%}]\n",
+        ));
+        let mut d = Display::new(
+            ProgressMode::Never,
+            Duration::from_secs(3600),
+            plan,
+            8,
+            0,
+            10.0,
+        );
+        let stats = crate::runner::Stats::default();
+        let tick = Tick {
+            stats: &stats,
+            planes_written: 0,
+            bytes_written: 0,
+            queued: 0,
+            clock_s: 0.0,
+            clock_scale: 1.0,
+        };
+        let line = |d: &Display| d.whereabouts(&tick).join(" · ");
+        assert!(line(&d).starts_with("well B2 · fov 0"), "{}", line(&d));
+        d.record(&Record::Paused(records::Paused {
+            t: 0,
+            region: "B3".into(),
+            fov: 1,
+            at: "fov".into(),
+            reason: None,
+        }));
+        assert!(
+            line(&d).starts_with("paused before well B3 · fov 1 · lights off"),
+            "{}",
+            line(&d)
+        );
+        d.record(&Record::Unpaused(records::Unpaused { paused_s: 3.0 }));
+        assert!(line(&d).starts_with("well B2"), "{}", line(&d));
+        d.record(&Record::Suspended(records::Suspended {
+            condition: "free disk: 1 GB left".into(),
+            t: 0,
+            region: "B2".into(),
+            fov: 0,
+        }));
+        assert!(
+            line(&d).starts_with("suspended (free disk: 1 GB left) · lights off"),
+            "{}",
+            line(&d)
+        );
+        d.record(&Record::Recovered(records::Recovered { suspended_s: 1.0 }));
+        assert!(line(&d).starts_with("well B2"), "{}", line(&d));
+    }
+}

@@ -15,10 +15,22 @@ pub fn repo() -> PathBuf {
 
 /// A fresh lock directory, so tests running in parallel on the same simulated microscope do
 /// not see each other as busy (lock tests share one on purpose).
+/// Named by a random draw per test process as well as its pid: pids come round again, and a
+/// directory an earlier process left (perhaps as another user) must never be taken for ours.
 pub fn private_lock_dir() -> PathBuf {
+    use std::hash::{BuildHasher, Hasher};
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static DRAW: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let draw = DRAW.get_or_init(|| {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    });
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    std::env::temp_dir().join(format!("squidctl-test-locks-{}-{n}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "squidctl-test-locks-{}-{draw:016x}-{n}",
+        std::process::id()
+    ))
 }
 
 /// The environment every test's squidctl runs in: no user microscope, no log settings, and
