@@ -366,12 +366,7 @@ pub fn squidctl_unprivileged() -> Command {
 #[allow(dead_code)]
 pub fn python_reader() -> Command {
     static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    python_with(
-        &READY,
-        "pyreader",
-        "import tifffile, numpy, imagecodecs",
-        &["tifffile", "imagecodecs", "numpy"],
-    )
+    python_with(&READY, "pyreader")
 }
 
 /// `python3` able to import the TIFF reader and the independent OME-Zarr readers
@@ -379,41 +374,37 @@ pub fn python_reader() -> Command {
 #[allow(dead_code)]
 pub fn python_zarr() -> Command {
     static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    python_with(
-        &READY,
-        "pyzarr",
-        "import tifffile, numpy, imagecodecs, zarr, ome_zarr_models; assert zarr.__version__ >= '3'",
-        &[
-            "tifffile",
-            "imagecodecs",
-            "numpy",
-            "zarr>=3.1,<4",
-            "ome-zarr-models>=1.7,<2",
-        ],
-    )
+    python_with(&READY, "pyzarr")
 }
 
 /// `python3` able to import useq-schema (pymmcore-plus's acquisition format) and PyYAML.
 #[allow(dead_code)]
 pub fn python_useq() -> Command {
     static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    python_with(
-        &READY,
-        "pyuseq",
-        "import useq, yaml; useq.WellPlatePlan",
-        &["useq-schema>=0.8,<1", "pyyaml"],
-    )
+    python_with(&READY, "pyuseq")
 }
 
-/// `python3` able to run `modules` (an import line). A machine without them gets `packages`
-/// once, under `target/tmp/NAME`, so `cargo test` alone is enough on a fresh machine; a flock
+/// A reader's import check and pip packages, from `tests/python/readers.txt` (which
+/// `.ci/run` reads too, to install them while the code compiles).
+fn reader(name: &str) -> (&'static str, Vec<&'static str>) {
+    include_str!("../../python/readers.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let mut f = l.split('|');
+            (f.next() == Some(name)).then(|| {
+                let check = f.next().unwrap_or_default();
+                (check, f.next().unwrap_or_default().split(' ').collect())
+            })
+        })
+        .unwrap_or_else(|| panic!("tests/python/readers.txt has no line for {name}"))
+}
+
+/// `python3` able to run the reader's import check. A machine without it gets the reader's
+/// packages once, under `target/tmp/NAME`, so `cargo test` alone is enough on a fresh machine; a flock
 /// keeps parallel test processes from installing twice.
-fn python_with(
-    ready: &'static std::sync::OnceLock<Option<PathBuf>>,
-    name: &str,
-    modules: &'static str,
-    packages: &[&str],
-) -> Command {
+fn python_with(ready: &'static std::sync::OnceLock<Option<PathBuf>>, name: &str) -> Command {
+    let (modules, packages) = reader(name);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let importable = |path: Option<&Path>| {
         let mut c = Command::new("python3");
@@ -438,7 +429,7 @@ fn python_with(
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
                 .arg("--target")
                 .arg(&dir)
-                .args(packages)
+                .args(&packages)
                 .output()
                 .expect("python3 runs (the tests read our images back with Python readers)");
             assert!(
