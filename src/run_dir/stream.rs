@@ -54,11 +54,6 @@ impl Records {
         self.journal.get().is_some()
     }
 
-    /// The journal, for the few who read its state (the end's durability).
-    pub fn journal(&self) -> Option<&Arc<Journal>> {
-        self.journal.get()
-    }
-
     /// Journal the record, then tell every subscriber. Never fails: a journal that cannot
     /// be written is said once and acquisition goes on (the files and `verify` still tell).
     pub fn emit(&self, r: Record) {

@@ -137,10 +137,6 @@ fn coords(plan: &Plan, ev: &Event) -> String {
 }
 
 impl Worker {
-    fn emit(&self, r: Record) {
-        self.records.emit(r);
-    }
-
     /// Read the links' counters: warn once (and journal it) when one resends more than
     /// [`RESEND_WARN_RATE`](crate::microscope::link_health::RESEND_WARN_RATE) of its
     /// frames; at the end, journal every link's counts for `report`.
@@ -160,7 +156,7 @@ impl Worker {
                 );
             }
             if first || at_end {
-                self.emit(Record::Link(records::LinkReport {
+                self.records.emit(Record::Link(records::LinkReport {
                     device: device.clone(),
                     health: *h,
                 }));
@@ -206,7 +202,7 @@ impl Worker {
                 && (!needs_homing || policy.rehome)
                 && attempt <= policy.retries
                 && !self.cancel.requested();
-            self.emit(Record::StepError(records::StepError {
+            self.records.emit(Record::StepError(records::StepError {
                 step: kind.name().into(),
                 seq: ev.seq,
                 t: ev.t,
@@ -263,7 +259,7 @@ impl Worker {
                 });
                 registry::clear_crumb();
                 match r {
-                    Ok(Ok(())) => self.emit(Record::Reconnect(records::Reconnect {
+                    Ok(Ok(())) => self.records.emit(Record::Reconnect(records::Reconnect {
                         step: kind.name().into(),
                         seq: ev.seq,
                     })),
@@ -346,7 +342,7 @@ impl Worker {
             hw.z = Some(r.z_mm);
             focus.insert(ev.region, r.z_mm);
             self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
-            self.emit(Record::Autofocus(records::Autofocus {
+            self.records.emit(Record::Autofocus(records::Autofocus {
                 seq: ev.seq,
                 t: ev.t,
                 region: ev.region,
@@ -412,7 +408,7 @@ impl Worker {
                 .iter()
                 .map(|(k, s)| (k.name().to_string(), (s * 1e6).round() / 1e6))
                 .collect();
-            self.emit(Record::Frame(records::Frame {
+            self.records.emit(Record::Frame(records::Frame {
                 seq: ev.seq,
                 t: ev.t,
                 region: ev.region,
@@ -608,7 +604,7 @@ impl Worker {
                         clock_s: now,
                         late_s: late,
                     };
-                    self.emit(if skipping_round {
+                    self.records.emit(if skipping_round {
                         Record::TimepointSkipped(tp)
                     } else {
                         Record::TimepointStart(tp)
@@ -678,7 +674,7 @@ impl Worker {
                                     coords(&plan, &ev),
                                     fail.message
                                 );
-                                self.emit(Record::Abort(records::Abort {
+                                self.records.emit(Record::Abort(records::Abort {
                                     seq: ev.seq,
                                     error: msg.clone(),
                                 }));
@@ -688,7 +684,7 @@ impl Worker {
                                 skip_visit = true;
                                 self.stats.skipped_fovs.fetch_add(1, Ordering::SeqCst);
                                 self.stats.skipped_frames.fetch_add(1, Ordering::SeqCst);
-                                self.emit(Record::FovSkipped(records::FovSkipped {
+                                self.records.emit(Record::FovSkipped(records::FovSkipped {
                                     seq: ev.seq,
                                     t: ev.t,
                                     region: ev.region,

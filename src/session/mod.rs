@@ -173,7 +173,15 @@ pub fn run(
     }
     let (forward, heard) = crossbeam_channel::unbounded();
     records.subscribe(Arc::new(Forward(forward)));
-    let microscope = open_devices(l, &plan, &target, settings, lock.as_deref(), &took)?;
+    let microscope = open_devices(
+        l,
+        &plan,
+        &target,
+        settings,
+        lock.as_deref(),
+        &records,
+        &took,
+    )?;
     let scale = microscope.clock.scale();
     let deadlines = deadlines_for(l, &plan, scale);
     let (prepared, carried) = prepare_dir(l, &plan, &target, settings, &started, scale, &records)?;
@@ -309,6 +317,7 @@ fn open_devices(
     target: &Target,
     settings: &Settings,
     lock: Option<&std::sync::Mutex<run_dir::lock::MicroscopeLock>>,
+    records: &Records,
     took: &dyn Fn(&str),
 ) -> Result<hardware::Microscope, Refusal> {
     let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
@@ -336,7 +345,7 @@ fn open_devices(
     // run since must stop this one before it touches anything).
     if let Some(lk) = lock {
         let early = Cancel::default();
-        lock::check_shared(lk, &early, &Records::new(None));
+        lock::check_shared(lk, &early, records);
         if let Some((exit, why)) = early.internal_stop() {
             return Err(Refusal { exit, message: why });
         }
@@ -417,10 +426,7 @@ fn prepare_dir(
             )?);
         }
         Target::Resume(state) => {
-            match prepare::resumed_run(state, plan, started, records) {
-                Ok(p) => prepared = Some(p),
-                Err(r) => return Err(r),
-            }
+            prepared = Some(prepare::resumed_run(state, plan, started, records)?);
             // The schedule goes on from where it was: the gap counts as time passed.
             schedule_origin_s = -(state.clock_s + state.gap_s * scale);
             initial_focus = state.focus.clone();

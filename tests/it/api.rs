@@ -851,9 +851,7 @@ fn browser() -> Option<(PathBuf, PathBuf)> {
     let dir = repo().join("target/browser-test");
     // `.ci/run` may be installing it already, under this lock.
     std::fs::create_dir_all(repo().join("target")).expect("create target/");
-    let lock = std::fs::File::create(repo().join("target/browser-test.lock")).expect("lock");
-    // SAFETY: flock on a descriptor we own; released when `lock` closes.
-    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+    let _lock = hold_lock(&repo().join("target/browser-test.lock"));
     if !dir.join("node_modules/playwright-core").exists() {
         let ok = Command::new("npm")
             .args(["install", "--prefix"])

@@ -24,10 +24,7 @@ struct FakeLock {
 fn exclusive() -> FakeLock {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let file = std::fs::File::create(std::env::temp_dir().join("squidctl-fake-gige.lock"))
-        .expect("lock file");
-    // SAFETY: flock on a file we own.
-    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    let file = crate::common::hold_lock(&std::env::temp_dir().join("squidctl-fake-gige.lock"));
     FakeLock {
         _guard: guard,
         _file: file,

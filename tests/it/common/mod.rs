@@ -384,6 +384,16 @@ pub fn python_useq() -> Command {
     python_with(&READY, "pyuseq")
 }
 
+/// An exclusive flock on `path` (created if need be), held until the file is dropped: how
+/// test processes, and `.ci/run`, take turns at a shared install or device.
+pub fn hold_lock(path: &Path) -> std::fs::File {
+    let file =
+        std::fs::File::create(path).unwrap_or_else(|e| panic!("lock file {}: {e}", path.display()));
+    // SAFETY: flock on a descriptor we own; released when the file closes.
+    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    file
+}
+
 /// A reader's import check and pip packages, from `tests/python/readers.txt` (which
 /// `.ci/run` reads too, to install them while the code compiles).
 fn reader(name: &str) -> (&'static str, Vec<&'static str>) {
@@ -421,9 +431,7 @@ fn python_with(ready: &'static std::sync::OnceLock<Option<PathBuf>>, name: &str)
             return None;
         }
         std::fs::create_dir_all(dir.parent().expect("target/tmp")).expect("create target/tmp");
-        let lock = std::fs::File::create(dir.with_extension("lock")).expect("pyreader lock");
-        // SAFETY: flock on a descriptor we own; released when `lock` closes.
-        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+        let _lock = hold_lock(&dir.with_extension("lock"));
         if !importable(Some(&dir)) {
             let out = Command::new("python3")
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
