@@ -45,7 +45,12 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task: at once if it has not started, else at the run''s next safe point')
             [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Keep a task, or the whole queue, from starting (running tasks go on)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Let a held task, or the held queue, start again')
-            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Reorder a task that has not started')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move the stage (to a named position, or to/by x, y, z); with a task ID, reorder that task in its queue instead')
+            [CompletionResult]::new('home', 'home', [CompletionResultType]::ParameterValue, 'Connect and home every axis of the stage')
+            [CompletionResult]::new('snap', 'snap', [CompletionResultType]::ParameterValue, 'Take one image and save it as an OME-TIFF (with a PNG thumbnail beside it)')
+            [CompletionResult]::new('focus', 'focus', [CompletionResultType]::ParameterValue, 'Run the autofocus once where the stage is, and say the z it found and how sure it is')
+            [CompletionResult]::new('lights', 'lights', [CompletionResultType]::ParameterValue, 'Turn a light on for a while (then off again), or every light off')
+            [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
@@ -315,13 +320,92 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;move' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Move the stage to this named position of the microscope description (e.g. loading)')
+            [CompletionResult]::new('--x', '--x', [CompletionResultType]::ParameterName, 'Move the stage''s x to this (or, with --by, by this), e.g. 20mm')
+            [CompletionResult]::new('--y', '--y', [CompletionResultType]::ParameterName, 'Move y')
+            [CompletionResult]::new('--z', '--z', [CompletionResultType]::ParameterName, 'Move z')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
             [CompletionResult]::new('--before', '--before', [CompletionResultType]::ParameterName, 'Just before this task (taking its priority)')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Just after this task (taking its priority)')
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Set its priority (higher runs first)')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, '--x, --y, --z are offsets from where the stage is')
             [CompletionResult]::new('--front', '--front', [CompletionResultType]::ParameterName, 'First among its priority')
             [CompletionResult]::new('--back', '--back', [CompletionResultType]::ParameterName, 'Last among its priority')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;home' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;snap' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'The channel to image with (as the microscope description names it)')
+            [CompletionResult]::new('--exposure', '--exposure', [CompletionResultType]::ParameterName, 'Exposure, e.g. 20ms [default: 10ms]')
+            [CompletionResult]::new('--intensity', '--intensity', [CompletionResultType]::ParameterName, 'Light intensity in % [default: 50]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder to save the image in')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Folder to save the image in')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;focus' {
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'How to focus [default: laser when the microscope has one, else contrast]')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'The channel a contrast autofocus images with [default: the first]')
+            [CompletionResult]::new('--range', '--range', [CompletionResultType]::ParameterName, 'How far a contrast autofocus searches, e.g. 40um [default: 40um]')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Its step, e.g. 2um [default: 2um]')
+            [CompletionResult]::new('--exposure', '--exposure', [CompletionResultType]::ParameterName, 'Its exposure [default: 10ms]')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;lights' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'The channel whose light to turn on')
+            [CompletionResult]::new('--intensity', '--intensity', [CompletionResultType]::ParameterName, 'Its intensity in % [default: 50]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long it stays on, at most 10min; Ctrl-C turns it off sooner [default: 10s]')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;filter' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
@@ -552,7 +636,12 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task: at once if it has not started, else at the run''s next safe point')
             [CompletionResult]::new('hold', 'hold', [CompletionResultType]::ParameterValue, 'Keep a task, or the whole queue, from starting (running tasks go on)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Let a held task, or the held queue, start again')
-            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Reorder a task that has not started')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move the stage (to a named position, or to/by x, y, z); with a task ID, reorder that task in its queue instead')
+            [CompletionResult]::new('home', 'home', [CompletionResultType]::ParameterValue, 'Connect and home every axis of the stage')
+            [CompletionResult]::new('snap', 'snap', [CompletionResultType]::ParameterValue, 'Take one image and save it as an OME-TIFF (with a PNG thumbnail beside it)')
+            [CompletionResult]::new('focus', 'focus', [CompletionResultType]::ParameterValue, 'Run the autofocus once where the stage is, and say the z it found and how sure it is')
+            [CompletionResult]::new('lights', 'lights', [CompletionResultType]::ParameterValue, 'Turn a light on for a while (then off again), or every light off')
+            [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
@@ -620,6 +709,21 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;move' {
+            break
+        }
+        'squidctl;help;home' {
+            break
+        }
+        'squidctl;help;snap' {
+            break
+        }
+        'squidctl;help;focus' {
+            break
+        }
+        'squidctl;help;lights' {
+            break
+        }
+        'squidctl;help;filter' {
             break
         }
         'squidctl;help;pause' {

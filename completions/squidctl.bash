@@ -37,6 +37,12 @@ _squidctl() {
             squidctl,events)
                 cmd="squidctl__subcmd__events"
                 ;;
+            squidctl,filter)
+                cmd="squidctl__subcmd__filter"
+                ;;
+            squidctl,focus)
+                cmd="squidctl__subcmd__focus"
+                ;;
             squidctl,gc)
                 cmd="squidctl__subcmd__gc"
                 ;;
@@ -49,8 +55,14 @@ _squidctl() {
             squidctl,hold)
                 cmd="squidctl__subcmd__hold"
                 ;;
+            squidctl,home)
+                cmd="squidctl__subcmd__home"
+                ;;
             squidctl,import)
                 cmd="squidctl__subcmd__import"
+                ;;
+            squidctl,lights)
+                cmd="squidctl__subcmd__lights"
                 ;;
             squidctl,man)
                 cmd="squidctl__subcmd__man"
@@ -84,6 +96,9 @@ _squidctl() {
                 ;;
             squidctl,simulate)
                 cmd="squidctl__subcmd__simulate"
+                ;;
+            squidctl,snap)
+                cmd="squidctl__subcmd__snap"
                 ;;
             squidctl,submit)
                 cmd="squidctl__subcmd__submit"
@@ -136,6 +151,12 @@ _squidctl() {
             squidctl__subcmd__help,events)
                 cmd="squidctl__subcmd__help__subcmd__events"
                 ;;
+            squidctl__subcmd__help,filter)
+                cmd="squidctl__subcmd__help__subcmd__filter"
+                ;;
+            squidctl__subcmd__help,focus)
+                cmd="squidctl__subcmd__help__subcmd__focus"
+                ;;
             squidctl__subcmd__help,gc)
                 cmd="squidctl__subcmd__help__subcmd__gc"
                 ;;
@@ -148,8 +169,14 @@ _squidctl() {
             squidctl__subcmd__help,hold)
                 cmd="squidctl__subcmd__help__subcmd__hold"
                 ;;
+            squidctl__subcmd__help,home)
+                cmd="squidctl__subcmd__help__subcmd__home"
+                ;;
             squidctl__subcmd__help,import)
                 cmd="squidctl__subcmd__help__subcmd__import"
+                ;;
+            squidctl__subcmd__help,lights)
+                cmd="squidctl__subcmd__help__subcmd__lights"
                 ;;
             squidctl__subcmd__help,man)
                 cmd="squidctl__subcmd__help__subcmd__man"
@@ -183,6 +210,9 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,simulate)
                 cmd="squidctl__subcmd__help__subcmd__simulate"
+                ;;
+            squidctl__subcmd__help,snap)
+                cmd="squidctl__subcmd__help__subcmd__snap"
                 ;;
             squidctl__subcmd__help,submit)
                 cmd="squidctl__subcmd__help__subcmd__submit"
@@ -245,7 +275,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve import completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -528,6 +558,70 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__filter)
+            opts="-v -q -h --microscope --wait-lock --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__focus)
+            opts="-v -q -h --method --channel --range --step --exposure --microscope --wait-lock --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --method)
+                    COMPREPLY=($(compgen -W "laser contrast" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --range)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exposure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__gc)
             opts="-v -q -h --keep --dry-run --microscope --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -551,7 +645,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move pause unpause wait events history gc worker serve import completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,6 +770,34 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__help__subcmd__filter)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__focus)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__help__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -719,6 +841,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__hold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__home)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -777,6 +913,20 @@ _squidctl() {
         squidctl__subcmd__help__subcmd__import__subcmd__useq)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__lights)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -942,6 +1092,20 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__help__subcmd__snap)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__help__subcmd__submit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1064,6 +1228,28 @@ _squidctl() {
                     return 0
                     ;;
                 --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__home)
+            opts="-v -q -h --microscope --wait-lock --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1244,6 +1430,40 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__lights)
+            opts="-v -q -h --channel --intensity --for --microscope --wait-lock --json --verbose --quiet --help on off"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --intensity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__man)
             opts="-v -q -h --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1259,12 +1479,32 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__move)
-            opts="-v -q -h --front --back --before --after --priority --microscope --json --verbose --quiet --help"
+            opts="-v -q -h --to --x --y --z --by --wait-lock --front --back --before --after --priority --microscope --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --y)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --z)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --before)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1536,6 +1776,48 @@ _squidctl() {
                     return 0
                     ;;
                 --progress-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__snap)
+            opts="-o -v -q -h --channel --exposure --intensity --output --microscope --wait-lock --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exposure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --intensity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

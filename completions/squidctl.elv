@@ -42,7 +42,12 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
             cand hold 'Keep a task, or the whole queue, from starting (running tasks go on)'
             cand release 'Let a held task, or the held queue, start again'
-            cand move 'Reorder a task that has not started'
+            cand move 'Move the stage (to a named position, or to/by x, y, z); with a task ID, reorder that task in its queue instead'
+            cand home 'Connect and home every axis of the stage'
+            cand snap 'Take one image and save it as an OME-TIFF (with a PNG thumbnail beside it)'
+            cand focus 'Run the autofocus once where the stage is, and say the z it found and how sure it is'
+            cand lights 'Turn a light on for a while (then off again), or every light off'
+            cand filter 'Turn the filter wheel to a position'
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
@@ -291,13 +296,87 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --help 'Print help'
         }
         &'squidctl;move'= {
+            cand --to 'Move the stage to this named position of the microscope description (e.g. loading)'
+            cand --x 'Move the stage''s x to this (or, with --by, by this), e.g. 20mm'
+            cand --y 'Move y'
+            cand --z 'Move z'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
             cand --before 'Just before this task (taking its priority)'
             cand --after 'Just after this task (taking its priority)'
             cand --priority 'Set its priority (higher runs first)'
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --by '--x, --y, --z are offsets from where the stage is'
             cand --front 'First among its priority'
             cand --back 'Last among its priority'
             cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;home'= {
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;snap'= {
+            cand --channel 'The channel to image with (as the microscope description names it)'
+            cand --exposure 'Exposure, e.g. 20ms [default: 10ms]'
+            cand --intensity 'Light intensity in % [default: 50]'
+            cand -o 'Folder to save the image in'
+            cand --output 'Folder to save the image in'
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;focus'= {
+            cand --method 'How to focus [default: laser when the microscope has one, else contrast]'
+            cand --channel 'The channel a contrast autofocus images with [default: the first]'
+            cand --range 'How far a contrast autofocus searches, e.g. 40um [default: 40um]'
+            cand --step 'Its step, e.g. 2um [default: 2um]'
+            cand --exposure 'Its exposure [default: 10ms]'
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;lights'= {
+            cand --channel 'The channel whose light to turn on'
+            cand --intensity 'Its intensity in % [default: 50]'
+            cand --for 'How long it stays on, at most 10min; Ctrl-C turns it off sooner [default: 10s]'
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;filter'= {
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --json 'Print one JSON object on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'
@@ -508,7 +587,12 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
             cand hold 'Keep a task, or the whole queue, from starting (running tasks go on)'
             cand release 'Let a held task, or the held queue, start again'
-            cand move 'Reorder a task that has not started'
+            cand move 'Move the stage (to a named position, or to/by x, y, z); with a task ID, reorder that task in its queue instead'
+            cand home 'Connect and home every axis of the stage'
+            cand snap 'Take one image and save it as an OME-TIFF (with a PNG thumbnail beside it)'
+            cand focus 'Run the autofocus once where the stage is, and say the z it found and how sure it is'
+            cand lights 'Turn a light on for a while (then off again), or every light off'
+            cand filter 'Turn the filter wheel to a position'
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
@@ -558,6 +642,16 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;release'= {
         }
         &'squidctl;help;move'= {
+        }
+        &'squidctl;help;home'= {
+        }
+        &'squidctl;help;snap'= {
+        }
+        &'squidctl;help;focus'= {
+        }
+        &'squidctl;help;lights'= {
+        }
+        &'squidctl;help;filter'= {
         }
         &'squidctl;help;pause'= {
         }

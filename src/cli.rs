@@ -183,8 +183,19 @@ pub enum Command {
     Hold(HoldArgs),
     /// Let a held task, or the held queue, start again
     Release(ReleaseArgs),
-    /// Reorder a task that has not started
+    /// Move the stage (to a named position, or to/by x, y, z); with a task ID, reorder that
+    /// task in its queue instead
     Move(MoveArgs),
+    /// Connect and home every axis of the stage
+    Home(HomeArgs),
+    /// Take one image and save it as an OME-TIFF (with a PNG thumbnail beside it)
+    Snap(SnapArgs),
+    /// Run the autofocus once where the stage is, and say the z it found and how sure it is
+    Focus(FocusArgs),
+    /// Turn a light on for a while (then off again), or every light off
+    Lights(LightsArgs),
+    /// Turn the filter wheel to a position
+    Filter(FilterArgs),
     /// Pause a running task at its next safe point (lights off), until `unpause`
     Pause(PauseArgs),
     /// Let a paused task go on
@@ -634,26 +645,141 @@ pub struct ReleaseArgs {
     pub target: QueueTarget,
 }
 
-#[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("where").required(true).args(["front", "back", "before", "after", "priority"])))]
-pub struct MoveArgs {
-    /// Task id: 5, or MICROSCOPE/5 for another microscope's queue
-    #[arg(value_name = "ID")]
-    pub id: TaskRef,
-    /// First among its priority
+/// What every action on the instrument takes: which microscope, waiting for it, JSON.
+#[derive(Debug, Args, Clone)]
+pub struct ActionTarget {
+    /// Microscope description YAML [default: the built-in simulated microscope]
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Print one JSON object on stdout
     #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HomeArgs {
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapArgs {
+    /// The channel to image with (as the microscope description names it)
+    #[arg(long, value_name = "NAME")]
+    pub channel: String,
+    /// Exposure, e.g. 20ms [default: 10ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub exposure: Option<Duration>,
+    /// Light intensity in % [default: 50]
+    #[arg(long, value_name = "PCT")]
+    pub intensity: Option<f64>,
+    /// Folder to save the image in
+    #[arg(long, short, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FocusMethodArg {
+    Laser,
+    Contrast,
+}
+
+#[derive(Debug, Args)]
+pub struct FocusArgs {
+    /// How to focus [default: laser when the microscope has one, else contrast]
+    #[arg(long, value_enum)]
+    pub method: Option<FocusMethodArg>,
+    /// The channel a contrast autofocus images with [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// How far a contrast autofocus searches, e.g. 40um [default: 40um]
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub range: Option<Length>,
+    /// Its step, e.g. 2um [default: 2um]
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub step: Option<Length>,
+    /// Its exposure [default: 10ms]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub exposure: Option<Duration>,
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct LightsArgs {
+    /// `on` lights one channel's source for --for, then turns it off; `off` turns every light off
+    #[arg(value_enum)]
+    pub state: OnOff,
+    /// The channel whose light to turn on
+    #[arg(long, value_name = "NAME", required_if_eq("state", "on"))]
+    pub channel: Option<String>,
+    /// Its intensity in % [default: 50]
+    #[arg(long, value_name = "PCT")]
+    pub intensity: Option<f64>,
+    /// How long it stays on, at most 10min; Ctrl-C turns it off sooner [default: 10s]
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub for_: Option<Duration>,
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The wheel position, from 1
+    #[arg(value_name = "POSITION")]
+    pub position: u32,
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Task id to reorder: 5, or MICROSCOPE/5 for another microscope's queue (without it,
+    /// the stage moves)
+    #[arg(value_name = "ID")]
+    pub id: Option<TaskRef>,
+    /// Move the stage to this named position of the microscope description (e.g. loading)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["x", "y", "z", "by", "id"])]
+    pub to: Option<String>,
+    /// Move the stage's x to this (or, with --by, by this), e.g. 20mm
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length, allow_hyphen_values = true, conflicts_with = "id")]
+    pub x: Option<Length>,
+    /// Move y
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length, allow_hyphen_values = true, conflicts_with = "id")]
+    pub y: Option<Length>,
+    /// Move z
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length, allow_hyphen_values = true, conflicts_with = "id")]
+    pub z: Option<Length>,
+    /// --x, --y, --z are offsets from where the stage is
+    #[arg(long, conflicts_with = "id")]
+    pub by: bool,
+    /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration, conflicts_with = "id")]
+    pub wait_lock: Option<Option<Duration>>,
+    /// First among its priority
+    #[arg(long, requires = "id")]
     pub front: bool,
     /// Last among its priority
-    #[arg(long)]
+    #[arg(long, requires = "id")]
     pub back: bool,
     /// Just before this task (taking its priority)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", requires = "id")]
     pub before: Option<TaskRef>,
     /// Just after this task (taking its priority)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", requires = "id")]
     pub after: Option<TaskRef>,
     /// Set its priority (higher runs first)
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, requires = "id")]
     pub priority: Option<i32>,
     #[command(flatten)]
     pub target: QueueTarget,

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: protocol → plan → runner → savers → run directory.
 
+pub mod actions;
 pub mod api;
 pub mod cli;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod fsutil;
 pub mod hardware;
 pub mod human;
 pub mod import;
+pub mod instrument;
 pub mod logging;
 pub mod microscope;
 pub mod plan;

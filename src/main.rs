@@ -40,6 +40,12 @@ fn main() -> ExitCode {
             | Command::Emulate(_)
             | Command::Worker(_)
             | Command::Serve(_)
+            | Command::Move(_)
+            | Command::Home(_)
+            | Command::Snap(_)
+            | Command::Focus(_)
+            | Command::Lights(_)
+            | Command::Filter(_)
     ) || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
@@ -67,6 +73,11 @@ fn main() -> ExitCode {
         Command::Hold(a) => commands::tasks::hold(a),
         Command::Release(a) => commands::tasks::release(a),
         Command::Move(a) => commands::tasks::move_(a),
+        Command::Home(a) => commands::action::home(a),
+        Command::Snap(a) => commands::action::snap(a),
+        Command::Focus(a) => commands::action::focus(a),
+        Command::Lights(a) => commands::action::lights(a),
+        Command::Filter(a) => commands::action::filter(a),
         Command::Pause(a) => commands::tasks::pause(a),
         Command::Unpause(a) => commands::tasks::unpause(a),
         Command::Wait(a) => commands::wait::wait(a),

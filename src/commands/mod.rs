@@ -1,6 +1,7 @@
 //! One file per command. Each returns an [`Exit`]; none prints a panic or a Rust error type.
 
 pub mod acquire;
+pub mod action;
 pub mod calibrate_af;
 pub mod completions;
 pub mod describe;

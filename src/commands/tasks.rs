@@ -79,6 +79,15 @@ pub fn release(a: &ReleaseArgs) -> Exit {
 }
 
 pub fn move_(a: &MoveArgs) -> Exit {
+    let Some(task) = &a.id else {
+        return super::action::move_stage(a);
+    };
+    if !(a.front || a.back || a.before.is_some() || a.after.is_some() || a.priority.is_some()) {
+        eprintln!(
+            "error: say where task {task} goes: --front, --back, --before ID, --after ID or --priority N"
+        );
+        return Exit::Invalid;
+    }
     let place = if a.front {
         Place::Front
     } else if a.back {
@@ -88,13 +97,10 @@ pub fn move_(a: &MoveArgs) -> Exit {
     } else if let Some(b) = &a.after {
         Place::After(b.id)
     } else {
-        // clap requires one of the five.
         Place::Priority(a.priority.unwrap_or_default())
     };
     let others: Vec<&TaskRef> = a.before.iter().chain(a.after.iter()).collect();
-    change(&a.target, &a.id, &others, |s, id| {
-        verbs::move_(s, id, place)
-    })
+    change(&a.target, task, &others, |s, id| verbs::move_(s, id, place))
 }
 
 pub fn pause(a: &PauseArgs) -> Exit {

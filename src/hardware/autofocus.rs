@@ -25,6 +25,22 @@ pub enum AfMethod {
     },
 }
 
+impl AfMethod {
+    /// The search a protocol's (or an action's) autofocus plan asks for.
+    pub fn of_plan(plan: &crate::plan::AutofocusPlan) -> AfMethod {
+        match plan.method {
+            crate::protocol::schema::AfMethod::Laser => AfMethod::Laser {
+                range_um: plan.range_um,
+            },
+            _ => AfMethod::Contrast {
+                range_um: plan.range_um,
+                step_um: plan.step_um,
+                metric: FocusMetric::NormalizedVariance,
+            },
+        }
+    }
+}
+
 /// What to focus and how; the illumination settings are those of the autofocus channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AfRequest {

@@ -402,6 +402,10 @@ pub struct BuildOptions {
     /// The light sources the run will use, so a driver can get ready for just those
     /// (the simulator builds their textures); `None`: all of them.
     pub sources: Option<Vec<String>>,
+    /// Where the stage was last left (x, y, z in mm), for a device that cannot ask its
+    /// hardware: the simulator starts there, so actions in separate processes follow on
+    /// from each other as they do on a real stage.
+    pub stage_at: Option<(f64, f64, f64)>,
 }
 
 /// Every driver squidctl knows. A new driver is a new folder and one line here.

@@ -22,6 +22,10 @@ pub struct MicroscopeDesc {
     pub channels: Vec<ChannelDesc>,
     #[serde(default)]
     pub laser_autofocus: Option<LaserAfDesc>,
+    /// Stage positions known by name (`loading` for a plate robot, `scanning` to start
+    /// from), so a robot's script says where, not numbers that differ per rig.
+    #[serde(default)]
+    pub positions: std::collections::BTreeMap<String, NamedPosition>,
     /// The simulated world (clock, sample, focus surface): read and checked by the
     /// simulator's driver, which owns its settings.
     #[serde(default, skip_serializing)]
@@ -180,6 +184,16 @@ impl MicroscopeDesc {
 pub struct XY {
     pub x: Length,
     pub y: Length,
+}
+
+/// A place on the stage; z stays where it is unless given.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedPosition {
+    pub x: Length,
+    pub y: Length,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z: Option<Length>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

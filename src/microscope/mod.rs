@@ -138,6 +138,7 @@ impl MicroscopeConfig {
                 );
             }
         }
+        self.check_positions(&mut out);
         let fz = d.stage.focus_z;
         if fz < d.stage.travel.z[0] || fz > d.stage.travel.z[1] {
             out.push(self.error_at(
@@ -302,6 +303,46 @@ impl MicroscopeConfig {
                 10.0,
                 " s",
             );
+        }
+    }
+
+    /// Named positions: plain names (they are typed on command lines and in URLs), inside
+    /// the travel (a robot must not learn of a typo by a refused move at the plate swap).
+    fn check_positions(&self, out: &mut Diagnostics) {
+        let d = &self.desc;
+        for (name, p) in &d.positions {
+            let at = format!("positions.{name}");
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                out.push(
+                    self.error_at(
+                        &at,
+                        format!("the position name `{name}` is not a plain name"),
+                    )
+                    .help("use letters, digits, `-` and `_` (e.g. `loading`)"),
+                );
+            }
+            let mut axes = vec![("x", p.x, d.stage.travel.x), ("y", p.y, d.stage.travel.y)];
+            if let Some(z) = p.z {
+                axes.push(("z", z, d.stage.travel.z));
+            }
+            for (axis, v, t) in axes {
+                if !(v.0.is_finite() && v >= t[0] && v <= t[1]) {
+                    out.push(
+                        self.error_at(
+                            &format!("{at}.{axis}"),
+                            format!(
+                                "position `{name}` has {axis} = {v}, outside the {axis} travel {} to {}",
+                                t[0], t[1]
+                            ),
+                        )
+                        .help(format!("give a {axis} within stage.travel.{axis}")),
+                    );
+                }
+            }
         }
     }
 

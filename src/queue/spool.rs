@@ -96,23 +96,10 @@ pub struct Spool {
     pub microscope: String,
 }
 
-/// Where spools live: `$SQUIDCTL_SPOOL`, else `$XDG_STATE_HOME/squidctl/spool`, else
-/// `~/.local/state/squidctl/spool` — never /tmp, which a reboot may empty.
+/// Where spools live: see [`crate::instrument::state_root`] (one directory per microscope
+/// holds its queue and its instrument state).
 pub fn root() -> Result<PathBuf, String> {
-    // Absolute: run processes work in their submitter's directory, not the worker's.
-    if let Some(d) = std::env::var_os("SQUIDCTL_SPOOL").filter(|d| !d.is_empty()) {
-        return std::path::absolute(PathBuf::from(&d))
-            .map_err(|e| format!("SQUIDCTL_SPOOL={}: {e}", PathBuf::from(d).display()));
-    }
-    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d).join("squidctl/spool"));
-    }
-    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        Some(h) => Ok(PathBuf::from(h).join(".local/state/squidctl/spool")),
-        None => Err(
-            "no place for the queue: set SQUIDCTL_SPOOL (e.g. /var/spool/squidctl) or HOME".into(),
-        ),
-    }
+    crate::instrument::state_root()
 }
 
 /// The id a task directory's name gives, when it is one: decimal, no sign or leading zero.

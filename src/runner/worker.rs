@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::deadlines::Deadlines;
 use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
-use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, FocusMetric};
+use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::round::Round;
 use crate::plan::{Event, Plan};
@@ -274,16 +274,7 @@ impl Worker {
         let af = &self.plan.autofocus;
         let ch = &self.plan.channels[af.channel.min(self.plan.channels.len().saturating_sub(1))];
         AfRequest {
-            method: match af.method {
-                AfMethod::Laser => HwAf::Laser {
-                    range_um: af.range_um,
-                },
-                _ => HwAf::Contrast {
-                    range_um: af.range_um,
-                    step_um: af.step_um,
-                    metric: FocusMetric::NormalizedVariance,
-                },
-            },
+            method: HwAf::of_plan(af),
             reference_z_mm: reference_z,
             exposure_s: ch.exposure.secs(),
             gain: ch.gain,

@@ -6,6 +6,7 @@
 pub mod coordinates;
 pub mod layout;
 pub mod ome_xml;
+pub mod thumbnail;
 pub mod tiff_file;
 pub mod verify;
 

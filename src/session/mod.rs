@@ -326,6 +326,7 @@ fn open_devices(
         time_scale: settings.time_scale,
         skip_images: matches!(target, Target::Discard),
         sources: Some(sources),
+        stage_at: None,
     };
     // A dry run never touches hardware: its devices become the simulator's.
     let simulated;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod actions;
 mod api;
 mod cli;
 mod devices;

@@ -367,3 +367,44 @@ fn a_restarted_board_stops_the_run_at_once_unless_the_protocol_allows_rehoming()
         .count();
     assert_eq!(z_homings, 2, "homed twice");
 }
+
+/// A robot's moves and a snap on the emulated board at shipped speeds: the stage ends where
+/// it was asked (the board's own reported position), each action connects and homes first,
+/// and every light the board switched on was switched off again.
+#[test]
+fn actions_on_the_emulated_board_go_where_asked_and_leave_no_light_on() {
+    let board = McuProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let locks = tempfile::tempdir().expect("tmp");
+    let m = board.shipped_microscope(dir.path(), "2s");
+    let act = |args: &[&str]| {
+        Run::from(
+            queue_cmd(dir.path(), locks.path(), &m, args)
+                .output()
+                .expect("spawn"),
+        )
+    };
+    let r = act(&["move", "--to", "loading", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p = &r.json()["position"];
+    // The board's reported position, in its µsteps, is the named place.
+    for (axis, want) in [("x_mm", 110.0), ("y_mm", 75.0), ("z_mm", 1.0)] {
+        let got = p[axis].as_f64().expect("position");
+        assert!((got - want).abs() < 0.001, "{axis}: {got} vs {want}");
+    }
+    assert!(r.stderr.contains("squid board: homing x"), "{}", r.stderr);
+    let o = dir.path().join("snaps").display().to_string();
+    let r = act(&["snap", "--channel", "GFP", "-o", &o, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let path = r.json()["result"]["path"]
+        .as_str()
+        .expect("path")
+        .to_string();
+    assert!(std::path::Path::new(&path).exists());
+    board_ends_clean(&board);
+    let lights = board.events_of("light");
+    assert!(
+        lights.iter().any(|e| e["on"] == true),
+        "the snap lit the sample: {lights:?}"
+    );
+}

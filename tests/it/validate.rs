@@ -305,7 +305,9 @@ fn microscope_file_and_environment() {
     let small = write(
         dir.path(),
         "m.yaml",
-        &builtin.replace("x: [0mm, 128mm]", "x: [0mm, 20mm]"),
+        &builtin
+            .replace("x: [0mm, 128mm]", "x: [0mm, 20mm]")
+            .replace("loading: {x: 120mm", "loading: {x: 20mm"),
     );
     let p = write(dir.path(), "p.yaml", SMALL);
     let r = run(&["validate", "--microscope", &small, &p]);

@@ -165,6 +165,11 @@ impl SimShared {
             ),
             |c| (c.x.mm(), c.y.mm()),
         );
+        let start = options.stage_at.unwrap_or((
+            d.stage.plate_origin.x.mm(),
+            d.stage.plate_origin.y.mm(),
+            d.stage.focus_z.mm(),
+        ));
         SimShared {
             clock,
             sample: Sample::new(
@@ -185,9 +190,9 @@ impl SimShared {
                 .collect(),
             render: !options.skip_images,
             state: Mutex::new(State {
-                x: d.stage.plate_origin.x.mm().clamp(travel[0].0, travel[0].1),
-                y: d.stage.plate_origin.y.mm().clamp(travel[1].0, travel[1].1),
-                z: d.stage.focus_z.mm(),
+                x: start.0.clamp(travel[0].0, travel[0].1),
+                y: start.1.clamp(travel[1].0, travel[1].1),
+                z: start.2.clamp(travel[2].0, travel[2].1),
                 source: None,
                 wavelength_nm: None,
                 intensity: 0.0,

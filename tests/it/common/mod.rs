@@ -299,7 +299,10 @@ pub fn wait_for_frames(out: &Path, frames: usize) -> PathBuf {
         if let Ok(mut e) = std::fs::read_dir(out)
             && let Some(Ok(d)) = e.next()
             && d.path().join("journal.jsonl").exists()
-            && kinds(&journal(&d.path()), "frame").len() >= frames
+            && let j = journal(&d.path())
+            // Born: a run killed before its start record was never a run (resume says so).
+            && !kinds(&j, "start").is_empty()
+            && kinds(&j, "frame").len() >= frames
         {
             return d.path();
         }
@@ -312,7 +315,7 @@ pub fn wait_for_frames(out: &Path, frames: usize) -> PathBuf {
     }
 }
 
-/// Start squidctl in the background and return once its run directory has a journal.
+/// Start squidctl in the background and return once its run has begun (a start record).
 pub fn start_run(args: &[&str], out: &Path) -> std::process::Child {
     let child = squidctl(args)
         .stdout(Stdio::null())
