@@ -37,7 +37,6 @@ pub fn snap(a: &SnapArgs) -> Exit {
         Ok(p) => p,
         Err(e) => {
             return fail(
-                &a.target,
                 Exit::Invalid,
                 &format!("--output {}: {e}", a.output.display()),
             );
@@ -94,17 +93,10 @@ pub fn filter(a: &FilterArgs) -> Exit {
     )
 }
 
-fn fail(t: &ActionTarget, exit: Exit, message: &str) -> Exit {
+/// Say why; with `--json`, main's fallback line carries the same reason and exit code.
+fn fail(exit: Exit, message: &str) -> Exit {
     eprintln!("error: {message}");
     super::remember_error(message);
-    if t.json {
-        print_json(&serde_json::json!({
-            "command": "action",
-            "ok": false,
-            "exit_code": exit.code(),
-            "reason": message,
-        }));
-    }
     exit
 }
 
@@ -115,7 +107,7 @@ fn run(t: &ActionTarget, action: &Action) -> Exit {
     };
     let done = match actions::perform(&config, action, t.lock.wait()) {
         Ok(d) => d,
-        Err(f) => return fail(t, f.exit, &f.message),
+        Err(f) => return fail(f.exit, &f.message),
     };
     // A Ctrl-C that came during the action (signals wait while it runs, so its lights are
     // turned off in order) still means "interrupted".
