@@ -8,7 +8,7 @@ mod prepare;
 pub mod resume;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::clock::WallTime;
@@ -184,12 +184,19 @@ pub fn run(
     )?;
     let scale = microscope.clock.scale();
     let deadlines = deadlines_for(l, &plan, scale);
-    let (prepared, carried) = prepare_dir(l, &plan, &target, settings, &started, scale, &records)?;
-    // Whoever finds the microscope busy now learns which run holds it.
-    if let (Some(lk), Some(p), Target::New(_)) = (&lock, &prepared, &target) {
-        lk.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .set_owner(run_dir::lock::owner_text("run", &p.rd.root));
+    // Whoever finds the microscope busy learns which run holds it, from before its start record.
+    let name_run = |root: &Path| {
+        if let Some(lk) = &lock {
+            lk.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_owner(run_dir::lock::owner_text("run", root));
+        }
+    };
+    let (prepared, mut carried) =
+        prepare_dir(l, &plan, &target, settings, &started, &records, &name_run)?;
+    if let Target::Resume(state) = &target {
+        // The schedule goes on from where it was: the gap counts as time passed.
+        carried.schedule_origin_s = -(state.clock_s + state.gap_s * scale);
     }
     took("run directory prepared");
     let (savers, done_filter, queue_capacity) = match &prepared {
@@ -399,20 +406,20 @@ struct Carried {
     prior: Option<run_dir::Counts>,
 }
 
-/// Make the new run's directory, or reopen the interrupted one; none for a dry run.
+/// Make the new run's directory, or reopen the interrupted one; none for a dry run. The
+/// caller sets a resumed schedule's origin, which needs the opened clock.
 fn prepare_dir(
     l: &Loaded,
     plan: &Arc<Plan>,
     target: &Target,
     settings: &Settings,
     started: &WallTime,
-    scale: f64,
     records: &Records,
+    name_run: &dyn Fn(&Path),
 ) -> Result<(Option<prepare::Prepared>, Carried), Refusal> {
     let mut prepared = None;
     let mut initial_focus = HashMap::new();
     let mut known_focus = HashMap::new();
-    let mut schedule_origin_s = 0.0;
     let mut prior = None;
     match target {
         Target::Discard => {}
@@ -424,12 +431,11 @@ fn prepare_dir(
                 plan,
                 started,
                 records,
+                name_run,
             )?);
         }
         Target::Resume(state) => {
             prepared = Some(prepare::resumed_run(state, plan, started, records)?);
-            // The schedule goes on from where it was: the gap counts as time passed.
-            schedule_origin_s = -(state.clock_s + state.gap_s * scale);
             initial_focus = state.focus.clone();
             known_focus = state.focused.clone();
             prior = Some(state.record.counts.clone());
@@ -440,7 +446,7 @@ fn prepare_dir(
         Carried {
             initial_focus,
             known_focus,
-            schedule_origin_s,
+            schedule_origin_s: 0.0,
             prior,
         },
     ))

@@ -107,6 +107,7 @@ pub(super) fn new_run(
     plan: &Arc<Plan>,
     started: &WallTime,
     records: &Records,
+    name_run: &dyn Fn(&Path),
 ) -> Result<Prepared, Refusal> {
     let estimate = plan.estimate(
         &crate::hardware::timing(&l.microscope),
@@ -144,6 +145,7 @@ pub(super) fn new_run(
             ),
         )
     })?;
+    name_run(&rd.root);
     let out_err = |what: &str, e: std::io::Error| out_error(&rd, what, e);
     claim(&rd)?;
     let protocol_yaml = standalone_copy(l, &rd.root).map_err(|e| match e {
