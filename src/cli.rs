@@ -196,6 +196,20 @@ pub enum Command {
     Lights(LightsArgs),
     /// Turn the filter wheel to a position
     Filter(FilterArgs),
+    /// Do the action a JSON file describes (how a worker carries out an action task)
+    #[command(hide = true)]
+    Act(ActArgs),
+    /// The instrument's state: idle, reserved, running, paused, error…, where the stage is,
+    /// which lights are on, the running task, the reservation and the latest fault
+    Status(StatusArgs),
+    /// Reserve the microscope for one client (only its tasks start) for a while; again to
+    /// renew, --release to end it
+    Reserve(ReserveArgs),
+    /// Emergency stop: every light off at once, the running task stopped at the frame in
+    /// flight, nothing starts again until `squidctl reset`
+    Stop(StopArgs),
+    /// Clear an emergency stop: the queue and actions may start again
+    Reset(QueueTarget),
     /// Pause a running task at its next safe point (lights off), until `unpause`
     Pause(PauseArgs),
     /// Let a paused task go on
@@ -567,6 +581,10 @@ pub struct SubmitArgs {
     /// A name for the task in listings
     #[arg(long)]
     pub label: Option<String>,
+    /// The reservation this task belongs to: while the microscope is reserved (`squidctl
+    /// reserve`), only its holder's tasks start
+    #[arg(long, value_name = "NAME")]
+    pub holder: Option<String>,
     /// Submit the protocol snapshot of task ID again (as it was queued)
     #[arg(long, value_name = "ID", conflicts_with = "file")]
     pub again: Option<TaskRef>,
@@ -653,6 +671,10 @@ pub struct ActionTarget {
     pub microscope: Option<PathBuf>,
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Act as this reservation's holder: while the microscope is reserved (`squidctl
+    /// reserve`), only its holder acts on it
+    #[arg(long, value_name = "NAME")]
+    pub holder: Option<String>,
     /// Print one JSON object on stdout
     #[arg(long)]
     pub json: bool,
@@ -734,6 +756,59 @@ pub struct LightsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ReserveArgs {
+    /// Who holds the reservation (a robot's or a scheduler's name; tasks submitted with
+    /// `--holder NAME` are its own) [default: your user name]
+    #[arg(value_name = "HOLDER")]
+    pub holder: Option<String>,
+    /// How long it lasts unless renewed, e.g. 10m (at most 24h)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// End the reservation instead
+    #[arg(long)]
+    pub release: bool,
+    /// With --release: end it whoever holds it (the operator's override)
+    #[arg(long, requires = "release")]
+    pub force: bool,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Required: this is the emergency stop (to stop a task at a safe point, `cancel ID`)
+    #[arg(long, required = true)]
+    pub now: bool,
+    /// Also disable the stage's motor drivers, which stops a move in progress but loses the
+    /// homing: every axis must be homed again after the reset
+    #[arg(long)]
+    pub cut_motors: bool,
+    /// Why, for the event log and the status
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    /// The action as JSON: {"action": "move", "to": "loading"}
+    #[arg(value_name = "FILE.json")]
+    pub file: PathBuf,
+    /// Also write the JSON result here (ok or not), for the queue task that asked
+    #[arg(long, value_name = "FILE")]
+    pub result: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: ActionTarget,
+}
+
+#[derive(Debug, Args)]
 pub struct FilterArgs {
     /// The wheel position, from 1
     #[arg(value_name = "POSITION")]
@@ -766,6 +841,9 @@ pub struct MoveArgs {
     /// When another run holds the microscope, wait for it (as long as DURATION, or forever)
     #[arg(long, value_name = "DURATION", num_args = 0..=1, value_parser = parse_duration, conflicts_with = "id")]
     pub wait_lock: Option<Option<Duration>>,
+    /// Act as this reservation's holder (see `squidctl reserve`)
+    #[arg(long, value_name = "NAME", conflicts_with = "id")]
+    pub holder: Option<String>,
     /// First among its priority
     #[arg(long, requires = "id")]
     pub front: bool,

@@ -60,7 +60,9 @@ impl Exit {
             Exit::CompletedWithErrors => "completed with errors: some fields of view were skipped",
             Exit::Hung => "a step hung past its deadline; a thread dump was written",
             Exit::OutputError => "output error: disk full, permission denied or another I/O error",
-            Exit::Busy => "the microscope is busy: another run holds its lock",
+            Exit::Busy => {
+                "the microscope is busy (another run or action holds its lock) or emergency-stopped"
+            }
             Exit::WaitTimeout => "`squidctl wait`: the tasks had not ended when --timeout passed",
             Exit::Interrupted => "cancelled by SIGINT (Ctrl-C)",
             Exit::Terminated => "cancelled by SIGTERM or SIGHUP",

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
             | Command::Focus(_)
             | Command::Lights(_)
             | Command::Filter(_)
+            | Command::Act(_)
     ) || matches!(&cli.command, Command::Simulate(s) if !s.estimate)
     {
         // Before any thread exists, so every thread inherits the mask and only the runner's
@@ -78,6 +79,11 @@ fn main() -> ExitCode {
         Command::Focus(a) => commands::action::focus(a),
         Command::Lights(a) => commands::action::lights(a),
         Command::Filter(a) => commands::action::filter(a),
+        Command::Act(a) => commands::action::act(a),
+        Command::Status(a) => commands::instrument::status(a),
+        Command::Reserve(a) => commands::instrument::reserve(a),
+        Command::Stop(a) => commands::instrument::stop(a),
+        Command::Reset(a) => commands::instrument::reset(a),
         Command::Pause(a) => commands::tasks::pause(a),
         Command::Unpause(a) => commands::tasks::unpause(a),
         Command::Wait(a) => commands::wait::wait(a),

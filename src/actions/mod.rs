@@ -64,6 +64,10 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
     let name = config.desc.name.clone();
     let dir = instrument::dir(&name).map_err(|m| Failure::new(Exit::OutputError, m))?;
     let _lock = take_lock(&name, action, wait)?;
+    if let Some(e) = instrument::estop::latched(&dir) {
+        return Err(Failure::new(Exit::Busy, instrument::estop::refusal(&e)));
+    }
+    watch_for_emergency_stop();
     let before = InstrumentState::read(&dir, &name);
     // A relative move is from where the last action left the stage: a board that homes on
     // connecting (the Squid's) is no longer there when the devices open.
@@ -138,6 +142,26 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
         state,
         took_s,
     })
+}
+
+/// `squidctl stop --now` signals whoever holds the lock: every light off at once (the
+/// registered hooks need no device lock), then the action is interrupted as by Ctrl-C.
+fn watch_for_emergency_stop() {
+    let _ = crate::supervisor::spawn("estop", || {
+        if crate::supervisor::signals::wait_estop() {
+            let confirmed = crate::supervisor::safety::all_lights_off("emergency stop");
+            eprintln!(
+                "squidctl: emergency stop: every light off{}",
+                if confirmed {
+                    ""
+                } else {
+                    " (NOT confirmed by every device: check the lasers)"
+                }
+            );
+            // SAFETY: signalling this process; SIGINT is blocked and taken as an interrupt.
+            unsafe { libc::kill(libc::getpid(), libc::SIGINT) };
+        }
+    });
 }
 
 fn take_lock(name: &str, action: &Action, wait: Wait) -> Result<lock::MicroscopeLock, Failure> {

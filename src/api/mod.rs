@@ -6,12 +6,15 @@
 //! Who may connect: on a Unix socket (the default) the kernel names the peer; on TCP a
 //! bearer token with scopes. An address other than loopback needs an explicit token file.
 
+mod action_body;
 pub mod auth;
 pub mod http;
 mod limits;
 pub mod page;
 pub mod routes;
 pub mod run_view;
+pub mod squid;
+pub mod state_cache;
 pub mod stream;
 
 use std::io::{BufReader, Write};

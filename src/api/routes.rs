@@ -27,6 +27,8 @@ pub struct Microscope {
     /// Its description file (`None`: the built-in simulated microscope).
     pub file: Option<PathBuf>,
     pub hub: Arc<Hub>,
+    /// The instrument's state, kept fresh by its own thread: polling it is free.
+    pub state: Arc<super::state_cache::StateCache>,
 }
 
 pub struct Ctx {
@@ -60,9 +62,9 @@ impl From<Response> for Reply {
 }
 
 /// How long a long poll may be asked to wait.
-const MAX_WAIT: Duration = Duration::from_secs(3600);
+pub(super) const MAX_WAIT: Duration = Duration::from_secs(3600);
 
-fn spool_error(e: SpoolError) -> Response {
+pub(super) fn spool_error(e: SpoolError) -> Response {
     let status = match e {
         SpoolError::NotFound(_) => 404,
         SpoolError::Refused(_) => 409,
@@ -98,26 +100,34 @@ fn need(
     }
 }
 
-fn read(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
+pub(super) fn read(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
     need(grant, |s| s.read, "read", what)
 }
 
-fn control(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
+pub(super) fn need_submit(grant: Option<&Grant>) -> Result<(), Response> {
+    need(grant, |s| s.submit, "submit", "submitting a task")
+}
+
+pub(super) fn control(grant: Option<&Grant>, what: &str) -> Result<(), Response> {
     need(grant, |s| s.control, "control", what)
 }
 
 /// How the event log and the task name the caller.
-fn who(grant: Option<&Grant>) -> String {
+pub(super) fn who(grant: Option<&Grant>) -> String {
     grant.map_or("api".into(), |g| g.who.clone())
 }
 
 /// A query flag: present empty, `1` or `true`.
-fn flag(v: Option<&str>) -> bool {
+pub(super) fn flag(v: Option<&str>) -> bool {
     matches!(v, Some("" | "1" | "true"))
 }
 
 impl Ctx {
-    fn microscope(&self, req: &Request, body: Option<&str>) -> Result<&Microscope, Response> {
+    pub(super) fn microscope(
+        &self,
+        req: &Request,
+        body: Option<&str>,
+    ) -> Result<&Microscope, Response> {
         let Some(name) = body.or(req.param("microscope")) else {
             return self
                 .microscopes
@@ -143,6 +153,9 @@ impl Ctx {
     }
 
     pub fn route(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
+        if let Some(r) = self.squid_route(req, grant, unix) {
+            return Reply::Done(r);
+        }
         let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
         let m = req.method.as_str();
         let r: Result<Reply, Response> = (|| match (m, parts.as_slice()) {
@@ -156,7 +169,7 @@ impl Ctx {
                 self.list(req).map(Reply::from)
             }
             ("POST", ["v1", "tasks"]) => {
-                need(grant, |s| s.submit, "submit", "submitting a task")?;
+                need_submit(grant)?;
                 self.create(req, grant, unix).map(Reply::from)
             }
             ("GET", ["v1", "events"]) => {
@@ -365,12 +378,15 @@ impl Ctx {
 
     fn list(&self, req: &Request) -> Result<Response, Response> {
         let mut filter = Vec::new();
-        for s in req
-            .param("state")
-            .unwrap_or("")
-            .split(',')
-            .filter(|s| !s.is_empty())
-        {
+        // `status=` is the seeds' clients' word for it.
+        let asked: Vec<(&String, &str)> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k == "state" || k == "status")
+            .flat_map(|(k, v)| v.split(',').map(move |s| (k, s)))
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
+        for (key, s) in asked {
             use clap::ValueEnum;
             // The names the API itself prints (`completed_with_errors`), or the CLI's.
             let named = State::value_variants()
@@ -384,7 +400,8 @@ impl Ctx {
                         Response::error(
                             400,
                             format!(
-                                "state `{s}`: one of {}",
+                                "{key} `{}`: one of {}",
+                                crate::human::clip(s, 40),
                                 State::value_variants()
                                     .iter()
                                     .map(|v| v.name())
@@ -457,8 +474,29 @@ impl Ctx {
                 .map_err(|_| Response::error(422, "the protocol is not UTF-8 text"))?;
             CreateBody::from_query(req, text)?
         };
-        let mic = self.microscope(req, body.microscope.as_deref())?;
         body.check_lengths()?;
+        if let Some(name) = &body.action {
+            return self.create_action(req, grant, name, &body);
+        }
+        let (mic, task) = self.submit_protocol(req, grant, unix, &body)?;
+        let id = task.spec.id;
+        Ok(
+            Response::json(201, &crate::queue::view::task_json(&mic.spool, &task)).with(
+                "Location",
+                format!("/v1/tasks/{id}?microscope={}", mic.spool.microscope),
+            ),
+        )
+    }
+
+    /// Queue the protocol a request sent (its text, or on the Unix socket its path).
+    pub(super) fn submit_protocol(
+        &self,
+        req: &Request,
+        grant: Option<&Grant>,
+        unix: bool,
+        body: &CreateBody,
+    ) -> Result<(&Microscope, crate::queue::task::Task), Response> {
+        let mic = self.microscope(req, body.microscope.as_deref())?;
         let (protocol, protocol_file) = match (&body.protocol, &body.protocol_path) {
             (Some(text), None) => {
                 // The protocol and its CSV come in the request: the server opens no file
@@ -520,7 +558,7 @@ impl Ctx {
             protocol_file,
             sets: body.set.clone(),
             cwd: self.cwd.clone(),
-            label: body.label.clone(),
+            label: body.label.clone().or(body.name.clone()),
             priority: body.priority,
             at: body.at.clone(),
             expires: body.expires.clone(),
@@ -529,6 +567,7 @@ impl Ctx {
             retries: body.retries,
             held,
             again_of: None,
+            holder: body.holder.clone().or_else(|| grant.map(|g| g.who.clone())),
             output_root: Some(self.output_root.clone()),
         };
         let mut submitter = Submitter::this_process("api");
@@ -539,20 +578,145 @@ impl Ctx {
                 Refused::Spool(e) => spool_error(e),
             },
         )?;
-        let id = task.spec.id;
+        Ok((mic, task))
+    }
+}
+
+impl Ctx {
+    /// An action as a task: queued in order with the runs, carried out by the worker, 202 +
+    /// `Location` (200 with its result if it ended within the asked `wait_s`).
+    fn create_action(
+        &self,
+        req: &Request,
+        grant: Option<&Grant>,
+        name: &str,
+        body: &CreateBody,
+    ) -> Result<Response, Response> {
+        control(grant, "acting on the instrument")?;
+        if body.protocol.is_some() || body.protocol_path.is_some() {
+            return Err(Response::error(
+                422,
+                "give an action or a protocol, not both",
+            ));
+        }
+        let mic = self.microscope(req, body.microscope.as_deref())?;
+        let action = super::action_body::parse(name, body.parameters.as_ref())
+            .map_err(|m| Response::error(422, m))?;
+        let wait = wait_s(req, body.wait_s)?;
+        let sreq = SubmitRequest {
+            label: body.label.clone().or(body.name.clone()),
+            priority: body.priority,
+            at: body.at.clone(),
+            expires: body.expires.clone(),
+            after: body.after.clone(),
+            after_ok: body.after_ok.clone(),
+            retries: body.retries,
+            held: body.hold.then(|| "submitted held".to_string()),
+            holder: body.holder.clone(),
+            ..SubmitRequest::default()
+        };
+        let refuse = body.on_reserved == Some(OnReserved::Refuse);
+        let task = self.enqueue_action(mic, grant, &action, sreq, refuse, wait)?;
+        let status = if task.status.state.terminal() {
+            200
+        } else {
+            202
+        };
         Ok(
-            Response::json(201, &crate::queue::view::task_json(&mic.spool, &task)).with(
+            Response::json(status, &crate::queue::view::task_json(&mic.spool, &task)).with(
                 "Location",
-                format!("/v1/tasks/{id}?microscope={}", mic.spool.microscope),
+                format!(
+                    "/v1/tasks/{}?microscope={}",
+                    task.spec.id, mic.spool.microscope
+                ),
             ),
         )
+    }
+
+    /// Queue `action` for the worker and wait up to `wait` for it to end; the task as it is
+    /// then. Refused at once (409) when no worker serves the microscope — a robot must never
+    /// wait for nobody — and, with `refuse_if_reserved`, while another client holds it.
+    pub(super) fn enqueue_action(
+        &self,
+        mic: &Microscope,
+        grant: Option<&Grant>,
+        action: &crate::actions::Action,
+        mut sreq: SubmitRequest,
+        refuse_if_reserved: bool,
+        wait: Option<Duration>,
+    ) -> Result<crate::queue::task::Task, Response> {
+        control(grant, "acting on the instrument")?;
+        // A client's tasks belong to its reservation: the token's name unless it names one.
+        if sreq.holder.is_none() {
+            sreq.holder = grant.map(|g| g.who.clone());
+        }
+        if !mic.spool.worker_alive() {
+            return Err(Response::error(
+                409,
+                format!(
+                    "no worker serves the microscope `{}`: start one (`squidctl worker`, or its systemd unit); actions are carried out by the worker, in queue order",
+                    mic.spool.microscope
+                ),
+            ));
+        }
+        if refuse_if_reserved
+            && let Err(why) = crate::queue::lease::admits(
+                crate::queue::lease::current(&mic.spool).as_ref(),
+                sreq.holder.as_deref(),
+            )
+        {
+            return Err(Response::error(409, why));
+        }
+        let config = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid(&d))?;
+        sreq.cwd = self.cwd.clone();
+        sreq.output_root = Some(self.output_root.clone());
+        let mut submitter = Submitter::this_process("api");
+        submitter.user = who(grant);
+        let task =
+            crate::queue::submit::submit_action(&mic.spool, &config, action, sreq, submitter)
+                .map_err(|e| match e {
+                    Refused::Invalid(..) => Response::error(422, e.to_string()),
+                    Refused::Spool(e) => spool_error(e),
+                })?;
+        let id = task.spec.id;
+        match wait {
+            Some(w) => {
+                mic.spool.wait_ended(&[id], Some(w)).map_err(spool_error)?;
+                mic.spool.task(id).map_err(spool_error)
+            }
+            None => Ok(task),
+        }
+    }
+}
+
+/// How long a request asked to wait (`wait_s` in its body, or `?wait=` seconds), bounded.
+pub(super) fn wait_s(req: &Request, body: Option<f64>) -> Result<Option<Duration>, Response> {
+    let asked = match (body, req.param("wait")) {
+        (Some(w), _) => Some(w),
+        (None, Some(t)) => Some(t.parse::<f64>().map_err(|_| {
+            Response::error(
+                400,
+                format!("wait `{}`: seconds, e.g. 30", crate::human::clip(t, 40)),
+            )
+        })?),
+        (None, None) => None,
+    };
+    match asked {
+        None => Ok(None),
+        Some(w) if w.is_finite() && w >= 0.0 => {
+            Ok(Some(Duration::from_secs_f64(w.min(MAX_WAIT.as_secs_f64()))))
+        }
+        Some(w) => Err(Response::error(
+            400,
+            format!("wait {w}: seconds, 0 or more"),
+        )),
     }
 }
 
 /// A bad protocol: 422 with the located message the CLI prints, and each diagnostic. Lines
 /// are quoted only from what the request sent: a location in any other file (the server's
 /// own) keeps its message but loses its quoted text.
-fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
+pub(super) fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
     let mut d = d.clone();
     for x in &mut d.0 {
         let sent =
@@ -573,7 +737,9 @@ fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
     )
 }
 
-fn json_body<T: for<'de> Deserialize<'de> + Default>(req: &Request) -> Result<T, Response> {
+pub(super) fn json_body<T: for<'de> Deserialize<'de> + Default>(
+    req: &Request,
+) -> Result<T, Response> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -630,27 +796,45 @@ impl MoveBody {
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
-    protocol: Option<String>,
+pub(super) struct CreateBody {
+    pub(super) protocol: Option<String>,
     /// The positions CSV a protocol's `positions:` names, sent with it.
-    positions_csv: Option<String>,
-    protocol_path: Option<String>,
-    microscope: Option<String>,
+    pub(super) positions_csv: Option<String>,
+    pub(super) protocol_path: Option<String>,
+    pub(super) microscope: Option<String>,
     #[serde(default)]
-    set: Vec<String>,
+    pub(super) set: Vec<String>,
     #[serde(default)]
-    priority: i32,
-    at: Option<String>,
-    expires: Option<String>,
+    pub(super) priority: i32,
+    pub(super) at: Option<String>,
+    pub(super) expires: Option<String>,
     #[serde(default)]
-    after: Vec<u64>,
+    pub(super) after: Vec<u64>,
     #[serde(default)]
-    after_ok: Vec<u64>,
+    pub(super) after_ok: Vec<u64>,
     #[serde(default)]
-    hold: bool,
-    label: Option<String>,
+    pub(super) hold: bool,
+    pub(super) label: Option<String>,
     #[serde(default)]
-    retries: u32,
+    pub(super) retries: u32,
+    pub(super) holder: Option<String>,
+    /// An action instead of a protocol (`move`, `move_stage`, `snap`, `capture_image`, …).
+    pub(super) action: Option<String>,
+    pub(super) parameters: Option<Value>,
+    /// The task's name, as the seeds' clients send it (a synonym of `label`).
+    pub(super) name: Option<String>,
+    /// Wait this many seconds for the task to end before replying.
+    pub(super) wait_s: Option<f64>,
+    /// `refuse`: a 409 at once while another client holds the reservation, rather than
+    /// waiting in the queue for it to end.
+    pub(super) on_reserved: Option<OnReserved>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum OnReserved {
+    Wait,
+    Refuse,
 }
 
 fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, Response> {
@@ -691,12 +875,13 @@ impl CreateBody {
                 "after_ok" => b.after_ok.push(num(k, v)?),
                 "hold" => b.hold = flag(Some(v)),
                 "label" => b.label = Some(v.clone()),
+                "holder" => b.holder = Some(v.clone()),
                 "retries" => b.retries = num(k, v)?,
                 other => {
                     return Err(Response::error(
                         422,
                         format!(
-                            "unknown query parameter `{other}`: microscope, set, priority, at, expires, after, after_ok, hold, label, retries"
+                            "unknown query parameter `{other}`: microscope, set, priority, at, expires, after, after_ok, hold, label, retries, holder"
                         ),
                     ));
                 }

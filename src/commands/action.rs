@@ -4,8 +4,8 @@
 use super::print_json;
 use crate::actions::{self, Action, FocusRequest, LightsRequest, MoveRequest, SnapRequest};
 use crate::cli::{
-    ActionTarget, FilterArgs, FocusArgs, FocusMethodArg, HomeArgs, LightsArgs, MoveArgs, OnOff,
-    SnapArgs,
+    ActArgs, ActionTarget, FilterArgs, FocusArgs, FocusMethodArg, HomeArgs, LightsArgs, MoveArgs,
+    OnOff, SnapArgs,
 };
 use crate::exit::Exit;
 use crate::protocol::units::fmt_num;
@@ -16,6 +16,7 @@ pub fn move_stage(a: &MoveArgs) -> Exit {
         lock: crate::cli::LockArgs {
             wait_lock: a.wait_lock,
         },
+        holder: a.holder.clone(),
         json: a.target.json,
     };
     let req = MoveRequest {
@@ -101,33 +102,91 @@ fn fail(exit: Exit, message: &str) -> Exit {
 }
 
 fn run(t: &ActionTarget, action: &Action) -> Exit {
+    // A reservation keeps everyone but its holder off (the worker checks its own tasks).
+    if let Ok(config) = crate::hardware::load(t.microscope.as_deref())
+        && let Ok(spool) = crate::queue::spool::Spool::open(&config.desc.name)
+        && let Err(why) = crate::queue::lease::admits(
+            crate::queue::lease::current(&spool).as_ref(),
+            t.holder.as_deref(),
+        )
+    {
+        return fail(
+            Exit::Busy,
+            &format!("{why}: act as its holder with --holder NAME, or wait for it to end"),
+        );
+    }
+    perform(t, action, None)
+}
+
+/// `squidctl act FILE.json`: what a worker runs for an action task.
+pub fn act(a: &ActArgs) -> Exit {
+    let text = match std::fs::read_to_string(&a.file) {
+        Ok(t) => t,
+        Err(e) => return fail(Exit::Invalid, &format!("{}: {e}", a.file.display())),
+    };
+    let action: Action = match serde_json::from_str(&text) {
+        Ok(x) => x,
+        Err(e) => {
+            return fail(
+                Exit::Invalid,
+                &format!("{}: not an action: {e}", a.file.display()),
+            );
+        }
+    };
+    perform(&a.target, &action, a.result.as_deref())
+}
+
+fn perform(t: &ActionTarget, action: &Action, result_file: Option<&std::path::Path>) -> Exit {
     let config = match crate::hardware::load(t.microscope.as_deref()) {
         Ok(c) => c,
         Err(d) => return super::invalid(&d),
     };
     let done = match actions::perform(&config, action, t.lock.wait()) {
         Ok(d) => d,
-        Err(f) => return fail(f.exit, &f.message),
+        Err(f) => {
+            if let Some(p) = result_file {
+                keep_result(
+                    p,
+                    &serde_json::json!({
+                        "command": action.name(), "ok": false, "exit_code": f.exit.code(),
+                        "microscope": config.desc.name, "request": action.to_json(),
+                        "error": f.message,
+                    }),
+                );
+            }
+            return fail(f.exit, &f.message);
+        }
     };
     // A Ctrl-C that came during the action (signals wait while it runs, so its lights are
     // turned off in order) still means "interrupted".
     let signal = crate::supervisor::signals::pending_cancel_signal();
     let exit = signal.map_or(Exit::Completed, crate::supervisor::signals::signal_exit);
+    let summary = serde_json::json!({
+        "command": action.name(),
+        "ok": true,
+        "exit_code": exit.code(),
+        "microscope": config.desc.name,
+        "request": action.to_json(),
+        "result": done.result,
+        "position": done.state.position.map(|p| serde_json::json!({"x_mm": p.x, "y_mm": p.y, "z_mm": p.z})),
+        "took_s": done.took_s,
+    });
+    if let Some(p) = result_file {
+        keep_result(p, &summary);
+    }
     if t.json {
-        print_json(&serde_json::json!({
-            "command": action.name(),
-            "ok": true,
-            "exit_code": exit.code(),
-            "microscope": config.desc.name,
-            "request": action.to_json(),
-            "result": done.result,
-            "position": done.state.position.map(|p| serde_json::json!({"x_mm": p.x, "y_mm": p.y, "z_mm": p.z})),
-            "took_s": done.took_s,
-        }));
+        print_json(&summary);
     } else {
         println!("{}", describe(action, &done));
     }
     exit
+}
+
+/// The queue task's copy of the result; the worker reads it when the process ends.
+fn keep_result(path: &std::path::Path, v: &serde_json::Value) {
+    if let Err(e) = crate::fsutil::write_durable(path, v.to_string().as_bytes()) {
+        tracing::warn!("cannot write the result {}: {e}", path.display());
+    }
 }
 
 /// One line a person reads: what was done, and where the stage is now.

@@ -8,6 +8,7 @@ pub mod describe;
 pub mod devices;
 pub mod emulate;
 pub mod import;
+pub mod instrument;
 pub mod plan;
 pub mod queue;
 pub mod report;

@@ -52,7 +52,9 @@ pub fn serve(a: &ServeArgs) -> Exit {
             Err(e) => return spool_fail(e),
         };
         let hub = Hub::start(spool.events_path());
+        let state = crate::api::state_cache::StateCache::start(spool.clone());
         microscopes.push(Microscope {
+            state,
             spool,
             file: f.map(|p| std::path::absolute(&p).unwrap_or(p)),
             hub,

@@ -83,6 +83,7 @@ pub fn run(a: &SubmitArgs) -> Exit {
         retries: a.retries,
         held: a.hold.then(|| "submitted with --hold".to_string()),
         again_of: again.as_ref().map(|o| o.id),
+        holder: a.holder.clone(),
         output_root: None,
     };
     let task = match submit(&spool, &l, req, Submitter::this_process("cli")) {

@@ -6,6 +6,7 @@
 //! It lives beside the microscope's queue (`<spool root>/<microscope>/`): one place per
 //! microscope that survives a reboot.
 
+pub mod estop;
 pub mod log;
 pub mod state;
 

@@ -88,6 +88,12 @@ pub enum QueueEvent {
         resumed: bool,
         pid: u32,
     },
+    /// An action task's process started (a run's says `task_started`, with its directory).
+    ActionStarted {
+        action: &'static str,
+        attempt: u32,
+        pid: u32,
+    },
     Progress {
         t: u64,
         t_total: u32,
@@ -130,6 +136,43 @@ pub enum QueueEvent {
     QueueReleased {
         note: Option<String>,
         by: String,
+    },
+    Reserved {
+        holder: String,
+        ttl_s: f64,
+        expires: String,
+        renewed: bool,
+        by: String,
+    },
+    ReservationReleased {
+        holder: String,
+        by: String,
+    },
+    /// Nobody renewed it: the queue is open to every client again.
+    ReservationExpired {
+        holder: String,
+        expired: String,
+    },
+    /// `stop --now`: latched, and the holder (if any) signalled to turn every light off.
+    EmergencyStop {
+        by: String,
+        reason: Option<String>,
+        signalled: Option<u32>,
+        holder: Option<String>,
+        cut_motors: bool,
+    },
+    EmergencyReset {
+        by: String,
+        since: String,
+        cut_motors: bool,
+    },
+    /// The instrument's state changed (see `queue::status`).
+    InstrumentState {
+        state: String,
+        previous: Option<String>,
+        lights_on: Value,
+        task: Option<u64>,
+        reservation: Option<String>,
     },
     WorkerStarted {
         pid: u32,

@@ -3,11 +3,14 @@
 //! time through the run layer, and the queue's hook inside each run it starts.
 
 pub mod command;
+pub mod emergency;
 pub mod events;
 pub mod hook;
+pub mod lease;
 pub mod schedule;
 pub mod sdnotify;
 pub mod spool;
+pub mod status;
 pub mod submit;
 pub mod task;
 pub mod verbs;

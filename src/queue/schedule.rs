@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::lease::Lease;
 use super::task::{State, Task};
 
 /// What keeps a task that is not running from starting now.
@@ -39,8 +40,15 @@ pub fn ordered(tasks: &[Task]) -> Vec<&Task> {
     v
 }
 
-/// Why `t` (queued or interrupted) cannot start at `now`, given every task's state.
-pub fn block(t: &Task, states: &HashMap<u64, State>, queue_held: bool, now: f64) -> Block {
+/// Why `t` (queued or interrupted) cannot start at `now`, given every task's state, the
+/// queue's hold and the microscope's reservation.
+pub fn block(
+    t: &Task,
+    states: &HashMap<u64, State>,
+    queue_held: bool,
+    lease: Option<&Lease>,
+    now: f64,
+) -> Block {
     if t.spec.expires_unix.is_some_and(|e| now >= e) && t.status.state == State::Queued {
         return Block::Expire;
     }
@@ -78,6 +86,14 @@ pub fn block(t: &Task, states: &HashMap<u64, State>, queue_held: bool, now: f64)
         return Block::Wait {
             on: "the queue, which is held".into(),
             until_unix: None,
+        };
+    }
+    if let Some(l) = lease.filter(|l| l.live(now))
+        && let Err(why) = super::lease::admits(Some(l), t.spec.holder.as_deref())
+    {
+        return Block::Wait {
+            on: why,
+            until_unix: Some(l.expires_unix),
         };
     }
     if let Some(at) = t.spec.at_unix.filter(|at| *at > now) {
@@ -139,7 +155,7 @@ pub fn predict(
     while !left.is_empty() {
         let mut next_time = f64::INFINITY;
         let pick = left.iter().position(|t| {
-            match block(t, &states, false, cursor) {
+            match block(t, &states, false, None, cursor) {
                 Block::Ready => true,
                 Block::Wait {
                     until_unix: Some(u),
@@ -205,18 +221,24 @@ mod tests {
         ts[2].spec.after = vec![4];
         ts[3].spec.at_unix = Some(100.0);
         let st = states(&ts);
-        assert!(matches!(block(&ts[1], &st, false, 0.0), Block::Skip { .. }));
-        assert!(matches!(block(&ts[2], &st, false, 0.0), Block::Wait { .. }));
+        assert!(matches!(
+            block(&ts[1], &st, false, None, 0.0),
+            Block::Skip { .. }
+        ));
+        assert!(matches!(
+            block(&ts[2], &st, false, None, 0.0),
+            Block::Wait { .. }
+        ));
         assert_eq!(
-            block(&ts[3], &st, false, 0.0),
+            block(&ts[3], &st, false, None, 0.0),
             Block::Wait {
                 on: "its start time".into(),
                 until_unix: Some(100.0)
             }
         );
-        assert_eq!(block(&ts[3], &st, false, 100.0), Block::Ready);
+        assert_eq!(block(&ts[3], &st, false, None, 100.0), Block::Ready);
         ts[3].spec.expires_unix = Some(50.0);
-        assert_eq!(block(&ts[3], &st, false, 60.0), Block::Expire);
+        assert_eq!(block(&ts[3], &st, false, None, 60.0), Block::Expire);
     }
 
     #[test]

@@ -26,6 +26,10 @@ use crate::fsutil::write_durable;
 pub const TASK_SPEC: &str = "task.json";
 pub const TASK_STATE: &str = "state.json";
 pub const TASK_PROTOCOL: &str = "protocol.yaml";
+/// An action task's request, as `squidctl act` reads it.
+pub const TASK_ACTION: &str = "action.json";
+/// What an action task's process gave back.
+pub const TASK_RESULT: &str = "result.json";
 pub const TASK_LOG: &str = "output.log";
 pub const EVENTS: &str = "events.ndjson";
 /// How often [`Spool::wait_ended`] looks at the tasks again.

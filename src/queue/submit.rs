@@ -4,10 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::spool::{Spool, SpoolError, TASK_PROTOCOL};
+use super::spool::{Spool, SpoolError, TASK_ACTION, TASK_PROTOCOL};
 use super::task::{PlanSummary, Spec, State, Status, Submitter, Task};
 use super::when;
+use crate::actions::Action;
 use crate::clock::WallTime;
+use crate::microscope::MicroscopeConfig;
 use crate::session::Loaded;
 
 /// The choices a submitter makes beyond the protocol itself.
@@ -29,6 +31,8 @@ pub struct Request {
     /// Arrive held, for this reason.
     pub held: Option<String>,
     pub again_of: Option<u64>,
+    /// Whose reservation the task belongs to (see [`super::lease`]).
+    pub holder: Option<String>,
     /// The run must be written below this directory (`serve --output-root`); `None`: the
     /// submitter's own `submit`, which writes where its user may.
     pub output_root: Option<PathBuf>,
@@ -119,29 +123,17 @@ pub fn confine(root: &Path, dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Queue the loaded protocol `l` as a new task.
-pub fn submit(
-    spool: &Spool,
-    l: &Loaded,
-    r: Request,
-    submitter: Submitter,
-) -> Result<Task, Refused> {
-    let now = WallTime::now();
-    check_lengths(&r)?;
-    // The run directory's name is rendered when the run starts; a template that cannot be
-    // rendered must be refused now, not at 3 a.m.
-    let vars = l.plan.template_vars(&now);
-    let dir = match crate::protocol::template::render(&l.plan.output.directory, &vars) {
-        Ok(d) => d,
-        Err(m) => {
-            return Err(Refused::Invalid(
-                "output.directory",
-                m.replace("\nhelp: ", "; "),
-            ));
-        }
-    };
-    if let Some(root) = &r.output_root {
-        confine(root, &r.cwd.join(&dir)).map_err(|m| Refused::Invalid("output.directory", m))?;
+/// When to start and what to wait for, read from the request: the same for runs and actions.
+struct Timing {
+    now: WallTime,
+    at: Option<f64>,
+    expires: Option<f64>,
+}
+
+fn timing(spool: &Spool, r: &Request, now: WallTime) -> Result<Timing, Refused> {
+    check_lengths(r)?;
+    if let Some(h) = &r.holder {
+        super::lease::check_holder(h).map_err(|m| Refused::Invalid("holder", m))?;
     }
     let at = match r.at.as_deref().map(|s| when::at(s, now.unix_s)) {
         None => None,
@@ -169,6 +161,33 @@ pub fn submit(
             format!("there is no task {d} in the queue of {}", spool.microscope),
         ));
     }
+    Ok(Timing { now, at, expires })
+}
+
+/// Queue the loaded protocol `l` as a new task.
+pub fn submit(
+    spool: &Spool,
+    l: &Loaded,
+    r: Request,
+    submitter: Submitter,
+) -> Result<Task, Refused> {
+    let now = WallTime::now();
+    // The run directory's name is rendered when the run starts; a template that cannot be
+    // rendered must be refused now, not at 3 a.m.
+    let vars = l.plan.template_vars(&now);
+    let dir = match crate::protocol::template::render(&l.plan.output.directory, &vars) {
+        Ok(d) => d,
+        Err(m) => {
+            return Err(Refused::Invalid(
+                "output.directory",
+                m.replace("\nhelp: ", "; "),
+            ));
+        }
+    };
+    if let Some(root) = &r.output_root {
+        confine(root, &r.cwd.join(&dir)).map_err(|m| Refused::Invalid("output.directory", m))?;
+    }
+    let when = timing(spool, &r, now)?;
     let plan = &l.plan;
     let summary = PlanSummary {
         name: plan.name.clone(),
@@ -182,7 +201,7 @@ pub fn submit(
             )
             .duration_s,
     };
-    let created = spool.create(|id, dir| {
+    create(spool, &r, &submitter, when, summary, None, |dir| {
         let text = crate::session::standalone_copy(l, dir).map_err(|e| match e {
             crate::session::CopyError::Csv(e) => {
                 SpoolError::Io(format!("cannot copy the positions CSV into the queue: {e}"))
@@ -190,24 +209,94 @@ pub fn submit(
             crate::session::CopyError::Yaml(m) => SpoolError::Io(m),
         })?;
         crate::fsutil::write_durable(&dir.join(TASK_PROTOCOL), text.as_bytes())
-            .map_err(|e| SpoolError::Io(format!("cannot write the protocol snapshot: {e}")))?;
+            .map_err(|e| SpoolError::Io(format!("cannot write the protocol snapshot: {e}")))
+    })
+}
+
+/// Queue an action on the instrument, checked against its microscope now (a position out of
+/// travel is refused here, not when its turn comes).
+pub fn submit_action(
+    spool: &Spool,
+    config: &MicroscopeConfig,
+    action: &Action,
+    r: Request,
+    submitter: Submitter,
+) -> Result<Task, Refused> {
+    let now = WallTime::now();
+    // A snap's folder means what it meant where it was asked from.
+    let action = &match action {
+        Action::Snap(s) => Action::Snap(crate::actions::SnapRequest {
+            output: s.output.as_ref().map(|o| r.cwd.join(o)),
+            ..s.clone()
+        }),
+        other => other.clone(),
+    };
+    let checked = action
+        .check(config)
+        .map_err(|m| Refused::Invalid("action", m))?;
+    if let (Some(root), Action::Snap(s)) = (&r.output_root, action)
+        && let Some(out) = &s.output
+    {
+        confine(root, out).map_err(|m| Refused::Invalid("output", m))?;
+    }
+    let when = timing(spool, &r, now)?;
+    let summary = PlanSummary {
+        name: action.name().to_string(),
+        frames: u64::from(matches!(action, Action::Snap(_))),
+        fovs: 0,
+        bytes: 0,
+        estimate_s: checked.deadline(config, 1.0).as_secs_f64(),
+    };
+    create(
+        spool,
+        &r,
+        &submitter,
+        when,
+        summary,
+        Some(action.clone()),
+        |dir| {
+            crate::fsutil::write_durable(
+                &dir.join(TASK_ACTION),
+                action.to_json().to_string().as_bytes(),
+            )
+            .map_err(|e| SpoolError::Io(format!("cannot write the action: {e}")))
+        },
+    )
+}
+
+fn create(
+    spool: &Spool,
+    r: &Request,
+    submitter: &Submitter,
+    when: Timing,
+    summary: PlanSummary,
+    action: Option<Action>,
+    write: impl FnOnce(&Path) -> Result<(), SpoolError>,
+) -> Result<Task, Refused> {
+    let created = spool.create(|id, dir| {
+        write(dir)?;
         let spec = Spec {
             id,
             microscope: spool.microscope.clone(),
-            protocol_file: r.protocol_file.clone(),
+            protocol_file: match &action {
+                Some(a) => format!("<{} action>", a.name()),
+                None => r.protocol_file.clone(),
+            },
             sets: r.sets.clone(),
             cwd: r.cwd.clone(),
             label: r.label.clone(),
-            at_unix: at,
-            expires_unix: expires,
+            at_unix: when.at,
+            expires_unix: when.expires,
             after: r.after.clone(),
             after_ok: r.after_ok.clone(),
             retries: r.retries,
-            created: now.rfc3339(),
-            created_unix: now.unix_s,
+            created: when.now.rfc3339(),
+            created_unix: when.now.unix_s,
             submitter: submitter.clone(),
-            plan: summary.clone(),
+            plan: summary,
             again_of: r.again_of,
+            action,
+            holder: r.holder.clone(),
         };
         let state = if r.held.is_some() {
             State::Held

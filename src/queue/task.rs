@@ -159,6 +159,13 @@ pub struct Spec {
     pub plan: PlanSummary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub again_of: Option<u64>,
+    /// An action on the instrument instead of a protocol run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<crate::actions::Action>,
+    /// The reservation this task belongs to: while the microscope is reserved, only its
+    /// holder's tasks start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 /// The worker that claimed a task: enough to tell, later, that it is gone.
@@ -230,6 +237,9 @@ pub struct Status {
     pub started_unix: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_unix: Option<f64>,
+    /// What an action task gave back (its `--json` line: result, position, error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
     pub history: Vec<Transition>,
 }
 
@@ -251,6 +261,7 @@ impl Status {
             retry_after_unix: None,
             started_unix: None,
             ended_unix: None,
+            result: None,
             history: Vec::new(),
         };
         s.go(state, why);
@@ -314,5 +325,7 @@ pub fn test_spec(id: u64) -> Spec {
         submitter: Submitter::this_process("test"),
         plan: PlanSummary::default(),
         again_of: None,
+        action: None,
+        holder: None,
     }
 }

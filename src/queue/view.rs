@@ -83,6 +83,7 @@ pub fn listing(spool: &Spool, filter: &[State], text: bool) -> (Value, String) {
         .map(|t| (t.spec.id, left_s(t)))
         .collect();
     let predicted = schedule::predict(&tasks, &left, q.held, now);
+    let lease = super::lease::current(spool);
     // The next task waits for whoever holds the microscope (a manual run) to let it go.
     let lock_holder = if tasks.iter().any(|t| t.status.state.active()) {
         None
@@ -103,7 +104,10 @@ pub fn listing(spool: &Spool, filter: &[State], text: bool) -> (Value, String) {
         }
         let block = match (schedule::pending(st), &lock_holder) {
             (false, _) => Block::Ready,
-            (true, holder) => match (schedule::block(t, &states, q.held, now), holder) {
+            (true, holder) => match (
+                schedule::block(t, &states, q.held, lease.as_ref(), now),
+                holder,
+            ) {
                 (Block::Ready, Some(h)) => Block::Wait {
                     on: format!("the microscope ({h})"),
                     until_unix: None,

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::events::NewEvent;
 use super::schedule::{self, Block};
 use super::sdnotify::Notifier;
-use super::spool::{Spool, SpoolError, TASK_LOG, TASK_PROTOCOL};
+use super::spool::{Spool, SpoolError, TASK_ACTION, TASK_LOG, TASK_PROTOCOL, TASK_RESULT};
 use super::task::{Claim, State, Status, Task, boot_id};
 use crate::clock::WallTime;
 use crate::exit::Exit;
@@ -46,6 +46,8 @@ enum Next {
     Idle {
         wake: Option<f64>,
     },
+    /// The emergency stop is latched: nothing starts until a reset.
+    Latched,
 }
 
 fn now_unix() -> f64 {
@@ -222,6 +224,10 @@ impl Worker {
                         Err(e) => self.skip(id, &e.to_string()),
                     }
                 }
+                Next::Latched => {
+                    self.waiting_told = Some("estop".into());
+                    self.idle(Some(now_unix() + 5.0));
+                }
                 Next::Idle { wake } => {
                     if self.opts.exit_when_empty && wake.is_none() {
                         tracing::info!(
@@ -350,7 +356,20 @@ impl Worker {
     }
 
     /// Decide under the lock; expire and skip what can never start.
-    fn next(&self) -> Result<Next, SpoolError> {
+    fn next(&mut self) -> Result<Next, SpoolError> {
+        // An emergency stop starts nothing until it is reset (the reset's event wakes us).
+        if let Some(e) = crate::instrument::dir(&self.spool.microscope)
+            .ok()
+            .and_then(|d| crate::instrument::estop::latched(&d))
+        {
+            if self.waiting_told.as_deref() != Some("estop") {
+                tracing::warn!("{}", crate::instrument::estop::refusal(&e));
+                self.notify.status("emergency-stopped: waiting for a reset");
+            }
+            return Ok(Next::Latched);
+        }
+        // Read before the spool lock: ending an expired lease takes it.
+        let lease = super::lease::current(&self.spool);
         let _g = self.spool.lock()?;
         let tasks = self.spool.tasks();
         let states = schedule::states(&tasks);
@@ -363,7 +382,7 @@ impl Worker {
             if !schedule::pending(t.status.state) || self.unclaimable.contains(&t.spec.id) {
                 continue;
             }
-            match schedule::block(t, &states, held, now) {
+            match schedule::block(t, &states, held, lease.as_ref(), now) {
                 Block::Ready => {
                     start = Some(t.spec.id);
                     break;
@@ -492,9 +511,20 @@ impl Worker {
             }
         };
         let pid = child.id();
+        let started = task.spec.action.as_ref().map(|a| {
+            QueueEvent::ActionStarted {
+                action: a.name(),
+                attempt: task.status.attempts,
+                pid,
+            }
+            .about(Some(id))
+        });
         let _ = self.spool.update(id, |_, st| {
             st.child_pid = Some(pid);
-            Ok(((), vec![]))
+            if started.is_some() {
+                st.started_unix.get_or_insert(now_unix());
+            }
+            Ok(((), started.into_iter().collect()))
         });
         let code = self.watch(&mut child);
         self.record_end(id, &task, code)
@@ -525,20 +555,29 @@ impl Worker {
         let dir = self.spool.task_dir(t.spec.id);
         let exe = std::env::current_exe()?;
         let mut c = Command::new(exe);
-        match resume {
-            Some(rd) => c.arg("resume").arg(rd),
-            None => c.arg("acquire").arg(dir.join(TASK_PROTOCOL)),
-        };
-        c.args([
-            "--json",
-            "--progress",
-            "never",
-            "--progress-interval",
-            "60s",
-        ])
-        .arg("--queue-task")
-        .arg(&dir)
-        .arg("--wait-lock");
+        if t.spec.action.is_some() {
+            let _ = std::fs::remove_file(dir.join(TASK_RESULT));
+            c.arg("act")
+                .arg(dir.join(TASK_ACTION))
+                .arg("--result")
+                .arg(dir.join(TASK_RESULT))
+                .args(["--json", "--wait-lock"]);
+        } else {
+            match resume {
+                Some(rd) => c.arg("resume").arg(rd),
+                None => c.arg("acquire").arg(dir.join(TASK_PROTOCOL)),
+            };
+            c.args([
+                "--json",
+                "--progress",
+                "never",
+                "--progress-interval",
+                "60s",
+            ])
+            .arg("--queue-task")
+            .arg(&dir)
+            .arg("--wait-lock");
+        }
         if let Some(m) = &self.opts.microscope_file {
             c.env("SQUIDCTL_MICROSCOPE", m);
         }
@@ -601,7 +640,17 @@ impl Worker {
     fn record_end(&mut self, id: u64, task: &Task, code: Option<i32>) -> Result<(), SpoolError> {
         let stopping = self.stopping();
         let (retries, opts) = (task.spec.retries, &self.opts);
+        // An action's process left what it did (or why it failed) beside its request.
+        let result = task
+            .spec
+            .action
+            .as_ref()
+            .and_then(|_| std::fs::read(self.spool.task_dir(id).join(TASK_RESULT)).ok())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
         let (st, hold) = self.spool.update(id, |_, st| {
+            if result.is_some() {
+                st.result = result.clone();
+            }
             let (evs, hold) = classify(id, st, retries, code, stopping, opts);
             st.claim = None;
             st.child_pid = None;
@@ -618,7 +667,7 @@ impl Worker {
         if let Some(print) = self.opts.json {
             print(&json!({
                 "task": id, "state": st.state, "exit_code": st.exit_code,
-                "run_dir": st.run_dir, "note": st.note,
+                "run_dir": st.run_dir, "note": st.note, "result": st.result,
             }));
         }
         if st.state.terminal() {

@@ -208,6 +208,39 @@ pub fn holder(microscope: &str) -> Option<String> {
     }
 }
 
+/// The process holding the microscope, as its lock file records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Holder {
+    pub pid: u32,
+    pub host: String,
+    /// What it holds it for: `run DIR`, `action move`, `output DIR`.
+    pub what: String,
+}
+
+/// Who holds the microscope now (the emergency stop signals it); `None` when free.
+pub fn holding(microscope: &str) -> Option<Holder> {
+    let path = lock_path(microscope);
+    let mut f = File::open(&path).ok()?;
+    if !matches!(try_flock(&f, libc::LOCK_SH), Ok(false)) {
+        return None;
+    }
+    let text = holder_text(&mut f);
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+    };
+    Some(Holder {
+        pid: recorded_pid(&text)?,
+        host: field("host ").unwrap_or_default(),
+        what: text
+            .lines()
+            .find(|l| !["pid ", "host ", "since "].iter().any(|p| l.starts_with(p)))
+            .unwrap_or("")
+            .to_string(),
+    })
+}
+
 /// Take the lock for `microscope`. `wait`: `None` fails at once when busy; `Some(None)` waits
 /// as long as it takes; `Some(Some(d))` waits up to `d`. `owner` is written into the file.
 /// `cancelled` is asked while waiting: the signal that asked us to stop, if one did.

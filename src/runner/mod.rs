@@ -211,6 +211,14 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     let failure = report.as_ref().and_then(|r| r.failure.clone());
     let ending = match end {
         End::Hung(_) => Ending::Hung(reason_hang.unwrap_or_default()),
+        // The emergency stop is a fast stop that says what it was.
+        End::Forced | End::Worker(WorkerEnd::Cancelled) if cancel.emergency() => Ending::Cancelled {
+            signal: cancel.signal(),
+            internal: Some((
+                Exit::Interrupted,
+                "emergency stop: every light turned off and the run stopped at once; `squidctl reset`, then `squidctl resume` continues it".into(),
+            )),
+        },
         End::Forced => Ending::Forced(cancel.signal()),
         End::Worker(WorkerEnd::Cancelled) => Ending::Cancelled {
             signal: cancel.signal(),
@@ -300,6 +308,27 @@ fn spawn_signal_thread(
         loop {
             let sig = signals::wait_signal();
             if sig == 0 {
+                continue;
+            }
+            if sig == signals::estop_signal() {
+                // Lights first, without the devices' locks; the stop comes after. A frame
+                // not yet handed to the savers is dropped from this moment.
+                cancel.emergency_begins();
+                let t = std::time::Instant::now();
+                let confirmed = crate::supervisor::safety::all_lights_off("emergency stop");
+                eprintln!(
+                    "squidctl: emergency stop: every light off{}; the run stops now (`squidctl resume` continues it)",
+                    if confirmed {
+                        ""
+                    } else {
+                        " (NOT confirmed by every device: check the lasers)"
+                    }
+                );
+                records.emit(Record::EmergencyStop(records::EmergencyStop {
+                    lights_off_confirmed: confirmed,
+                    took_ms: t.elapsed().as_secs_f64() * 1000.0,
+                }));
+                let _ = tx.send(Control::Signal(cancel.on_emergency()));
                 continue;
             }
             if sig == libc::SIGUSR1 {

@@ -636,6 +636,12 @@ impl Worker {
                         {
                             self.watch_links(false);
                         }
+                        if self.cancel.emergency() {
+                            // Its exposure may have seen the light cut: not a frame to keep
+                            // (resume takes it again).
+                            self.stats.acquired.fetch_sub(1, Ordering::SeqCst);
+                            break 'events WorkerEnd::Cancelled;
+                        }
                         if let Output::Savers(s) = &self.output {
                             let cancel = self.cancel.clone();
                             match s.send(frame, &|| cancel.fast()) {

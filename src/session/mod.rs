@@ -166,6 +166,17 @@ pub fn run(
             l, &target, wait,
         )?))),
     };
+    // An emergency stop holds until someone resets it: no run starts under it.
+    if lock.is_some()
+        && let Some(e) = crate::instrument::dir(&l.microscope.desc.name)
+            .ok()
+            .and_then(|d| crate::instrument::estop::latched(&d))
+    {
+        return Err(Refusal::new(
+            Exit::Busy,
+            crate::instrument::estop::refusal(&e),
+        ));
+    }
     let records = Records::new(None);
     records.subscribe(runner::log_lines::LogLines::new(plan.clone()));
     for s in &settings.listeners {

@@ -48,13 +48,17 @@ pub fn on_lights_thread() -> bool {
 }
 
 /// Turn every registered light off; says so in the log when there was anything to do.
-pub fn all_lights_off(why: &str) {
+/// Whether every device confirmed it.
+pub fn all_lights_off(why: &str) -> bool {
     let hooks: Hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut all = true;
     for (_, h) in hooks {
         if h.all_off() {
             tracing::warn!("every light turned off ({why})");
         } else {
+            all = false;
             tracing::error!("could not confirm every light is off ({why}): check the lasers");
         }
     }
+    all
 }

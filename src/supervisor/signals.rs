@@ -78,6 +78,20 @@ impl Machine {
         }
     }
 
+    /// The emergency stop: at least a fast stop, ending as an interrupt (130) unless a
+    /// signal came first, so the run stays resumable.
+    pub fn on_emergency(&mut self) -> Action {
+        if self.first_signal == 0 {
+            self.first_signal = libc::SIGINT;
+        }
+        self.signals = self.signals.max(2);
+        if self.level >= Level::Fast {
+            return Action::Nothing;
+        }
+        self.level = Level::Fast;
+        Action::Fast(self.first_signal)
+    }
+
     /// The watchdog declared a step hung: the worker must stop, the user's count stays.
     pub fn on_hang(&mut self) -> Action {
         self.hung = true;
@@ -124,6 +138,8 @@ pub fn signal_exit(sig: i32) -> Exit {
 #[derive(Default)]
 pub struct Cancel {
     level: AtomicU8,
+    /// Set before the lights are cut: a frame the worker has not handed on yet is dropped.
+    emergency: std::sync::atomic::AtomicBool,
     machine: Mutex<Machine>,
 }
 
@@ -141,6 +157,21 @@ impl Cancel {
 
     pub fn on_hang(&self) -> Action {
         self.apply(Machine::on_hang)
+    }
+
+    /// Mark the emergency before the lights go off (see [`Cancel::emergency`]).
+    pub fn emergency_begins(&self) {
+        self.emergency.store(true, Ordering::SeqCst);
+    }
+
+    /// An emergency stop came: frames acquired from now on may be dark.
+    pub fn emergency(&self) -> bool {
+        self.emergency.load(Ordering::SeqCst)
+    }
+
+    pub fn on_emergency(&self) -> Action {
+        self.emergency_begins();
+        self.apply(Machine::on_emergency)
     }
 
     /// A graceful stop asked for by the run itself (not a signal), with its outcome.
@@ -198,9 +229,22 @@ pub fn exit_now(sig: i32, exit: Exit, records: &crate::run_dir::Records) -> ! {
     std::process::exit(i32::from(exit.code()))
 }
 
+/// The emergency stop (`squidctl stop --now`): every light off at once, then a fast stop. A
+/// real-time signal, so it is never one a shell or a terminal sends by accident.
+pub fn estop_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 1
+}
+
 /// The signals the run handles itself.
-pub const RUN_SIGNALS: [libc::c_int; 4] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1];
+fn run_signals() -> [libc::c_int; 5] {
+    [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        estop_signal(),
+    ]
+}
 
 /// The signals that cancel a run.
 const CANCEL_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -242,7 +286,7 @@ pub fn block_signals() {
             IGNORED_AT_START.fetch_or(1 << s, Ordering::SeqCst);
         }
     }
-    let set = signal_set(&RUN_SIGNALS);
+    let set = signal_set(&run_signals());
     // SAFETY: changes only this thread's mask and two dispositions.
     unsafe {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -252,11 +296,20 @@ pub fn block_signals() {
 
 /// Wait for one of the run's signals (blocked everywhere, so only this sees them).
 pub fn wait_signal() -> i32 {
-    let set = signal_set(&RUN_SIGNALS);
+    let set = signal_set(&run_signals());
     let mut sig: libc::c_int = 0;
     // SAFETY: sigwait with a valid set and out pointer.
     let r = unsafe { libc::sigwait(&set, &mut sig) };
     if r == 0 { sig } else { 0 }
+}
+
+/// Wait for the emergency stop only (an action's process, whose other signals stay pending
+/// for [`pending_cancel_signal`]).
+pub fn wait_estop() -> bool {
+    let set = signal_set(&[estop_signal()]);
+    let mut sig: libc::c_int = 0;
+    // SAFETY: sigwait with a valid set and out pointer.
+    unsafe { libc::sigwait(&set, &mut sig) == 0 }
 }
 
 /// A cancelling signal already pending (they are blocked during a run), without waiting.
@@ -277,6 +330,7 @@ pub fn signal_name(sig: i32) -> &'static str {
         libc::SIGTERM => "SIGTERM",
         libc::SIGHUP => "SIGHUP",
         libc::SIGUSR1 => "SIGUSR1",
+        s if s == estop_signal() => "the emergency stop",
         _ => "signal",
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 /// One well, 2×2 FOVs, 2 planes, 2 channels: 16 frames in 4 FOV visits.
-const P: &str = "name: api
+pub(crate) const P: &str = "name: api
 plate: {format: 96, wells: \"B2:B3\"}
 fov: {grid: 2x2}
 z: {count: 2, step: 2um}
@@ -24,12 +24,12 @@ channels:
   - {name: GFP, exposure: 40ms, intensity: 50%}
 ";
 
-const READ: &str = "read-only-token-0123456789";
-const SUBMIT: &str = "submit-only-token-0123456789";
-const ADMIN: &str = "admin-token-0123456789abcdef";
+pub(crate) const READ: &str = "read-only-token-0123456789";
+pub(crate) const SUBMIT: &str = "submit-only-token-0123456789";
+pub(crate) const ADMIN: &str = "admin-token-0123456789abcdef";
 
 /// A server of its own: spool, locks, microscope, token file and working directory.
-struct Api {
+pub(crate) struct Api {
     dir: tempfile::TempDir,
     microscope: String,
     server: Option<Child>,
@@ -44,14 +44,14 @@ impl Drop for Api {
 
 impl Api {
     /// Stop the server (a test restarts it with other options).
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut s) = self.server.take() {
             let _ = s.kill();
             let _ = s.wait();
         }
     }
 
-    fn new(time_scale: f64) -> Api {
+    pub(crate) fn new(time_scale: f64) -> Api {
         let dir = tempfile::tempdir().expect("tmp");
         let microscope = microscope(dir.path(), time_scale, &[]);
         let tokens = dir.path().join("tokens");
@@ -74,11 +74,11 @@ impl Api {
         a
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut c = queue_cmd(
             self.path(),
             &self.path().join("locks"),
@@ -89,12 +89,12 @@ impl Api {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().expect("spawn"))
     }
 
     /// Start `serve`; its first stdout line is its address.
-    fn start(&mut self, args: &[&str]) {
+    pub(crate) fn start(&mut self, args: &[&str]) {
         let mut all = vec!["serve"];
         all.extend_from_slice(args);
         let c = self.cmd(&all);
@@ -102,7 +102,7 @@ impl Api {
     }
 
     /// Start a `serve` command made by [`Api::cmd`] (with settings of its own).
-    fn start_cmd(&mut self, mut c: Command) {
+    pub(crate) fn start_cmd(&mut self, mut c: Command) {
         let log = std::fs::File::create(self.path().join("serve.log")).expect("log");
         let mut c = c.stdout(Stdio::piped()).stderr(log).spawn().expect("serve");
         let mut line = String::new();
@@ -118,11 +118,11 @@ impl Api {
         self.server = Some(c);
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.path().join("serve.log")).unwrap_or_default()
     }
 
-    fn worker(&self) -> Child {
+    pub(crate) fn worker(&self) -> Child {
         let log = std::fs::File::create(self.path().join("worker.log")).expect("log");
         self.cmd(&["worker", "--exit-when-empty"])
             .stdout(Stdio::null())
@@ -131,12 +131,18 @@ impl Api {
             .expect("worker")
     }
 
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
         self.raw(method, path, token, body)
     }
 
-    fn raw(
+    pub(crate) fn raw(
         &self,
         method: &str,
         path: &str,
@@ -147,7 +153,7 @@ impl Api {
         request(s, method, path, token, body)
     }
 
-    fn submit(&self, token: &str) -> Value {
+    pub(crate) fn submit(&self, token: &str) -> Value {
         let r = self.raw(
             "POST",
             "/v1/tasks?label=api",
@@ -159,18 +165,18 @@ impl Api {
     }
 }
 
-struct Reply {
-    status: u16,
-    head: String,
-    text: String,
+pub(crate) struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub text: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
     }
-    fn error(&self) -> String {
+    pub(crate) fn error(&self) -> String {
         self.json()["error"].as_str().unwrap_or("").to_string()
     }
 }
@@ -253,7 +259,7 @@ fn sse(
     (got, heartbeats)
 }
 
-fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
         assert!(t.elapsed() < Duration::from_secs(secs), "never: {what}");

@@ -17,6 +17,7 @@ mod hardening;
 mod hostile_input;
 mod images;
 mod import;
+mod instrument;
 mod layers;
 mod ome_zarr;
 mod plan_and_estimate;

@@ -55,6 +55,7 @@ pub enum Record {
     Unpaused(Unpaused),
     Suspended(Suspended),
     Recovered(Recovered),
+    EmergencyStop(EmergencyStop),
     End(End),
     /// A kind this version does not know (written by a newer one): kept out of every count.
     #[serde(other)]
@@ -203,6 +204,15 @@ pub struct FovSkipped {
 pub struct Abort {
     pub seq: u64,
     pub error: String,
+}
+
+/// `squidctl stop --now` reached the run: every light was turned off (confirmed by the
+/// devices, or not), then the run stopped fast. The frame exposed at that moment may have
+/// seen the light cut, so it is not kept as saved: `resume` takes it again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmergencyStop {
+    pub lights_off_confirmed: bool,
+    pub took_ms: f64,
 }
 
 /// A step that overran its deadline, with the thread dump taken then.

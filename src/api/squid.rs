@@ -1,0 +1,851 @@
+//! Routes shaped like Squid's Core Service (`software/docs/core-service-api.md` on Cephla's
+//! `feat/squid-core-service` branch): the same paths, request keys and response keys, so a
+//! scheduler driver written for Squid runs here with only its base URL and token changed.
+//! Every one is a view of squidctl's own machinery — actions are queue tasks carried out
+//! by the worker, jobs are tasks, status is the cached instrument state — and squidctl
+//! implements what Squid leaves at 501: reserve/release and the emergency stop. Errors are
+//! Squid's `{"error": Fault}`.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Grant;
+use super::http::{Request, Response};
+use super::routes::{CreateBody, Ctx, MAX_WAIT, Microscope, control, json_body, read, spool_error};
+use crate::actions::{Action, FocusRequest, MoveRequest, SnapRequest};
+use crate::queue::submit::Request as SubmitRequest;
+use crate::queue::task::{State, Task};
+
+/// How long a blocking call (`block_until_complete`) waits for its task by default.
+const BLOCK_WAIT: Duration = Duration::from_secs(600);
+
+/// Squid's fault categories, each with its code block's first code used here.
+#[derive(Clone, Copy)]
+enum Category {
+    Protocol(u32),
+    InvalidParam,
+    Config,
+    HardwareTransient,
+    HardwareFault,
+    Io,
+    Autofocus,
+}
+
+/// A refused action's message as Squid classes it: a bad value, or what the microscope lacks.
+fn refused_action(r: Response) -> Response {
+    if r.status != 422 {
+        return r;
+    }
+    let message = serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(String::from))
+        .unwrap_or_default();
+    let cat = if message.contains("channel")
+        || message.contains("no laser")
+        || message.contains("named position")
+    {
+        Category::Config
+    } else {
+        Category::InvalidParam
+    };
+    fault(
+        if matches!(cat, Category::Config) {
+            422
+        } else {
+            400
+        },
+        cat,
+        &message,
+        None,
+    )
+}
+
+impl Category {
+    fn name_code(self) -> (&'static str, u32) {
+        match self {
+            Category::Protocol(c) => ("PROTOCOL", c),
+            Category::InvalidParam => ("INVALID_PARAM", 2001),
+            Category::Config => ("CONFIG", 3001),
+            Category::HardwareTransient => ("HARDWARE_TRANSIENT", 4001),
+            Category::HardwareFault => ("HARDWARE_FAULT", 5001),
+            Category::Io => ("IO", 7003),
+            Category::Autofocus => ("AUTOFOCUS", 8001),
+        }
+    }
+}
+
+/// `{"error": Fault}` with the HTTP status advisory, as Squid's clients expect.
+fn fault(status: u16, cat: Category, message: &str, component: Option<&str>) -> Response {
+    let (category, code) = cat.name_code();
+    let recoverable = matches!(
+        cat,
+        Category::HardwareTransient | Category::Autofocus | Category::Protocol(1002)
+    );
+    let action = match cat {
+        Category::HardwareTransient | Category::Autofocus | Category::Protocol(1002) => "RETRY",
+        Category::InvalidParam | Category::Config | Category::Protocol(_) => "REJECT_PLATE",
+        Category::Io => "PAUSE_INSTRUMENT",
+        Category::HardwareFault => "ESCALATE_OPERATOR",
+    };
+    Response::json(
+        status,
+        &json!({"error": {
+            "category": category,
+            "code": code,
+            "recoverable": recoverable,
+            "scheduler_action": action,
+            "sequence": 0,
+            "component": component,
+            "message": message,
+            "detail": {},
+            "timestamp": crate::clock::WallTime::now().rfc3339(),
+            "terminal": !recoverable,
+            "operator_intervention_required": matches!(cat, Category::HardwareFault | Category::Io),
+            "plate_removable": true,
+            "resolved_at": null,
+            "resolved_by": null,
+        }}),
+    )
+}
+
+/// A squidctl error reply (`{"error": "message"}`) as a Squid fault, by its status.
+fn as_fault(r: Response) -> Response {
+    if r.status < 400 {
+        return r;
+    }
+    let body = serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null);
+    if body["error"].is_object() {
+        return r;
+    }
+    let message = body["error"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
+    let cat = match r.status {
+        400 => Category::InvalidParam,
+        401 => Category::Protocol(1004),
+        403 => Category::Protocol(1005),
+        404 => Category::Protocol(1001),
+        409 => Category::Protocol(1002),
+        422 => Category::Protocol(1003),
+        501 => Category::Protocol(1006),
+        _ => Category::HardwareFault,
+    };
+    let mut f = fault(r.status, cat, &message, None);
+    f.headers.extend(
+        r.headers
+            .into_iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate")),
+    );
+    f
+}
+
+/// An action task that ended without success, as the fault its exit code means.
+fn failed_action(t: &Task, component: &str) -> Response {
+    let message = t
+        .status
+        .result
+        .as_ref()
+        .and_then(|r| r["error"].as_str().map(String::from))
+        .or(t.status.note.clone())
+        .unwrap_or_else(|| format!("task {} ended {}", t.spec.id, t.status.state.name()));
+    let (status, cat) = match t.status.exit_code {
+        Some(2) => (400, Category::InvalidParam),
+        Some(4) => (503, Category::HardwareTransient),
+        Some(5) => (500, Category::Io),
+        Some(6) => (409, Category::Protocol(1002)),
+        Some(130 | 143) => (409, Category::Protocol(1002)),
+        _ if component == "autofocus" => (503, Category::Autofocus),
+        _ => (500, Category::HardwareFault),
+    };
+    fault(status, cat, &message, Some(component))
+}
+
+fn position(v: &Value) -> Value {
+    if v.is_null() {
+        json!({"x_mm": null, "y_mm": null, "z_mm": null})
+    } else {
+        v.clone()
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    mode: Option<String>,
+    x: Option<f64>,
+    y: Option<f64>,
+    z: Option<f64>,
+    block_until_complete: Option<bool>,
+    /// squidctl: a named position of the description instead of x/y/z.
+    to: Option<String>,
+    holder: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcquireBody {
+    channel: Option<String>,
+    save_path: Option<String>,
+    exposure_ms: Option<f64>,
+    intensity: Option<f64>,
+    holder: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutofocusBody {
+    mode: Option<String>,
+    target_um: Option<f64>,
+    holder: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InitializeBody {
+    #[serde(default)]
+    home: bool,
+    holder: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HomeBody {
+    holder: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReserveBody {
+    holder: Option<String>,
+    ttl_s: Option<f64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    holder: Option<String>,
+    /// The operator's override: end anyone's reservation.
+    #[serde(default)]
+    force: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StopBody {
+    reason: Option<String>,
+    #[serde(default)]
+    cut_motors: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbortBody {
+    timeout_s: Option<f64>,
+}
+
+/// Squid's inline grid scan: wells, channels by name, an nx × ny grid of fields per well.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridBody {
+    wells: String,
+    channels: Vec<String>,
+    #[serde(default = "two")]
+    nx: u32,
+    #[serde(default = "two")]
+    ny: u32,
+    #[serde(default = "ten")]
+    overlap_percent: f64,
+    #[serde(default = "ninety_six")]
+    wellplate_format: String,
+}
+
+fn two() -> u32 {
+    2
+}
+fn ten() -> f64 {
+    10.0
+}
+fn ninety_six() -> String {
+    "96 well plate".into()
+}
+
+/// The grid as a squidctl protocol. Squid takes each channel's exposure and intensity from
+/// its own channel table; squidctl's description has none, so a grid images every channel
+/// at the snap defaults (10 ms, 50 %) — a protocol sent as `protocol` sets its own.
+fn grid_protocol(g: &GridBody, name: &str) -> Result<String, Response> {
+    let bad = |m: String| Response::error(400, format!("grid: {m}"));
+    if g.channels.is_empty() {
+        return Err(bad("channels: name at least one".into()));
+    }
+    if !(1..=100).contains(&g.nx) || !(1..=100).contains(&g.ny) {
+        return Err(bad("nx and ny: 1 to 100".into()));
+    }
+    if !(0.0..=50.0).contains(&g.overlap_percent) {
+        return Err(bad("overlap_percent: 0 to 50".into()));
+    }
+    let format: String = g
+        .wellplate_format
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if format.is_empty() {
+        return Err(bad(format!(
+            "wellplate_format `{}`: a plate such as \"96 well plate\"",
+            crate::human::clip(&g.wellplate_format, 40)
+        )));
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let channels: Vec<String> = g
+        .channels
+        .iter()
+        .map(|c| format!("  - {{name: {}, exposure: 10ms, intensity: 50%}}", q(c)))
+        .collect();
+    Ok(format!(
+        "name: {}\nplate: {{format: {format}, wells: {}}}\nfov: {{grid: {}x{}, overlap: {}%}}\nchannels:\n{}\n",
+        q(name),
+        q(&g.wells),
+        g.ny,
+        g.nx,
+        g.overlap_percent,
+        channels.join("\n")
+    ))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcquisitionBody {
+    /// squidctl: the protocol's YAML text.
+    protocol: Option<String>,
+    grid: Option<GridBody>,
+    /// A protocol file on the server (Unix socket only, as `protocol_path`).
+    yaml_path: Option<String>,
+    experiment_id: Option<String>,
+    operator: Option<String>,
+    scheduler_job_id: Option<String>,
+    holder: Option<String>,
+    #[serde(default)]
+    overrides: Overrides,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overrides {
+    /// squidctl: `--set` overrides of the protocol (`plate.wells=B2:B5`).
+    #[serde(default)]
+    set: Vec<String>,
+}
+
+/// A reservation holder: the one named, else the token's name.
+fn holder_of(named: Option<String>, grant: Option<&Grant>) -> Option<String> {
+    named.or_else(|| grant.map(|g| g.who.clone()))
+}
+
+fn job_state(s: State) -> (&'static str, Option<&'static str>) {
+    match s {
+        State::Completed => ("COMPLETED", Some("SUCCESS")),
+        State::CompletedWithErrors => ("COMPLETED", Some("PARTIAL")),
+        State::Cancelled => ("COMPLETED", Some("ABORTED")),
+        State::Failed | State::Expired | State::Skipped => ("COMPLETED", Some("FAILURE")),
+        s if s.active() => ("RUNNING", None),
+        _ => ("ACCEPTED", None),
+    }
+}
+
+impl Ctx {
+    /// The Squid-shaped routes; `None` when the path is not one of them.
+    pub(super) fn squid_route(
+        &self,
+        req: &Request,
+        grant: Option<&Grant>,
+        unix: bool,
+    ) -> Option<Response> {
+        let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+        let m = req.method.as_str();
+        let known = matches!(
+            parts.as_slice(),
+            ["v1", "healthz" | "status"]
+                | [
+                    "v1",
+                    "system" | "motion" | "imaging" | "autofocus" | "jobs",
+                    ..
+                ]
+                | ["v1", "acquisitions"]
+        );
+        if !known {
+            return None;
+        }
+        let r: Result<Response, Response> = (|| {
+            let mic = self.microscope(req, None)?;
+            let state = || mic.state.get();
+            match (m, parts.as_slice()) {
+                ("GET", ["v1", "healthz"]) => Ok(Response::json(200, &json!({"alive": true}))),
+                ("GET", ["v1", "system", "auth_status"]) => Ok(Response::json(
+                    200,
+                    &json!({"auth_enabled": true, "bind_to_tls": false, "scheme": "bearer"}),
+                )),
+                ("GET", ["v1", "status"]) => {
+                    read(grant, "the instrument's state")?;
+                    Ok(Response::json(200, &state()))
+                }
+                ("GET", ["v1", "system", "status"]) => {
+                    read(grant, "the instrument's state")?;
+                    Ok(Response::json(200, &self.system_status(mic, &state())))
+                }
+                ("GET", ["v1", "system", "heartbeat"]) => {
+                    read(grant, "the heartbeat")?;
+                    let s = state();
+                    Ok(Response::json(
+                        200,
+                        &json!({"alive": true, "monotonic_ns": monotonic_ns(), "state": s["squid_state"]}),
+                    ))
+                }
+                ("GET", ["v1", "system", "version"]) => {
+                    read(grant, "the version")?;
+                    Ok(Response::json(200, &version()))
+                }
+                ("GET", ["v1", "system", "capabilities"]) => {
+                    read(grant, "the capabilities")?;
+                    self.capabilities(mic)
+                }
+                ("GET", ["v1", "motion", "position"]) => {
+                    read(grant, "the stage position")?;
+                    Ok(Response::json(200, &position(&state()["position"])))
+                }
+                ("GET", ["v1", "imaging", "channels"]) => {
+                    read(grant, "the channels")?;
+                    let c = crate::hardware::load(mic.file.as_deref())
+                        .map_err(|d| Response::error(500, d.render()))?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"channels": c.desc.channels.iter().map(|ch| json!({"name": ch.name, "source": ch.source})).collect::<Vec<_>>()}),
+                    ))
+                }
+                ("POST", ["v1", "system", "reserve"]) => {
+                    control(grant, "reserving the microscope")?;
+                    let b: ReserveBody = json_body(req)?;
+                    let holder = holder_of(b.holder, grant)
+                        .ok_or_else(|| Response::error(400, "holder: name who reserves"))?;
+                    let l = crate::queue::lease::reserve(
+                        &mic.spool,
+                        &holder,
+                        b.ttl_s.unwrap_or(300.0),
+                        &super::routes::who(grant),
+                    )
+                    .map_err(spool_error)?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"reserved": true, "reservation": l, "state": "RESERVED"}),
+                    ))
+                }
+                ("POST", ["v1", "system", "release"]) => {
+                    control(grant, "releasing the microscope")?;
+                    let b: ReleaseBody = json_body(req)?;
+                    let holder = holder_of(b.holder, grant);
+                    let was = crate::queue::lease::release(
+                        &mic.spool,
+                        holder.as_deref(),
+                        b.force,
+                        &super::routes::who(grant),
+                    )
+                    .map_err(spool_error)?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"released": was.is_some(), "reservation": was}),
+                    ))
+                }
+                ("POST", ["v1", "system", "emergency_stop"])
+                | ("POST", ["v1", "jobs", _, "emergency_stop"]) => {
+                    control(grant, "the emergency stop")?;
+                    let b: StopBody = json_body(req)?;
+                    let s = crate::queue::emergency::stop(
+                        &mic.spool,
+                        &super::routes::who(grant),
+                        b.reason,
+                        b.cut_motors,
+                    )
+                    .map_err(spool_error)?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"stopped": true, "state": "ERROR", "emergency_stop": s}),
+                    ))
+                }
+                ("POST", ["v1", "system", "reset"]) => {
+                    control(grant, "resetting the instrument")?;
+                    let t = Instant::now();
+                    let was =
+                        crate::queue::emergency::reset(&mic.spool, &super::routes::who(grant))
+                            .map_err(spool_error)?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"state": crate::queue::status::status(&mic.spool)["squid_state"],
+                                "no_op": was.is_none(), "duration_s": t.elapsed().as_secs_f64(), "cleared": was}),
+                    ))
+                }
+                ("POST", ["v1", "system", "initialize"]) => {
+                    let b: InitializeBody = json_body(req)?;
+                    let t = Instant::now();
+                    if !b.home {
+                        read(grant, "initialize")?;
+                        let s = state();
+                        return Ok(Response::json(
+                            200,
+                            &json!({"state": s["squid_state"], "no_op": true, "duration_s": 0.0, "home_performed": false}),
+                        ));
+                    }
+                    let task = self.act(mic, grant, Action::Home, b.holder, true)?;
+                    if task.status.state != State::Completed {
+                        return Err(failed_action(&task, "stage"));
+                    }
+                    Ok(Response::json(
+                        200,
+                        &json!({"state": "INITIALIZED", "no_op": false, "duration_s": t.elapsed().as_secs_f64(), "home_performed": true, "job_id": task.spec.id.to_string()}),
+                    ))
+                }
+                ("POST", ["v1", "motion", "home"]) => {
+                    let b: HomeBody = json_body(req)?;
+                    let task = self.act(mic, grant, Action::Home, b.holder, true)?;
+                    done(
+                        &task,
+                        "stage",
+                        |r| json!({"homed": true, "position": r["position"]}),
+                    )
+                }
+                ("POST", ["v1", "motion", "move"]) => {
+                    let b: MoveBody = json_body(req)?;
+                    let relative = match b.mode.as_deref() {
+                        None | Some("absolute") => false,
+                        Some("relative") => true,
+                        Some(o) => {
+                            return Err(Response::error(
+                                400,
+                                format!(
+                                    "mode `{}`: absolute or relative",
+                                    crate::human::clip(o, 40)
+                                ),
+                            ));
+                        }
+                    };
+                    let action = Action::Move(MoveRequest {
+                        to: b.to,
+                        x_mm: b.x,
+                        y_mm: b.y,
+                        z_mm: b.z,
+                        relative,
+                    });
+                    let block = b.block_until_complete.unwrap_or(true);
+                    let task = self.act(mic, grant, action, b.holder, block)?;
+                    if !block {
+                        return Ok(accepted(mic, &task));
+                    }
+                    done(&task, "stage", |r| json!({"position": r["position"]}))
+                }
+                ("POST", ["v1", "imaging", "acquire"]) => {
+                    let b: AcquireBody = json_body(req)?;
+                    let config = crate::hardware::load(mic.file.as_deref())
+                        .map_err(|d| Response::error(500, d.render()))?;
+                    let channel = match b.channel {
+                        Some(c) => c,
+                        None => config
+                            .desc
+                            .channels
+                            .first()
+                            .map(|c| c.name.clone())
+                            .ok_or_else(|| Response::error(422, "the microscope has no channel"))?,
+                    };
+                    // Squid's save_path names the file; squidctl names its files, in that folder.
+                    let output = b.save_path.map(|p| {
+                        let p = std::path::PathBuf::from(p);
+                        match (p.extension(), p.parent()) {
+                            (Some(_), Some(d)) => d.to_path_buf(),
+                            _ => p,
+                        }
+                    });
+                    let action = Action::Snap(SnapRequest {
+                        channel,
+                        exposure_ms: b.exposure_ms,
+                        intensity_pct: b.intensity,
+                        output,
+                    });
+                    let task = self.act(mic, grant, action, b.holder, true)?;
+                    done(&task, "camera", |r| {
+                        let s = &r["result"];
+                        json!({"acquired": true, "shape": [s["height"], s["width"]], "dtype": "uint16",
+                               "path": s["path"], "thumbnail": s["thumbnail"], "channel": s["channel"],
+                               "exposure_ms": s["exposure_ms"], "position": r["position"]})
+                    })
+                }
+                ("POST", ["v1", "autofocus", "run"]) => {
+                    let b: AutofocusBody = json_body(req)?;
+                    let method = match b.mode.as_deref() {
+                        None | Some("reflection") | Some("laser") => "laser",
+                        Some("contrast") => "contrast",
+                        Some(o) => {
+                            return Err(Response::error(
+                                400,
+                                format!(
+                                    "mode `{}`: reflection or contrast",
+                                    crate::human::clip(o, 40)
+                                ),
+                            ));
+                        }
+                    };
+                    if b.target_um.is_some_and(|t| t != 0.0) {
+                        return Err(Response::error(
+                            400,
+                            "target_um: squidctl focuses on the calibrated reference (0); an offset is a protocol's z setting",
+                        ));
+                    }
+                    let action = Action::Focus(FocusRequest {
+                        method: Some(method.into()),
+                        ..FocusRequest::default()
+                    });
+                    let task = self.act(mic, grant, action, b.holder, true)?;
+                    done(&task, "autofocus", |r| {
+                        let s = &r["result"];
+                        json!({"autofocus": "ok", "position": r["position"], "z_mm": s["z_mm"], "quality": s["quality"], "method": s["method"]})
+                    })
+                }
+                ("POST", ["v1", "acquisitions"]) => {
+                    super::routes::need_submit(grant)?;
+                    let b: AcquisitionBody = json_body(req)?;
+                    let sources = [
+                        b.protocol.is_some(),
+                        b.yaml_path.is_some(),
+                        b.grid.is_some(),
+                    ];
+                    if sources.iter().filter(|s| **s).count() != 1 {
+                        return Err(Response::error(
+                            422,
+                            "give exactly one of: protocol (squidctl YAML), yaml_path, grid",
+                        ));
+                    }
+                    let protocol = match &b.grid {
+                        Some(g) => Some(grid_protocol(
+                            g,
+                            b.scheduler_job_id
+                                .as_deref()
+                                .or(b.experiment_id.as_deref())
+                                .unwrap_or("grid"),
+                        )?),
+                        None => b.protocol,
+                    };
+                    let body = CreateBody {
+                        protocol,
+                        protocol_path: b.yaml_path,
+                        set: b.overrides.set,
+                        label: b.scheduler_job_id.clone().or(b.experiment_id.clone()),
+                        holder: holder_of(b.holder, grant),
+                        ..CreateBody::default()
+                    };
+                    let (mic, task) = self.submit_protocol(req, grant, unix, &body)?;
+                    let id = task.spec.id;
+                    Ok(Response::json(
+                        202,
+                        &json!({"job_id": id.to_string(), "kind": "acquisition",
+                                "experiment_id": b.experiment_id, "operator": b.operator,
+                                "scheduler_job_id": b.scheduler_job_id,
+                                "expected_fov_count": task.spec.plan.fovs,
+                                "expected_image_count": task.spec.plan.frames,
+                                "state": job_state(task.status.state).0,
+                                "accepted_at": task.spec.created}),
+                    )
+                    .with(
+                        "Location",
+                        format!("/v1/jobs/{id}?microscope={}", mic.spool.microscope),
+                    ))
+                }
+                ("GET", ["v1", "jobs", which]) => {
+                    read(grant, "a job")?;
+                    let id = match *which {
+                        "last" => mic
+                            .spool
+                            .ids()
+                            .into_iter()
+                            .max()
+                            .ok_or_else(|| Response::error(404, "no job yet"))?,
+                        n => job_id(n)?,
+                    };
+                    let t = mic.spool.task(id).map_err(spool_error)?;
+                    Ok(Response::json(200, &job(&t)))
+                }
+                ("POST", ["v1", "jobs", n, "abort"]) => {
+                    control(grant, "aborting a job")?;
+                    let id = job_id(n)?;
+                    let b: AbortBody = json_body(req)?;
+                    let timeout =
+                        Duration::from_secs_f64(b.timeout_s.unwrap_or(60.0).clamp(0.0, 600.0));
+                    let t0 = Instant::now();
+                    crate::queue::verbs::cancel(&mic.spool, id, true).map_err(spool_error)?;
+                    let st = mic
+                        .spool
+                        .wait_ended(&[id], Some(timeout))
+                        .map_err(spool_error)?
+                        .remove(0);
+                    let t = mic.spool.task(id).map_err(spool_error)?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"clean": st.state == State::Cancelled, "timed_out": !st.state.terminal(),
+                                                    "duration_s": t0.elapsed().as_secs_f64(), "job": job(&t)}),
+                    ))
+                }
+                (_, ["v1", "system", "shutdown"]) => Err(Response::error(
+                    501,
+                    "shutdown: stop `squidctl serve` and the worker through their service manager",
+                )),
+                _ => Err(Response::error(
+                    404,
+                    format!("no route {m} {}: see the README's API section", req.path),
+                )),
+            }
+        })();
+        Some(as_fault(r.unwrap_or_else(|e| e)))
+    }
+
+    /// Queue an action for `holder` (else the token's name) and, if `block`, wait for it.
+    fn act(
+        &self,
+        mic: &Microscope,
+        grant: Option<&Grant>,
+        action: Action,
+        holder: Option<String>,
+        block: bool,
+    ) -> Result<Task, Response> {
+        let sreq = SubmitRequest {
+            holder: holder_of(holder, grant),
+            // A robot's single action goes before the queued runs' next start.
+            priority: 0,
+            ..SubmitRequest::default()
+        };
+        let wait = block.then_some(BLOCK_WAIT.min(MAX_WAIT));
+        self.enqueue_action(mic, grant, &action, sreq, false, wait)
+            .map_err(refused_action)
+    }
+
+    fn system_status(&self, mic: &Microscope, s: &Value) -> Value {
+        let tasks = mic.spool.tasks();
+        let last = tasks
+            .iter()
+            .filter(|t| t.spec.action.is_none() && t.status.state.terminal())
+            .max_by_key(|t| t.spec.id);
+        json!({
+            "state": s["squid_state"],
+            "current_job_id": s["running"]["task"].as_u64().map(|i| i.to_string()),
+            "latest_fault": s["latest_fault"],
+            "last_acquisition": last.map(|t| json!({
+                "job_id": t.spec.id.to_string(),
+                "outcome": job_state(t.status.state).1,
+                "completed_at": t.status.ended_unix.map(|u| crate::clock::WallTime::from_unix(u).rfc3339()),
+            })),
+            "session_id": format!("squidctl-{}", std::process::id()),
+            "server_time": crate::clock::WallTime::now().rfc3339(),
+            "instrument": s,
+        })
+    }
+
+    fn capabilities(&self, mic: &Microscope) -> Result<Response, Response> {
+        let c = crate::hardware::load(mic.file.as_deref())
+            .map_err(|d| Response::error(500, d.render()))?;
+        let d = &c.desc;
+        let range = |r: &[crate::protocol::units::Length; 2]| json!([r[0].mm(), r[1].mm()]);
+        Ok(Response::json(
+            200,
+            &json!({
+                "channels": d.channels.iter().map(|ch| json!({"name": ch.name})).collect::<Vec<_>>(),
+                "stage": {"x_range_mm": range(&d.stage.travel.x), "y_range_mm": range(&d.stage.travel.y), "z_range_mm": range(&d.stage.travel.z)},
+                "camera": {"model": d.camera.model, "sensor_size_px": [d.camera.width, d.camera.height], "pixel_size_um": d.camera.pixel_size.um()},
+                "reflection_af_hardware": d.laser_autofocus.is_some(),
+                "named_positions": d.positions.keys().collect::<Vec<_>>(),
+                "simulation": d.driver.as_deref().is_none_or(|x| x == "sim"),
+                "reservation": true,
+                "emergency_stop": true,
+            }).as_object().map(|o| {
+                let mut o = o.clone();
+                if let Value::Object(v) = version() { o.extend(v); }
+                Value::Object(o)
+            }).unwrap_or(Value::Null),
+        ))
+    }
+}
+
+/// A blocking action's reply: its result shaped by `shape`, or its fault; still running
+/// after the wait: 202 with where to follow it.
+fn done(
+    task: &Task,
+    component: &str,
+    shape: impl Fn(&Value) -> Value,
+) -> Result<Response, Response> {
+    match task.status.state {
+        State::Completed => {
+            let r = task.status.result.clone().unwrap_or(Value::Null);
+            let mut v = shape(&r);
+            if let Value::Object(o) = &mut v {
+                o.insert("job_id".into(), json!(task.spec.id.to_string()));
+            }
+            Ok(Response::json(200, &v))
+        }
+        s if s.terminal() => Err(failed_action(task, component)),
+        _ => {
+            Ok(Response::json(202, &job(task))
+                .with("Location", format!("/v1/jobs/{}", task.spec.id)))
+        }
+    }
+}
+
+fn accepted(mic: &Microscope, t: &Task) -> Response {
+    Response::json(202, &job(t)).with(
+        "Location",
+        format!("/v1/jobs/{}?microscope={}", t.spec.id, mic.spool.microscope),
+    )
+}
+
+fn job_id(n: &str) -> Result<u64, Response> {
+    n.parse().map_err(|_| {
+        Response::error(
+            404,
+            format!("`{}` is not a job id", crate::human::clip(n, 40)),
+        )
+    })
+}
+
+/// A task as Squid's job record.
+fn job(t: &Task) -> Value {
+    let (state, outcome) = job_state(t.status.state);
+    let run = crate::queue::view::run_record(t);
+    json!({
+        "job_id": t.spec.id.to_string(),
+        "kind": if t.spec.action.is_some() { "action" } else { "acquisition" },
+        "state": state,
+        "outcome": outcome,
+        "squidctl_state": t.status.state,
+        "accepted_at": t.spec.created,
+        "completed_at": t.status.ended_unix.map(|u| crate::clock::WallTime::from_unix(u).rfc3339()),
+        "progress": {
+            "images_acquired": run.as_ref().map_or(0, |r| r.counts.saved),
+            "total_images": t.spec.plan.frames,
+        },
+        "result": match (&t.spec.action, &run) {
+            (Some(_), _) => t.status.result.clone().unwrap_or(Value::Null),
+            (None, Some(r)) => json!({"end_reason": r.end_reason, "output_dir": r.run_dir,
+                                      "image_count_written": r.counts.saved, "exit_code": r.exit_code}),
+            (None, None) => Value::Null,
+        },
+        "note": t.status.note,
+    })
+}
+
+fn version() -> Value {
+    json!({"software_version": format!("squidctl {}", env!("CARGO_PKG_VERSION")), "api_version": "v1", "firmware_version": "unknown"})
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime with a valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
