@@ -287,15 +287,74 @@ pub fn block_signals() {
         }
     }
     let set = signal_set(&run_signals());
-    // SAFETY: changes only this thread's mask and two dispositions.
+    // SAFETY: changes only this thread's mask and the dispositions of our own signals.
     unsafe {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        // Blocked is not enough: the serialport crate polls with an empty signal mask, so
+        // during a read a signal can land on the board's I/O thread, where the default
+        // action would kill the process. A handler hands it on to the thread that waits for it.
+        for &sig in &run_signals() {
+            if ignored_at_start(sig) {
+                continue;
+            }
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward as *const () as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Per signal number, the thread that waits for it (0: the main thread, whose pending
+/// signals `pending_cancel_signal` reads).
+static WAITER: [std::sync::atomic::AtomicI32; 65] =
+    [const { std::sync::atomic::AtomicI32::new(0) }; 65];
+
+/// Runs only in a thread that had the signal unblocked (inside a foreign `ppoll`): re-send
+/// it to the thread that waits for it, where it is blocked and stays pending until taken.
+/// Async-signal-safe: atomics and two system calls.
+extern "C" fn forward(sig: libc::c_int) {
+    let tid = usize::try_from(sig)
+        .ok()
+        .and_then(|i| WAITER.get(i))
+        .map_or(0, |w| w.load(Ordering::SeqCst));
+    if tid > 0 {
+        // SAFETY: getpid and tgkill are async-signal-safe system calls.
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, sig) };
+    } else if (0..64).contains(&sig) {
+        FORWARDED.fetch_or(1 << sig, Ordering::SeqCst);
+    }
+}
+
+/// Signals handed on before any thread waited for them, as bits.
+static FORWARDED: AtomicU64 = AtomicU64::new(0);
+
+/// Take one of `signals` from [`FORWARDED`].
+fn take_forwarded(signals: &[libc::c_int]) -> Option<i32> {
+    signals.iter().copied().find(|&s| {
+        (0..64).contains(&s) && FORWARDED.fetch_and(!(1 << s), Ordering::SeqCst) & (1 << s) != 0
+    })
+}
+
+/// Make the calling thread the one `signals` are handed to.
+fn wait_here(signals: &[libc::c_int]) {
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() };
+    for &s in signals {
+        if let Some(w) = usize::try_from(s).ok().and_then(|i| WAITER.get(i)) {
+            w.store(tid, Ordering::SeqCst);
+        }
     }
 }
 
 /// Wait for one of the run's signals (blocked everywhere, so only this sees them).
 pub fn wait_signal() -> i32 {
+    wait_here(&run_signals());
+    if let Some(s) = take_forwarded(&run_signals()) {
+        return s;
+    }
     let set = signal_set(&run_signals());
     let mut sig: libc::c_int = 0;
     // SAFETY: sigwait with a valid set and out pointer.
@@ -306,6 +365,10 @@ pub fn wait_signal() -> i32 {
 /// Wait for the emergency stop only (an action's process, whose other signals stay pending
 /// for [`pending_cancel_signal`]).
 pub fn wait_estop() -> bool {
+    wait_here(&[estop_signal()]);
+    if take_forwarded(&[estop_signal()]).is_some() {
+        return true;
+    }
     let set = signal_set(&[estop_signal()]);
     let mut sig: libc::c_int = 0;
     // SAFETY: sigwait with a valid set and out pointer.
@@ -321,7 +384,9 @@ pub fn pending_cancel_signal() -> Option<i32> {
     };
     // SAFETY: sigtimedwait with a zero timeout on a valid set.
     let s = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) };
-    (s > 0).then_some(s)
+    (s > 0)
+        .then_some(s)
+        .or_else(|| take_forwarded(&CANCEL_SIGNALS))
 }
 
 pub fn signal_name(sig: i32) -> &'static str {

@@ -408,3 +408,87 @@ fn actions_on_the_emulated_board_go_where_asked_and_leave_no_light_on() {
         "the snap lit the sample: {lights:?}"
     );
 }
+
+/// `stop --now` during a long exposure on the emulated board: the board's log shows every
+/// light off right after the request (the latency is printed; `benches/estop.sh` measures
+/// its distribution), the run ends with its emergency-stop record, nothing starts until the
+/// reset, and `resume` then completes the run.
+#[test]
+fn an_emergency_stop_during_an_exposure_turns_every_light_off_and_resume_completes() {
+    let board = McuProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let locks = tempfile::tempdir().expect("tmp");
+    let m = board.shipped_microscope(dir.path(), "2s");
+    let cmd = |args: &[&str]| queue_cmd(dir.path(), locks.path(), &m, args);
+    let p = write(
+        dir.path(),
+        "long.yaml",
+        "name: long\nplate: {format: 96, wells: \"A1\"}\nfov: {grid: 2x2}\nchannels:\n  - {name: GFP, exposure: 900ms, intensity: 20%}\n",
+    );
+    let out = dir.path().join("out");
+    let child = cmd(&["acquire", &p, "--output", &out.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let rd = wait_for_frames(&out, 1);
+    // In the middle of an exposure: a light is on.
+    let t = Instant::now();
+    while !light_intervals(&board.events())
+        .iter()
+        .any(|i| i.2.is_none())
+    {
+        assert!(t.elapsed() < Duration::from_secs(60), "no exposure began");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let asked = squidctl::clock::WallTime::now().unix_s;
+    let r = Run::from(cmd(&["stop", "--now", "--json"]).output().expect("stop"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let run = Run::from(child.wait_with_output().expect("run"));
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let events = board.events();
+    let start = events
+        .iter()
+        .find(|e| e["kind"] == "started")
+        .and_then(|e| e["unix"].as_f64())
+        .expect("the board's start time");
+    let off = light_intervals(&events)
+        .into_iter()
+        .filter_map(|i| i.2)
+        .map(|t| start + t)
+        .filter(|t| *t >= asked)
+        .fold(f64::NAN, f64::min);
+    assert!(
+        off.is_finite(),
+        "no light went off after the stop: {events:?}"
+    );
+    eprintln!(
+        "emergency stop: request → every light off in {:.1} ms",
+        (off - asked) * 1000.0
+    );
+    board_ends_clean(&board);
+    let j = journal(&rd);
+    assert_eq!(
+        kinds(&j, "emergency_stop")[0]["lights_off_confirmed"],
+        true,
+        "{j:?}"
+    );
+    // Latched: a move is refused; after the reset, resume completes what is left.
+    let r = Run::from(cmd(&["move", "--to", "loading"]).output().expect("move"));
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    let r = Run::from(cmd(&["reset"]).output().expect("reset"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = Run::from(
+        cmd(&["resume", &rd.display().to_string()])
+            .output()
+            .expect("resume"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = Run::from(
+        squidctl(&["verify", &rd.display().to_string()])
+            .output()
+            .expect("verify"),
+    );
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    board_ends_clean(&board);
+}

@@ -65,6 +65,11 @@ impl Emulator {
         let mut faults = faults;
         let mut fw = Firmware::new(version);
         fw.lose = std::mem::take(&mut faults.lose);
+        // The wall time of t = 0, so a test can set the log's times beside its own.
+        fw.note(
+            0.0,
+            serde_json::json!({"kind": "started", "unix": crate::clock::WallTime::now().unix_s}),
+        );
         Ok(Emulator {
             path: pty.path.clone(),
             pty: Some(pty),
