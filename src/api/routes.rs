@@ -153,6 +153,17 @@ impl Ctx {
     }
 
     pub fn route(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
+        let reply = self.route_one(req, grant, unix);
+        // A change made here is in the state the next read gets (strangers change nothing).
+        if req.method != "GET" && grant.is_some() {
+            for m in &self.microscopes {
+                m.state.refresh(&m.spool);
+            }
+        }
+        reply
+    }
+
+    fn route_one(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
         if let Some(r) = self.squid_route(req, grant, unix) {
             return Reply::Done(r);
         }

@@ -34,6 +34,15 @@ impl StateCache {
         cache
     }
 
+    /// Look now (after a change made through the API, so its reply and the next read agree).
+    pub fn refresh(&self, spool: &Spool) {
+        let v = crate::queue::status::publish_change(spool)
+            .unwrap_or_else(|_| crate::queue::status::status(spool));
+        if let Ok(mut w) = self.value.write() {
+            *w = v;
+        }
+    }
+
     pub fn get(&self) -> Value {
         self.value.read().map(|v| v.clone()).unwrap_or(Value::Null)
     }

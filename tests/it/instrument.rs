@@ -355,3 +355,24 @@ fn an_emergency_stop_ends_the_run_blocks_everything_until_reset_and_resume_conti
     let v = api.run(&["verify", rd.to_str().expect("utf-8")]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
+
+/// A client written only from Squid's Core Service document (`tests/python/squid_client.py`,
+/// httpx) runs against `squidctl serve` with nothing changed but the base URL and token.
+#[test]
+fn a_client_written_from_squids_document_works_unchanged() {
+    let api = Api::new(0.0);
+    let _w = worker(&api);
+    let out = python_httpx()
+        .arg(repo().join("tests/python/squid_client.py"))
+        .arg(format!("http://{}", api.addr()))
+        .arg(ADMIN)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}{}\nserver: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        api.log()
+    );
+}

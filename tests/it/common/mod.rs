@@ -387,6 +387,13 @@ pub fn python_useq() -> Command {
     python_with(&READY, "pyuseq")
 }
 
+/// `python3` able to import httpx (the Squid-API client test's HTTP library).
+#[allow(dead_code)]
+pub fn python_httpx() -> Command {
+    static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    python_with(&READY, "pyhttpx")
+}
+
 /// An exclusive flock on `path` (created if need be), held until the file is dropped: how
 /// test processes, and `.ci/run`, take turns at a shared install or device.
 pub fn hold_lock(path: &Path) -> std::fs::File {

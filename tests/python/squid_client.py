@@ -1,0 +1,103 @@
+"""A scheduler's driver written from Squid's Core Service document alone
+(Cephla-Lab/Squid, feat/squid-core-service, software/docs/core-service-api.md): only its
+paths, request bodies, response keys and fault model. Pointed at `squidctl serve` with
+nothing changed but the base URL and the token.
+
+usage: squid_client.py BASE_URL TOKEN
+"""
+
+import sys
+import time
+
+import httpx
+
+BASE, TOKEN = sys.argv[1], sys.argv[2]
+api = httpx.Client(base_url=BASE, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+
+
+def ok(r, *codes):
+    codes = codes or (200,)
+    assert r.status_code in codes, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def fault(r, status, category):
+    assert r.status_code == status, f"{r.request.url}: {r.status_code} {r.text}"
+    f = r.json()["error"]
+    # Drivers branch on category/code/terminal (the document's advice), never on text.
+    for key in ("category", "code", "recoverable", "scheduler_action", "message", "terminal"):
+        assert key in f, f"fault without {key}: {f}"
+    assert f["category"] == category, f
+    return f
+
+
+# Meta and system.
+assert ok(httpx.get(f"{BASE}/v1/healthz"))["alive"] is True  # open, no token
+status = ok(api.get("/v1/system/status"))
+assert status["state"] in ("UNINITIALIZED", "INITIALIZED"), status
+for key in ("current_job_id", "latest_fault", "last_acquisition", "session_id", "server_time"):
+    assert key in status, status
+beat = ok(api.get("/v1/system/heartbeat"))
+assert beat["alive"] is True and isinstance(beat["monotonic_ns"], int)
+caps = ok(api.get("/v1/system/capabilities"))
+channels = [c["name"] for c in caps["channels"]]
+x_range, y_range = caps["stage"]["x_range_mm"], caps["stage"]["y_range_mm"]
+assert "software_version" in ok(api.get("/v1/system/version"))
+
+# Reserve for this scheduler (Squid answers 501 here; a driver must accept either).
+r = api.post("/v1/system/reserve", json={})
+assert r.status_code in (200, 501), r.text
+reserved = r.status_code == 200
+if reserved:
+    assert ok(api.get("/v1/system/status"))["state"] == "RESERVED"
+
+# Home, then move (absolute, then relative), reading the position back.
+ok(api.post("/v1/system/initialize", json={"home": True}))
+moved = ok(api.post("/v1/motion/move", json={"mode": "absolute", "x": 20.0, "y": 15.0, "z": 4.0}))
+assert abs(moved["position"]["x_mm"] - 20.0) < 1e-6, moved
+moved = ok(api.post("/v1/motion/move", json={"mode": "relative", "x": 1.5, "block_until_complete": True}))
+assert abs(moved["position"]["x_mm"] - 21.5) < 1e-6, moved
+pos = ok(api.get("/v1/motion/position"))
+assert abs(pos["x_mm"] - 21.5) < 1e-6 and abs(pos["y_mm"] - 15.0) < 1e-6, pos
+fault(api.post("/v1/motion/move", json={"x": x_range[1] + 100}), 400, "INVALID_PARAM")
+
+# One image, then the reflection autofocus.
+img = ok(api.post("/v1/imaging/acquire", json={"channel": channels[0]}))
+assert img["acquired"] is True and len(img["shape"]) == 2, img
+af = ok(api.post("/v1/autofocus/run", json={"mode": "reflection", "target_um": 0.0}))
+assert af["autofocus"] == "ok" and "z_mm" in af["position"], af
+
+# An acquisition as an inline grid: 202 + Location, then poll the job to COMPLETED.
+r = api.post(
+    "/v1/acquisitions",
+    json={
+        "grid": {"wells": "B2:B3", "channels": channels[:1], "nx": 2, "ny": 2, "overlap_percent": 10.0},
+        "experiment_id": "exp-1",
+        "scheduler_job_id": "sched-42",
+    },
+)
+job = ok(r, 202)
+assert r.headers["location"].startswith(f"/v1/jobs/{job['job_id']}"), r.headers
+assert job["expected_image_count"] == 8, job
+deadline = time.monotonic() + 300
+while True:
+    j = ok(api.get(f"/v1/jobs/{job['job_id']}"))
+    if j["state"] == "COMPLETED":
+        break
+    assert j["state"] in ("ACCEPTED", "RUNNING"), j
+    assert time.monotonic() < deadline, j
+    time.sleep(0.5)
+assert j["outcome"] == "SUCCESS", j
+assert j["result"]["image_count_written"] == 8, j
+assert ok(api.get("/v1/jobs/last"))["job_id"] == job["job_id"]
+last = ok(api.get("/v1/system/status"))["last_acquisition"]
+assert last["job_id"] == job["job_id"] and last["outcome"] == "SUCCESS", last
+
+# Aborting a finished job is harmless; an unknown job is a PROTOCOL fault.
+fault(api.get("/v1/jobs/999999"), 404, "PROTOCOL")
+
+if reserved:
+    ok(api.post("/v1/system/release", json={}))
+state = ok(api.get("/v1/system/status"))["state"]
+assert state == "INITIALIZED", state
+print("squid client: every call answered as the document says")
