@@ -51,6 +51,11 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('focus', 'focus', [CompletionResultType]::ParameterValue, 'Run the autofocus once where the stage is, and say the z it found and how sure it is')
             [CompletionResult]::new('lights', 'lights', [CompletionResultType]::ParameterValue, 'Turn a light on for a while (then off again), or every light off')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
+            [CompletionResult]::new('act', 'act', [CompletionResultType]::ParameterValue, 'Do the action a JSON file describes (how a worker carries out an action task)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault')
+            [CompletionResult]::new('reserve', 'reserve', [CompletionResultType]::ParameterValue, 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Clear an emergency stop: the queue and actions may start again')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
@@ -246,6 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--after-ok', '--after-ok', [CompletionResultType]::ParameterName, 'Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A name for the task in listings')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'The reservation this task belongs to: while the microscope is reserved (`squidctl reserve`), only its holder''s tasks start')
             [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Submit the protocol snapshot of task ID again (as it was queued)')
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Submit held: it starts only after `squidctl release ID`')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the task to end and exit with its run''s exit code')
@@ -325,6 +331,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--y', '--y', [CompletionResultType]::ParameterName, 'Move y')
             [CompletionResult]::new('--z', '--z', [CompletionResultType]::ParameterName, 'Move z')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder (see `squidctl reserve`)')
             [CompletionResult]::new('--before', '--before', [CompletionResultType]::ParameterName, 'Just before this task (taking its priority)')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Just after this task (taking its priority)')
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Set its priority (higher runs first)')
@@ -344,6 +351,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         'squidctl;home' {
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -361,6 +369,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Folder to save the image in')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -378,6 +387,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--exposure', '--exposure', [CompletionResultType]::ParameterName, 'Its exposure [default: 10ms]')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -393,6 +403,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long it stays on, at most 10min; Ctrl-C turns it off sooner [default: 10s]')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -405,7 +416,72 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         'squidctl;filter' {
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;act' {
+            [CompletionResult]::new('--result', '--result', [CompletionResultType]::ParameterName, 'Also write the JSON result here (ok or not), for the queue task that asked')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another run holds the microscope, wait for it (as long as DURATION, or forever)')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;status' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;reserve' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long it lasts unless renewed, e.g. 10m (at most 24h)')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'End the reservation instead')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --release: end it whoever holds it (the operator''s override)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;stop' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, for the event log and the status')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Required: this is the emergency stop (to stop a task at a safe point, `cancel ID`)')
+            [CompletionResult]::new('--cut-motors', '--cut-motors', [CompletionResultType]::ParameterName, 'Also disable the stage''s motor drivers, which stops a move in progress but loses the homing: every axis must be homed again after the reset')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;reset' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
@@ -642,6 +718,11 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('focus', 'focus', [CompletionResultType]::ParameterValue, 'Run the autofocus once where the stage is, and say the z it found and how sure it is')
             [CompletionResult]::new('lights', 'lights', [CompletionResultType]::ParameterValue, 'Turn a light on for a while (then off again), or every light off')
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
+            [CompletionResult]::new('act', 'act', [CompletionResultType]::ParameterValue, 'Do the action a JSON file describes (how a worker carries out an action task)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault')
+            [CompletionResult]::new('reserve', 'reserve', [CompletionResultType]::ParameterValue, 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Clear an emergency stop: the queue and actions may start again')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause a running task at its next safe point (lights off), until `unpause`')
             [CompletionResult]::new('unpause', 'unpause', [CompletionResultType]::ParameterValue, 'Let a paused task go on')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for tasks to end; exit with their run''s exit code')
@@ -724,6 +805,21 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;filter' {
+            break
+        }
+        'squidctl;help;act' {
+            break
+        }
+        'squidctl;help;status' {
+            break
+        }
+        'squidctl;help;reserve' {
+            break
+        }
+        'squidctl;help;stop' {
+            break
+        }
+        'squidctl;help;reset' {
             break
         }
         'squidctl;help;pause' {

@@ -19,6 +19,9 @@ _squidctl() {
             squidctl,acquire)
                 cmd="squidctl__subcmd__acquire"
                 ;;
+            squidctl,act)
+                cmd="squidctl__subcmd__act"
+                ;;
             squidctl,calibrate-af)
                 cmd="squidctl__subcmd__calibrate__subcmd__af"
                 ;;
@@ -85,6 +88,12 @@ _squidctl() {
             squidctl,report)
                 cmd="squidctl__subcmd__report"
                 ;;
+            squidctl,reserve)
+                cmd="squidctl__subcmd__reserve"
+                ;;
+            squidctl,reset)
+                cmd="squidctl__subcmd__reset"
+                ;;
             squidctl,resume)
                 cmd="squidctl__subcmd__resume"
                 ;;
@@ -99,6 +108,12 @@ _squidctl() {
                 ;;
             squidctl,snap)
                 cmd="squidctl__subcmd__snap"
+                ;;
+            squidctl,status)
+                cmd="squidctl__subcmd__status"
+                ;;
+            squidctl,stop)
+                cmd="squidctl__subcmd__stop"
                 ;;
             squidctl,submit)
                 cmd="squidctl__subcmd__submit"
@@ -132,6 +147,9 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,acquire)
                 cmd="squidctl__subcmd__help__subcmd__acquire"
+                ;;
+            squidctl__subcmd__help,act)
+                cmd="squidctl__subcmd__help__subcmd__act"
                 ;;
             squidctl__subcmd__help,calibrate-af)
                 cmd="squidctl__subcmd__help__subcmd__calibrate__subcmd__af"
@@ -199,6 +217,12 @@ _squidctl() {
             squidctl__subcmd__help,report)
                 cmd="squidctl__subcmd__help__subcmd__report"
                 ;;
+            squidctl__subcmd__help,reserve)
+                cmd="squidctl__subcmd__help__subcmd__reserve"
+                ;;
+            squidctl__subcmd__help,reset)
+                cmd="squidctl__subcmd__help__subcmd__reset"
+                ;;
             squidctl__subcmd__help,resume)
                 cmd="squidctl__subcmd__help__subcmd__resume"
                 ;;
@@ -213,6 +237,12 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,snap)
                 cmd="squidctl__subcmd__help__subcmd__snap"
+                ;;
+            squidctl__subcmd__help,status)
+                cmd="squidctl__subcmd__help__subcmd__status"
+                ;;
+            squidctl__subcmd__help,stop)
+                cmd="squidctl__subcmd__help__subcmd__stop"
                 ;;
             squidctl__subcmd__help,submit)
                 cmd="squidctl__subcmd__help__subcmd__submit"
@@ -275,7 +305,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter pause unpause wait events history gc worker serve import completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter act status reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,6 +362,36 @@ _squidctl() {
                     return 0
                     ;;
                 --queue-task)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__act)
+            opts="-v -q -h --result --microscope --wait-lock --holder --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -559,7 +619,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__filter)
-            opts="-v -q -h --microscope --wait-lock --json --verbose --quiet --help"
+            opts="-v -q -h --microscope --wait-lock --holder --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,6 +633,10 @@ _squidctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -581,7 +645,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__focus)
-            opts="-v -q -h --method --channel --range --step --exposure --microscope --wait-lock --json --verbose --quiet --help"
+            opts="-v -q -h --method --channel --range --step --exposure --microscope --wait-lock --holder --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -615,6 +679,10 @@ _squidctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -645,7 +713,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter pause unpause wait events history gc worker serve import completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter act status reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +727,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__acquire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__act)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1036,6 +1118,34 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__help__subcmd__reserve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1093,6 +1203,34 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__snap)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1239,7 +1377,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__home)
-            opts="-v -q -h --microscope --wait-lock --json --verbose --quiet --help"
+            opts="-v -q -h --microscope --wait-lock --holder --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1250,6 +1388,10 @@ _squidctl() {
                     return 0
                     ;;
                 --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1431,7 +1573,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__lights)
-            opts="-v -q -h --channel --intensity --for --microscope --wait-lock --json --verbose --quiet --help on off"
+            opts="-v -q -h --channel --intensity --for --microscope --wait-lock --holder --json --verbose --quiet --help on off"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1457,6 +1599,10 @@ _squidctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1479,7 +1625,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__move)
-            opts="-v -q -h --to --x --y --z --by --wait-lock --front --back --before --after --priority --microscope --json --verbose --quiet --help"
+            opts="-v -q -h --to --x --y --z --by --wait-lock --holder --front --back --before --after --priority --microscope --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1502,6 +1648,10 @@ _squidctl() {
                     return 0
                     ;;
                 --wait-lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1631,6 +1781,46 @@ _squidctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__reserve)
+            opts="-v -q -h --ttl --release --force --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__reset)
+            opts="-v -q -h --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1787,7 +1977,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__snap)
-            opts="-o -v -q -h --channel --exposure --intensity --output --microscope --wait-lock --json --verbose --quiet --help"
+            opts="-o -v -q -h --channel --exposure --intensity --output --microscope --wait-lock --holder --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1821,6 +2011,50 @@ _squidctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__status)
+            opts="-v -q -h --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__stop)
+            opts="-v -q -h --now --cut-motors --reason --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1829,7 +2063,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__submit)
-            opts="-v -q -h --microscope --set --priority --at --expires --after --after-ok --hold --retries --label --again --wait --json --verbose --quiet --help"
+            opts="-v -q -h --microscope --set --priority --at --expires --after --after-ok --hold --retries --label --holder --again --wait --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1868,6 +2102,10 @@ _squidctl() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

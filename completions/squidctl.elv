@@ -48,6 +48,11 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand focus 'Run the autofocus once where the stage is, and say the z it found and how sure it is'
             cand lights 'Turn a light on for a while (then off again), or every light off'
             cand filter 'Turn the filter wheel to a position'
+            cand act 'Do the action a JSON file describes (how a worker carries out an action task)'
+            cand status 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault'
+            cand reserve 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it'
+            cand stop 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`'
+            cand reset 'Clear an emergency stop: the queue and actions may start again'
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
@@ -228,6 +233,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --after-ok 'Start only after these tasks (of the same microscope) completed (exit 0); skipped if one did not'
             cand --retries 'Retry a failed run (exit 1, 4, 5) this many times, continuing it with `resume`'
             cand --label 'A name for the task in listings'
+            cand --holder 'The reservation this task belongs to: while the microscope is reserved (`squidctl reserve`), only its holder''s tasks start'
             cand --again 'Submit the protocol snapshot of task ID again (as it was queued)'
             cand --hold 'Submit held: it starts only after `squidctl release ID`'
             cand --wait 'Wait for the task to end and exit with its run''s exit code'
@@ -301,6 +307,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --y 'Move y'
             cand --z 'Move z'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder (see `squidctl reserve`)'
             cand --before 'Just before this task (taking its priority)'
             cand --after 'Just after this task (taking its priority)'
             cand --priority 'Set its priority (higher runs first)'
@@ -319,6 +326,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;home'= {
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
             cand --json 'Print one JSON object on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -335,6 +343,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --output 'Folder to save the image in'
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
             cand --json 'Print one JSON object on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -351,6 +360,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --exposure 'Its exposure [default: 10ms]'
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
             cand --json 'Print one JSON object on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -365,6 +375,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --for 'How long it stays on, at most 10min; Ctrl-C turns it off sooner [default: 10s]'
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
             cand --json 'Print one JSON object on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -376,7 +387,67 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;filter'= {
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
             cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;act'= {
+            cand --result 'Also write the JSON result here (ok or not), for the queue task that asked'
+            cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
+            cand --wait-lock 'When another run holds the microscope, wait for it (as long as DURATION, or forever)'
+            cand --holder 'Act as this reservation''s holder: while the microscope is reserved (`squidctl reserve`), only its holder acts on it'
+            cand --json 'Print one JSON object on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;status'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;reserve'= {
+            cand --ttl 'How long it lasts unless renewed, e.g. 10m (at most 24h)'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --release 'End the reservation instead'
+            cand --force 'With --release: end it whoever holds it (the operator''s override)'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;stop'= {
+            cand --reason 'Why, for the event log and the status'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --now 'Required: this is the emergency stop (to stop a task at a safe point, `cancel ID`)'
+            cand --cut-motors 'Also disable the stage''s motor drivers, which stops a move in progress but loses the homing: every axis must be homed again after the reset'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;reset'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'
@@ -593,6 +664,11 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand focus 'Run the autofocus once where the stage is, and say the z it found and how sure it is'
             cand lights 'Turn a light on for a while (then off again), or every light off'
             cand filter 'Turn the filter wheel to a position'
+            cand act 'Do the action a JSON file describes (how a worker carries out an action task)'
+            cand status 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault'
+            cand reserve 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it'
+            cand stop 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`'
+            cand reset 'Clear an emergency stop: the queue and actions may start again'
             cand pause 'Pause a running task at its next safe point (lights off), until `unpause`'
             cand unpause 'Let a paused task go on'
             cand wait 'Wait for tasks to end; exit with their run''s exit code'
@@ -652,6 +728,16 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;lights'= {
         }
         &'squidctl;help;filter'= {
+        }
+        &'squidctl;help;act'= {
+        }
+        &'squidctl;help;status'= {
+        }
+        &'squidctl;help;reserve'= {
+        }
+        &'squidctl;help;stop'= {
+        }
+        &'squidctl;help;reset'= {
         }
         &'squidctl;help;pause'= {
         }
