@@ -26,7 +26,8 @@ try {
   await page.goto(url);
   const wait = (f, arg) => page.waitForFunction(f, arg, { timeout: 90000, polling: 50 });
   const sim = "#m-squid-sim";
-  await wait((m) => /^[A-Z]+\d+$/.test(document.querySelector(m + " .running-well")?.textContent || ""), sim);
+  await wait((m) => /^[A-Z]+\d+$/.test(document.querySelector(m + " .running-well")?.textContent || "")
+    && document.querySelector(m).dataset.state === "running", sim);
   await wait((m) => {
     const i = document.querySelector(m + " img.thumb");
     return i && i.complete && i.naturalWidth > 0 && i.dataset.frame;
@@ -36,6 +37,7 @@ try {
     const all = (sel) => [...s.querySelectorAll(sel)];
     return {
       url: location.pathname + location.search,
+      state: s.dataset.state ?? null,
       well: s.querySelector(".running-well")?.textContent ?? null,
       frames: Number(s.querySelector(".frames")?.dataset.frames ?? -1),
       frame: s.querySelector("img.thumb").dataset.frame ?? null,
@@ -62,7 +64,8 @@ try {
   out.second = await seen();
   // A pause: the page says so and counts no time down.
   await control("POST", `/v1/tasks/${task}/pause?microscope=squid-sim`);
-  await wait(() => document.querySelector("#m-squid-sim .eta")?.dataset.paused === "1");
+  await wait(() => document.querySelector("#m-squid-sim .eta")?.dataset.paused === "1"
+    && document.querySelector("#m-squid-sim").dataset.state === "paused");
   out.paused = await seen();
   await control("POST", `/v1/tasks/${task}/unpause?microscope=squid-sim`);
   await wait(() => document.querySelector("#m-squid-sim .eta")?.dataset.paused === "");
@@ -70,7 +73,8 @@ try {
   // The end: cancelled, idle, nothing running, the run in the recent runs with a link.
   await control("DELETE", `/v1/tasks/${task}?microscope=squid-sim`);
   await wait((id) => !!document.querySelector(`#m-squid-sim table.hist tr[data-task="${id}"]`)
-    && !!document.querySelector("#m-squid-sim .task .idle"), task);
+    && !!document.querySelector("#m-squid-sim .task .idle")
+    && document.querySelector("#m-squid-sim").dataset.state === "idle", task);
   out.ended = await seen();
   await page.screenshot({ path: shot.replace(".png", "-ended.png"), fullPage: true });
   // The other microscope: its last run had skipped FOVs, the one before failed.

@@ -1056,6 +1056,16 @@ fn the_status_page_is_true_while_running_paused_and_after_the_end_and_a_failure(
         "{seen}"
     );
     // Paused: said, and no end time counting down.
+    // The instrument's state, as `status` and the API say it, at each step.
+    assert_eq!(
+        [
+            &first["state"],
+            &seen["paused"]["state"],
+            &seen["ended"]["state"]
+        ],
+        [&json!("running"), &json!("paused"), &json!("idle")],
+        "{seen}"
+    );
     let eta = seen["paused"]["eta"].as_str().unwrap_or("");
     assert!(eta.contains("paused") && !eta.contains("ends ≈"), "{seen}");
     // Over: idle, nothing running, the run kept with its outcome and a link to its view.
