@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod api;
 #[cfg(feature = "genicam")]
 mod genicam;
+mod instrument;
 mod planning;
 mod queue;
 mod runner;
@@ -22,6 +23,7 @@ mod squid;
 use api::*;
 #[cfg(feature = "genicam")]
 use genicam::*;
+use instrument::*;
 use planning::*;
 use queue::*;
 use runner::*;
@@ -222,6 +224,9 @@ fn main() {
     }
     if want("api") {
         api(&mut rows);
+    }
+    if want("instrument") {
+        instrument(&mut rows);
     }
     #[cfg(feature = "genicam")]
     if want("genicam") {

@@ -90,6 +90,8 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
         _ => before.position.map(|p| (p.x, p.y, p.z)),
     };
     let outcome = run_on_device(config, &checked, &dir, at);
+    // An emergency stop interrupts the device's command; its own commands go out first.
+    crate::supervisor::safety::settle(Duration::from_secs(3));
     let took_s = start.elapsed().as_secs_f64();
     let now = WallTime::now();
     let mut state = before;
@@ -115,6 +117,10 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
         }
         // A failed action turned every light off on its way out (or hung, and never got here).
         Err(_) => state.lights.on.clear(),
+    }
+    // Motors cut by an emergency stop during the action: the homing is gone.
+    if instrument::estop::latched(&dir).is_some_and(|e| e.cut_motors) {
+        state.homed = Some(false);
     }
     state.microscope = name;
     state.last_action = Some(LastAction {
@@ -148,8 +154,14 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
 /// registered hooks need no device lock), then the action is interrupted as by Ctrl-C.
 fn watch_for_emergency_stop() {
     let _ = crate::supervisor::spawn("estop", || {
-        if crate::supervisor::signals::wait_estop() {
-            let confirmed = crate::supervisor::safety::all_lights_off("emergency stop");
+        if let Some(cut) = crate::supervisor::signals::wait_estop() {
+            let confirmed = crate::supervisor::safety::emergency(|| {
+                let off = crate::supervisor::safety::all_lights_off("emergency stop");
+                if cut {
+                    crate::supervisor::safety::cut_motors("emergency stop");
+                }
+                off
+            });
             eprintln!(
                 "squidctl: emergency stop: every light off{}",
                 if confirmed {

@@ -55,12 +55,25 @@ pub fn stop(
         .as_ref()
         .filter(|h| h.host == here || h.host.is_empty())
     {
+        let sig = if cut_motors {
+            crate::supervisor::signals::estop_cut_signal()
+        } else {
+            crate::supervisor::signals::estop_signal()
+        };
         // SAFETY: a signal to the pid the lock names; it blocks and handles this signal.
-        if unsafe { libc::kill(h.pid as i32, crate::supervisor::signals::estop_signal()) } == 0 {
+        if unsafe { libc::kill(h.pid as i32, sig) } == 0 {
             signalled = Some(h.pid);
         }
     }
     let took_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    if cut_motors {
+        // Whatever the stage says next, its homing is gone.
+        let mut st = crate::instrument::InstrumentState::read(&dir, &spool.microscope);
+        st.homed = Some(false);
+        if let Err(err) = st.write(&dir) {
+            tracing::warn!("cannot record the lost homing in {}: {err}", dir.display());
+        }
+    }
     let what = holder.as_ref().map(|h| h.what.clone());
     // The task it ran ends cancelled (not retried, not continued by itself).
     let task = spool

@@ -209,6 +209,8 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         counts.lost = acquired.saturating_sub(saved);
     }
     let failure = report.as_ref().and_then(|r| r.failure.clone());
+    // An emergency stop's own commands are sent before the run ends.
+    crate::supervisor::safety::settle(Duration::from_secs(3));
     let ending = match end {
         End::Hung(_) => Ending::Hung(reason_hang.unwrap_or_default()),
         // The emergency stop is a fast stop that says what it was.
@@ -310,12 +312,17 @@ fn spawn_signal_thread(
             if sig == 0 {
                 continue;
             }
-            if sig == signals::estop_signal() {
+            if sig == signals::estop_signal() || sig == signals::estop_cut_signal() {
                 // Lights first, without the devices' locks; the stop comes after. A frame
                 // not yet handed to the savers is dropped from this moment.
-                cancel.emergency_begins();
                 let t = std::time::Instant::now();
-                let confirmed = crate::supervisor::safety::all_lights_off("emergency stop");
+                let (confirmed, motors_cut) = crate::supervisor::safety::emergency(|| {
+                    cancel.emergency_begins();
+                    let off = crate::supervisor::safety::all_lights_off("emergency stop");
+                    let cut = (sig == signals::estop_cut_signal())
+                        .then(|| crate::supervisor::safety::cut_motors("emergency stop"));
+                    (off, cut)
+                });
                 eprintln!(
                     "squidctl: emergency stop: every light off{}; the run stops now (`squidctl resume` continues it)",
                     if confirmed {
@@ -326,6 +333,7 @@ fn spawn_signal_thread(
                 );
                 records.emit(Record::EmergencyStop(records::EmergencyStop {
                     lights_off_confirmed: confirmed,
+                    motors_cut,
                     took_ms: t.elapsed().as_secs_f64() * 1000.0,
                 }));
                 let _ = tx.send(Control::Signal(cancel.on_emergency()));

@@ -14,6 +14,8 @@ pub trait LightsOff: Send + Sync {
 type Hooks = Vec<(u64, Arc<dyn LightsOff>)>;
 
 static HOOKS: Mutex<Hooks> = Mutex::new(Vec::new());
+/// How to cut the stage's motor drivers (the emergency stop's `--cut-motors`).
+static MOTOR_HOOKS: Mutex<Hooks> = Mutex::new(Vec::new());
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
 /// Register (or, with the same token, replace) a hook; returns its token.
@@ -26,10 +28,37 @@ pub fn register(token: Option<u64>, hook: Arc<dyn LightsOff>) -> u64 {
 }
 
 pub fn unregister(token: u64) {
-    HOOKS
+    for hooks in [&HOOKS, &MOTOR_HOOKS] {
+        hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(k, _)| *k != token);
+    }
+}
+
+/// Register (or replace) how to cut the motors, under the same token as the lights' hook.
+pub fn register_motors(token: u64, hook: Arc<dyn LightsOff>) {
+    let mut h = MOTOR_HOOKS.lock().unwrap_or_else(|p| p.into_inner());
+    h.retain(|(k, _)| *k != token);
+    h.push((token, hook));
+}
+
+/// Cut every registered stage's drivers; whether every board acknowledged it.
+pub fn cut_motors(why: &str) -> bool {
+    let hooks: Hooks = MOTOR_HOOKS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .retain(|(k, _)| *k != token);
+        .clone();
+    let mut all = true;
+    for (_, h) in hooks {
+        if h.all_off() {
+            tracing::warn!("the stage's motor drivers are cut ({why}): home before moving");
+        } else {
+            all = false;
+            tracing::error!("could not confirm the motor drivers are cut ({why})");
+        }
+    }
+    all
 }
 
 thread_local! {
@@ -61,4 +90,24 @@ pub fn all_lights_off(why: &str) -> bool {
         }
     }
     all
+}
+
+/// An emergency stop being carried out (lights, then motors) on some thread.
+static EMERGENCY_BUSY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Run the emergency stop's device commands, marked as under way so that the process does
+/// not end (its run or action failing from the interrupted command) before they are sent.
+pub fn emergency<T>(f: impl FnOnce() -> T) -> T {
+    EMERGENCY_BUSY.store(true, Ordering::SeqCst);
+    let r = f();
+    EMERGENCY_BUSY.store(false, Ordering::SeqCst);
+    r
+}
+
+/// Before ending: let an emergency stop under way finish sending (bounded by `max`).
+pub fn settle(max: std::time::Duration) {
+    let t = std::time::Instant::now();
+    while EMERGENCY_BUSY.load(Ordering::SeqCst) && t.elapsed() < max {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

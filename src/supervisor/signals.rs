@@ -235,14 +235,20 @@ pub fn estop_signal() -> libc::c_int {
     libc::SIGRTMIN() + 1
 }
 
+/// The emergency stop with `--cut-motors`: the lights, then the stage's motor drivers.
+pub fn estop_cut_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 2
+}
+
 /// The signals the run handles itself.
-fn run_signals() -> [libc::c_int; 5] {
+fn run_signals() -> [libc::c_int; 6] {
     [
         libc::SIGINT,
         libc::SIGTERM,
         libc::SIGHUP,
         libc::SIGUSR1,
         estop_signal(),
+        estop_cut_signal(),
     ]
 }
 
@@ -363,16 +369,17 @@ pub fn wait_signal() -> i32 {
 }
 
 /// Wait for the emergency stop only (an action's process, whose other signals stay pending
-/// for [`pending_cancel_signal`]).
-pub fn wait_estop() -> bool {
-    wait_here(&[estop_signal()]);
-    if take_forwarded(&[estop_signal()]).is_some() {
-        return true;
+/// for [`pending_cancel_signal`]); whether the motors are to be cut too.
+pub fn wait_estop() -> Option<bool> {
+    let stops = [estop_signal(), estop_cut_signal()];
+    wait_here(&stops);
+    if let Some(s) = take_forwarded(&stops) {
+        return Some(s == estop_cut_signal());
     }
-    let set = signal_set(&[estop_signal()]);
+    let set = signal_set(&stops);
     let mut sig: libc::c_int = 0;
     // SAFETY: sigwait with a valid set and out pointer.
-    unsafe { libc::sigwait(&set, &mut sig) == 0 }
+    (unsafe { libc::sigwait(&set, &mut sig) } == 0).then(|| sig == estop_cut_signal())
 }
 
 /// A cancelling signal already pending (they are blocked during a run), without waiting.
@@ -395,7 +402,7 @@ pub fn signal_name(sig: i32) -> &'static str {
         libc::SIGTERM => "SIGTERM",
         libc::SIGHUP => "SIGHUP",
         libc::SIGUSR1 => "SIGUSR1",
-        s if s == estop_signal() => "the emergency stop",
+        s if s == estop_signal() || s == estop_cut_signal() => "the emergency stop",
         _ => "signal",
     }
 }

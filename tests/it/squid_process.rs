@@ -5,7 +5,7 @@ use crate::common::*;
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Every light the board switched on was switched off again, and nothing was executed twice.
 fn board_ends_clean(board: &McuProcess) {
@@ -491,4 +491,68 @@ fn an_emergency_stop_during_an_exposure_turns_every_light_off_and_resume_complet
     );
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     board_ends_clean(&board);
+}
+
+/// `stop --now --cut-motors` during a move on the emulated board: every light off, then the
+/// x, y and z drivers disabled (the board's log), the move stops short, and the state says
+/// the stage is no longer homed.
+#[test]
+fn cutting_the_motors_stops_a_move_and_loses_the_homing() {
+    let board = McuProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let locks = tempfile::tempdir().expect("tmp");
+    let m = board.shipped_microscope(dir.path(), "2s");
+    let cmd = |args: &[&str]| queue_cmd(dir.path(), locks.path(), &m, args);
+    let mv = cmd(&["move", "--to", "loading", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("move");
+    // After connecting and homing, the move to the loading position (x 110 mm, beyond any
+    // move the homing makes) starts.
+    let t = Instant::now();
+    let moving = |e: &Value| {
+        e["kind"] == "exec"
+            && e["command"].as_str().is_some_and(|c| {
+                c.strip_prefix("MoveTo { axis: X, usteps: ")
+                    .and_then(|u| u.trim_end_matches(" }").parse::<i64>().ok())
+                    .is_some_and(|u| u.abs() > 100_000)
+            })
+    };
+    while !board.events().iter().any(moving) {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the move never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let r = Run::from(
+        cmd(&["stop", "--now", "--cut-motors", "--json"])
+            .output()
+            .expect("stop"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let moved = Run::from(mv.wait_with_output().expect("move"));
+    assert_ne!(moved.code, 0, "the move was stopped: {}", moved.stderr);
+    eprintln!("{}", moved.stderr);
+    let cut: Vec<Value> = board
+        .events_of("driver")
+        .into_iter()
+        .filter(|e| e["enabled"] == false)
+        .collect();
+    let axes: Vec<i64> = cut.iter().filter_map(|e| e["axis"].as_i64()).collect();
+    assert_eq!(axes, vec![0, 1, 2], "{cut:?}");
+    // x stopped short of the loading position (110 mm; 16 µsteps, 2.54 mm pitch; x's sign
+    // is -1 on this rig).
+    let x_mm = (cut[0]["pos"].as_f64().expect("pos") / (16.0 * 200.0 / 2.54)).abs();
+    assert!(x_mm < 109.0, "x at {x_mm} mm: {cut:?}");
+    board_ends_clean(&board);
+    let s = Run::from(cmd(&["status", "--json"]).output().expect("status"));
+    let v = s.json();
+    assert_eq!(
+        (v["state"].clone(), v["homed"].clone()),
+        (json!("error"), json!(false)),
+        "{v}"
+    );
+    assert_eq!(v["emergency_stop"]["cut_motors"], true);
 }

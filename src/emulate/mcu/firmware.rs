@@ -54,6 +54,8 @@ struct Motor {
     switch_pos: f64,
     homing: Option<HomeMode>,
     finalize_at: Option<f64>,
+    /// SET_AXIS_DISABLE_ENABLE cut the driver: the motor holds still whatever it is told.
+    disabled: bool,
 }
 
 impl Motor {
@@ -87,6 +89,7 @@ impl Motor {
             switch_pos: hi * per_mm,
             homing: None,
             finalize_at: None,
+            disabled: false,
         }
     }
 
@@ -403,6 +406,14 @@ impl Firmware {
                 if i == 3 && !self.filter_wheel_ready {
                     return Outcome::Failed;
                 }
+                if self.motors[i].disabled {
+                    // The counter may move; the motor does not. Logged, done at once.
+                    self.event(
+                        now,
+                        json!({"kind": "ignored", "axis": i, "why": "driver disabled"}),
+                    );
+                    return Outcome::Done;
+                }
                 let m = &self.motors[i];
                 let target = match c {
                     // Relative moves are clamped to the SET_LIM values.
@@ -596,8 +607,32 @@ impl Firmware {
                 }
                 Outcome::Done
             }
+            Command::SetAxisEnable { axis, enable } => {
+                let Some(i) = Self::axis_index(axis) else {
+                    return Outcome::Done;
+                };
+                let m = &mut self.motors[i];
+                if !enable {
+                    // The motor stops where it is; the move in flight ends there (busy
+                    // clears), and the axis is no longer homed.
+                    m.tick(now);
+                    m.moving = false;
+                    m.never_arrives = false;
+                    m.homing = None;
+                    m.finalize_at = None;
+                    m.gate = (f64::NEG_INFINITY, f64::INFINITY);
+                }
+                m.disabled = !enable;
+                let pos = m.pos;
+                self.event(
+                    now,
+                    json!({"kind": "driver", "axis": i, "enabled": enable, "pos": pos}),
+                );
+                Outcome::Done
+            }
             Command::Initialize => {
                 for m in &mut self.motors {
+                    m.disabled = false;
                     m.moving = false;
                     m.never_arrives = false;
                     m.zero_here();

@@ -51,6 +51,7 @@ const NAMED: &[(&str, u8)] = &[
     ("set-led-matrix", code::SET_ILLUMINATION_LED_MATRIX),
     ("trigger", code::SEND_HARDWARE_TRIGGER),
     ("turn-off-all-ports", code::TURN_OFF_ALL_PORTS),
+    ("set-axis-enable", code::SET_AXIS_DISABLE_ENABLE),
     ("set-watchdog", code::SET_WATCHDOG_TIMEOUT),
     ("heartbeat", code::HEARTBEAT),
     ("set-pin-level", code::SET_PIN_LEVEL),

@@ -917,6 +917,20 @@ impl Board {
             .map(|l| l.urgent_sender(self.off_commands()))
     }
 
+    /// Cut the x, y and z drivers from any thread: the emergency stop's `--cut-motors`.
+    pub fn urgent_cut(&self) -> Option<UrgentOff> {
+        self.link.as_ref().map(|l| {
+            l.urgent_sender(
+                [Axis::X, Axis::Y, Axis::Z]
+                    .map(|axis| Command::SetAxisEnable {
+                        axis,
+                        enable: false,
+                    })
+                    .to_vec(),
+            )
+        })
+    }
+
     /// The safety watchdog as `devices` shows it.
     pub fn watchdog_state(&self) -> String {
         if self.watchdog_on() {

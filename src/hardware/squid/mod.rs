@@ -182,10 +182,17 @@ impl Shared {
 
     /// (Re-)register the hook for the current link.
     fn register(&self) {
-        let off = self.lock().ok().and_then(|b| b.urgent_off());
+        let (off, cut) = self
+            .lock()
+            .ok()
+            .map_or((None, None), |b| (b.urgent_off(), b.urgent_cut()));
         if let Some(off) = off {
             let mut t = self.token.lock().unwrap_or_else(|p| p.into_inner());
-            *t = Some(safety::register(*t, Arc::new(Hook(off))));
+            let token = safety::register(*t, Arc::new(Hook(off)));
+            *t = Some(token);
+            if let Some(cut) = cut {
+                safety::register_motors(token, Arc::new(Hook(cut)));
+            }
         }
     }
 

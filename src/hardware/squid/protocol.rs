@@ -175,6 +175,12 @@ pub enum Command {
         port: u8,
     },
     TurnOffAllPorts,
+    /// SET_AXIS_DISABLE_ENABLE: a disabled driver stops its motor where it is (the only way
+    /// to stop a move) and loses the axis's homing.
+    SetAxisEnable {
+        axis: Axis,
+        enable: bool,
+    },
     SetWatchdogTimeout {
         ms: u32,
     },
@@ -214,6 +220,7 @@ pub mod code {
     pub const SET_HOME_SAFETY_MERGIN: u8 = 28;
     pub const SEND_HARDWARE_TRIGGER: u8 = 30;
     pub const SET_STROBE_DELAY: u8 = 31;
+    pub const SET_AXIS_DISABLE_ENABLE: u8 = 32;
     pub const SET_TRIGGER_MODE: u8 = 33;
     pub const SET_PORT_INTENSITY: u8 = 34;
     pub const TURN_ON_PORT: u8 = 35;
@@ -371,6 +378,11 @@ impl Command {
                 TURN_OFF_PORT
             }
             Command::TurnOffAllPorts => TURN_OFF_ALL_PORTS,
+            Command::SetAxisEnable { axis, enable } => {
+                p[0] = axis as u8;
+                p[1] = u8::from(enable);
+                SET_AXIS_DISABLE_ENABLE
+            }
             Command::SetWatchdogTimeout { ms } => {
                 put32(&mut p, 0, ms.to_be_bytes());
                 SET_WATCHDOG_TIMEOUT
@@ -513,6 +525,10 @@ impl Command {
             TURN_ON_PORT => Command::TurnOnPort { port: p[0] },
             TURN_OFF_PORT => Command::TurnOffPort { port: p[0] },
             TURN_OFF_ALL_PORTS => Command::TurnOffAllPorts,
+            SET_AXIS_DISABLE_ENABLE => Command::SetAxisEnable {
+                axis: axis(p[0])?,
+                enable: p[1] != 0,
+            },
             SET_WATCHDOG_TIMEOUT => Command::SetWatchdogTimeout { ms: u32_at(p, 0) },
             HEARTBEAT => Command::Heartbeat,
             SET_PIN_LEVEL => Command::SetPinLevel {

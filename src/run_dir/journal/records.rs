@@ -212,6 +212,9 @@ pub struct Abort {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EmergencyStop {
     pub lights_off_confirmed: bool,
+    /// `--cut-motors`: whether the boards acknowledged the driver cut (none: not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motors_cut: Option<bool>,
     pub took_ms: f64,
 }
 
