@@ -2,6 +2,41 @@
 
 use super::*;
 
+/// The token [`start_serve`] accepts, with every scope.
+pub(crate) const BENCH_TOKEN: &str = "bench-token-0123456789abcdef";
+
+/// `serve` on 127.0.0.1 for the queue in `dir` (spool `spool`), accepting [`BENCH_TOKEN`];
+/// the child and its `host:port`.
+pub(crate) fn start_serve(dir: &Path, m: &Path) -> Option<(std::process::Child, String)> {
+    let tokens = dir.join("tokens");
+    let _ = std::fs::write(
+        &tokens,
+        format!("{BENCH_TOKEN} read,submit,control bench\n"),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600));
+    let mut serve = queue_cmd(
+        dir,
+        "spool",
+        m,
+        &["serve", "--listen", "127.0.0.1:0", "--token-file"],
+    )
+    .arg(&tokens)
+    .stdout(Stdio::piped())
+    .spawn()
+    .ok()?;
+    let mut addr = String::new();
+    if let Some(out) = serve.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut addr);
+    }
+    let addr = addr
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    Some((serve, addr))
+}
+
 /// `serve` under load: frames per second of a run with no event clients and with 50 SSE
 /// clients connected, and how long events take to reach those clients (from the moment the
 /// event was logged to the moment a client read it) while the run goes on.
@@ -19,29 +54,12 @@ pub(crate) fn api(rows: &mut Vec<Row>) {
          channels:\n  - {name: BF, exposure: 5ms, intensity: 30%}\n  - {name: GFP, exposure: 5ms, intensity: 50%}\n\
          output: {directory: runs}\n",
     );
-    let token = "bench-token-0123456789abcdef";
-    let tokens = dir.join("tokens");
-    let _ = std::fs::write(&tokens, format!("{token} read,submit,control bench\n"));
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600));
+    let token = BENCH_TOKEN;
     let cmd = |args: &[&str]| queue_cmd(&dir, "spool", &m, args);
-    let Ok(mut serve) = cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file"])
-        .arg(&tokens)
-        .stdout(Stdio::piped())
-        .spawn()
-    else {
+    let Some((mut serve, addr)) = start_serve(&dir, &m) else {
         eprintln!("api: cannot start serve");
         return;
     };
-    let mut addr = String::new();
-    if let Some(out) = serve.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut addr);
-    }
-    let addr = addr
-        .trim()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
     let Ok(mut worker) = cmd(&["worker"]).spawn() else {
         return;
     };

@@ -64,29 +64,12 @@ fn instrument_api(rows: &mut Vec<Row>) {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let m = microscope_file("instrument", 0.0, 4, "");
-    let token = "bench-token-0123456789abcdef";
-    let tokens = dir.join("tokens");
-    let _ = std::fs::write(&tokens, format!("{token} read,submit,control bench\n"));
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600));
+    let token = BENCH_TOKEN;
     let cmd = |args: &[&str]| queue_cmd(&dir, "spool", &m, args);
-    let Ok(mut serve) = cmd(&["serve", "--listen", "127.0.0.1:0", "--token-file"])
-        .arg(&tokens)
-        .stdout(Stdio::piped())
-        .spawn()
-    else {
+    let Some((mut serve, addr)) = start_serve(&dir, &m) else {
         eprintln!("instrument: cannot start serve");
         return;
     };
-    let mut addr = String::new();
-    if let Some(out) = serve.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut addr);
-    }
-    let addr = addr
-        .trim()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
     let Ok(mut worker) = cmd(&["worker"]).spawn() else {
         let _ = serve.kill();
         return;
@@ -168,16 +151,15 @@ fn instrument_api(rows: &mut Vec<Row>) {
 
 /// On the emulated board at the shipped speeds, from the CLI (every action connects and homes).
 fn instrument_board(rows: &mut Vec<Row>) {
-    let dir = repo().join("target/bench-instrument-board");
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::create_dir_all(&dir);
-    let link = dir.join("ttySquid");
-    let log = dir.join("board.jsonl");
-    let Some(mut board) = emulated_board(&link, Some(&log)) else {
+    let Some(BoardRig {
+        dir,
+        mut board,
+        m,
+        log,
+    }) = board_rig("instrument-board")
+    else {
         return;
     };
-    let m = dir.join("squid.yaml");
-    let _ = std::fs::write(&m, squid_text(&link, false));
     let cmd = |args: &[&str]| queue_cmd(&dir, "spool", &m, args);
     for (name, args) in [
         ("move --to loading", &["move", "--to", "loading"][..]),
@@ -201,13 +183,7 @@ fn instrument_board(rows: &mut Vec<Row>) {
         });
     }
     // The emergency stop while a light is on: request → the board's every-light-off.
-    let events = || -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    };
+    let events = || board_events(&log);
     let start = events()
         .iter()
         .find(|e| e["kind"] == "started")

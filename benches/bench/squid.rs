@@ -230,31 +230,54 @@ pub(crate) fn squid_shipped(rows: &mut Vec<Row>) {
     });
 }
 
-/// SIGKILL a run on the emulated board at the shipped speeds at random moments of its
-/// exposures, 20 times: how long after the last frame the board heard every light is off.
-pub(crate) fn watchdog_kills(rows: &mut Vec<Row>) {
-    let dir = repo().join("target/bench-watchdog");
+/// An emulated board at the shipped speeds in `target/bench-NAME`, logging to `log`, and the
+/// shipped description pointing at it (`m`).
+pub(crate) struct BoardRig {
+    pub dir: PathBuf,
+    pub board: std::process::Child,
+    pub m: PathBuf,
+    pub log: PathBuf,
+}
+
+pub(crate) fn board_rig(name: &str) -> Option<BoardRig> {
+    let dir = repo().join(format!("target/bench-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let link = dir.join("ttySquid");
     let log = dir.join("board.jsonl");
-    let Some(mut board) = emulated_board(&link, Some(&log)) else {
-        return;
-    };
+    let board = emulated_board(&link, Some(&log))?;
     let m = dir.join("squid.yaml");
     let _ = std::fs::write(&m, squid_text(&link, false));
+    Some(BoardRig { dir, board, m, log })
+}
+
+/// What the emulated board logged so far.
+pub(crate) fn board_events(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// SIGKILL a run on the emulated board at the shipped speeds at random moments of its
+/// exposures, 20 times: how long after the last frame the board heard every light is off.
+pub(crate) fn watchdog_kills(rows: &mut Vec<Row>) {
+    let Some(BoardRig {
+        dir,
+        mut board,
+        m,
+        log,
+    }) = board_rig("watchdog")
+    else {
+        return;
+    };
     let p = dir.join("long.yaml");
     let _ = std::fs::write(
         &p,
         "name: long\nplate: {format: 96, wells: \"A1\"}\nfov: {grid: 3x3}\nchannels:\n  - {name: GFP, exposure: 700ms, intensity: 20%}\n",
     );
-    let events = || -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    };
+    let events = || board_events(&log);
     let mut rng = squidctl::hardware::faults::SplitMix(0x9e37_79b9_7f4a_7c15);
     let mut latencies = Vec::new();
     for k in 0..20 {

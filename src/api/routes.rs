@@ -569,26 +569,15 @@ impl Ctx {
             protocol_file,
             sets: body.set.clone(),
             cwd: self.cwd.clone(),
-            label: body.label.clone().or(body.name.clone()),
-            priority: body.priority,
-            at: body.at.clone(),
-            expires: body.expires.clone(),
-            after: body.after.clone(),
-            after_ok: body.after_ok.clone(),
-            retries: body.retries,
             held,
-            again_of: None,
             holder: body.holder.clone().or_else(|| grant.map(|g| g.who.clone())),
             output_root: Some(self.output_root.clone()),
+            ..body.choices()
         };
         let mut submitter = Submitter::this_process("api");
         submitter.user = who.clone();
-        let task = crate::queue::submit::submit(&mic.spool, &loaded, sreq, submitter).map_err(
-            |e| match e {
-                Refused::Invalid(..) => Response::error(422, e.to_string()),
-                Refused::Spool(e) => spool_error(e),
-            },
-        )?;
+        let task =
+            crate::queue::submit::submit(&mic.spool, &loaded, sreq, submitter).map_err(refused)?;
         Ok((mic, task))
     }
 }
@@ -615,16 +604,9 @@ impl Ctx {
             .map_err(|m| Response::error(422, m))?;
         let wait = wait_s(req, body.wait_s)?;
         let sreq = SubmitRequest {
-            label: body.label.clone().or(body.name.clone()),
-            priority: body.priority,
-            at: body.at.clone(),
-            expires: body.expires.clone(),
-            after: body.after.clone(),
-            after_ok: body.after_ok.clone(),
-            retries: body.retries,
             held: body.hold.then(|| "submitted held".to_string()),
             holder: body.holder.clone(),
-            ..SubmitRequest::default()
+            ..body.choices()
         };
         let refuse = body.on_reserved == Some(OnReserved::Refuse);
         let task = self.enqueue_action(mic, grant, &action, sreq, refuse, wait)?;
@@ -853,7 +835,29 @@ fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, Response> {
         .map_err(|_| Response::error(422, format!("{k}=`{v}`: not a number in range")))
 }
 
+/// A submit refused: 422 for what the request got wrong, else the spool's status.
+fn refused(e: Refused) -> Response {
+    match e {
+        Refused::Invalid(..) => Response::error(422, e.to_string()),
+        Refused::Spool(e) => spool_error(e),
+    }
+}
+
 impl CreateBody {
+    /// The queue choices every task takes from the body (when, order, retries, label).
+    fn choices(&self) -> SubmitRequest {
+        SubmitRequest {
+            label: self.label.clone().or(self.name.clone()),
+            priority: self.priority,
+            at: self.at.clone(),
+            expires: self.expires.clone(),
+            after: self.after.clone(),
+            after_ok: self.after_ok.clone(),
+            retries: self.retries,
+            ..SubmitRequest::default()
+        }
+    }
+
     /// Bounds on what a request may make the queue keep and every listing show.
     fn check_lengths(&self) -> Result<(), Response> {
         let long = |what: &str, v: &str, max: usize| match crate::human::too_long(v, max) {

@@ -45,17 +45,23 @@ pub fn register_motors(token: u64, hook: Arc<dyn LightsOff>) {
 
 /// Cut every registered stage's drivers; whether every board acknowledged it.
 pub fn cut_motors(why: &str) -> bool {
-    let hooks: Hooks = MOTOR_HOOKS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    run_hooks(
+        &MOTOR_HOOKS,
+        &format!("the stage's motor drivers are cut ({why}): home before moving"),
+        &format!("could not confirm the motor drivers are cut ({why})"),
+    )
+}
+
+/// Call every hook in `hooks`, saying what each did; whether all confirmed.
+fn run_hooks(hooks: &Mutex<Hooks>, done: &str, failed: &str) -> bool {
+    let hooks: Hooks = hooks.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let mut all = true;
     for (_, h) in hooks {
         if h.all_off() {
-            tracing::warn!("the stage's motor drivers are cut ({why}): home before moving");
+            tracing::warn!("{done}");
         } else {
             all = false;
-            tracing::error!("could not confirm the motor drivers are cut ({why})");
+            tracing::error!("{failed}");
         }
     }
     all
@@ -79,17 +85,11 @@ pub fn on_lights_thread() -> bool {
 /// Turn every registered light off; says so in the log when there was anything to do.
 /// Whether every device confirmed it.
 pub fn all_lights_off(why: &str) -> bool {
-    let hooks: Hooks = HOOKS.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let mut all = true;
-    for (_, h) in hooks {
-        if h.all_off() {
-            tracing::warn!("every light turned off ({why})");
-        } else {
-            all = false;
-            tracing::error!("could not confirm every light is off ({why}): check the lasers");
-        }
-    }
-    all
+    run_hooks(
+        &HOOKS,
+        &format!("every light turned off ({why})"),
+        &format!("could not confirm every light is off ({why}): check the lasers"),
+    )
 }
 
 /// An emergency stop being carried out (lights, then motors) on some thread.

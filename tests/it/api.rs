@@ -118,6 +118,17 @@ impl Api {
         self.server = Some(c);
     }
 
+    /// Long-poll task `id` until it ends (a minute at most); the `wait` route's answer.
+    pub(crate) fn wait_task(&self, id: u64) -> Value {
+        self.call(
+            "GET",
+            &format!("/v1/tasks/{id}/wait?timeout=60"),
+            Some(READ),
+            None,
+        )
+        .json()
+    }
+
     pub(crate) fn addr(&self) -> &str {
         &self.addr
     }
@@ -638,14 +649,7 @@ fn a_running_task_cancelled_through_the_api_stops_at_a_safe_point_with_202() {
         "{}",
         r.text
     );
-    let w = api
-        .call(
-            "GET",
-            &format!("/v1/tasks/{id}/wait?timeout=60"),
-            Some(READ),
-            None,
-        )
-        .json();
+    let w = api.wait_task(id);
     assert_eq!(w["state"], "cancelled", "{w}");
     assert_eq!(w["exit_code"], 130);
     let status = worker.wait().expect("worker");

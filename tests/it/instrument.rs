@@ -148,14 +148,7 @@ fn a_robots_cycle_reserve_load_scan_run_release() {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json()["id"].as_u64().expect("id");
-    let w = api
-        .call(
-            "GET",
-            &format!("/v1/tasks/{id}/wait?timeout=120"),
-            Some(READ),
-            None,
-        )
-        .json();
+    let w = api.wait_task(id);
     assert_eq!(w["state"], "completed", "{w}");
     // Squid's job view of the same task.
     let j = api
@@ -223,14 +216,7 @@ fn an_expired_lease_releases_itself_and_the_next_clients_task_starts() {
     let q = api.run(&["queue", "--json"]);
     assert!(q.stdout.contains("reserved by robot"), "{}", q.stdout);
     // …which nobody renews: it expires, says so, and the task runs.
-    let w = api
-        .call(
-            "GET",
-            &format!("/v1/tasks/{id}/wait?timeout=60"),
-            Some(READ),
-            None,
-        )
-        .json();
+    let w = api.wait_task(id);
     assert_eq!(w["state"], "completed", "{w}");
     let evs =
         std::fs::read_to_string(api.path().join("spool/squid-sim/events.ndjson")).expect("events");
@@ -297,14 +283,7 @@ fn an_emergency_stop_ends_the_run_blocks_everything_until_reset_and_resume_conti
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s: Value = serde_json::from_str(&r.stdout).expect("json");
     assert!(s["emergency_stop"]["signalled"].is_u64(), "{s}");
-    let w = api
-        .call(
-            "GET",
-            &format!("/v1/tasks/{id}/wait?timeout=60"),
-            Some(READ),
-            None,
-        )
-        .json();
+    let w = api.wait_task(id);
     assert_eq!(w["state"], "cancelled", "{w}");
     let rd = std::path::PathBuf::from(w["run_dir"].as_str().expect("run dir"));
     let j = journal(&rd);
@@ -341,14 +320,7 @@ fn an_emergency_stop_ends_the_run_blocks_everything_until_reset_and_resume_conti
     // Reset: the queue goes on, and the stopped run is resumed to the end.
     let r = api.call("POST", "/v1/system/reset", Some(ADMIN), None);
     assert_eq!(r.status, 200, "{}", r.text);
-    let w = api
-        .call(
-            "GET",
-            &format!("/v1/tasks/{next}/wait?timeout=120"),
-            Some(READ),
-            None,
-        )
-        .json();
+    let w = api.wait_task(next);
     assert_eq!(w["state"], "completed", "{w}");
     let r = api.run(&["resume", rd.to_str().expect("utf-8"), "--wait-lock"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
