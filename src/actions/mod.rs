@@ -155,6 +155,7 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
 fn watch_for_emergency_stop() {
     let _ = crate::supervisor::spawn("estop", || {
         if let Some(cut) = crate::supervisor::signals::wait_estop() {
+            tracing::debug!("emergency stop received (cut the motors: {cut})");
             let confirmed = crate::supervisor::safety::emergency(|| {
                 let off = crate::supervisor::safety::all_lights_off("emergency stop");
                 if cut {

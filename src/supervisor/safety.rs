@@ -45,6 +45,14 @@ pub fn register_motors(token: u64, hook: Arc<dyn LightsOff>) {
 
 /// Cut every registered stage's drivers; whether every board acknowledged it.
 pub fn cut_motors(why: &str) -> bool {
+    if MOTOR_HOOKS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_empty()
+    {
+        tracing::error!("no stage driver to cut ({why}): no board is connected");
+        return false;
+    }
     run_hooks(
         &MOTOR_HOOKS,
         &format!("the stage's motor drivers are cut ({why}): home before moving"),

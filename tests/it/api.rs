@@ -52,8 +52,13 @@ impl Api {
     }
 
     pub(crate) fn new(time_scale: f64) -> Api {
+        Api::with(|d| microscope(d, time_scale, &[]))
+    }
+
+    /// A server for the microscope `describe` writes into the server's directory.
+    pub(crate) fn with(describe: impl FnOnce(&Path) -> String) -> Api {
         let dir = tempfile::tempdir().expect("tmp");
-        let microscope = microscope(dir.path(), time_scale, &[]);
+        let microscope = describe(dir.path());
         let tokens = dir.path().join("tokens");
         std::fs::write(
             &tokens,

@@ -348,3 +348,71 @@ fn a_client_written_from_squids_document_works_unchanged() {
         api.log()
     );
 }
+
+/// The robot's cycle on the emulated board at the shipped speeds: the moves end where the
+/// description's positions say (the board's own position), the holder's protocol runs, and
+/// no light is left on.
+#[test]
+fn a_robots_cycle_on_the_emulated_board() {
+    let board = McuProcess::start(&[]);
+    let api = Api::with(|d| board.shipped_microscope(d, "2s"));
+    let _w = worker(&api);
+    let r = api.call(
+        "POST",
+        "/v1/system/reserve",
+        Some(ADMIN),
+        Some(json!({"holder": "robot", "ttl_s": 900})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let to = |name: &str| {
+        let r = api.call(
+            "POST",
+            "/v1/motion/move",
+            Some(ADMIN),
+            Some(json!({"to": name, "holder": "robot"})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["position"].clone()
+    };
+    let p = to("loading");
+    assert!(
+        (p["x_mm"].as_f64().unwrap_or(0.0) - 110.0).abs() < 0.001,
+        "{p}"
+    );
+    let p = to("scanning");
+    assert!(
+        (p["y_mm"].as_f64().unwrap_or(0.0) - 11.24).abs() < 0.001,
+        "{p}"
+    );
+    let one_well = "name: robot\nplate: {format: 96, wells: \"B2\"}\nchannels:\n  - {name: GFP, exposure: 20ms, intensity: 20%}\n";
+    let r = api.call(
+        "POST",
+        "/v1/tasks",
+        Some(ADMIN),
+        Some(json!({"protocol": one_well, "holder": "robot"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_u64().expect("id");
+    let w = api
+        .call(
+            "GET",
+            &format!("/v1/tasks/{id}/wait?timeout=300"),
+            Some(READ),
+            None,
+        )
+        .json();
+    assert_eq!(w["state"], "completed", "{w}");
+    let r = api.call(
+        "POST",
+        "/v1/system/release",
+        Some(ADMIN),
+        Some(json!({"holder": "robot"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    all_say(&api, "idle", "INITIALIZED");
+    let lit: Vec<_> = light_intervals(&board.events())
+        .into_iter()
+        .filter(|i| i.2.is_none())
+        .collect();
+    assert!(lit.is_empty(), "left on: {lit:?}");
+}

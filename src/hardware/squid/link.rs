@@ -349,10 +349,12 @@ pub struct UrgentOff {
 
 impl UrgentOff {
     /// Queue the light-offs ahead of everything (abandoning what is in flight), and wait up
-    /// to `wait` for the board to acknowledge each; true only when every one was.
+    /// to `wait` in all for the board to acknowledge them; true only when every one was.
+    /// Every command is sent even when an earlier one is not acknowledged: a board busy with
+    /// a move reports nothing done until it stops, yet it carries each command out at once.
     pub fn all_off(&self, wait: Duration) -> bool {
         let until = Instant::now() + wait;
-        self.commands.iter().all(|&cmd| {
+        self.commands.iter().fold(true, |all, &cmd| {
             let (tx, rx) = bounded(1);
             let left = until.saturating_duration_since(Instant::now());
             let job = Job {
@@ -361,7 +363,9 @@ impl UrgentOff {
                 deadline: left,
                 reply: Some(tx),
             };
-            self.urgent.send(job).is_ok() && matches!(rx.recv_timeout(left), Ok(Ok(_)))
+            let confirmed =
+                self.urgent.send(job).is_ok() && matches!(rx.recv_timeout(left), Ok(Ok(_)));
+            all && confirmed
         })
     }
 }

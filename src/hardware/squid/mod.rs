@@ -223,6 +223,10 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
+        // An emergency stop sends through this board's link from its own thread: the board
+        // stays connected until that is done (the interrupted command ends the action or the
+        // run, which would otherwise close the port under it).
+        safety::settle(Duration::from_secs(3));
         if let Some(t) = *self.token.lock().unwrap_or_else(|p| p.into_inner()) {
             safety::unregister(t);
         }
