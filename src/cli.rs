@@ -196,7 +196,7 @@ pub enum Command {
     Lights(LightsArgs),
     /// Turn the filter wheel to a position
     Filter(FilterArgs),
-    /// Do the action a JSON file describes (how a worker carries out an action task)
+    /// Do the action JSON describes (how a worker carries out an action task)
     #[command(hide = true)]
     Act(ActArgs),
     /// The instrument's state: idle, reserved, running, paused, error…, where the stage is,
@@ -799,8 +799,8 @@ pub struct StopArgs {
 #[derive(Debug, Args)]
 pub struct ActArgs {
     /// The action as JSON: {"action": "move", "to": "loading"}
-    #[arg(value_name = "FILE.json")]
-    pub file: PathBuf,
+    #[arg(value_name = "JSON")]
+    pub action: String,
     /// Also write the JSON result here (ok or not), for the queue task that asked
     #[arg(long, value_name = "FILE")]
     pub result: Option<PathBuf>,

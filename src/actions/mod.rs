@@ -90,8 +90,6 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
         _ => before.position.map(|p| (p.x, p.y, p.z)),
     };
     let outcome = run_on_device(config, &checked, &dir, at);
-    // An emergency stop interrupts the device's command; its own commands go out first.
-    crate::supervisor::safety::settle(Duration::from_secs(3));
     let took_s = start.elapsed().as_secs_f64();
     let now = WallTime::now();
     let mut state = before;

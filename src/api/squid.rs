@@ -715,8 +715,6 @@ impl Ctx {
     ) -> Result<Task, Response> {
         let sreq = SubmitRequest {
             holder: holder_of(holder, grant),
-            // A robot's single action goes before the queued runs' next start.
-            priority: 0,
             ..SubmitRequest::default()
         };
         let wait = block.then_some(BLOCK_WAIT.min(MAX_WAIT));

@@ -29,15 +29,23 @@ impl StateCache {
             .name("api-state".into())
             .spawn(move || c.follow(spool));
         if let Err(e) = spawned {
-            tracing::error!("cannot start the state thread: {e}; the state is read per request");
+            tracing::error!(
+                "cannot start the state thread: {e}; the state is refreshed only by changes made through the API"
+            );
         }
         cache
     }
 
-    /// Look now (after a change made through the API, so its reply and the next read agree).
+    /// Look now (after a change made through the API, so its reply and the next read agree),
+    /// logging a change of state as an event.
     pub fn refresh(&self, spool: &Spool) {
-        let v = crate::queue::status::publish_change(spool)
-            .unwrap_or_else(|_| crate::queue::status::status(spool));
+        let v = match crate::queue::status::publish_change(spool) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("cannot log the instrument's state: {e}");
+                crate::queue::status::status(spool)
+            }
+        };
         if let Ok(mut w) = self.value.write() {
             *w = v;
         }
@@ -63,16 +71,7 @@ impl StateCache {
                 .collect();
             if last.as_ref() != Some(&stamp) || quiet >= Duration::from_secs(1) {
                 quiet = Duration::ZERO;
-                let v = match crate::queue::status::publish_change(&spool) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        tracing::warn!("cannot log the instrument's state: {e}");
-                        crate::queue::status::status(&spool)
-                    }
-                };
-                if let Ok(mut w) = self.value.write() {
-                    *w = v;
-                }
+                self.refresh(&spool);
                 last = Some(stamp);
             }
             std::thread::sleep(LOOK_EVERY);

@@ -102,9 +102,12 @@ fn fail(exit: Exit, message: &str) -> Exit {
 }
 
 fn run(t: &ActionTarget, action: &Action) -> Exit {
+    let config = match crate::hardware::load(t.microscope.as_deref()) {
+        Ok(c) => c,
+        Err(d) => return super::invalid(&d),
+    };
     // A reservation keeps everyone but its holder off (the worker checks its own tasks).
-    if let Ok(config) = crate::hardware::load(t.microscope.as_deref())
-        && let Ok(spool) = crate::queue::spool::Spool::open(&config.desc.name)
+    if let Ok(spool) = crate::queue::spool::Spool::open(&config.desc.name)
         && let Err(why) = crate::queue::lease::admits(
             crate::queue::lease::current(&spool).as_ref(),
             t.holder.as_deref(),
@@ -115,33 +118,29 @@ fn run(t: &ActionTarget, action: &Action) -> Exit {
             &format!("{why}: act as its holder with --holder NAME, or wait for it to end"),
         );
     }
-    perform(t, action, None)
+    perform(t, &config, action, None)
 }
 
-/// `squidctl act FILE.json`: what a worker runs for an action task.
+/// `squidctl act JSON`: what a worker runs for an action task.
 pub fn act(a: &ActArgs) -> Exit {
-    let text = match std::fs::read_to_string(&a.file) {
-        Ok(t) => t,
-        Err(e) => return fail(Exit::Invalid, &format!("{}: {e}", a.file.display())),
-    };
-    let action: Action = match serde_json::from_str(&text) {
+    let action: Action = match serde_json::from_str(&a.action) {
         Ok(x) => x,
-        Err(e) => {
-            return fail(
-                Exit::Invalid,
-                &format!("{}: not an action: {e}", a.file.display()),
-            );
-        }
+        Err(e) => return fail(Exit::Invalid, &format!("not an action: {e}")),
     };
-    perform(&a.target, &action, a.result.as_deref())
-}
-
-fn perform(t: &ActionTarget, action: &Action, result_file: Option<&std::path::Path>) -> Exit {
-    let config = match crate::hardware::load(t.microscope.as_deref()) {
+    let config = match crate::hardware::load(a.target.microscope.as_deref()) {
         Ok(c) => c,
         Err(d) => return super::invalid(&d),
     };
-    let done = match actions::perform(&config, action, t.lock.wait()) {
+    perform(&a.target, &config, &action, a.result.as_deref())
+}
+
+fn perform(
+    t: &ActionTarget,
+    config: &crate::microscope::MicroscopeConfig,
+    action: &Action,
+    result_file: Option<&std::path::Path>,
+) -> Exit {
+    let done = match actions::perform(config, action, t.lock.wait()) {
         Ok(d) => d,
         Err(f) => {
             if let Some(p) = result_file {

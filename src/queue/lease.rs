@@ -130,16 +130,15 @@ pub fn reserve(spool: &Spool, holder: &str, ttl_s: f64, by: &str) -> Result<Leas
         .as_ref()
         .is_some_and(|o| o.live(now.unix_s) && o.holder == holder);
     let expires_unix = now.unix_s + ttl_s;
+    // A renewal keeps its start.
+    let (since, since_unix) = match &old {
+        Some(o) if renewed => (o.since.clone(), o.since_unix),
+        _ => (now.rfc3339(), now.unix_s),
+    };
     let lease = Lease {
         holder: holder.to_string(),
-        since: match &old {
-            Some(o) if renewed => o.since.clone(),
-            _ => now.rfc3339(),
-        },
-        since_unix: match &old {
-            Some(o) if renewed => o.since_unix,
-            _ => now.unix_s,
-        },
+        since,
+        since_unix,
         ttl_s,
         expires: WallTime::from_unix(expires_unix).rfc3339(),
         expires_unix,

@@ -9,7 +9,7 @@
 //!                     worker.json  the worker serving it: pid, boot, hold conditions
 //!                     worker.lock  flock held by that worker for its life
 //!                     events.ndjson
-//!                     tasks/<id>/{task.json, protocol.yaml, state.json, output.log}
+//!                     tasks/<id>/{task.json, protocol.yaml or (an action) result.json, state.json, output.log}
 //! ```
 
 use std::fs::{File, OpenOptions};
@@ -26,8 +26,6 @@ use crate::fsutil::write_durable;
 pub const TASK_SPEC: &str = "task.json";
 pub const TASK_STATE: &str = "state.json";
 pub const TASK_PROTOCOL: &str = "protocol.yaml";
-/// An action task's request, as `squidctl act` reads it.
-pub const TASK_ACTION: &str = "action.json";
 /// What an action task's process gave back.
 pub const TASK_RESULT: &str = "result.json";
 pub const TASK_LOG: &str = "output.log";

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::spool::{Spool, SpoolError, TASK_ACTION, TASK_PROTOCOL};
+use super::spool::{Spool, SpoolError, TASK_PROTOCOL};
 use super::task::{PlanSummary, Spec, State, Status, Submitter, Task};
 use super::when;
 use crate::actions::Action;
@@ -247,6 +247,7 @@ pub fn submit_action(
         bytes: 0,
         estimate_s: checked.deadline(config, 1.0).as_secs_f64(),
     };
+    // The spec keeps the action: nothing else to write.
     create(
         spool,
         &r,
@@ -254,13 +255,7 @@ pub fn submit_action(
         when,
         summary,
         Some(action.clone()),
-        |dir| {
-            crate::fsutil::write_durable(
-                &dir.join(TASK_ACTION),
-                action.to_json().to_string().as_bytes(),
-            )
-            .map_err(|e| SpoolError::Io(format!("cannot write the action: {e}")))
-        },
+        |_| Ok(()),
     )
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::events::NewEvent;
 use super::schedule::{self, Block};
 use super::sdnotify::Notifier;
-use super::spool::{Spool, SpoolError, TASK_ACTION, TASK_LOG, TASK_PROTOCOL, TASK_RESULT};
+use super::spool::{Spool, SpoolError, TASK_LOG, TASK_PROTOCOL, TASK_RESULT};
 use super::task::{Claim, State, Status, Task, boot_id};
 use crate::clock::WallTime;
 use crate::exit::Exit;
@@ -555,10 +555,10 @@ impl Worker {
         let dir = self.spool.task_dir(t.spec.id);
         let exe = std::env::current_exe()?;
         let mut c = Command::new(exe);
-        if t.spec.action.is_some() {
+        if let Some(action) = &t.spec.action {
             let _ = std::fs::remove_file(dir.join(TASK_RESULT));
             c.arg("act")
-                .arg(dir.join(TASK_ACTION))
+                .arg(action.to_json().to_string())
                 .arg("--result")
                 .arg(dir.join(TASK_RESULT))
                 .args(["--json", "--wait-lock"]);

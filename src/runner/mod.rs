@@ -209,7 +209,9 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         counts.lost = acquired.saturating_sub(saved);
     }
     let failure = report.as_ref().and_then(|r| r.failure.clone());
-    // An emergency stop's own commands are sent before the run ends.
+    // An emergency stop's own commands are sent before the run ends. (A board waits for
+    // them when it is dropped; a fast stop ends without waiting for the acquisition thread
+    // that holds the devices, so that drop may never come.)
     crate::supervisor::safety::settle(Duration::from_secs(3));
     let ending = match end {
         End::Hung(_) => Ending::Hung(reason_hang.unwrap_or_default()),
