@@ -214,6 +214,16 @@ impl Diagnostics {
         s
     }
 
+    /// These diagnostics as one fault: the rendered text, and each one in `detail`.
+    pub fn fault(&self, code: crate::fault::Code, component: &str) -> crate::fault::Fault {
+        crate::fault::Fault::new(code, self.render().trim_end())
+            .component(component)
+            .with(
+                "diagnostics",
+                self.0.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+            )
+    }
+
     /// `Ok(v)` when nothing was reported.
     pub fn into_result<T>(self, v: T) -> Result<T, Diagnostics> {
         if self.0.is_empty() { Ok(v) } else { Err(self) }

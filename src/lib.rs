@@ -10,6 +10,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod emulate;
 pub mod exit;
+pub mod fault;
 pub mod fsutil;
 pub mod hardware;
 pub mod human;

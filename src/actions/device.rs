@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::request::Checked;
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
+use crate::fault::{Code, Fault};
 use crate::hardware::{DeviceResult, Microscope};
 use crate::instrument::Position;
 use crate::microscope::MicroscopeConfig;
@@ -36,13 +37,17 @@ pub fn act(
     config: &MicroscopeConfig,
     action: &Checked,
     out_dir: &Path,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Fault> {
     let r = act_inner(m, config, action, out_dir);
     // Whatever happened: no action leaves a light on behind it. The action's own error
     // comes first; a light that will not go off is an error of its own.
     let off = m.illumination.off();
     let mut o = r?;
-    off.map_err(|e| format!("could not turn the lights off: {e}"))?;
+    off.map_err(|e| {
+        let mut f = e.fault();
+        f.message = format!("could not turn the lights off: {e}");
+        f
+    })?;
     o.lights_on.clear();
     Ok(o)
 }
@@ -52,8 +57,8 @@ fn act_inner(
     config: &MicroscopeConfig,
     action: &Checked,
     out_dir: &Path,
-) -> Result<Outcome, String> {
-    let e = |e: crate::hardware::DeviceError| e.to_string();
+) -> Result<Outcome, Fault> {
+    let e = |e: crate::hardware::DeviceError| e.fault();
     let mut homed = None;
     let result = match action {
         Checked::Home => {
@@ -87,10 +92,13 @@ fn act_inner(
                 ("z", t.z, travel[2]),
             ] {
                 if v < tr[0] || v > tr[1] {
-                    return Err(format!(
+                    return Err(Fault::new(Code::OutOfRange, format!(
                         "the move would take {axis} to {v:.4} mm, outside the travel {} to {} mm; nothing was moved",
                         tr[0], tr[1]
-                    ));
+                    ))
+                    .component(format!("stage.{axis}"))
+                    .with("axis", axis)
+                    .with("target_mm", v));
                 }
             }
             // The objective travels lowered: z goes to the lower of its two heights before
@@ -181,7 +189,13 @@ fn act_inner(
             let w = m
                 .filter_wheel
                 .as_mut()
-                .ok_or("the microscope built without its filter wheel")?;
+                .ok_or_else(|| {
+                    Fault::new(
+                        Code::CapabilityMissing,
+                        "the microscope built without its filter wheel",
+                    )
+                    .component("filter_wheel")
+                })?;
             w.select(*position).map_err(e)?;
             let at = w.position().map_err(e)?;
             json!({"position": at})
@@ -203,11 +217,11 @@ fn focus_quality(
     m: &mut Microscope,
     method: AfMethod,
     scores: &[(f64, f64)],
-) -> Result<serde_json::Value, String> {
+) -> Result<serde_json::Value, Fault> {
     if method == AfMethod::Laser {
         let lights = &mut *m.illumination;
         let residual = match m.laser_af.as_mut() {
-            Some(l) => l.measure_um(lights).map_err(|e| e.to_string())?,
+            Some(l) => l.measure_um(lights).map_err(|e| e.fault())?,
             None => return Ok(serde_json::Value::Null),
         };
         return Ok(json!({"residual_um": residual}));

@@ -15,6 +15,7 @@ pub use request::{Action, FocusRequest, LightsRequest, MoveRequest, SnapRequest}
 
 use crate::clock::WallTime;
 use crate::exit::Exit;
+use crate::fault::{Category, Code, Fault};
 use crate::hardware::{self, BuildOptions};
 use crate::instrument::{self, ActionEntry, ActionLog, InstrumentState, state::LastAction};
 use crate::microscope::MicroscopeConfig;
@@ -36,13 +37,33 @@ pub struct Done {
 pub struct Failure {
     pub exit: Exit,
     pub message: String,
+    /// What a scheduler sees: the same object in `--json`, the result file and the API.
+    pub fault: Fault,
 }
 
 impl Failure {
     fn new(exit: Exit, message: impl Into<String>) -> Failure {
+        let message = message.into();
+        let fault = Fault::from_exit(exit, message.clone())
+            .unwrap_or_else(|| Fault::new(Code::Internal, message.clone()));
         Failure {
             exit,
-            message: message.into(),
+            message,
+            fault,
+        }
+    }
+
+    /// A failure whose fault is known; the exit follows from the fault's category.
+    fn of(fault: Fault) -> Failure {
+        let exit = match fault.category {
+            Category::InvalidParam | Category::Config => Exit::Invalid,
+            Category::Io => Exit::OutputError,
+            _ => Exit::Failed,
+        };
+        Failure {
+            exit,
+            message: fault.message.clone(),
+            fault,
         }
     }
 }
@@ -50,7 +71,7 @@ impl Failure {
 /// What the device thread reports: it opened the devices (at this clock scale), then ended.
 enum Progress {
     Opened(f64),
-    Ended(Result<device::Outcome, String>),
+    Ended(Result<device::Outcome, Fault>),
 }
 
 /// Do `action` on the microscope `config` describes: check it, take the lock (waiting as
@@ -58,14 +79,14 @@ enum Progress {
 /// deadline turns every light off and ends this process with [`Exit::Hung`] after a thread
 /// dump, as a run would: the device thread cannot be taken back.
 pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result<Done, Failure> {
-    action
-        .check(config)
-        .map_err(|m| Failure::new(Exit::Invalid, m))?;
+    action.check(config).map_err(Failure::of)?;
     let name = config.desc.name.clone();
     let dir = instrument::dir(&name).map_err(|m| Failure::new(Exit::OutputError, m))?;
     let _lock = take_lock(&name, action, wait)?;
     if let Some(e) = instrument::estop::latched(&dir) {
-        return Err(Failure::new(Exit::Busy, instrument::estop::refusal(&e)));
+        let mut f = Failure::new(Exit::Busy, instrument::estop::refusal(&e));
+        f.fault = Fault::new(Code::EmergencyStopped, f.message.clone());
+        return Err(f);
     }
     watch_for_emergency_stop();
     let before = InstrumentState::read(&dir, &name);
@@ -82,7 +103,7 @@ pub fn perform(config: &MicroscopeConfig, action: &Action, wait: Wait) -> Result
         _ => action.clone(),
     }
     .check(config)
-    .map_err(|m| Failure::new(Exit::Invalid, m))?;
+    .map_err(Failure::of)?;
     let start = Instant::now();
     // Homing starts from nowhere known.
     let at = match checked {
@@ -228,11 +249,11 @@ fn run_on_device(
                         ..BuildOptions::default()
                     },
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.fault())?;
                 let _ = tell.send(Progress::Opened(m.clock.scale()));
                 device::act(&mut m, &cfg, &act, &out_dir)
             })
-            .unwrap_or_else(|p| Err(format!("driver {p}")));
+            .unwrap_or_else(|p| Err(Fault::new(Code::Internal, format!("driver {p}"))));
             let _ = tx.send(Progress::Ended(r));
         });
     if let Err(e) = spawned {
@@ -243,7 +264,11 @@ fn run_on_device(
     }
     let open_limit = Duration::from_secs_f64(hardware::startup(config).1)
         + crate::runner::deadlines::MARGIN * 10;
-    let fail = |m: String| Failure::new(Exit::Failed, m);
+    let fail = |f: Fault| Failure {
+        exit: Exit::Failed,
+        message: f.message.clone(),
+        fault: f,
+    };
     let scale = match rx.recv_timeout(open_limit) {
         Ok(Progress::Opened(s)) => s,
         Ok(Progress::Ended(r)) => return r.map_err(fail),
@@ -252,7 +277,10 @@ fn run_on_device(
     let limit = action.deadline(config, scale);
     match rx.recv_timeout(limit) {
         Ok(Progress::Ended(r)) => r.map_err(fail),
-        Ok(Progress::Opened(_)) => Err(fail("the device thread reported twice".into())),
+        Ok(Progress::Opened(_)) => Err(Failure::new(
+            Exit::Failed,
+            "the device thread reported twice",
+        )),
         Err(_) => hung(dir, action.name(), limit),
     }
 }

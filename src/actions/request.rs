@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fault::{Code, Fault};
 use crate::microscope::MicroscopeConfig;
 use crate::plan::AutofocusPlan;
 use crate::protocol::schema::{AfEvery, AfMethod, Timeouts};
@@ -153,11 +154,12 @@ impl Action {
     }
 
     /// Check against the microscope; the message says what is wrong and what to give.
-    pub fn check(&self, config: &MicroscopeConfig) -> Result<Checked, String> {
+    pub fn check(&self, config: &MicroscopeConfig) -> Result<Checked, Fault> {
+        let fault = |code: Code, component: &str, m: String| Fault::new(code, m).component(component);
         let d = &config.desc;
         let channel = |name: &str| {
             d.channels.iter().find(|c| c.name == name).ok_or_else(|| {
-                format!(
+                fault(Code::UnknownChannel, "illumination", format!(
                     "no channel `{name}` on {}: it has {}",
                     d.name,
                     d.channels
@@ -165,7 +167,7 @@ impl Action {
                         .map(|c| c.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                )
+                ))
             })
         };
         let exposure = |ms: Option<f64>| {
@@ -174,12 +176,12 @@ impl Action {
             if s.is_finite() && s >= lo && s <= hi {
                 Ok(s)
             } else {
-                Err(format!(
+                Err(fault(Code::OutOfRange, "camera", format!(
                     "exposure {} ms is outside the camera's {} to {}",
                     fmt_num(s * 1000.0),
                     d.camera.exposure_min,
                     d.camera.exposure_max
-                ))
+                )))
             }
         };
         let intensity = |p: Option<f64>| {
@@ -187,10 +189,10 @@ impl Action {
             if (0.0..=100.0).contains(&p) {
                 Ok(p)
             } else {
-                Err(format!(
+                Err(fault(Code::OutOfRange, "illumination", format!(
                     "intensity {} % is out of range: give 0 to 100",
                     fmt_num(p)
-                ))
+                )))
             }
         };
         let t = &d.stage.travel;
@@ -205,12 +207,12 @@ impl Action {
                 let (mut x, mut y, mut z) = (m.x_mm, m.y_mm, m.z_mm);
                 if let Some(name) = &m.to {
                     if x.is_some() || y.is_some() || z.is_some() || m.relative {
-                        return Err(format!(
+                        return Err(fault(Code::BadValue, "stage", format!(
                             "move to `{name}` or by coordinates, not both: drop x, y, z or `to`"
-                        ));
+                        )));
                     }
                     let p = d.positions.get(name).ok_or_else(|| {
-                        if d.positions.is_empty() {
+                        let m = if d.positions.is_empty() {
                             format!(
                                 "{} names no positions: add `positions: {{{name}: {{x: …, y: …}}}}` to the microscope description",
                                 d.name
@@ -221,13 +223,16 @@ impl Action {
                                 d.name,
                                 d.positions.keys().cloned().collect::<Vec<_>>().join(", ")
                             )
-                        }
+                        };
+                        fault(Code::CapabilityMissing, "stage", m)
                     })?;
                     (x, y, z) = (Some(p.x.mm()), Some(p.y.mm()), p.z.map(|z| z.mm()));
                 } else if x.is_none() && y.is_none() && z.is_none() {
-                    return Err(
+                    return Err(fault(
+                        Code::BadValue,
+                        "stage",
                         "say where to move: a named position (`to`), or x, y and/or z".into(),
-                    );
+                    ));
                 }
                 for (axis, v, tr) in [
                     ("x", x, travel[0]),
@@ -236,15 +241,26 @@ impl Action {
                 ] {
                     let Some(v) = v else { continue };
                     if !v.is_finite() {
-                        return Err(format!("{axis} = {v} is not a number of mm"));
+                        return Err(fault(
+                            Code::BadValue,
+                            &format!("stage.{axis}"),
+                            format!("{axis} = {v} is not a number of mm"),
+                        ));
                     }
                     if !m.relative && (v < tr[0] || v > tr[1]) {
-                        return Err(format!(
-                            "{axis} = {} mm is outside the {axis} travel {} to {} mm",
-                            fmt_num(v),
-                            fmt_num(tr[0]),
-                            fmt_num(tr[1])
-                        ));
+                        return Err(fault(
+                            Code::OutOfRange,
+                            &format!("stage.{axis}"),
+                            format!(
+                                "{axis} = {} mm is outside the {axis} travel {} to {} mm",
+                                fmt_num(v),
+                                fmt_num(tr[0]),
+                                fmt_num(tr[1])
+                            ),
+                        )
+                        .with("axis", axis)
+                        .with("target_mm", v)
+                        .with("travel_mm", tr));
                     }
                 }
                 Checked::Move {
@@ -272,14 +288,17 @@ impl Action {
                     None | Some("contrast") => AfMethod::Contrast,
                     Some("laser") if d.laser_autofocus.is_some() => AfMethod::Laser,
                     Some("laser") => {
-                        return Err(format!(
-                            "{} has no laser autofocus: use the contrast method",
-                            d.name
+                        return Err(fault(
+                            Code::CapabilityMissing,
+                            "autofocus",
+                            format!("{} has no laser autofocus: use the contrast method", d.name),
                         ));
                     }
                     Some(other) => {
-                        return Err(format!(
-                            "unknown autofocus method `{other}`: use laser or contrast"
+                        return Err(fault(
+                            Code::BadValue,
+                            "autofocus",
+                            format!("unknown autofocus method `{other}`: use laser or contrast"),
                         ));
                     }
                 };
@@ -288,7 +307,13 @@ impl Action {
                     None => d
                         .channels
                         .first()
-                        .ok_or_else(|| format!("{} has no channels", d.name))?,
+                        .ok_or_else(|| {
+                            fault(
+                                Code::CapabilityMissing,
+                                "illumination",
+                                format!("{} has no channels", d.name),
+                            )
+                        })?,
                 };
                 let (range_um, step_um) = match method {
                     AfMethod::Laser => (
@@ -302,12 +327,12 @@ impl Action {
                         if !(r > 0.0 && s > 0.0 && s <= r)
                             || planes > crate::microscope::timing::MAX_AF_PLANES as f64
                         {
-                            return Err(format!(
+                            return Err(fault(Code::OutOfRange, "autofocus", format!(
                                 "a contrast autofocus over {} µm in steps of {} µm is not possible: give a positive range and a step no larger than it, at most {} planes",
                                 fmt_num(r),
                                 fmt_num(s),
                                 crate::microscope::timing::MAX_AF_PLANES
-                            ));
+                            )));
                         }
                         (r, s)
                     }
@@ -329,17 +354,22 @@ impl Action {
             }
             Action::Lights(l) => Checked::Lights {
                 on: if l.on {
-                    let name = l.channel.as_deref().ok_or(
-                        "say which light to turn on: a channel (e.g. `lights on --channel BF`)",
-                    )?;
+                    let name = l.channel.as_deref().ok_or_else(|| {
+                        fault(
+                            Code::BadValue,
+                            "illumination",
+                            "say which light to turn on: a channel (e.g. `lights on --channel BF`)"
+                                .into(),
+                        )
+                    })?;
                     let c = channel(name)?;
                     let secs = l.for_s.unwrap_or(DEFAULT_LIGHT_S);
                     if !(secs > 0.0 && secs <= MAX_LIGHT_S) {
-                        return Err(format!(
+                        return Err(fault(Code::OutOfRange, "illumination", format!(
                             "a light stays on for 0 to {} s at most, not {} s",
                             fmt_num(MAX_LIGHT_S),
                             fmt_num(secs)
-                        ));
+                        )));
                     }
                     Some((
                         c.name.clone(),
@@ -349,7 +379,11 @@ impl Action {
                     ))
                 } else {
                     if l.channel.is_some() || l.for_s.is_some() {
-                        return Err("`lights off` turns every light off: drop the channel".into());
+                        return Err(fault(
+                            Code::BadValue,
+                            "illumination",
+                            "`lights off` turns every light off: drop the channel".into(),
+                        ));
                     }
                     None
                 },
@@ -359,10 +393,18 @@ impl Action {
                     .filter_wheel
                     .as_ref()
                     .map(|f| f.positions)
-                    .ok_or_else(|| format!("{} has no filter wheel", d.name))?;
+                    .ok_or_else(|| {
+                        fault(
+                            Code::CapabilityMissing,
+                            "filter_wheel",
+                            format!("{} has no filter wheel", d.name),
+                        )
+                    })?;
                 if *position == 0 || *position > n {
-                    return Err(format!(
-                        "filter position {position} does not exist: the wheel has 1 to {n}"
+                    return Err(fault(
+                        Code::OutOfRange,
+                        "filter_wheel",
+                        format!("filter position {position} does not exist: the wheel has 1 to {n}"),
                     ));
                 }
                 Checked::Filter {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::clock::WallTime;
+use crate::fault::Fault;
 use crate::hardware::Frame;
 use crate::instrument::Position;
 use crate::microscope::MicroscopeConfig;
@@ -25,8 +26,11 @@ pub fn save(
     intensity_pct: f64,
     p: &Position,
     frame: &Frame,
-) -> Result<Saved, String> {
-    let io = |what: &Path, e: std::io::Error| format!("cannot write {}: {e}", what.display());
+) -> Result<Saved, Fault> {
+    let io = |what: &Path, e: std::io::Error| {
+        let m = format!("cannot write {}: {e}", what.display());
+        Fault::new(crate::fault::io_code(&m), m).component("disk")
+    };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let now = WallTime::now();
     // Unique per microsecond and channel; names sort by time.
@@ -78,7 +82,8 @@ pub fn save(
     }
     let thumbnail = dir.join(format!("{stem}.png"));
     let png =
-        crate::saver::thumbnail::png(&frame.pixels, frame.width as usize, frame.height as usize)?;
+        crate::saver::thumbnail::png(&frame.pixels, frame.width as usize, frame.height as usize)
+            .map_err(|m| Fault::new(crate::fault::Code::Internal, m).component("thumbnail"))?;
     crate::fsutil::write_atomic(&thumbnail, &png).map_err(|e| io(&thumbnail, e))?;
     Ok(Saved { path, thumbnail })
 }

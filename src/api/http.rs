@@ -7,6 +7,8 @@ use std::io::{self, BufRead, Write};
 
 use serde_json::Value;
 
+use crate::fault::{Code, Fault};
+
 const MAX_HEAD: usize = 16 * 1024;
 /// A protocol is a few kilobytes; this bounds what one request can make us hold.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -265,9 +267,22 @@ impl Response {
         }
     }
 
-    /// `{"error": message}`, the same words the CLI prints.
+    /// `{"error": Fault}` with the code this status stands for, and the same words the CLI
+    /// prints; a site that knows more gives its own fault with [`Response::fault`].
     pub fn error(status: u16, message: impl Into<String>) -> Response {
-        Response::json(status, &serde_json::json!({"error": message.into()}))
+        let f = Fault::new(Code::for_http(status), message).component("api");
+        Response::json(status, &serde_json::json!({"error": f}))
+    }
+
+    /// `{"error": Fault}`, with the HTTP status the fault's code advises.
+    pub fn fault(f: &Fault) -> Response {
+        Response::fault_as(f.http_status(), f)
+    }
+
+    /// `{"error": Fault}` with the status this route has always answered (clients branch on
+    /// the code; the status is advice).
+    pub fn fault_as(status: u16, f: &Fault) -> Response {
+        Response::json(status, &serde_json::json!({"error": f}))
     }
 
     pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {

@@ -14,6 +14,7 @@ use super::http::{Request, Response};
 use super::run_view::RunViews;
 use super::stream::Hub;
 use crate::diagnostic::SourceFile;
+use crate::fault::{Code, Fault};
 use crate::protocol::{Files, LoadedProtocol};
 use crate::queue::spool::{Spool, SpoolError};
 use crate::queue::submit::{Refused, Request as SubmitRequest};
@@ -65,13 +66,18 @@ impl From<Response> for Reply {
 pub(super) const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 pub(super) fn spool_error(e: SpoolError) -> Response {
-    let status = match e {
-        SpoolError::NotFound(_) => 404,
-        SpoolError::Refused(_) => 409,
-        SpoolError::Invalid(_) => 422,
-        SpoolError::Io(_) => 500,
+    let code = match &e {
+        SpoolError::NotFound(_) => Code::UnknownResource,
+        SpoolError::Refused(_) => Code::WrongState,
+        SpoolError::Invalid(_) => Code::SchemaViolation,
+        SpoolError::Io(m) => crate::fault::io_code(m),
     };
-    Response::error(status, e.to_string())
+    let component = if matches!(e, SpoolError::Io(_)) {
+        "spool"
+    } else {
+        "queue"
+    };
+    Response::fault(&Fault::new(code, e.to_string()).component(component))
 }
 
 /// 401 without a grant, 403 with one that lacks the scope `name`.
@@ -551,7 +557,7 @@ impl Ctx {
                 ));
             }
         };
-        let microscope = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid(&d))?;
+        let microscope = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
         let loaded =
             Loaded::new(protocol.map_err(|d| invalid(&d))?, microscope).map_err(|d| invalid(&d))?;
         let who = who(grant);
@@ -660,17 +666,14 @@ impl Ctx {
         {
             return Err(Response::error(409, why));
         }
-        let config = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid(&d))?;
+        let config = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
         sreq.cwd = self.cwd.clone();
         sreq.output_root = Some(self.output_root.clone());
         let mut submitter = Submitter::this_process("api");
         submitter.user = who(grant);
         let task =
             crate::queue::submit::submit_action(&mic.spool, &config, action, sreq, submitter)
-                .map_err(|e| match e {
-                    Refused::Invalid(..) => Response::error(422, e.to_string()),
-                    Refused::Spool(e) => spool_error(e),
-                })?;
+                .map_err(refused)?;
         let id = task.spec.id;
         match wait {
             Some(w) => {
@@ -709,7 +712,17 @@ pub(super) fn wait_s(req: &Request, body: Option<f64>) -> Result<Option<Duration
 /// A bad protocol: 422 with the located message the CLI prints, and each diagnostic. Lines
 /// are quoted only from what the request sent: a location in any other file (the server's
 /// own) keeps its message but loses its quoted text.
+/// A protocol that does not load or fit the microscope.
 pub(super) fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
+    invalid_as(d, Code::InvalidProtocol, "protocol")
+}
+
+/// The server's own microscope file does not load.
+pub(super) fn invalid_microscope(d: &crate::diagnostic::Diagnostics) -> Response {
+    invalid_as(d, Code::InvalidMicroscope, "microscope")
+}
+
+fn invalid_as(d: &crate::diagnostic::Diagnostics, code: Code, component: &str) -> Response {
     let mut d = d.clone();
     for x in &mut d.0 {
         let sent =
@@ -721,10 +734,11 @@ pub(super) fn invalid(d: &crate::diagnostic::Diagnostics) -> Response {
             x.file = None;
         }
     }
+    let f = d.fault(code, component);
     Response::json(
-        422,
+        f.http_status(),
         &json!({
-            "error": d.render().trim_end(),
+            "error": f,
             "diagnostics": d.0.iter().map(|x| x.to_json()).collect::<Vec<_>>(),
         }),
     )
@@ -836,9 +850,15 @@ fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, Response> {
 }
 
 /// A submit refused: 422 for what the request got wrong, else the spool's status.
-fn refused(e: Refused) -> Response {
+pub(super) fn refused(e: Refused) -> Response {
     match e {
-        Refused::Invalid(..) => Response::error(422, e.to_string()),
+        Refused::Invalid(field, m) => Response::fault_as(
+            422,
+            &Fault::new(Code::BadValue, format!("{field}: {m}"))
+                .component("api")
+                .with("field", field),
+        ),
+        Refused::Fault(f) => Response::fault(&f),
         Refused::Spool(e) => spool_error(e),
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::auth::Grant;
 use super::http::{Request, Response};
 use super::routes::{CreateBody, Ctx, MAX_WAIT, Microscope, control, json_body, read, spool_error};
+use crate::fault::{Code, Fault};
 use crate::actions::{Action, FocusRequest, MoveRequest, SnapRequest};
 use crate::queue::submit::Request as SubmitRequest;
 use crate::queue::task::{State, Task};
@@ -21,128 +22,8 @@ use crate::queue::task::{State, Task};
 /// How long a blocking call (`block_until_complete`) waits for its task by default.
 const BLOCK_WAIT: Duration = Duration::from_secs(600);
 
-/// Squid's fault categories, each with its code block's first code used here.
-#[derive(Clone, Copy)]
-enum Category {
-    Protocol(u32),
-    InvalidParam,
-    Config,
-    HardwareTransient,
-    HardwareFault,
-    Io,
-    Autofocus,
-}
-
-/// A refused action's message as Squid classes it: a bad value, or what the microscope lacks.
-fn refused_action(r: Response) -> Response {
-    if r.status != 422 {
-        return r;
-    }
-    let message = serde_json::from_slice::<Value>(&r.body)
-        .ok()
-        .and_then(|v| v["error"].as_str().map(String::from))
-        .unwrap_or_default();
-    let cat = if message.contains("channel")
-        || message.contains("no laser")
-        || message.contains("named position")
-    {
-        Category::Config
-    } else {
-        Category::InvalidParam
-    };
-    fault(
-        if matches!(cat, Category::Config) {
-            422
-        } else {
-            400
-        },
-        cat,
-        &message,
-        None,
-    )
-}
-
-impl Category {
-    fn name_code(self) -> (&'static str, u32) {
-        match self {
-            Category::Protocol(c) => ("PROTOCOL", c),
-            Category::InvalidParam => ("INVALID_PARAM", 2001),
-            Category::Config => ("CONFIG", 3001),
-            Category::HardwareTransient => ("HARDWARE_TRANSIENT", 4001),
-            Category::HardwareFault => ("HARDWARE_FAULT", 5001),
-            Category::Io => ("IO", 7003),
-            Category::Autofocus => ("AUTOFOCUS", 8001),
-        }
-    }
-}
-
-/// `{"error": Fault}` with the HTTP status advisory, as Squid's clients expect.
-fn fault(status: u16, cat: Category, message: &str, component: Option<&str>) -> Response {
-    let (category, code) = cat.name_code();
-    let recoverable = matches!(
-        cat,
-        Category::HardwareTransient | Category::Autofocus | Category::Protocol(1002)
-    );
-    let action = match cat {
-        Category::HardwareTransient | Category::Autofocus | Category::Protocol(1002) => "RETRY",
-        Category::InvalidParam | Category::Config | Category::Protocol(_) => "REJECT_PLATE",
-        Category::Io => "PAUSE_INSTRUMENT",
-        Category::HardwareFault => "ESCALATE_OPERATOR",
-    };
-    Response::json(
-        status,
-        &json!({"error": {
-            "category": category,
-            "code": code,
-            "recoverable": recoverable,
-            "scheduler_action": action,
-            "sequence": 0,
-            "component": component,
-            "message": message,
-            "detail": {},
-            "timestamp": crate::clock::WallTime::now().rfc3339(),
-            "terminal": !recoverable,
-            "operator_intervention_required": matches!(cat, Category::HardwareFault | Category::Io),
-            "plate_removable": true,
-            "resolved_at": null,
-            "resolved_by": null,
-        }}),
-    )
-}
-
-/// A squidctl error reply (`{"error": "message"}`) as a Squid fault, by its status.
-fn as_fault(r: Response) -> Response {
-    if r.status < 400 {
-        return r;
-    }
-    let body = serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null);
-    if body["error"].is_object() {
-        return r;
-    }
-    let message = body["error"]
-        .as_str()
-        .map(String::from)
-        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
-    let cat = match r.status {
-        400 => Category::InvalidParam,
-        401 => Category::Protocol(1004),
-        403 => Category::Protocol(1005),
-        404 => Category::Protocol(1001),
-        409 => Category::Protocol(1002),
-        422 => Category::Protocol(1003),
-        501 => Category::Protocol(1006),
-        _ => Category::HardwareFault,
-    };
-    let mut f = fault(r.status, cat, &message, None);
-    f.headers.extend(
-        r.headers
-            .into_iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate")),
-    );
-    f
-}
-
-/// An action task that ended without success, as the fault its exit code means.
+/// An action task that ended without success: its own fault (the action's), else what its
+/// exit means, with this route's component when the fault names none.
 fn failed_action(t: &Task, component: &str) -> Response {
     let message = t
         .status
@@ -151,16 +32,17 @@ fn failed_action(t: &Task, component: &str) -> Response {
         .and_then(|r| r["error"].as_str().map(String::from))
         .or(t.status.note.clone())
         .unwrap_or_else(|| format!("task {} ended {}", t.spec.id, t.status.state.name()));
-    let (status, cat) = match t.status.exit_code {
-        Some(2) => (400, Category::InvalidParam),
-        Some(4) => (503, Category::HardwareTransient),
-        Some(5) => (500, Category::Io),
-        Some(6) => (409, Category::Protocol(1002)),
-        Some(130 | 143) => (409, Category::Protocol(1002)),
-        _ if component == "autofocus" => (503, Category::Autofocus),
-        _ => (500, Category::HardwareFault),
-    };
-    fault(status, cat, &message, Some(component))
+    let mut f = t.status.fault.clone().unwrap_or_else(|| {
+        let code = match t.status.exit_code.and_then(crate::exit::Exit::from_code) {
+            Some(e) => Code::for_exit(e).unwrap_or(Code::Internal),
+            None => Code::RunFailed,
+        };
+        Fault::new(code, message)
+    });
+    if f.component.is_none() {
+        f.component = Some(component.into());
+    }
+    Response::fault(&f)
 }
 
 fn position(v: &Value) -> Value {
@@ -401,6 +283,10 @@ impl Ctx {
                         200,
                         &json!({"alive": true, "monotonic_ns": monotonic_ns(), "state": s["squid_state"]}),
                     ))
+                }
+                ("GET", ["v1", "system", "faults"]) => {
+                    read(grant, "the fault history")?;
+                    faults_since(mic, req)
                 }
                 ("GET", ["v1", "system", "version"]) => {
                     read(grant, "the version")?;
@@ -701,7 +587,7 @@ impl Ctx {
                 )),
             }
         })();
-        Some(as_fault(r.unwrap_or_else(|e| e)))
+        Some(r.unwrap_or_else(|e| e))
     }
 
     /// Queue an action for `holder` (else the token's name) and, if `block`, wait for it.
@@ -719,7 +605,6 @@ impl Ctx {
         };
         let wait = block.then_some(BLOCK_WAIT.min(MAX_WAIT));
         self.enqueue_action(mic, grant, &action, sreq, false, wait)
-            .map_err(refused_action)
     }
 
     fn system_status(&self, mic: &Microscope, s: &Value) -> Value {
@@ -831,7 +716,36 @@ fn job(t: &Task) -> Value {
             (None, None) => Value::Null,
         },
         "note": t.status.note,
+        "error": t.status.fault,
     })
+}
+
+/// `GET /v1/system/faults?since=&limit=`: the history, oldest first — every fault a task,
+/// an action or an emergency stop ended with, numbered by its event in the spool's log (so
+/// it outlives a `serve` restart). Refusals of bad requests are answered, not kept.
+fn faults_since(mic: &Microscope, req: &Request) -> Result<Response, Response> {
+    let num = |k: &str, d: u64| -> Result<u64, Response> {
+        req.param(k).map_or(Ok(d), |v| {
+            v.parse().map_err(|_| {
+                Response::error(400, format!("{k}=`{}`: not a whole number", crate::human::clip(v, 40)))
+            })
+        })
+    };
+    let since = num("since", 0)?;
+    let limit = num("limit", 100)?.clamp(1, 1000) as usize;
+    let mut out = Vec::new();
+    crate::queue::events::scan(&mic.spool.events_path(), 0, since, |_, e| {
+        if let Some(Value::Object(f)) = e.data.get("fault") {
+            let mut f = f.clone();
+            if let (Some(t), Some(Value::Object(d))) = (e.task, f.get_mut("detail")) {
+                d.entry("task").or_insert(t.into());
+            }
+            out.push(Value::Object(f));
+        }
+        Ok(out.len() < limit)
+    })
+    .map_err(|e| Response::error(500, format!("cannot read the event log: {e}")))?;
+    Ok(Response::json(200, &json!({"faults": out})))
 }
 
 fn version() -> Value {

@@ -8,6 +8,7 @@ use crate::cli::{
     OnOff, SnapArgs,
 };
 use crate::exit::Exit;
+use crate::fault::{Code, Fault};
 use crate::protocol::units::fmt_num;
 
 pub fn move_stage(a: &MoveArgs) -> Exit {
@@ -101,10 +102,15 @@ fn fail(exit: Exit, message: &str) -> Exit {
     exit
 }
 
+fn fail_with(f: &crate::actions::Failure) -> Exit {
+    crate::fault::remember(&f.fault);
+    fail(f.exit, &f.message)
+}
+
 fn run(t: &ActionTarget, action: &Action) -> Exit {
     let config = match crate::hardware::load(t.microscope.as_deref()) {
         Ok(c) => c,
-        Err(d) => return super::invalid(&d),
+        Err(d) => return invalid_microscope(&d),
     };
     // A reservation keeps everyone but its holder off (the worker checks its own tasks).
     if let Ok(spool) = crate::queue::spool::Spool::open(&config.desc.name)
@@ -113,12 +119,16 @@ fn run(t: &ActionTarget, action: &Action) -> Exit {
             t.holder.as_deref(),
         )
     {
-        return fail(
-            Exit::Busy,
-            &format!("{why}: act as its holder with --holder NAME, or wait for it to end"),
-        );
+        let m = format!("{why}: act as its holder with --holder NAME, or wait for it to end");
+        crate::fault::remember(&Fault::new(Code::Reserved, m.clone()).component("reservation"));
+        return fail(Exit::Busy, &m);
     }
     perform(t, &config, action, None)
+}
+
+fn invalid_microscope(d: &crate::diagnostic::Diagnostics) -> Exit {
+    crate::fault::remember(&d.fault(Code::InvalidMicroscope, "microscope"));
+    super::invalid(d)
 }
 
 /// `squidctl act JSON`: what a worker runs for an action task.
@@ -129,7 +139,7 @@ pub fn act(a: &ActArgs) -> Exit {
     };
     let config = match crate::hardware::load(a.target.microscope.as_deref()) {
         Ok(c) => c,
-        Err(d) => return super::invalid(&d),
+        Err(d) => return invalid_microscope(&d),
     };
     perform(&a.target, &config, &action, a.result.as_deref())
 }
@@ -149,11 +159,11 @@ fn perform(
                     &serde_json::json!({
                         "command": action.name(), "ok": false, "exit_code": f.exit.code(),
                         "microscope": config.desc.name, "request": action.to_json(),
-                        "error": f.message,
+                        "error": f.message, "fault": f.fault,
                     }),
                 );
             }
-            return fail(f.exit, &f.message);
+            return fail_with(&f);
         }
     };
     // A Ctrl-C that came during the action (signals wait while it runs, so its lights are

@@ -32,7 +32,9 @@ use crate::protocol::LoadedProtocol;
 pub use crate::session::Loaded;
 
 pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
-    let microscope = crate::hardware::load(input.microscope.as_deref())?;
+    let microscope = crate::hardware::load(input.microscope.as_deref()).inspect_err(|d| {
+        crate::fault::remember(&d.fault(crate::fault::Code::InvalidMicroscope, "microscope"))
+    })?;
     let protocol = LoadedProtocol::load(file, &input.sets)?;
     Loaded::new(protocol, microscope)
 }
@@ -42,6 +44,7 @@ pub fn invalid(d: &Diagnostics) -> Exit {
     let text = d.render();
     eprint!("{text}");
     remember_error(&text);
+    crate::fault::remember(&d.fault(crate::fault::Code::InvalidProtocol, "protocol"));
     Exit::Invalid
 }
 
@@ -127,10 +130,12 @@ pub fn json_fallback(command: &str, exit: Exit) {
     } else {
         "failed"
     };
+    let fault = crate::fault::first().or_else(|| crate::fault::Fault::from_exit(exit, &reason));
     print_json(&serde_json::json!({
         "command": command,
         "state": state,
         "exit_code": exit.code(),
         "reason": reason,
+        "fault": fault,
     }));
 }

@@ -264,6 +264,7 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "command": "report",
             "run_dir": rd.root.display().to_string(),
             "state": record.state,
+            "fault": run_dir::journal::records::last_end(&journal).and_then(|e| e.fault.clone()),
             "possibly_stalled": stalled,
             "heartbeat_age_s": beat_age,
             "elapsed_s": elapsed,

@@ -178,12 +178,25 @@ pub fn output_parent(
         })
 }
 
+/// The run could not start: say why, and with `--json` the fault (a failure before the
+/// first frame is `ACQUISITION_START_FAILED`, an output error its I/O code).
 pub fn fail(json: bool, command: &str, exit: Exit, message: String) -> Exit {
     tracing::error!("{message}");
+    let fault = crate::fault::first().or_else(|| match exit {
+        Exit::Failed => Some(crate::fault::Fault::new(
+            crate::fault::Code::StartFailed,
+            message.clone(),
+        )),
+        _ => crate::fault::Fault::from_exit(exit, message.clone()),
+    });
+    if let Some(f) = &fault {
+        crate::fault::remember(f);
+    }
     if json {
-        super::print_json(
-            &json!({"command": command, "state": "failed", "exit_code": exit.code(), "reason": message}),
-        );
+        super::print_json(&json!({
+            "command": command, "state": "failed", "exit_code": exit.code(),
+            "reason": message, "fault": fault,
+        }));
     }
     exit
 }
@@ -249,6 +262,7 @@ fn report(command: &str, json: bool, plan: &Plan, o: &RunOutcome, rd: Option<&Ru
             "state": o.state,
             "exit_code": o.exit.code(),
             "reason": o.reason,
+            "fault": o.fault,
             "run_dir": rd.map(|r| r.root.display().to_string()),
             "counts": c,
             "clock_s": o.clock_s,

@@ -96,6 +96,10 @@ pub fn run(a: &SubmitArgs) -> Exit {
             tracing::error!("{field}: {m}");
             return Exit::Invalid;
         }
+        Err(Refused::Fault(f)) => {
+            tracing::error!("{}", f.message);
+            return Exit::Invalid;
+        }
         Err(Refused::Spool(e)) => return spool_fail(e),
     };
     let id = task.spec.id;

@@ -78,6 +78,9 @@ pub enum ErrorKind {
     /// The device lost what it needs to go on and only re-homing restores it (a controller
     /// that restarted forgot where its stage is): retrying the same call cannot help.
     NeedsHoming,
+    /// The device cannot do this until it is set up (a laser autofocus with no calibration):
+    /// retrying cannot help, a person must prepare it.
+    NotReady,
 }
 
 /// A device call that did not succeed.
@@ -111,6 +114,34 @@ impl DeviceError {
             kind: ErrorKind::OutOfRange,
             message: message.into(),
         }
+    }
+}
+
+impl DeviceError {
+    /// The fault a scheduler sees for it: the kind decides the code, the device the component.
+    pub fn fault(&self) -> crate::fault::Fault {
+        use crate::fault::{Code, Fault};
+        let autofocus = self.device.contains("autofocus");
+        let code = match self.kind {
+            ErrorKind::OutOfRange => Code::OutOfRange,
+            ErrorKind::NotReady if autofocus => Code::AutofocusNotReady,
+            ErrorKind::NotReady => Code::CapabilityMissing,
+            ErrorKind::NeedsHoming => Code::NeedsHoming,
+            ErrorKind::Disconnected => Code::DeviceDisconnected,
+            ErrorKind::Failed if autofocus => Code::AutofocusFailed,
+            ErrorKind::Failed => Code::DeviceFault,
+        };
+        Fault::new(code, self.to_string()).component(component_name(&self.device))
+    }
+}
+
+/// A device's name as a fault's component: `xy stage` → `stage.xy`.
+pub fn component_name(device: &str) -> String {
+    match device {
+        "xy stage" => "stage.xy".into(),
+        "z stage" => "stage.z".into(),
+        "laser autofocus" => "autofocus.laser".into(),
+        d => d.replace(' ', "_"),
     }
 }
 

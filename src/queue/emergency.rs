@@ -3,6 +3,7 @@
 //! signal thread turns every light off before anything else and stops at the frame in
 //! flight. The task it ran ends `cancelled`; its run directory stays resumable.
 
+use crate::fault::{Code, Fault};
 use serde::Serialize;
 
 use super::events::QueueEvent;
@@ -97,6 +98,10 @@ pub fn stop(
     }
     spool.emit(vec![
         QueueEvent::EmergencyStop {
+            fault: Fault::new(Code::EmergencyStopped, crate::instrument::estop::refusal(&e))
+                .component("emergency_stop")
+                .with("by", by)
+                .with("cut_motors", cut_motors),
             by: by.to_string(),
             reason,
             signalled,

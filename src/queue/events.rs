@@ -122,12 +122,14 @@ pub enum QueueEvent {
         exit_code: Option<u8>,
         run_dir: Option<std::path::PathBuf>,
         why: Option<String>,
+        fault: Option<crate::fault::Fault>,
     },
     /// A task ended without a run (skipped, or its files could not be read).
     #[serde(skip)]
     EndedUnrun {
         state: crate::queue::task::State,
         why: String,
+        fault: Option<crate::fault::Fault>,
     },
     QueueHeld {
         note: Option<String>,
@@ -160,6 +162,7 @@ pub enum QueueEvent {
         signalled: Option<u32>,
         holder: Option<String>,
         cut_motors: bool,
+        fault: crate::fault::Fault,
     },
     EmergencyReset {
         by: String,
@@ -194,13 +197,18 @@ impl QueueEvent {
                 exit_code,
                 run_dir,
                 why,
-            } => (
+                fault,
+            } => {
+                let mut v =
+                    serde_json::json!({"exit_code": exit_code, "run_dir": run_dir, "why": why});
+                if let Some(f) = fault {
+                    v["fault"] = f.to_value();
+                }
+                (format!("task_{}", state.name()), v)
+            }
+            QueueEvent::EndedUnrun { state, why, fault } => (
                 format!("task_{}", state.name()),
-                serde_json::json!({"exit_code": exit_code, "run_dir": run_dir, "why": why}),
-            ),
-            QueueEvent::EndedUnrun { state, why } => (
-                format!("task_{}", state.name()),
-                serde_json::json!({"why": why, "exit_code": 1}),
+                serde_json::json!({"why": why, "exit_code": 1, "fault": fault}),
             ),
             typed => {
                 let mut v = serde_json::to_value(&typed).unwrap_or(Value::Null);
@@ -285,7 +293,11 @@ pub fn append(path: &Path, microscope: &str, events: Vec<NewEvent>) -> io::Resul
     }
     let now = WallTime::now();
     let mut written = Vec::with_capacity(events.len());
-    for (seq, e) in (first..).zip(events) {
+    for (seq, mut e) in (first..).zip(events) {
+        // A fault's number in the history is its event's.
+        if let Some(Value::Object(f)) = e.data.get_mut("fault") {
+            f.insert("sequence".into(), seq.into());
+        }
         let ev = Event {
             seq,
             time: now.rfc3339(),
@@ -366,6 +378,7 @@ mod tests {
             exit_code: Some(3),
             run_dir: None,
             why: None,
+            fault: None,
         }
         .about(Some(1));
         assert_eq!(e.kind, "task_completed_with_errors");

@@ -2,6 +2,7 @@
 //! worked out from files only (the emergency-stop latch, the queue's tasks, the microscope
 //! lock, the reservation, the last action's `instrument.json`), never from a device.
 
+use crate::fault::{Code, Fault};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -89,28 +90,27 @@ pub fn status(spool: &Spool) -> Value {
     } else {
         Phase::Uninitialized
     };
-    // The latest fault: the stop, else the newest failed task or action.
-    let failed_task = tasks
-        .iter()
-        .filter(|t| t.status.state == State::Failed)
-        .max_by(|a, b| {
-            a.status
-                .ended_unix
-                .unwrap_or(0.0)
-                .total_cmp(&b.status.ended_unix.unwrap_or(0.0))
-        });
-    let latest_fault = match (&latch, failed_task) {
-        (Some(e), _) => Some(json!({
-            "kind": "emergency_stop", "at": e.at, "unix": e.unix,
-            "message": estop::refusal(e),
-        })),
-        (None, Some(t)) => Some(json!({
-            "kind": "task_failed", "task": t.spec.id,
-            "unix": t.status.ended_unix,
-            "at": t.status.ended_unix.map(|u| WallTime::from_unix(u).rfc3339()),
-            "message": t.status.note, "exit_code": t.status.exit_code,
-        })),
-        (None, None) => None,
+    // The latest fault: the stop, else the newest task or action that ended with one.
+    let latest_fault = match &latch {
+        Some(e) => Some(
+            Fault::new(Code::EmergencyStopped, estop::refusal(e))
+                .component("emergency_stop")
+                .to_value(),
+        ),
+        None => tasks
+            .iter()
+            .filter(|t| t.status.fault.is_some())
+            .max_by(|a, b| {
+                a.status
+                    .ended_unix
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.status.ended_unix.unwrap_or(0.0))
+            })
+            .and_then(|t| {
+                let mut f = t.status.fault.clone()?;
+                f.detail.insert("task".into(), t.spec.id.into());
+                Some(f.to_value())
+            }),
     };
     let q = spool.queue_status();
     json!({

@@ -48,6 +48,8 @@ const MAX_WHEN: usize = 64;
 pub enum Refused {
     /// The request is wrong (exit 2, HTTP 422): which field, and what is wrong with it.
     Invalid(&'static str, String),
+    /// The request asks what the microscope cannot do, with the fault that says so.
+    Fault(crate::fault::Fault),
     Spool(SpoolError),
 }
 
@@ -55,6 +57,7 @@ impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refused::Invalid(field, m) => write!(f, "{field}: {m}"),
+            Refused::Fault(x) => write!(f, "{}", x.message),
             Refused::Spool(e) => write!(f, "{e}"),
         }
     }
@@ -233,7 +236,7 @@ pub fn submit_action(
     };
     let checked = action
         .check(config)
-        .map_err(|m| Refused::Invalid("action", m))?;
+        .map_err(Refused::Fault)?;
     if let (Some(root), Action::Snap(s)) = (&r.output_root, action)
         && let Some(out) = &s.output
     {

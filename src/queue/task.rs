@@ -240,6 +240,10 @@ pub struct Status {
     /// What an action task gave back (its `--json` line: result, position, error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
+    /// Why it did not complete (an ended task's, for a scheduler): its run's or action's
+    /// own fault, else what its exit means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
     pub history: Vec<Transition>,
 }
 
@@ -262,6 +266,7 @@ impl Status {
             started_unix: None,
             ended_unix: None,
             result: None,
+            fault: None,
             history: Vec::new(),
         };
         s.go(state, why);

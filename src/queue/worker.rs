@@ -20,6 +20,7 @@ use super::spool::{Spool, SpoolError, TASK_LOG, TASK_PROTOCOL, TASK_RESULT};
 use super::task::{Claim, State, Status, Task, boot_id};
 use crate::clock::WallTime;
 use crate::exit::Exit;
+use crate::fault::{Code, Fault};
 use crate::run_dir::{self, RUN_JSON, record::RunRecord};
 
 /// An interrupted run is continued this many times beyond its `--retries` before it fails.
@@ -64,6 +65,42 @@ fn run_end(rd: &Path) -> Option<u8> {
     }
 }
 
+/// An ended task's fault: its action's, its run's (`run_fault`, from the journal), else what
+/// its state and exit mean. None when it completed.
+fn task_fault(st: &Status, run_fault: Option<Fault>) -> Option<Fault> {
+    if st.state == State::Completed {
+        return None;
+    }
+    let own = st
+        .result
+        .as_ref()
+        .and_then(|r| serde_json::from_value::<Fault>(r.get("fault")?.clone()).ok())
+        .or(run_fault);
+    if let Some(f) = own {
+        return Some(f);
+    }
+    let why = st.note.clone().unwrap_or_else(|| st.state.name().into());
+    let code = match st.state {
+        State::Cancelled => Code::Cancelled,
+        State::Skipped | State::Expired => Code::WrongState,
+        _ => st
+            .exit_code
+            .and_then(Exit::from_code)
+            .and_then(Code::for_exit)
+            .unwrap_or(Code::RunFailed),
+    };
+    Some(
+        Fault::new(code, why)
+            .component("queue")
+            .with("exit_code", st.exit_code),
+    )
+}
+
+/// The fault a run's journal ended with (read before the spool is locked).
+fn journal_fault(run_dir: Option<&std::path::Path>) -> Option<Fault> {
+    crate::run_dir::journal::tail_end(&run_dir?.join(crate::run_dir::JOURNAL))?.fault
+}
+
 /// How a run's exit code leaves its task. `stopping`: the worker itself is stopping (its
 /// run was stopped for it, not cancelled).
 fn classify(
@@ -73,6 +110,7 @@ fn classify(
     code: Option<i32>,
     stopping: bool,
     policy: &Options,
+    run_fault: Option<Fault>,
 ) -> (Vec<NewEvent>, Option<String>) {
     let hold_on_fail = policy.hold_on_fail;
     let mut evs = Vec::new();
@@ -149,12 +187,14 @@ fn classify(
     }
     if st.state.terminal() {
         st.exit_code = code.map(|c| c as u8).or(Some(1));
+        st.fault = task_fault(st, run_fault);
         evs.push(
             QueueEvent::Ended {
                 state: st.state,
                 exit_code: st.exit_code,
                 run_dir: st.run_dir.clone(),
                 why: st.note.clone(),
+                fault: st.fault.clone(),
             }
             .about(Some(id)),
         );
@@ -297,6 +337,7 @@ impl Worker {
                 None => "its worker ended while it ran".to_string(),
             };
             let ended = t.status.run_dir.as_deref().and_then(run_end);
+            let run_fault = journal_fault(t.status.run_dir.as_deref());
             let (retries, opts) = (t.spec.retries, &self.opts);
             let hold = self.spool.update(t.spec.id, |_, st| {
                 if !st.state.active() {
@@ -306,9 +347,11 @@ impl Worker {
                 let (evs, hold) = match ended {
                     // It ended on its own before anyone could record it.
                     Some(code) if !matches!(code, 130 | 143) => {
-                        classify(id, st, retries, Some(code as i32), false, opts)
+                        classify(id, st, retries, Some(code as i32), false, opts, run_fault.clone())
                     }
-                    _ if st.cancel.is_some() => classify(id, st, retries, Some(130), false, opts),
+                    _ if st.cancel.is_some() => {
+                        classify(id, st, retries, Some(130), false, opts, run_fault.clone())
+                    }
                     _ => {
                         st.interruptions += 1;
                         st.go(State::Interrupted, Some(why.clone()));
@@ -339,12 +382,14 @@ impl Worker {
         let recorded = self.spool.update(id, |_, st| {
             st.go(State::Skipped, Some(why.clone()));
             st.exit_code = Some(1);
+            st.fault = task_fault(st, None);
             Ok((
                 (),
                 vec![
                     QueueEvent::EndedUnrun {
                         state: State::Skipped,
                         why: why.clone(),
+                        fault: st.fault.clone(),
                     }
                     .about(Some(id)),
                 ],
@@ -415,9 +460,11 @@ impl Worker {
             self.spool.update_locked(id, |_, st| {
                 st.go(state, Some(why.clone()));
                 st.exit_code = Some(1);
+                st.fault = task_fault(st, None);
+                let fault = st.fault.clone();
                 Ok((
                     (),
-                    vec![QueueEvent::EndedUnrun { state, why }.about(Some(id))],
+                    vec![QueueEvent::EndedUnrun { state, why, fault }.about(Some(id))],
                 ))
             })?;
         }
@@ -647,11 +694,12 @@ impl Worker {
             .as_ref()
             .and_then(|_| std::fs::read(self.spool.task_dir(id).join(TASK_RESULT)).ok())
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let run_fault = journal_fault(task.status.run_dir.as_deref());
         let (st, hold) = self.spool.update(id, |_, st| {
             if result.is_some() {
                 st.result = result.clone();
             }
-            let (evs, hold) = classify(id, st, retries, code, stopping, opts);
+            let (evs, hold) = classify(id, st, retries, code, stopping, opts, run_fault.clone());
             st.claim = None;
             st.child_pid = None;
             Ok(((st.clone(), hold), evs))
@@ -734,28 +782,28 @@ mod tests {
     #[test]
     fn exit_codes_decide_the_task() {
         let mut s = st();
-        classify(1, &mut s, 0, Some(0), false, &opts(false));
+        classify(1, &mut s, 0, Some(0), false, &opts(false), None);
         assert_eq!(s.state, State::Completed);
         let mut s = st();
-        let (_, hold) = classify(1, &mut s, 0, Some(4), false, &opts(false));
+        let (_, hold) = classify(1, &mut s, 0, Some(4), false, &opts(false), None);
         assert_eq!(s.state, State::Failed);
         assert!(hold.is_some(), "a hang holds the queue");
         let mut s = st();
-        let (evs, hold) = classify(1, &mut s, 2, Some(1), false, &opts(false));
+        let (evs, hold) = classify(1, &mut s, 2, Some(1), false, &opts(false), None);
         assert_eq!(s.state, State::Queued, "retried");
         assert!(s.retry_after_unix.is_some() && hold.is_none());
         assert_eq!(evs[0].kind, "task_retrying");
         let mut s = st();
-        classify(1, &mut s, 0, Some(143), true, &opts(false));
+        classify(1, &mut s, 0, Some(143), true, &opts(false), None);
         assert_eq!(s.state, State::Interrupted, "the worker's own stop");
         let mut s = st();
-        classify(1, &mut s, 0, Some(143), false, &opts(false));
+        classify(1, &mut s, 0, Some(143), false, &opts(false), None);
         assert_eq!(s.state, State::Cancelled);
         let mut s = st();
-        classify(1, &mut s, 0, None, false, &opts(false));
+        classify(1, &mut s, 0, None, false, &opts(false), None);
         assert_eq!(s.state, State::Interrupted, "killed: continued");
         let mut s = st();
-        let (_, hold) = classify(1, &mut s, 0, Some(1), false, &opts(true));
+        let (_, hold) = classify(1, &mut s, 0, Some(1), false, &opts(true), None);
         assert!(hold.is_some(), "--hold-on-fail");
     }
 
@@ -765,11 +813,11 @@ mod tests {
         // so it is retried once; the retry failing too ends it.
         let mut s = st();
         for _ in 0..2 {
-            classify(1, &mut s, 1, None, false, &opts(false));
+            classify(1, &mut s, 1, None, false, &opts(false), None);
             assert_eq!(s.state, State::Interrupted);
             s.attempts += 1;
         }
-        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        classify(1, &mut s, 1, Some(1), false, &opts(false), None);
         assert_eq!(
             s.state,
             State::Queued,
@@ -781,22 +829,22 @@ mod tests {
             s.note
         );
         s.attempts += 1;
-        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        classify(1, &mut s, 1, Some(1), false, &opts(false), None);
         assert_eq!(s.state, State::Failed);
         // The worker's own stops are interruptions too.
         let mut s = st();
-        classify(1, &mut s, 0, Some(143), true, &opts(false));
+        classify(1, &mut s, 0, Some(143), true, &opts(false), None);
         s.attempts += 1;
-        classify(1, &mut s, 0, Some(1), false, &opts(false));
+        classify(1, &mut s, 0, Some(1), false, &opts(false), None);
         assert_eq!(
             s.state,
             State::Failed,
             "--retries 0: the one real failure ends it"
         );
         let mut s = st();
-        classify(1, &mut s, 1, Some(143), true, &opts(false));
+        classify(1, &mut s, 1, Some(143), true, &opts(false), None);
         s.attempts += 1;
-        classify(1, &mut s, 1, Some(1), false, &opts(false));
+        classify(1, &mut s, 1, Some(1), false, &opts(false), None);
         assert_eq!(s.state, State::Queued, "--retries 1 still has its retry");
     }
 }

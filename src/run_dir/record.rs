@@ -102,14 +102,7 @@ impl RunRecord {
         let last_unix = journal.iter().filter_map(Entry::unix).fold(unix, f64::max);
         let pid = start.pid;
         // The last session's end record, if it wrote one.
-        let end = journal
-            .iter()
-            .rev()
-            .take_while(|e| !matches!(e.record, Record::Start(_) | Record::Resume(_)))
-            .find_map(|e| match &e.record {
-                Record::End(end) => Some(end),
-                _ => None,
-            });
+        let end = crate::run_dir::journal::records::last_end(journal);
         let state = end.map_or(RunState::Running, |e| e.state);
         let mut counts = end.and_then(|e| e.counts.clone()).unwrap_or_default();
         counts.planned = start.planned_frames;

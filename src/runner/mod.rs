@@ -14,6 +14,7 @@ use std::time::Duration;
 use crossbeam_channel::{RecvTimeoutError, unbounded};
 
 use crate::exit::Exit;
+use crate::fault::{Code, Fault};
 use crate::hardware::Microscope;
 use crate::plan::Plan;
 use crate::plan::round::Round;
@@ -56,6 +57,8 @@ pub struct RunOutcome {
     pub state: RunState,
     pub exit: Exit,
     pub reason: String,
+    /// Why it did not complete cleanly, for a scheduler (none when it did).
+    pub fault: Option<Fault>,
     pub counts: Counts,
     pub rounds: Vec<Round>,
     /// Seconds on the microscope's clock (virtual on the simulator).
@@ -154,9 +157,10 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             let end = worker.run();
             let _ = wtx.send(Control::WorkerDone(end));
         }) {
-            let _ = tx.send(Control::WorkerDone(WorkerEnd::Aborted(format!(
-                "cannot start the acquisition thread: {e}"
-            ))));
+            let _ = tx.send(Control::WorkerDone(WorkerEnd::Aborted(
+                format!("cannot start the acquisition thread: {e}"),
+                None,
+            )));
         }
     }
 
@@ -180,14 +184,14 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     let end = wait_for_end(&rx, || tick(&mut on_tick));
     stop_watch.store(true, Ordering::SeqCst);
 
-    let (grace, reason_hang, dump_file) = match &end {
+    let (grace, reason_hang, dump_file, hang_fault) = match &end {
         End::Hung(h) => {
-            let (grace, summary, dump) = record_hang(h, run_dir.as_ref(), &records);
+            let (grace, timeout, dump) = record_hang(h, run_dir.as_ref(), &records);
             cancel.on_hang();
-            (grace, Some(summary), dump)
+            (grace, Some(timeout.summary()), dump, timeout.fault)
         }
-        End::Forced => (Some(GRACE), None, None),
-        End::Worker(_) => (None, None, None),
+        End::Forced => (Some(GRACE), None, None, None),
+        End::Worker(_) => (None, None, None, None),
     };
     let report = pool.zip(sink).map(|(p, s)| p.finish(s, grace));
     let acquired = stats.acquired.load(Ordering::SeqCst);
@@ -213,6 +217,12 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     // them when it is dropped; a fast stop ends without waiting for the acquisition thread
     // that holds the devices, so that drop may never come.)
     crate::supervisor::safety::settle(Duration::from_secs(3));
+    let cause = match &end {
+        End::Hung(_) => hang_fault,
+        End::Worker(WorkerEnd::Aborted(_, f)) => f.clone(),
+        _ => None,
+    };
+    let emergency = cancel.emergency();
     let ending = match end {
         End::Hung(_) => Ending::Hung(reason_hang.unwrap_or_default()),
         // The emergency stop is a fast stop that says what it was.
@@ -228,7 +238,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
             signal: cancel.signal(),
             internal: cancel.internal_stop(),
         },
-        End::Worker(WorkerEnd::Aborted(m)) => Ending::Aborted(m),
+        End::Worker(WorkerEnd::Aborted(m, _)) => Ending::Aborted(m),
         End::Worker(WorkerEnd::OutputFailed(f)) => Ending::OutputFailed(f.to_string()),
         End::Worker(WorkerEnd::Completed) => Ending::Completed,
     };
@@ -238,12 +248,14 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
     {
         tracing::warn!("coordinates.csv could not be fully written: {e}");
     }
+    let fault = run_fault(exit, &reason, cause, emergency);
     records.emit(Record::End(records::End {
         state,
         reason: reason.clone(),
         counts: Some(counts.clone()),
         clock_s: Some(clock.now_s()),
         exit_code: None,
+        fault: fault.clone(),
     }));
     records.sync();
     let rounds = rounds.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -251,6 +263,7 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         state,
         exit,
         reason,
+        fault,
         counts,
         rounds,
         clock_s: clock.now_s(),
@@ -258,6 +271,27 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         dump_file,
         links: std::mem::take(&mut links.lock().unwrap_or_else(|p| p.into_inner()).latest),
     }
+}
+
+/// The run's fault: the step's own when one caused the end (a hang, an abort), else what
+/// the exit means, with the run's end reason as its message.
+fn run_fault(exit: Exit, reason: &str, cause: Option<Fault>, emergency: bool) -> Option<Fault> {
+    let mut f = match cause {
+        Some(mut f) => {
+            f.message = reason.to_string();
+            f
+        }
+        None if emergency => Fault::new(Code::EmergencyStop, reason).component("emergency_stop"),
+        None => {
+            let f = Fault::from_exit(exit, reason)?;
+            match exit {
+                Exit::OutputError => f.component("disk"),
+                _ => f.component("runner"),
+            }
+        }
+    };
+    f.detail.insert("exit_code".into(), exit.code().into());
+    Some(f).filter(|_| exit != Exit::Completed)
 }
 
 /// How the control loop ended.
@@ -293,6 +327,7 @@ fn wait_for_end(rx: &crossbeam_channel::Receiver<Control>, mut tick: impl FnMut(
             Err(RecvTimeoutError::Disconnected) => {
                 break End::Worker(WorkerEnd::Aborted(
                     "internal: control channel closed".into(),
+                    None,
                 ));
             }
         }
@@ -375,9 +410,9 @@ fn record_hang(
     h: &watchdog::Hang,
     run_dir: Option<&RunDir>,
     records: &Records,
-) -> (Option<Duration>, String, Option<String>) {
+) -> (Option<Duration>, records::Timeout, Option<String>) {
     // Said (and journaled) before the dump is saved: a hung disk may hang that too.
-    let timeout = records::Timeout {
+    let mut timeout = records::Timeout {
         step: h.crumb.step.to_string(),
         detail: h.crumb.detail.clone(),
         thread: h.thread.clone(),
@@ -386,9 +421,15 @@ fn record_hang(
         dump_file: None,
         dump: h.dump.text.clone(),
         dump_took_s: h.dump.took.as_secs_f64(),
+        fault: None,
     };
-    let summary = timeout.summary();
-    records.emit(Record::Timeout(timeout));
+    timeout.fault = Some(
+        Fault::new(Code::Timeout, timeout.summary())
+            .component(crate::fault::component_of_step(&h.crumb.step))
+            .with("step", &h.crumb.step)
+            .with("at", &h.crumb.detail),
+    );
+    records.emit(Record::Timeout(timeout.clone()));
     let mut dump_file = None;
     if let Some(rd) = run_dir {
         match rd.save_dump(&h.dump.text) {
@@ -406,7 +447,7 @@ fn record_hang(
         }
     }
     let grace = (h.crumb.step == "save").then_some(GRACE);
-    (grace, summary, dump_file)
+    (grace, timeout, dump_file)
 }
 
 /// How the run ended, as the outcome decision sees it.

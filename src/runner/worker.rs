@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::deadlines::Deadlines;
 use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
+use crate::fault::{Code, Fault};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::round::Round;
 use crate::plan::{Event, Plan};
@@ -63,8 +64,8 @@ pub enum Output {
 pub enum WorkerEnd {
     Completed,
     Cancelled,
-    /// A step failed after its retries and the policy is `abort`.
-    Aborted(String),
+    /// A step failed after its retries and the policy is `abort` (with the step's fault).
+    Aborted(String, Option<Fault>),
     OutputFailed(SaveFailure),
 }
 
@@ -92,6 +93,7 @@ pub struct Worker {
 struct StepFailure {
     kind: CallKind,
     message: String,
+    fault: Fault,
     /// A device lost its homing: no policy but `on_error.rehome` may go on.
     needs_homing: bool,
 }
@@ -184,7 +186,7 @@ impl Worker {
             registry::clear_crumb();
             let took = start.elapsed().as_secs_f64();
             let needs_homing = matches!(&r, Ok(Err(e)) if e.kind == ErrorKind::NeedsHoming);
-            let (message, disconnected, retriable, backtrace) = match r {
+            let (message, disconnected, retriable, backtrace, fault) = match r {
                 Ok(Ok(v)) => {
                     times.push((kind, took));
                     return Ok(v);
@@ -192,11 +194,21 @@ impl Worker {
                 Ok(Err(e)) => (
                     e.to_string(),
                     e.kind == ErrorKind::Disconnected,
-                    e.kind != ErrorKind::OutOfRange,
+                    !matches!(e.kind, ErrorKind::OutOfRange | ErrorKind::NotReady),
                     None,
+                    e.fault(),
                 ),
-                Err(p) => (format!("driver {p}"), false, true, Some(p.backtrace_text())),
+                Err(p) => {
+                    let m = format!("driver {p}");
+                    let f = Fault::new(Code::Internal, m.clone())
+                        .component(crate::fault::component_of_step(kind.name()));
+                    (m, false, true, Some(p.backtrace_text()), f)
+                }
             };
+            let fault = fault
+                .with("step", kind.name())
+                .with("at", &detail)
+                .with("attempt", attempt + 1);
             attempt += 1;
             let will_retry = retriable
                 && (!needs_homing || policy.rehome)
@@ -215,12 +227,14 @@ impl Worker {
                 duration_s: took,
                 will_retry,
                 backtrace,
+                fault: Some(fault.clone()),
             }));
             if !will_retry {
                 self.stats.failed_steps.fetch_add(1, Ordering::SeqCst);
                 return Err(StepFailure {
                     kind,
                     message,
+                    fault,
                     needs_homing,
                 });
             }
@@ -239,6 +253,7 @@ impl Worker {
                 return Err(StepFailure {
                     kind,
                     message,
+                    fault,
                     needs_homing,
                 });
             }
@@ -671,11 +686,14 @@ impl Worker {
                                     coords(&plan, &ev),
                                     fail.message
                                 );
+                                let mut fault = fail.fault.clone();
+                                fault.message = msg.clone();
                                 self.records.emit(Record::Abort(records::Abort {
                                     seq: ev.seq,
                                     error: msg.clone(),
+                                    fault: Some(fault.clone()),
                                 }));
-                                break 'events WorkerEnd::Aborted(msg);
+                                break 'events WorkerEnd::Aborted(msg, Some(fault));
                             }
                             ErrorAction::SkipFov => {
                                 skip_visit = true;
@@ -688,6 +706,7 @@ impl Worker {
                                     fov: ev.fov,
                                     step: fail.kind.name().into(),
                                     error: fail.message.clone(),
+                                    fault: Some(fail.fault.clone()),
                                 }));
                                 if let Output::Savers(s) = &self.output {
                                     s.end_visit(ev.t, ev.region, ev.fov);

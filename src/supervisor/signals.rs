@@ -224,6 +224,7 @@ pub fn exit_now(sig: i32, exit: Exit, records: &crate::run_dir::Records) -> ! {
         counts: None,
         clock_s: None,
         exit_code: Some(exit.code()),
+        fault: crate::fault::Fault::from_exit(exit, reason.clone()).map(|f| f.component("runner")),
     }));
     records.sync();
     std::process::exit(i32::from(exit.code()))

@@ -196,8 +196,17 @@ impl Reply {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))
     }
+    /// The fault's message (every error reply is `{"error": Fault}`).
     pub(crate) fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap_or("").to_string()
+        let v = self.json();
+        let f = &v["error"];
+        assert!(
+            f["code"].as_u64().is_some() && f["scheduler_action"].is_string(),
+            "not a fault: {} {}",
+            self.status,
+            self.text
+        );
+        f["message"].as_str().unwrap_or("").to_string()
     }
 }
 

@@ -74,6 +74,27 @@ impl Journal {
     }
 }
 
+/// The last session's end record from the journal's tail only (a night's journal runs to
+/// tens of MB; its end is in its last lines): what a queue worker reads when a run ends.
+pub fn tail_end(path: &Path) -> Option<records::End> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 1 << 20;
+    let mut f = File::open(path).ok()?;
+    let len = f.seek(SeekFrom::End(0)).ok()?;
+    f.seek(SeekFrom::Start(len.saturating_sub(TAIL))).ok()?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    for line in text.lines().rev() {
+        match serde_json::from_str::<Entry>(line).map(|e| e.record) {
+            Ok(Record::End(e)) => return Some(e),
+            Ok(Record::Start(_) | Record::Resume(_)) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Read a journal, skipping a torn last line (the process died mid-write) and lines this
 /// version cannot read (said once, with how many).
 pub fn read(path: &Path) -> io::Result<Vec<Entry>> {

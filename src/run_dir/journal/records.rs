@@ -140,6 +140,10 @@ pub struct StepError {
     /// Set when the driver panicked.
     #[serde(default)]
     pub backtrace: Option<String>,
+    /// What a scheduler sees (the same object as the API's and `--json`'s); absent in
+    /// journals written before the fault model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -154,6 +158,18 @@ pub struct Reconnect {
 pub struct LinkReport {
     pub device: String,
     pub health: LinkHealth,
+}
+
+/// The last session's end record, if it wrote one (none while it runs or after a crash).
+pub fn last_end(entries: &[Entry]) -> Option<&End> {
+    entries
+        .iter()
+        .rev()
+        .take_while(|e| !matches!(e.record, Record::Start(_) | Record::Resume(_)))
+        .find_map(|e| match &e.record {
+            Record::End(end) => Some(end),
+            _ => None,
+        })
 }
 
 /// Each device's link over the whole run: the last report of each session, added up.
@@ -198,12 +214,20 @@ pub struct FovSkipped {
     pub fov: u32,
     pub step: String,
     pub error: String,
+    /// What a scheduler sees (the same object as the API's and `--json`'s); absent in
+    /// journals written before the fault model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Abort {
     pub seq: u64,
     pub error: String,
+    /// What a scheduler sees (the same object as the API's and `--json`'s); absent in
+    /// journals written before the fault model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
 }
 
 /// `squidctl stop --now` reached the run: every light was turned off (confirmed by the
@@ -229,6 +253,10 @@ pub struct Timeout {
     pub dump_file: Option<String>,
     pub dump: String,
     pub dump_took_s: f64,
+    /// What a scheduler sees (the same object as the API's and `--json`'s); absent in
+    /// journals written before the fault model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
 }
 
 impl Timeout {
@@ -330,6 +358,9 @@ pub struct End {
     pub clock_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<u8>,
+    /// Why the run did not complete cleanly, as a fault (none when it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::Fault>,
 }
 
 #[cfg(test)]
