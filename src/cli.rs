@@ -202,6 +202,9 @@ pub enum Command {
     /// The instrument's state: idle, reserved, running, paused, error…, where the stage is,
     /// which lights are on, the running task, the reservation and the latest fault
     Status(StatusArgs),
+    /// The fault history (what tasks, actions and emergency stops ended with), or with
+    /// --codes every fault code with its category and advice
+    Faults(FaultsArgs),
     /// Reserve the microscope for one client (only its tasks start) for a while; again to
     /// renew, --release to end it
     Reserve(ReserveArgs),
@@ -759,6 +762,21 @@ pub struct LightsArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultsArgs {
+    #[command(flatten)]
+    pub target: QueueTarget,
+    /// Only faults after this sequence number (the last one you saw)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub since: u64,
+    /// At most this many
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: usize,
+    /// Print the table of fault codes (Markdown; with --json one object per code) instead
+    #[arg(long)]
+    pub codes: bool,
 }
 
 #[derive(Debug, Args)]

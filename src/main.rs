@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         Command::Filter(a) => commands::action::filter(a),
         Command::Act(a) => commands::action::act(a),
         Command::Status(a) => commands::instrument::status(a),
+        Command::Faults(a) => commands::instrument::faults(a),
         Command::Reserve(a) => commands::instrument::reserve(a),
         Command::Stop(a) => commands::instrument::stop(a),
         Command::Reset(a) => commands::instrument::reset(a),

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::request::Checked;
-use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::fault::{Code, Fault};
+use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::hardware::{DeviceResult, Microscope};
 use crate::instrument::Position;
 use crate::microscope::MicroscopeConfig;
@@ -186,16 +186,13 @@ fn act_inner(
             json!({"channel": channel, "intensity_pct": pct, "on_s": on_s, "ended_early_by": stopped})
         }
         Checked::Filter { position } => {
-            let w = m
-                .filter_wheel
-                .as_mut()
-                .ok_or_else(|| {
-                    Fault::new(
-                        Code::CapabilityMissing,
-                        "the microscope built without its filter wheel",
-                    )
-                    .component("filter_wheel")
-                })?;
+            let w = m.filter_wheel.as_mut().ok_or_else(|| {
+                Fault::new(
+                    Code::CapabilityMissing,
+                    "the microscope built without its filter wheel",
+                )
+                .component("filter_wheel")
+            })?;
             w.select(*position).map_err(e)?;
             let at = w.position().map_err(e)?;
             json!({"position": at})

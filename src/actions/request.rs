@@ -155,19 +155,24 @@ impl Action {
 
     /// Check against the microscope; the message says what is wrong and what to give.
     pub fn check(&self, config: &MicroscopeConfig) -> Result<Checked, Fault> {
-        let fault = |code: Code, component: &str, m: String| Fault::new(code, m).component(component);
+        let fault =
+            |code: Code, component: &str, m: String| Fault::new(code, m).component(component);
         let d = &config.desc;
         let channel = |name: &str| {
             d.channels.iter().find(|c| c.name == name).ok_or_else(|| {
-                fault(Code::UnknownChannel, "illumination", format!(
-                    "no channel `{name}` on {}: it has {}",
-                    d.name,
-                    d.channels
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                fault(
+                    Code::UnknownChannel,
+                    "illumination",
+                    format!(
+                        "no channel `{name}` on {}: it has {}",
+                        d.name,
+                        d.channels
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
             })
         };
         let exposure = |ms: Option<f64>| {
@@ -176,12 +181,16 @@ impl Action {
             if s.is_finite() && s >= lo && s <= hi {
                 Ok(s)
             } else {
-                Err(fault(Code::OutOfRange, "camera", format!(
-                    "exposure {} ms is outside the camera's {} to {}",
-                    fmt_num(s * 1000.0),
-                    d.camera.exposure_min,
-                    d.camera.exposure_max
-                )))
+                Err(fault(
+                    Code::OutOfRange,
+                    "camera",
+                    format!(
+                        "exposure {} ms is outside the camera's {} to {}",
+                        fmt_num(s * 1000.0),
+                        d.camera.exposure_min,
+                        d.camera.exposure_max
+                    ),
+                ))
             }
         };
         let intensity = |p: Option<f64>| {
@@ -189,10 +198,11 @@ impl Action {
             if (0.0..=100.0).contains(&p) {
                 Ok(p)
             } else {
-                Err(fault(Code::OutOfRange, "illumination", format!(
-                    "intensity {} % is out of range: give 0 to 100",
-                    fmt_num(p)
-                )))
+                Err(fault(
+                    Code::OutOfRange,
+                    "illumination",
+                    format!("intensity {} % is out of range: give 0 to 100", fmt_num(p)),
+                ))
             }
         };
         let t = &d.stage.travel;
@@ -207,9 +217,13 @@ impl Action {
                 let (mut x, mut y, mut z) = (m.x_mm, m.y_mm, m.z_mm);
                 if let Some(name) = &m.to {
                     if x.is_some() || y.is_some() || z.is_some() || m.relative {
-                        return Err(fault(Code::BadValue, "stage", format!(
-                            "move to `{name}` or by coordinates, not both: drop x, y, z or `to`"
-                        )));
+                        return Err(fault(
+                            Code::BadValue,
+                            "stage",
+                            format!(
+                                "move to `{name}` or by coordinates, not both: drop x, y, z or `to`"
+                            ),
+                        ));
                     }
                     let p = d.positions.get(name).ok_or_else(|| {
                         let m = if d.positions.is_empty() {
@@ -304,16 +318,13 @@ impl Action {
                 };
                 let c = match &f.channel {
                     Some(n) => channel(n)?,
-                    None => d
-                        .channels
-                        .first()
-                        .ok_or_else(|| {
-                            fault(
-                                Code::CapabilityMissing,
-                                "illumination",
-                                format!("{} has no channels", d.name),
-                            )
-                        })?,
+                    None => d.channels.first().ok_or_else(|| {
+                        fault(
+                            Code::CapabilityMissing,
+                            "illumination",
+                            format!("{} has no channels", d.name),
+                        )
+                    })?,
                 };
                 let (range_um, step_um) = match method {
                     AfMethod::Laser => (
@@ -327,12 +338,16 @@ impl Action {
                         if !(r > 0.0 && s > 0.0 && s <= r)
                             || planes > crate::microscope::timing::MAX_AF_PLANES as f64
                         {
-                            return Err(fault(Code::OutOfRange, "autofocus", format!(
-                                "a contrast autofocus over {} µm in steps of {} µm is not possible: give a positive range and a step no larger than it, at most {} planes",
-                                fmt_num(r),
-                                fmt_num(s),
-                                crate::microscope::timing::MAX_AF_PLANES
-                            )));
+                            return Err(fault(
+                                Code::OutOfRange,
+                                "autofocus",
+                                format!(
+                                    "a contrast autofocus over {} µm in steps of {} µm is not possible: give a positive range and a step no larger than it, at most {} planes",
+                                    fmt_num(r),
+                                    fmt_num(s),
+                                    crate::microscope::timing::MAX_AF_PLANES
+                                ),
+                            ));
                         }
                         (r, s)
                     }
@@ -365,11 +380,15 @@ impl Action {
                     let c = channel(name)?;
                     let secs = l.for_s.unwrap_or(DEFAULT_LIGHT_S);
                     if !(secs > 0.0 && secs <= MAX_LIGHT_S) {
-                        return Err(fault(Code::OutOfRange, "illumination", format!(
-                            "a light stays on for 0 to {} s at most, not {} s",
-                            fmt_num(MAX_LIGHT_S),
-                            fmt_num(secs)
-                        )));
+                        return Err(fault(
+                            Code::OutOfRange,
+                            "illumination",
+                            format!(
+                                "a light stays on for 0 to {} s at most, not {} s",
+                                fmt_num(MAX_LIGHT_S),
+                                fmt_num(secs)
+                            ),
+                        ));
                     }
                     Some((
                         c.name.clone(),
@@ -404,7 +423,9 @@ impl Action {
                     return Err(fault(
                         Code::OutOfRange,
                         "filter_wheel",
-                        format!("filter position {position} does not exist: the wheel has 1 to {n}"),
+                        format!(
+                            "filter position {position} does not exist: the wheel has 1 to {n}"
+                        ),
                     ));
                 }
                 Checked::Filter {

@@ -557,7 +557,8 @@ impl Ctx {
                 ));
             }
         };
-        let microscope = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
+        let microscope =
+            crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
         let loaded =
             Loaded::new(protocol.map_err(|d| invalid(&d))?, microscope).map_err(|d| invalid(&d))?;
         let who = who(grant);
@@ -666,7 +667,8 @@ impl Ctx {
         {
             return Err(Response::error(409, why));
         }
-        let config = crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
+        let config =
+            crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
         sreq.cwd = self.cwd.clone();
         sreq.output_root = Some(self.output_root.clone());
         let mut submitter = Submitter::this_process("api");

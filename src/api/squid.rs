@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::auth::Grant;
 use super::http::{Request, Response};
 use super::routes::{CreateBody, Ctx, MAX_WAIT, Microscope, control, json_body, read, spool_error};
-use crate::fault::{Code, Fault};
 use crate::actions::{Action, FocusRequest, MoveRequest, SnapRequest};
+use crate::fault::{Code, Fault};
 use crate::queue::submit::Request as SubmitRequest;
 use crate::queue::task::{State, Task};
 
@@ -727,24 +727,17 @@ fn faults_since(mic: &Microscope, req: &Request) -> Result<Response, Response> {
     let num = |k: &str, d: u64| -> Result<u64, Response> {
         req.param(k).map_or(Ok(d), |v| {
             v.parse().map_err(|_| {
-                Response::error(400, format!("{k}=`{}`: not a whole number", crate::human::clip(v, 40)))
+                Response::error(
+                    400,
+                    format!("{k}=`{}`: not a whole number", crate::human::clip(v, 40)),
+                )
             })
         })
     };
     let since = num("since", 0)?;
     let limit = num("limit", 100)?.clamp(1, 1000) as usize;
-    let mut out = Vec::new();
-    crate::queue::events::scan(&mic.spool.events_path(), 0, since, |_, e| {
-        if let Some(Value::Object(f)) = e.data.get("fault") {
-            let mut f = f.clone();
-            if let (Some(t), Some(Value::Object(d))) = (e.task, f.get_mut("detail")) {
-                d.entry("task").or_insert(t.into());
-            }
-            out.push(Value::Object(f));
-        }
-        Ok(out.len() < limit)
-    })
-    .map_err(|e| Response::error(500, format!("cannot read the event log: {e}")))?;
+    let out = crate::queue::faults::since(&mic.spool, since, limit)
+        .map_err(|e| Response::error(500, format!("cannot read the event log: {e}")))?;
     Ok(Response::json(200, &json!({"faults": out})))
 }
 

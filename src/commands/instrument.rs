@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::print_json;
 use super::queue::{spool_fail, spool_of};
-use crate::cli::{QueueTarget, ReserveArgs, StatusArgs, StopArgs};
+use crate::cli::{FaultsArgs, QueueTarget, ReserveArgs, StatusArgs, StopArgs};
 use crate::exit::Exit;
 
 fn user() -> String {
@@ -23,6 +23,68 @@ pub fn status(a: &StatusArgs) -> Exit {
         print_json(&v);
     } else {
         println!("{}", describe(&v));
+    }
+    Exit::Completed
+}
+
+/// `squidctl faults`: the history, one line each (`--json`: one object per line), or the
+/// code table the README carries.
+pub fn faults(a: &FaultsArgs) -> Exit {
+    use crate::fault::Code;
+    if a.codes {
+        if a.target.json {
+            for c in Code::ALL {
+                let i = c.info();
+                print_json(&serde_json::json!({
+                    "code": i.number, "name": i.name, "category": i.category,
+                    "recoverable": i.recoverable, "scheduler_action": i.action,
+                    "http": i.http, "meaning": i.meaning,
+                }));
+            }
+        } else {
+            print!("{}", Code::markdown_table());
+        }
+        return Exit::Completed;
+    }
+    let spool = match spool_of(&a.target, &[]) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let list = match crate::queue::faults::since(&spool, a.since, a.limit.max(1)) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot read {}: {e}", spool.events_path().display());
+            return Exit::OutputError;
+        }
+    };
+    for f in &list {
+        if a.target.json {
+            print_json(f);
+        } else {
+            println!(
+                "{:>6}  {}  task {:<5} {} ({}, {}): {}",
+                f["sequence"],
+                f["timestamp"].as_str().unwrap_or(""),
+                f["detail"]["task"]
+                    .as_u64()
+                    .map_or("-".into(), |t| t.to_string()),
+                f["name"].as_str().unwrap_or(""),
+                f["code"],
+                f["scheduler_action"].as_str().unwrap_or(""),
+                crate::human::clip(
+                    f["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .lines()
+                        .next()
+                        .unwrap_or(""),
+                    160
+                )
+            );
+        }
+    }
+    if list.is_empty() && !a.target.json {
+        eprintln!("no faults in the history of {}", spool.microscope);
     }
     Exit::Completed
 }

@@ -186,13 +186,11 @@ impl ReflectionAf {
     }
 
     fn calibration(&self) -> DeviceResult<&Calibration> {
-        self.calibration
-            .as_ref()
-            .map_err(|e| DeviceError {
-                device: DEVICE.into(),
-                kind: crate::hardware::ErrorKind::NotReady,
-                message: format!("not calibrated: {e}"),
-            })
+        self.calibration.as_ref().map_err(|e| DeviceError {
+            device: DEVICE.into(),
+            kind: crate::hardware::ErrorKind::NotReady,
+            message: format!("not calibrated: {e}"),
+        })
     }
 }
 

@@ -98,10 +98,13 @@ pub fn stop(
     }
     spool.emit(vec![
         QueueEvent::EmergencyStop {
-            fault: Fault::new(Code::EmergencyStopped, crate::instrument::estop::refusal(&e))
-                .component("emergency_stop")
-                .with("by", by)
-                .with("cut_motors", cut_motors),
+            fault: Fault::new(
+                Code::EmergencyStopped,
+                crate::instrument::estop::refusal(&e),
+            )
+            .component("emergency_stop")
+            .with("by", by)
+            .with("cut_motors", cut_motors),
             by: by.to_string(),
             reason,
             signalled,

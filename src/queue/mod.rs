@@ -5,6 +5,7 @@
 pub mod command;
 pub mod emergency;
 pub mod events;
+pub mod faults;
 pub mod hook;
 pub mod lease;
 pub mod schedule;

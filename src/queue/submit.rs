@@ -234,9 +234,7 @@ pub fn submit_action(
         }),
         other => other.clone(),
     };
-    let checked = action
-        .check(config)
-        .map_err(Refused::Fault)?;
+    let checked = action.check(config).map_err(Refused::Fault)?;
     if let (Some(root), Action::Snap(s)) = (&r.output_root, action)
         && let Some(out) = &s.output
     {

@@ -346,9 +346,15 @@ impl Worker {
                 let id = t.spec.id;
                 let (evs, hold) = match ended {
                     // It ended on its own before anyone could record it.
-                    Some(code) if !matches!(code, 130 | 143) => {
-                        classify(id, st, retries, Some(code as i32), false, opts, run_fault.clone())
-                    }
+                    Some(code) if !matches!(code, 130 | 143) => classify(
+                        id,
+                        st,
+                        retries,
+                        Some(code as i32),
+                        false,
+                        opts,
+                        run_fault.clone(),
+                    ),
                     _ if st.cancel.is_some() => {
                         classify(id, st, retries, Some(130), false, opts, run_fault.clone())
                     }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::deadlines::Deadlines;
 use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
-use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::fault::{Code, Fault};
+use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::round::Round;
 use crate::plan::{Event, Plan};

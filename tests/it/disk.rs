@@ -60,6 +60,7 @@ fn a_full_disk_stops_the_run_with_a_clear_message() {
         "--output",
         &mnt.display().to_string(),
         "--force",
+        "--json",
     ];
     let mut script = format!("mount -t tmpfs -o size=9m tmpfs '{}'", mnt.display());
     std::fs::create_dir_all(&mnt).expect("mnt");
@@ -96,6 +97,23 @@ fn a_full_disk_stops_the_run_with_a_clear_message() {
     let rec = run_json(&rd);
     assert_eq!(rec["state"], "failed", "{rec}");
     assert_eq!(rec["exit_code"], 5);
+    // The scheduler's view: IO_DISK_FULL, pause the instrument; the journal says the same.
+    let f = &r.json()["fault"];
+    assert_eq!(
+        (
+            f["code"].clone(),
+            f["scheduler_action"].clone(),
+            f["component"].clone()
+        ),
+        (
+            serde_json::json!(7002),
+            serde_json::json!("PAUSE_INSTRUMENT"),
+            serde_json::json!("disk")
+        ),
+        "{f}"
+    );
+    let end = kinds(&journal(&rd), "end");
+    assert_eq!(end[0]["fault"]["code"], 7002, "{}", end[0]);
     assert!(
         rec["counts"]["acquired"].as_u64() < Some(80),
         "acquisition stopped: {rec}"

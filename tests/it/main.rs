@@ -11,6 +11,7 @@ mod devices;
 mod disk;
 mod emulator;
 mod fault_matrix;
+mod faults;
 #[cfg(feature = "genicam")]
 mod genicam;
 mod hardening;

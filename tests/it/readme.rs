@@ -106,6 +106,15 @@ fn exit_code_table_matches_the_code() {
     }
 }
 
+#[test]
+fn fault_table_is_generated_from_the_code() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&squidctl::fault::Code::markdown_table()),
+        "the README's fault table differs from the code: paste `squidctl faults --codes`"
+    );
+}
+
 /// The README's shell examples: each ```sh block (except the set-up one with `cargo`) as one
 /// script, and each ```crontab line's command (after its five schedule fields).
 fn readme_scripts() -> Vec<String> {
