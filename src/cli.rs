@@ -173,6 +173,14 @@ pub enum Command {
     Emulate(EmulateCommand),
     /// Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)
     Submit(SubmitArgs),
+    /// Named protocols stored with a microscope's queue (squidctl YAML or Squid's acquisition
+    /// configuration), checked and estimated when stored; `submit --method NAME` runs one
+    #[command(subcommand)]
+    Methods(MethodsCommand),
+    /// Check a protocol or a method before the plate is fetched: validation, the estimate,
+    /// free disk against the need, the devices, the lock and reservation, autofocus
+    /// calibration — one report, nothing changed; exit 0 ready, 1 a blocker, 2 invalid
+    Preflight(PreflightArgs),
     /// List a microscope's queue: state, priority, what each task waits on, predicted start and end
     Queue(QueueArgs),
     /// Show one queued task: its settings, transitions and run
@@ -237,6 +245,58 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a man page (of squidctl, or of one command)
     Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MethodsCommand {
+    /// Store FILE as method NAME (checked against the microscope first)
+    Add(MethodAddArgs),
+    /// Every method with its estimate
+    List(QueueTarget),
+    /// One method: its summary and the protocol that runs
+    Show(MethodNameArgs),
+    /// Delete a method (refused while a queued task was submitted from it)
+    Rm(MethodNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MethodAddArgs {
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// A protocol, or Squid's acquisition configuration (`acquisition.yaml`)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace the method if it exists
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MethodNameArgs {
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub target: QueueTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Protocol file (or Squid's acquisition configuration)
+    #[arg(value_name = "FILE", required_unless_present = "method", conflicts_with = "method")]
+    pub file: Option<PathBuf>,
+    /// A stored method instead of a file
+    #[arg(long, value_name = "NAME")]
+    pub method: Option<String>,
+    /// Override a protocol value (as for `acquire`), e.g. `--set plate.wells=A1:B3`
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// The reservation holder it would run as (`submit --holder`)
+    #[arg(long, value_name = "NAME")]
+    pub holder: Option<String>,
+    #[command(flatten)]
+    pub target: QueueTarget,
 }
 
 #[derive(Debug, Subcommand)]
@@ -556,8 +616,12 @@ pub struct QueueTarget {
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
     /// Protocol file (`-` reads standard input)
-    #[arg(value_name = "FILE", required_unless_present = "again")]
+    #[arg(value_name = "FILE", required_unless_present_any = ["again", "method"])]
     pub file: Option<String>,
+    /// Submit a stored method (`squidctl methods list`) instead of a file; `--set` overrides
+    /// it (`--set plate.wells=A1:B3`, `--set output.directory=DIR`)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["file", "again"])]
+    pub method: Option<String>,
     #[command(flatten)]
     pub input: ProtocolInput,
     /// Higher runs first (default 0)

@@ -82,6 +82,8 @@ fn main() -> ExitCode {
         Command::Act(a) => commands::action::act(a),
         Command::Status(a) => commands::instrument::status(a),
         Command::Faults(a) => commands::instrument::faults(a),
+        Command::Methods(c) => commands::methods::run(c),
+        Command::Preflight(a) => commands::methods::preflight(a),
         Command::Reserve(a) => commands::instrument::reserve(a),
         Command::Stop(a) => commands::instrument::stop(a),
         Command::Reset(a) => commands::instrument::reset(a),

@@ -513,7 +513,83 @@ impl Ctx {
         unix: bool,
         body: &CreateBody,
     ) -> Result<(&Microscope, crate::queue::task::Task), Response> {
+        let (mic, loaded, protocol_file) = self.load_protocol(req, grant, unix, body)?;
+        self.submit_loaded(mic, grant, body, &loaded, protocol_file)
+    }
+
+    /// The protocol a request names, checked against its microscope: its text (squidctl's
+    /// YAML or Squid's acquisition configuration), a stored method, or on the Unix socket
+    /// a file's path.
+    pub(super) fn load_protocol(
+        &self,
+        req: &Request,
+        grant: Option<&Grant>,
+        unix: bool,
+        body: &CreateBody,
+    ) -> Result<(&Microscope, Loaded, String), Response> {
         let mic = self.microscope(req, body.microscope.as_deref())?;
+        let microscope =
+            crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
+        if let Some(name) = &body.method {
+            let l = crate::queue::methods::loaded(&mic.spool, name, &microscope, &body.set)
+                .map_err(|f| Response::fault(&f))?;
+            return Ok((mic, l, format!("method {name}")));
+        }
+        // Squid's acquisition configuration, sent or named: converted, then checked.
+        let squid = |text: String, what: &str| -> Result<Loaded, Response> {
+            let name = crate::human::clip(what, 60).to_string();
+            crate::queue::methods::load_source(
+                &name,
+                &crate::queue::methods::Source::Squid(
+                    serde_saphyr::from_str(&text).map_err(|e| {
+                        Response::fault(
+                            &Fault::new(Code::BadValue, format!("{what}: {e}"))
+                                .component("method"),
+                        )
+                    })?,
+                ),
+                &microscope,
+                &body.set,
+            )
+            .map(|(l, _)| l)
+            .map_err(|f| Response::fault(&f))
+        };
+        let is_squid = |text: &str| {
+            serde_saphyr::from_str::<Value>(text)
+                .is_ok_and(|v| crate::import::squid_method::is_squid_form(&v))
+        };
+        match (&body.protocol, &body.protocol_path) {
+            (Some(text), None) if is_squid(text) => {
+                let label = body.label.clone().unwrap_or_else(|| "squid".into());
+                return Ok((mic, squid(text.clone(), &label)?, SENT_PROTOCOL.into()));
+            }
+            (None, Some(p)) => {
+                if let Err(m) = super::auth::may_open_files(grant.and_then(|g| g.uid)) {
+                    return Err(Response::error(if unix { 403 } else { 422 }, m));
+                }
+                let path = self.cwd.join(p);
+                if let Ok(text) = std::fs::read_to_string(&path)
+                    && is_squid(&text)
+                {
+                    let stem = path
+                        .file_stem()
+                        .map_or("squid".into(), |s| s.to_string_lossy().to_string());
+                    let stem = if stem == "acquisition" {
+                        path.parent()
+                            .and_then(|d| d.file_name())
+                            .map_or(stem.clone(), |d| d.to_string_lossy().to_string())
+                    } else {
+                        stem
+                    };
+                    let name: String = stem
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                        .collect();
+                    return Ok((mic, squid(text, &name)?, path.display().to_string()));
+                }
+            }
+            _ => {}
+        }
         let (protocol, protocol_file) = match (&body.protocol, &body.protocol_path) {
             (Some(text), None) => {
                 // The protocol and its CSV come in the request: the server opens no file
@@ -557,10 +633,20 @@ impl Ctx {
                 ));
             }
         };
-        let microscope =
-            crate::hardware::load(mic.file.as_deref()).map_err(|d| invalid_microscope(&d))?;
         let loaded =
             Loaded::new(protocol.map_err(|d| invalid(&d))?, microscope).map_err(|d| invalid(&d))?;
+        Ok((mic, loaded, protocol_file))
+    }
+
+    /// Queue a checked protocol as the request asks (held for a submit-only token).
+    fn submit_loaded<'a>(
+        &self,
+        mic: &'a Microscope,
+        grant: Option<&Grant>,
+        body: &CreateBody,
+        loaded: &Loaded,
+        protocol_file: String,
+    ) -> Result<(&'a Microscope, crate::queue::task::Task), Response> {
         let who = who(grant);
         let submit_only = grant.is_some_and(|g| !g.scopes.control);
         let held = if submit_only {
@@ -578,13 +664,14 @@ impl Ctx {
             cwd: self.cwd.clone(),
             held,
             holder: body.holder.clone().or_else(|| grant.map(|g| g.who.clone())),
+            method: body.method.clone(),
             output_root: Some(self.output_root.clone()),
             ..body.choices()
         };
         let mut submitter = Submitter::this_process("api");
         submitter.user = who.clone();
         let task =
-            crate::queue::submit::submit(&mic.spool, &loaded, sreq, submitter).map_err(refused)?;
+            crate::queue::submit::submit(&mic.spool, loaded, sreq, submitter).map_err(refused)?;
         Ok((mic, task))
     }
 }
@@ -837,6 +924,9 @@ pub(super) struct CreateBody {
     /// `refuse`: a 409 at once while another client holds the reservation, rather than
     /// waiting in the queue for it to end.
     pub(super) on_reserved: Option<OnReserved>,
+    /// A stored method instead of a protocol (Squid's `POST /v1/acquisitions {"method"}`).
+    #[serde(skip)]
+    pub(super) method: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]

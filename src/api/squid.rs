@@ -199,8 +199,10 @@ fn grid_protocol(g: &GridBody, name: &str) -> Result<String, Response> {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AcquisitionBody {
-    /// squidctl: the protocol's YAML text.
+    /// squidctl: the protocol's YAML text (or Squid's configuration as text).
     protocol: Option<String>,
+    /// A stored method's name (`/v1/methods`).
+    method: Option<String>,
     grid: Option<GridBody>,
     /// A protocol file on the server (Unix socket only, as `protocol_path`).
     yaml_path: Option<String>,
@@ -210,6 +212,11 @@ struct AcquisitionBody {
     holder: Option<String>,
     #[serde(default)]
     overrides: Overrides,
+    /// Squid's `{"reflection": bool?, "contrast": bool?}`: which autofocus runs.
+    autofocus: Option<AfOverride>,
+    /// Squid's z baseline; squidctl focuses each well from the description's `focus_z` or
+    /// its autofocus, so only `"current"` (the default) has an equivalent.
+    z_reference: Option<Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -218,6 +225,141 @@ struct Overrides {
     /// squidctl: `--set` overrides of the protocol (`plate.wells=B2:B5`).
     #[serde(default)]
     set: Vec<String>,
+    wells: Option<String>,
+    output_path: Option<String>,
+    sample_format: Option<String>,
+    /// squidctl: metadata to add to the run (`metadata.KEY`).
+    #[serde(default)]
+    metadata: serde_json::Map<String, Value>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AfOverride {
+    reflection: Option<bool>,
+    contrast: Option<bool>,
+}
+
+/// `POST /v1/methods`, `PUT /v1/methods/NAME`: Squid's `config`, or squidctl's `protocol`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MethodBody {
+    name: Option<String>,
+    config: Option<Value>,
+    protocol: Option<String>,
+}
+
+impl AcquisitionBody {
+    /// The request as a task's body: its one source, and every override as a `--set`.
+    fn to_create(self, grant: Option<&Grant>) -> Result<(CreateBody, Option<String>, Option<String>, Option<String>), Response> {
+        let sources = [
+            self.protocol.is_some(),
+            self.method.is_some(),
+            self.yaml_path.is_some(),
+            self.grid.is_some(),
+        ];
+        if sources.iter().filter(|s| **s).count() != 1 {
+            return Err(Response::fault_as(
+                422,
+                &Fault::new(
+                    Code::SchemaViolation,
+                    "give exactly one of: method, yaml_path, grid (or squidctl's protocol text)",
+                )
+                .component("api"),
+            ));
+        }
+        match &self.z_reference {
+            None => {}
+            Some(Value::String(s)) if s == "current" => {}
+            Some(other) => {
+                return Err(Response::fault(
+                    &Fault::new(
+                        Code::NoEquivalent,
+                        format!(
+                            "z_reference {other} has no squidctl equivalent: each well is focused from the microscope's focus_z (or the protocol's autofocus); send \"current\" or leave it out"
+                        ),
+                    )
+                    .component("stage.z")
+                    .with("key", "z_reference"),
+                ));
+            }
+        }
+        let q = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        let mut set = self.overrides.set;
+        if let Some(f) = &self.overrides.sample_format {
+            let n = crate::import::squid_method::plate_format(f).ok_or_else(|| {
+                Response::fault(
+                    &Fault::new(
+                        Code::NoEquivalent,
+                        format!("overrides.sample_format `{}` is not a multi-well plate", crate::human::clip(f, 60)),
+                    )
+                    .component("plate")
+                    .with("key", "overrides.sample_format"),
+                )
+            })?;
+            set.push(format!("plate.format={n}"));
+        }
+        if let Some(w) = &self.overrides.wells {
+            set.push(format!("plate.wells={}", q(w)));
+        }
+        if let Some(o) = &self.overrides.output_path {
+            set.push(format!("output.directory={}", q(o)));
+        }
+        for (k, v) in [
+            ("experiment_id", &self.experiment_id),
+            ("operator", &self.operator),
+            ("scheduler_job_id", &self.scheduler_job_id),
+        ] {
+            if let Some(v) = v {
+                set.push(format!("metadata.{k}={}", q(v)));
+            }
+        }
+        for (k, v) in &self.overrides.metadata {
+            let v = match v {
+                Value::String(s) => q(s),
+                other => other.to_string(),
+            };
+            set.push(format!("metadata.{k}={v}"));
+        }
+        if let Some(af) = &self.autofocus {
+            let method = match (af.reflection, af.contrast) {
+                (Some(true), _) => Some("laser"),
+                (_, Some(true)) => Some("contrast"),
+                (Some(false), Some(false)) | (Some(false), None) | (None, Some(false)) => {
+                    Some("none")
+                }
+                (None, None) => None,
+            };
+            if let Some(m) = method {
+                set.push(format!("autofocus.method={m}"));
+            }
+        }
+        let protocol = match &self.grid {
+            Some(g) => Some(grid_protocol(
+                g,
+                self.scheduler_job_id
+                    .as_deref()
+                    .or(self.experiment_id.as_deref())
+                    .unwrap_or("grid"),
+            )?),
+            None => self.protocol,
+        };
+        let label = self.scheduler_job_id.clone().or(self.experiment_id.clone());
+        Ok((
+            CreateBody {
+                protocol,
+                protocol_path: self.yaml_path,
+                method: self.method,
+                set,
+                label,
+                holder: holder_of(self.holder, grant),
+                ..CreateBody::default()
+            },
+            self.experiment_id,
+            self.operator,
+            self.scheduler_job_id,
+        ))
+    }
 }
 
 /// A reservation holder: the one named, else the token's name.
@@ -237,6 +379,35 @@ fn job_state(s: State) -> (&'static str, Option<&'static str>) {
 }
 
 impl Ctx {
+    /// A preflight report (200 even when not ready: the report is the answer).
+    fn preflight(
+        &self,
+        req: &Request,
+        grant: Option<&Grant>,
+        unix: bool,
+        body: &CreateBody,
+        holder: Option<&str>,
+    ) -> Response {
+        let mic = match self.microscope(req, None) {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
+        let loaded = self.load_protocol(req, grant, unix, body).map(|(_, l, _)| l).map_err(|r| {
+            serde_json::from_slice::<Value>(&r.body)
+                .ok()
+                .and_then(|v| serde_json::from_value::<Fault>(v["error"].clone()).ok())
+                .unwrap_or_else(|| Fault::new(Code::for_http(r.status), "the protocol does not load"))
+        });
+        let holder = holder.map(String::from).or_else(|| grant.map(|g| g.who.clone()));
+        let report = crate::queue::preflight::report(
+            &mic.spool,
+            loaded.as_ref(),
+            holder.as_deref(),
+            &self.cwd,
+        );
+        Response::json(200, &report)
+    }
+
     /// The Squid-shaped routes; `None` when the path is not one of them.
     pub(super) fn squid_route(
         &self,
@@ -254,7 +425,7 @@ impl Ctx {
                     "system" | "motion" | "imaging" | "autofocus" | "jobs",
                     ..
                 ]
-                | ["v1", "acquisitions"]
+                | ["v1", "acquisitions" | "methods", ..]
         );
         if !known {
             return None;
@@ -497,44 +668,18 @@ impl Ctx {
                 ("POST", ["v1", "acquisitions"]) => {
                     super::routes::need_submit(grant)?;
                     let b: AcquisitionBody = json_body(req)?;
-                    let sources = [
-                        b.protocol.is_some(),
-                        b.yaml_path.is_some(),
-                        b.grid.is_some(),
-                    ];
-                    if sources.iter().filter(|s| **s).count() != 1 {
-                        return Err(Response::error(
-                            422,
-                            "give exactly one of: protocol (squidctl YAML), yaml_path, grid",
-                        ));
-                    }
-                    let protocol = match &b.grid {
-                        Some(g) => Some(grid_protocol(
-                            g,
-                            b.scheduler_job_id
-                                .as_deref()
-                                .or(b.experiment_id.as_deref())
-                                .unwrap_or("grid"),
-                        )?),
-                        None => b.protocol,
-                    };
-                    let body = CreateBody {
-                        protocol,
-                        protocol_path: b.yaml_path,
-                        set: b.overrides.set,
-                        label: b.scheduler_job_id.clone().or(b.experiment_id.clone()),
-                        holder: holder_of(b.holder, grant),
-                        ..CreateBody::default()
-                    };
+                    let (body, experiment_id, operator, scheduler_job_id) = b.to_create(grant)?;
                     let (mic, task) = self.submit_protocol(req, grant, unix, &body)?;
                     let id = task.spec.id;
                     Ok(Response::json(
                         202,
                         &json!({"job_id": id.to_string(), "kind": "acquisition",
-                                "experiment_id": b.experiment_id, "operator": b.operator,
-                                "scheduler_job_id": b.scheduler_job_id,
+                                "experiment_id": experiment_id, "operator": operator,
+                                "scheduler_job_id": scheduler_job_id,
+                                "method": task.spec.method,
                                 "expected_fov_count": task.spec.plan.fovs,
                                 "expected_image_count": task.spec.plan.frames,
+                                "estimated_duration_s": task.spec.plan.estimate_s,
                                 "state": job_state(task.status.state).0,
                                 "accepted_at": task.spec.created}),
                     )
@@ -542,6 +687,90 @@ impl Ctx {
                         "Location",
                         format!("/v1/jobs/{id}?microscope={}", mic.spool.microscope),
                     ))
+                }
+                ("POST", ["v1", "acquisitions", "preflight"]) => {
+                    read(grant, "a preflight")?;
+                    let b: AcquisitionBody = json_body(req)?;
+                    let holder = b.holder.clone();
+                    let (body, ..) = b.to_create(grant)?;
+                    Ok(self.preflight(req, grant, unix, &body, holder.as_deref()))
+                }
+                ("GET", ["v1", "methods"]) => {
+                    read(grant, "the methods")?;
+                    let list: Vec<Value> = crate::queue::methods::list(&mic.spool)
+                        .iter()
+                        .map(method_summary)
+                        .collect();
+                    Ok(Response::json(200, &json!({"methods": list})))
+                }
+                ("GET", ["v1", "methods", name]) => {
+                    read(grant, "a method")?;
+                    let m = crate::queue::methods::read(&mic.spool, name).map_err(|f| Response::fault(&f))?;
+                    let text = crate::queue::methods::protocol_text(&mic.spool, name)
+                        .map_err(|f| Response::fault(&f))?;
+                    Ok(Response::json(
+                        200,
+                        &json!({"name": m.name, "config": m.config, "protocol": text, "summary": method_summary(&m)}),
+                    ))
+                }
+                ("POST", ["v1", "methods"]) | ("PUT", ["v1", "methods", _]) => {
+                    super::routes::need_submit(grant)?;
+                    let b: MethodBody = json_body(req)?;
+                    let replace = m == "PUT";
+                    let name = match (parts.get(2), &b.name) {
+                        (Some(n), None) => n.to_string(),
+                        (Some(n), Some(b)) if n == b => n.to_string(),
+                        (None, Some(b)) => b.clone(),
+                        _ => {
+                            return Err(Response::fault_as(
+                                422,
+                                &Fault::new(
+                                    Code::SchemaViolation,
+                                    if replace {
+                                        "the method's name is in the path; a `name` in the body must be the same"
+                                    } else {
+                                        "name the method: {\"name\": …, \"config\": …}"
+                                    },
+                                )
+                                .component("methods"),
+                            ));
+                        }
+                    };
+                    let source = match (b.config, b.protocol) {
+                        (Some(c), None) => crate::queue::methods::Source::Squid(c),
+                        (None, Some(text)) => crate::queue::methods::Source::from_text(text, self.cwd.clone()),
+                        _ => {
+                            return Err(Response::fault_as(
+                                422,
+                                &Fault::new(
+                                    Code::SchemaViolation,
+                                    "give the method as Squid's `config` (its acquisition configuration) or squidctl's `protocol` (YAML text), one of them",
+                                )
+                                .component("methods"),
+                            ));
+                        }
+                    };
+                    let microscope = crate::hardware::load(mic.file.as_deref())
+                        .map_err(|d| super::routes::invalid_microscope(&d))?;
+                    let stored = crate::queue::methods::store(&mic.spool, &microscope, &name, source, replace)
+                        .map_err(|f| Response::fault(&f))?;
+                    let mut v = json!({"name": name, "method": method_summary(&stored)});
+                    v[if replace { "updated" } else { "created" }] = json!(true);
+                    Ok(Response::json(if replace { 200 } else { 201 }, &v)
+                        .with("Location", format!("/v1/methods/{name}")))
+                }
+                ("DELETE", ["v1", "methods", name]) => {
+                    super::routes::need_submit(grant)?;
+                    crate::queue::methods::remove(&mic.spool, name).map_err(|f| Response::fault(&f))?;
+                    Ok(Response::json(200, &json!({"name": name, "deleted": true})))
+                }
+                ("POST", ["v1", "methods", name, "validate"]) => {
+                    read(grant, "a method")?;
+                    let body = CreateBody {
+                        method: Some(name.to_string()),
+                        ..CreateBody::default()
+                    };
+                    Ok(self.preflight(req, grant, unix, &body, None))
                 }
                 ("GET", ["v1", "jobs", which]) => {
                     read(grant, "a job")?;
@@ -739,6 +968,27 @@ fn faults_since(mic: &Microscope, req: &Request) -> Result<Response, Response> {
     let out = crate::queue::faults::since(&mic.spool, since, limit)
         .map_err(|e| Response::error(500, format!("cannot read the event log: {e}")))?;
     Ok(Response::json(200, &json!({"faults": out})))
+}
+
+/// A method as Squid's list shows it, with squidctl's estimate (Squid's is always null).
+fn method_summary(m: &crate::queue::methods::Method) -> Value {
+    json!({
+        "name": m.name,
+        "widget_type": "wellplate",
+        "form": m.form,
+        "channels": m.channels,
+        "objective": m.config.as_ref().and_then(|c| c["objective"]["name"].as_str().map(String::from)),
+        "wellplate_format": m.config.as_ref().and_then(|c| c["sample"]["wellplate_format"].as_str().map(String::from)),
+        "wells": m.wells,
+        "nz": m.nz,
+        "nt": m.nt,
+        "frames": m.frames,
+        "bytes": m.bytes,
+        "estimated_duration_s": m.estimated_duration_s,
+        "created": m.created,
+        "updated": m.updated,
+        "notes": m.notes,
+    })
 }
 
 fn version() -> Value {

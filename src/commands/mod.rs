@@ -9,6 +9,7 @@ pub mod devices;
 pub mod emulate;
 pub mod import;
 pub mod instrument;
+pub mod methods;
 pub mod plan;
 pub mod queue;
 pub mod report;

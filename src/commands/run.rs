@@ -153,7 +153,6 @@ pub fn execute(req: RunRequest<'_>) -> Exit {
     }
 }
 
-/// The parent directory runs of this protocol go to.
 /// The parent directory runs of this protocol go to: `--output`, else `output.directory`
 /// rendered now. A template error is reported (as JSON too) and becomes the exit.
 pub fn output_parent(

@@ -31,6 +31,17 @@ pub fn run(a: &SubmitArgs) -> Exit {
     }
     let ids = |v: &[crate::cli::TaskRef]| v.iter().map(|r| r.id).collect::<Vec<u64>>();
     // `--again ID`: the snapshot as it was queued, in the directory it was queued from.
+    let method = match &a.method {
+        Some(name) => match crate::queue::methods::protocol_path(&spool, name) {
+            Ok(p) => Some((name.clone(), p)),
+            Err(f) => {
+                crate::fault::remember(&f);
+                tracing::error!("{}", f.message);
+                return Exit::Invalid;
+            }
+        },
+        None => None,
+    };
     let (file, input, cwd, again) = match a.again.as_ref().map(|r| r.id) {
         Some(id) => match spool.spec(id) {
             Ok(old) => (
@@ -45,7 +56,11 @@ pub fn run(a: &SubmitArgs) -> Exit {
             Err(e) => return spool_fail(e),
         },
         None => (
-            a.file.clone().unwrap_or_default(),
+            method
+                .as_ref()
+                .map(|(_, p)| p.display().to_string())
+                .or(a.file.clone())
+                .unwrap_or_default(),
             a.input.clone(),
             std::env::current_dir().unwrap_or_default(),
             None,
@@ -61,6 +76,7 @@ pub fn run(a: &SubmitArgs) -> Exit {
         .or_else(|| again.as_ref().and_then(|o| o.label.clone()));
     let protocol_file = match &again {
         Some(o) => o.protocol_file.clone(),
+        None if method.is_some() => file.clone(),
         None if file == "-" => "<stdin>".into(),
         None => std::path::absolute(&file)
             .map(|p| p.display().to_string())
@@ -84,6 +100,9 @@ pub fn run(a: &SubmitArgs) -> Exit {
         held: a.hold.then(|| "submitted with --hold".to_string()),
         again_of: again.as_ref().map(|o| o.id),
         holder: a.holder.clone(),
+        method: method
+            .map(|(n, _)| n)
+            .or_else(|| again.as_ref().and_then(|o| o.method.clone())),
         output_root: None,
     };
     let task = match submit(&spool, &l, req, Submitter::this_process("cli")) {

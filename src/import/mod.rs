@@ -9,6 +9,7 @@ use crate::diagnostic::Diagnostics;
 pub mod ini;
 pub mod squid_acquisition;
 pub mod squid_config;
+pub mod squid_method;
 pub mod tree;
 pub mod useq;
 pub mod yaml_out;

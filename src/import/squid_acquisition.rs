@@ -40,12 +40,96 @@ const KNOWN: [&str; 15] = [
     "confocal_mode",
 ];
 
-struct Channel {
-    name: String,
-    exposure_ms: f64,
-    intensity: f64,
-    gain: Option<f64>,
-    z_offset_um: f64,
+pub(super) struct Channel {
+    pub name: String,
+    pub exposure_ms: f64,
+    pub intensity: f64,
+    pub gain: Option<f64>,
+    pub z_offset_um: f64,
+}
+
+/// What both of Squid's forms (an acquisition's folder, a method's configuration) say about
+/// the z-stack, the channels, the time-lapse and the autofocus.
+pub(super) struct Stack<'a> {
+    pub nz: u32,
+    pub dz_um: f64,
+    /// squidctl's `z.from`, and where it came from.
+    pub from: (&'a str, &'a str),
+    pub nt: u32,
+    pub dt_s: f64,
+    pub laser_af: bool,
+    pub contrast_af: bool,
+    pub channels: &'a [Channel],
+}
+
+/// The protocol's `z`, `channels`, `time` and `autofocus`, as Squid runs them: one
+/// translation for both forms, so they cannot drift apart.
+pub(super) fn emit_stack(d: &mut Doc, s: &Stack, notes: &mut Vec<String>) {
+    let Stack {
+        nz,
+        dz_um: dz,
+        from,
+        nt,
+        dt_s: dt,
+        laser_af,
+        contrast_af,
+        channels,
+    } = *s;
+    if nz > 1 {
+        d.line(0, "z:");
+        d.kv(2, "count", &nz.to_string(), "Nz");
+        d.kv(2, "step", &y::um(dz), "dz(um)");
+        d.kv(2, "from", from.0, from.1);
+    }
+    d.line(0, "channels:");
+    for c in channels {
+        let mut extra = Vec::new();
+        if let Some(g) = c.gain {
+            extra.push(format!("gain: {}", y::num(g)));
+        }
+        if c.z_offset_um != 0.0 {
+            extra.push(format!("z_offset: {}", y::um(c.z_offset_um)));
+        }
+        d.line(2, &y::channel(&c.name, c.exposure_ms, c.intensity, &extra));
+    }
+    if nt > 1 {
+        d.line(0, "time:");
+        d.kv(2, "every", &y::secs(dt), "dt(s)");
+        d.kv(2, "count", &nt.to_string(), "Nt");
+    }
+    if laser_af || contrast_af {
+        d.line(0, "autofocus:");
+        if laser_af {
+            d.kv(2, "method", "laser", "with reflection AF");
+            d.kv(
+                2,
+                "every",
+                "fov",
+                "Squid's reflection autofocus runs at every FOV",
+            );
+            if contrast_af {
+                notes.push(
+                    "both autofocus methods were on; Squid uses the reflection autofocus then, and so does this protocol".into(),
+                );
+            }
+        } else {
+            d.kv(2, "method", "contrast", "with AF");
+            d.kv(
+                2,
+                "every",
+                &FOVS_PER_AF.to_string(),
+                "Squid's NUMBER_OF_FOVS_PER_AF default",
+            );
+            if channels.iter().any(|c| c.name == AF_CHANNEL) {
+                d.kv(
+                    2,
+                    "channel",
+                    &y::text(AF_CHANNEL),
+                    "Squid's MULTIPOINT_AUTOFOCUS_CHANNEL default",
+                );
+            }
+        }
+    }
 }
 
 pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics> {
@@ -221,71 +305,25 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
             "Nx {nx} × Ny {ny} is already laid out in {COORDINATES} (one row per FOV): not applied again"
         ));
     }
-    if nz > 1 {
-        d.line(0, "z:");
-        d.kv(2, "count", &nz.to_string(), "Nz");
-        d.kv(2, "step", &y::um(dz), "dz(um)");
-        d.kv(
-            2,
-            "from",
-            "bottom",
-            "Squid's Z_STACKING_CONFIG default: the focus is the lowest plane",
-        );
-    }
     if focus_map {
         notes.push(format!(
             "the acquisition used a focus map: each region's z is its {COORDINATES} z"
         ));
     }
-    d.line(0, "channels:");
-    for c in &channels {
-        let mut extra = Vec::new();
-        if let Some(g) = c.gain {
-            extra.push(format!("gain: {}", y::num(g)));
-        }
-        if c.z_offset_um != 0.0 {
-            extra.push(format!("z_offset: {}", y::um(c.z_offset_um)));
-        }
-        d.line(2, &y::channel(&c.name, c.exposure_ms, c.intensity, &extra));
-    }
-    if nt > 1 {
-        d.line(0, "time:");
-        d.kv(2, "every", &y::secs(dt), "dt(s)");
-        d.kv(2, "count", &nt.to_string(), "Nt");
-    }
-    if laser_af || contrast_af {
-        d.line(0, "autofocus:");
-        if laser_af {
-            d.kv(2, "method", "laser", "with reflection AF");
-            d.kv(
-                2,
-                "every",
-                "fov",
-                "Squid's reflection autofocus runs at every FOV",
-            );
-            if contrast_af {
-                notes.push(
-                    "both autofocus methods were on; Squid uses the reflection autofocus then, and so does this protocol".into(),
-                );
-            }
-        } else {
-            d.kv(2, "method", "contrast", "with AF");
-            d.kv(
-                2,
-                "every",
-                &FOVS_PER_AF.to_string(),
-                "Squid's NUMBER_OF_FOVS_PER_AF default",
-            );
-            if channels.iter().any(|c| c.name == AF_CHANNEL) {
-                d.kv(
-                    2,
-                    "channel",
-                    &y::text(AF_CHANNEL),
-                    "Squid's MULTIPOINT_AUTOFOCUS_CHANNEL default",
-                );
-            }
-        }
-    }
+    emit_stack(
+        &mut d,
+        &Stack {
+            nz,
+            dz_um: dz,
+            from: ("bottom", "Squid's Z_STACKING_CONFIG default: the focus is the lowest plane"),
+            nt,
+            dt_s: dt,
+            laser_af,
+            contrast_af,
+            channels: &channels,
+        },
+        &mut notes,
+    );
     if confocal {
         notes.push(
             "the acquisition was in confocal mode, which squidctl does not drive: the protocol images widefield".into(),

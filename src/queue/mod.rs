@@ -8,6 +8,8 @@ pub mod events;
 pub mod faults;
 pub mod hook;
 pub mod lease;
+pub mod methods;
+pub mod preflight;
 pub mod schedule;
 pub mod sdnotify;
 pub mod spool;

@@ -33,6 +33,8 @@ pub struct Request {
     pub again_of: Option<u64>,
     /// Whose reservation the task belongs to (see [`super::lease`]).
     pub holder: Option<String>,
+    /// The stored method the protocol came from (see [`super::methods`]).
+    pub method: Option<String>,
     /// The run must be written below this directory (`serve --output-root`); `None`: the
     /// submitter's own `submit`, which writes where its user may.
     pub output_root: Option<PathBuf>,
@@ -293,6 +295,7 @@ fn create(
             again_of: r.again_of,
             action,
             holder: r.holder.clone(),
+            method: r.method.clone(),
         };
         let state = if r.held.is_some() {
             State::Held

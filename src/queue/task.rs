@@ -166,6 +166,9 @@ pub struct Spec {
     /// holder's tasks start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// The stored method it was submitted from (deleting that method is refused meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 /// The worker that claimed a task: enough to tell, later, that it is gone.
@@ -332,5 +335,6 @@ pub fn test_spec(id: u64) -> Spec {
         again_of: None,
         action: None,
         holder: None,
+        method: None,
     }
 }

@@ -20,6 +20,7 @@ mod images;
 mod import;
 mod instrument;
 mod layers;
+mod methods;
 mod ome_zarr;
 mod plan_and_estimate;
 mod queue;

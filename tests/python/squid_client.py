@@ -93,6 +93,51 @@ assert ok(api.get("/v1/jobs/last"))["job_id"] == job["job_id"]
 last = ok(api.get("/v1/system/status"))["last_acquisition"]
 assert last["job_id"] == job["job_id"] and last["outcome"] == "SUCCESS", last
 
+# A method: Squid's acquisition configuration stored by name, listed with an estimate,
+# checked (preflight), run with overrides, and refused for what it cannot be.
+config = {
+    "acquisition": {"widget_type": "wellplate"},
+    "sample": {"wellplate_format": "96 well plate"},
+    "z_stack": {"nz": 2, "delta_z_mm": 0.002, "config": "FROM CENTER"},
+    "time_series": {"nt": 1, "delta_t_s": 0},
+    "channels": [{"name": channels[0]}],
+    "autofocus": {"contrast_af": False, "laser_af": False},
+    "wellplate_scan": {"scan_size_mm": 0.1, "overlap_percent": 10, "wells": "A1:A2"},
+}
+r = api.post("/v1/methods", json={"name": "daily_scan", "config": config})
+ok(r, 201)
+fault(api.post("/v1/methods", json={"name": "daily_scan", "config": config}), 409, "PROTOCOL")
+listed = {m["name"]: m for m in ok(api.get("/v1/methods"))["methods"]}
+assert listed["daily_scan"]["channels"] == channels[:1], listed
+assert listed["daily_scan"]["estimated_duration_s"] > 0, listed  # Squid's is a null placeholder
+assert ok(api.get("/v1/methods/daily_scan"))["config"] == config
+config["z_stack"]["nz"] = 3
+ok(api.put("/v1/methods/daily_scan", json={"config": config}))
+assert ok(api.get("/v1/methods/daily_scan"))["config"]["z_stack"]["nz"] == 3
+check = ok(api.post("/v1/methods/daily_scan/validate"))
+assert check["ok"] is True and all("name" in c and "ok" in c for c in check["checks"]), check
+bad = dict(config, channels=[{"name": "no such channel"}])
+fault(api.post("/v1/methods", json={"name": "bad", "config": bad}), 422, "INVALID_PARAM")
+handplaced = dict(config, wellplate_scan={"regions": [{"name": "A1", "center_mm": [1, 2, 3]}]})
+f = fault(api.post("/v1/methods", json={"name": "regions", "config": handplaced}), 422, "CONFIG")
+assert f["code"] == 3006, f
+pre = ok(api.post("/v1/acquisitions/preflight", json={"method": "daily_scan"}))
+assert pre["ok"] is True, pre
+fault(api.post("/v1/acquisitions", json={"method": "daily_scan", "grid": {"wells": "A1", "channels": channels[:1]}}), 422, "PROTOCOL")
+r = api.post("/v1/acquisitions", json={"method": "daily_scan", "overrides": {"wells": "C3:C4"}, "experiment_id": "exp-2"})
+job = ok(r, 202)
+assert job["expected_image_count"] == 6, job
+deadline = time.monotonic() + 300
+while True:
+    j = ok(api.get(f"/v1/jobs/{job['job_id']}"))
+    if j["state"] == "COMPLETED":
+        break
+    assert time.monotonic() < deadline, j
+    time.sleep(0.5)
+assert j["outcome"] == "SUCCESS", j
+ok(api.delete("/v1/methods/daily_scan"))
+fault(api.get("/v1/methods/daily_scan"), 404, "PROTOCOL")
+
 # Aborting a finished job is harmless; an unknown job is a PROTOCOL fault.
 fault(api.get("/v1/jobs/999999"), 404, "PROTOCOL")
 
