@@ -9,6 +9,7 @@
 mod action_body;
 pub mod auth;
 pub mod http;
+mod idempotency;
 mod limits;
 pub mod page;
 pub mod routes;
@@ -195,6 +196,7 @@ pub fn serve(o: Options) -> Result<(), String> {
             heartbeat: o.heartbeat,
             views: Default::default(),
             output_root: o.output_root,
+            idempotency: idempotency::Store::open(&crate::queue::spool::root()?),
         },
         tokens,
         active: AtomicUsize::new(0),

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub views: RunViews,
     /// API tasks' runs are written below this directory only (`serve --output-root`).
     pub output_root: PathBuf,
+    /// Answers kept for clients that send `Idempotency-Key`.
+    pub(super) idempotency: super::idempotency::Store,
 }
 
 /// How messages name what a request sent.
@@ -159,7 +161,7 @@ impl Ctx {
     }
 
     pub fn route(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
-        let reply = self.route_one(req, grant, unix);
+        let reply = self.route_idempotent(req, grant, unix);
         // A change made here is in the state the next read gets (strangers change nothing).
         if req.method != "GET" && grant.is_some() {
             for m in &self.microscopes {
@@ -167,6 +169,32 @@ impl Ctx {
             }
         }
         reply
+    }
+
+    /// A request that changes something and carries `Idempotency-Key` is answered once:
+    /// again with the same key, the first answer comes back and nothing is done twice.
+    fn route_idempotent(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
+        use super::idempotency::{Begin, Store};
+        let (Some(g), true) = (grant, matches!(req.method.as_str(), "POST" | "PUT" | "DELETE" | "PATCH")) else {
+            return self.route_one(req, grant, unix);
+        };
+        let key = match Store::key(req) {
+            Ok(Some(k)) => k,
+            Ok(None) => return self.route_one(req, grant, unix),
+            Err(r) => return r.into(),
+        };
+        match self.idempotency.begin(key, &g.who, req) {
+            Err(r) => r.into(),
+            Ok(Begin::Done(r)) => r.into(),
+            Ok(Begin::New(file)) => {
+                let reply = self.route_one(req, grant, unix);
+                match &reply {
+                    Reply::Done(r) => self.idempotency.finish(&file, r),
+                    Reply::Events { .. } => self.idempotency.finish(&file, &Response::error(500, "")),
+                }
+                reply
+            }
+        }
     }
 
     fn route_one(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {

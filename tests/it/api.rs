@@ -173,6 +173,20 @@ impl Api {
         request(s, method, path, token, body)
     }
 
+    /// A JSON request with more headers (`Idempotency-Key`).
+    pub(crate) fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Reply {
+        let s = TcpStream::connect(&self.addr).expect("connect");
+        let body = ("application/json", body.to_string().into_bytes());
+        request_with(s, method, path, Some(token), headers, Some(body))
+    }
+
     pub(crate) fn submit(&self, token: &str) -> Value {
         let r = self.raw(
             "POST",
@@ -212,15 +226,30 @@ impl Reply {
 
 /// One request on its own connection (`Connection: close`), read to the end.
 fn request<S: Read + Write>(
-    mut s: S,
+    s: S,
     method: &str,
     path: &str,
     token: Option<&str>,
     body: Option<(&str, Vec<u8>)>,
 ) -> Reply {
+    request_with(s, method, path, token, &[], body)
+}
+
+/// [`request`] with more headers.
+fn request_with<S: Read + Write>(
+    mut s: S,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Reply {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
     }
     let body = body.unwrap_or(("application/json", Vec::new()));
     req.push_str(&format!(
@@ -1246,7 +1275,7 @@ impl Api {
         PathBuf::from(r.json()["spool"].as_str().expect("spool"))
     }
 
-    fn restart(&mut self, extra: &[&str]) {
+    pub(crate) fn restart(&mut self, extra: &[&str]) {
         self.stop();
         let tf = self.path().join("tokens").display().to_string();
         let mut args = vec![

@@ -16,6 +16,7 @@ mod faults;
 mod genicam;
 mod hardening;
 mod hostile_input;
+mod idempotency;
 mod images;
 mod import;
 mod instrument;
