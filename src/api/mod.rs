@@ -10,6 +10,7 @@ mod action_body;
 pub mod auth;
 pub mod http;
 mod idempotency;
+mod metrics;
 mod limits;
 pub mod page;
 pub mod routes;
@@ -197,6 +198,7 @@ pub fn serve(o: Options) -> Result<(), String> {
             views: Default::default(),
             output_root: o.output_root,
             idempotency: idempotency::Store::open(&crate::queue::spool::root()?),
+            metrics: Default::default(),
         },
         tokens,
         active: AtomicUsize::new(0),

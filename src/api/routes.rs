@@ -42,6 +42,7 @@ pub struct Ctx {
     pub output_root: PathBuf,
     /// Answers kept for clients that send `Idempotency-Key`.
     pub(super) idempotency: super::idempotency::Store,
+    pub(super) metrics: super::metrics::Metrics,
 }
 
 /// How messages name what a request sent.
@@ -205,6 +206,15 @@ impl Ctx {
         let m = req.method.as_str();
         let r: Result<Reply, Response> = (|| match (m, parts.as_slice()) {
             ("GET", ["v1", "health"]) => Ok(self.health().into()),
+            ("GET", ["metrics"]) => {
+                read(grant, "the metrics")?;
+                Ok(Response::bytes(
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    self.metrics.render(&self.microscopes).into_bytes(),
+                )
+                .into())
+            }
             ("GET", ["v1", "microscopes"]) => {
                 read(grant, "listing microscopes")?;
                 Ok(self.microscopes_json().into())

@@ -77,6 +77,7 @@ pub enum QueueEvent {
     /// A task cancelled before it ran.
     TaskCancelled {
         exit_code: Option<u8>,
+        fault: Option<crate::fault::Fault>,
     },
     TaskWaiting {
         on: &'static str,

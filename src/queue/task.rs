@@ -34,6 +34,23 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 14] = [
+        State::Held,
+        State::Queued,
+        State::Running,
+        State::Pausing,
+        State::Paused,
+        State::Suspended,
+        State::Cancelling,
+        State::Interrupted,
+        State::Completed,
+        State::CompletedWithErrors,
+        State::Failed,
+        State::Cancelled,
+        State::Expired,
+        State::Skipped,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             State::Held => "held",

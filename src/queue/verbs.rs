@@ -52,11 +52,19 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
         State::Held | State::Queued | State::Interrupted => {
             st.go(State::Cancelled, Some("cancelled before it started".into()));
             st.exit_code = Some(crate::exit::Exit::Interrupted.code());
+            st.fault = Some(
+                crate::fault::Fault::new(
+                    crate::fault::Code::Cancelled,
+                    "cancelled before it started",
+                )
+                .component("queue"),
+            );
             Ok((
                 format!("task {id} cancelled"),
                 vec![
                     QueueEvent::TaskCancelled {
                         exit_code: st.exit_code,
+                        fault: st.fault.clone(),
                     }
                     .about(Some(id)),
                 ],

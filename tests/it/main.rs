@@ -21,6 +21,7 @@ mod images;
 mod import;
 mod instrument;
 mod layers;
+mod metrics;
 mod methods;
 mod ome_zarr;
 mod plan_and_estimate;
