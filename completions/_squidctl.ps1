@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)')
+            [CompletionResult]::new('methods', 'methods', [CompletionResultType]::ParameterValue, 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one')
+            [CompletionResult]::new('preflight', 'preflight', [CompletionResultType]::ParameterValue, 'Check a protocol or a method before the plate is fetched: validation, the estimate, free disk against the need, the devices, the lock and reservation, autofocus calibration — one report, nothing changed; exit 0 ready, 1 a blocker, 2 invalid')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one queued task: its settings, transitions and run')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task: at once if it has not started, else at the run''s next safe point')
@@ -53,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
             [CompletionResult]::new('act', 'act', [CompletionResultType]::ParameterValue, 'Do the action JSON describes (how a worker carries out an action task)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault')
+            [CompletionResult]::new('faults', 'faults', [CompletionResultType]::ParameterValue, 'The fault history (what tasks, actions and emergency stops ended with), or with --codes every fault code with its category and advice')
             [CompletionResult]::new('reserve', 'reserve', [CompletionResultType]::ParameterValue, 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`')
             [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Clear an emergency stop: the queue and actions may start again')
@@ -242,6 +245,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;submit' {
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Submit a stored method (`squidctl methods list`) instead of a file; `--set` overrides it (`--set plate.wells=A1:B3`, `--set output.directory=DIR`)')
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML [default: the built-in simulated microscope]')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Override a protocol value, e.g. --set time.count=3 (repeatable)')
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Higher runs first (default 0)')
@@ -255,6 +259,102 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--again', '--again', [CompletionResultType]::ParameterName, 'Submit the protocol snapshot of task ID again (as it was queued)')
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Submit held: it starts only after `squidctl release ID`')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the task to end and exit with its run''s exit code')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;methods' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store FILE as method NAME (checked against the microscope first)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every method with its estimate')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One method: its summary and the protocol that runs')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a method (refused while a queued task was submitted from it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;methods;add' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the method if it exists')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;methods;list' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;methods;show' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;methods;rm' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;methods;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store FILE as method NAME (checked against the microscope first)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every method with its estimate')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One method: its summary and the protocol that runs')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a method (refused while a queued task was submitted from it)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'squidctl;methods;help;add' {
+            break
+        }
+        'squidctl;methods;help;list' {
+            break
+        }
+        'squidctl;methods;help;show' {
+            break
+        }
+        'squidctl;methods;help;rm' {
+            break
+        }
+        'squidctl;methods;help;help' {
+            break
+        }
+        'squidctl;preflight' {
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'A stored method instead of a file')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Override a protocol value (as for `acquire`), e.g. `--set plate.wells=A1:B3`')
+            [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'The reservation holder it would run as (`submit --holder`)')
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -443,6 +543,20 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         'squidctl;status' {
             [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;faults' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only faults after this sequence number (the last one you saw)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('--codes', '--codes', [CompletionResultType]::ParameterName, 'Print the table of fault codes (Markdown; with --json one object per code) instead')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
@@ -707,6 +821,8 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)')
+            [CompletionResult]::new('methods', 'methods', [CompletionResultType]::ParameterValue, 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one')
+            [CompletionResult]::new('preflight', 'preflight', [CompletionResultType]::ParameterValue, 'Check a protocol or a method before the plate is fetched: validation, the estimate, free disk against the need, the devices, the lock and reservation, autofocus calibration — one report, nothing changed; exit 0 ready, 1 a blocker, 2 invalid')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one queued task: its settings, transitions and run')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a task: at once if it has not started, else at the run''s next safe point')
@@ -720,6 +836,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('filter', 'filter', [CompletionResultType]::ParameterValue, 'Turn the filter wheel to a position')
             [CompletionResult]::new('act', 'act', [CompletionResultType]::ParameterValue, 'Do the action JSON describes (how a worker carries out an action task)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault')
+            [CompletionResult]::new('faults', 'faults', [CompletionResultType]::ParameterValue, 'The fault history (what tasks, actions and emergency stops ended with), or with --codes every fault code with its category and advice')
             [CompletionResult]::new('reserve', 'reserve', [CompletionResultType]::ParameterValue, 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`')
             [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Clear an emergency stop: the queue and actions may start again')
@@ -774,6 +891,28 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
         'squidctl;help;submit' {
             break
         }
+        'squidctl;help;methods' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Store FILE as method NAME (checked against the microscope first)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every method with its estimate')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One method: its summary and the protocol that runs')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a method (refused while a queued task was submitted from it)')
+            break
+        }
+        'squidctl;help;methods;add' {
+            break
+        }
+        'squidctl;help;methods;list' {
+            break
+        }
+        'squidctl;help;methods;show' {
+            break
+        }
+        'squidctl;help;methods;rm' {
+            break
+        }
+        'squidctl;help;preflight' {
+            break
+        }
         'squidctl;help;queue' {
             break
         }
@@ -811,6 +950,9 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;status' {
+            break
+        }
+        'squidctl;help;faults' {
             break
         }
         'squidctl;help;reserve' {

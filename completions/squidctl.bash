@@ -40,6 +40,9 @@ _squidctl() {
             squidctl,events)
                 cmd="squidctl__subcmd__events"
                 ;;
+            squidctl,faults)
+                cmd="squidctl__subcmd__faults"
+                ;;
             squidctl,filter)
                 cmd="squidctl__subcmd__filter"
                 ;;
@@ -70,6 +73,9 @@ _squidctl() {
             squidctl,man)
                 cmd="squidctl__subcmd__man"
                 ;;
+            squidctl,methods)
+                cmd="squidctl__subcmd__methods"
+                ;;
             squidctl,move)
                 cmd="squidctl__subcmd__move"
                 ;;
@@ -78,6 +84,9 @@ _squidctl() {
                 ;;
             squidctl,plan)
                 cmd="squidctl__subcmd__plan"
+                ;;
+            squidctl,preflight)
+                cmd="squidctl__subcmd__preflight"
                 ;;
             squidctl,queue)
                 cmd="squidctl__subcmd__queue"
@@ -169,6 +178,9 @@ _squidctl() {
             squidctl__subcmd__help,events)
                 cmd="squidctl__subcmd__help__subcmd__events"
                 ;;
+            squidctl__subcmd__help,faults)
+                cmd="squidctl__subcmd__help__subcmd__faults"
+                ;;
             squidctl__subcmd__help,filter)
                 cmd="squidctl__subcmd__help__subcmd__filter"
                 ;;
@@ -199,6 +211,9 @@ _squidctl() {
             squidctl__subcmd__help,man)
                 cmd="squidctl__subcmd__help__subcmd__man"
                 ;;
+            squidctl__subcmd__help,methods)
+                cmd="squidctl__subcmd__help__subcmd__methods"
+                ;;
             squidctl__subcmd__help,move)
                 cmd="squidctl__subcmd__help__subcmd__move"
                 ;;
@@ -207,6 +222,9 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,plan)
                 cmd="squidctl__subcmd__help__subcmd__plan"
+                ;;
+            squidctl__subcmd__help,preflight)
+                cmd="squidctl__subcmd__help__subcmd__preflight"
                 ;;
             squidctl__subcmd__help,queue)
                 cmd="squidctl__subcmd__help__subcmd__queue"
@@ -274,6 +292,18 @@ _squidctl() {
             squidctl__subcmd__help__subcmd__import,useq)
                 cmd="squidctl__subcmd__help__subcmd__import__subcmd__useq"
                 ;;
+            squidctl__subcmd__help__subcmd__methods,add)
+                cmd="squidctl__subcmd__help__subcmd__methods__subcmd__add"
+                ;;
+            squidctl__subcmd__help__subcmd__methods,list)
+                cmd="squidctl__subcmd__help__subcmd__methods__subcmd__list"
+                ;;
+            squidctl__subcmd__help__subcmd__methods,rm)
+                cmd="squidctl__subcmd__help__subcmd__methods__subcmd__rm"
+                ;;
+            squidctl__subcmd__help__subcmd__methods,show)
+                cmd="squidctl__subcmd__help__subcmd__methods__subcmd__show"
+                ;;
             squidctl__subcmd__import,help)
                 cmd="squidctl__subcmd__import__subcmd__help"
                 ;;
@@ -298,6 +328,36 @@ _squidctl() {
             squidctl__subcmd__import__subcmd__help,useq)
                 cmd="squidctl__subcmd__import__subcmd__help__subcmd__useq"
                 ;;
+            squidctl__subcmd__methods,add)
+                cmd="squidctl__subcmd__methods__subcmd__add"
+                ;;
+            squidctl__subcmd__methods,help)
+                cmd="squidctl__subcmd__methods__subcmd__help"
+                ;;
+            squidctl__subcmd__methods,list)
+                cmd="squidctl__subcmd__methods__subcmd__list"
+                ;;
+            squidctl__subcmd__methods,rm)
+                cmd="squidctl__subcmd__methods__subcmd__rm"
+                ;;
+            squidctl__subcmd__methods,show)
+                cmd="squidctl__subcmd__methods__subcmd__show"
+                ;;
+            squidctl__subcmd__methods__subcmd__help,add)
+                cmd="squidctl__subcmd__methods__subcmd__help__subcmd__add"
+                ;;
+            squidctl__subcmd__methods__subcmd__help,help)
+                cmd="squidctl__subcmd__methods__subcmd__help__subcmd__help"
+                ;;
+            squidctl__subcmd__methods__subcmd__help,list)
+                cmd="squidctl__subcmd__methods__subcmd__help__subcmd__list"
+                ;;
+            squidctl__subcmd__methods__subcmd__help,rm)
+                cmd="squidctl__subcmd__methods__subcmd__help__subcmd__rm"
+                ;;
+            squidctl__subcmd__methods__subcmd__help,show)
+                cmd="squidctl__subcmd__methods__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -305,7 +365,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter act status reserve stop reset pause unpause wait events history gc worker serve import completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +678,32 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__faults)
+            opts="-v -q -h --microscope --json --since --limit --codes --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__filter)
             opts="-v -q -h --microscope --wait-lock --holder --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -713,7 +799,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit queue show cancel hold release move home snap focus lights filter act status reserve stop reset pause unpause wait events history gc worker serve import completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,6 +925,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__faults)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1034,6 +1134,76 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__help__subcmd__methods)
+            opts="add list show rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__methods__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__methods__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__methods__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__methods__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__help__subcmd__move)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1063,6 +1233,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__preflight)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1624,6 +1808,176 @@ _squidctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        squidctl__subcmd__methods)
+            opts="-v -q -h --verbose --quiet --help add list show rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__add)
+            opts="-v -q -h --force --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help)
+            opts="add list show rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__list)
+            opts="-v -q -h --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__rm)
+            opts="-v -q -h --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__methods__subcmd__show)
+            opts="-v -q -h --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         squidctl__subcmd__move)
             opts="-v -q -h --to --x --y --z --by --wait-lock --holder --front --back --before --after --priority --microscope --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1724,6 +2078,36 @@ _squidctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__preflight)
+            opts="-v -q -h --method --set --holder --microscope --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --microscope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2063,12 +2447,16 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__submit)
-            opts="-v -q -h --microscope --set --priority --at --expires --after --after-ok --hold --retries --label --holder --again --wait --json --verbose --quiet --help"
+            opts="-v -q -h --method --microscope --set --priority --at --expires --after --after-ok --hold --retries --label --holder --again --wait --json --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --microscope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -37,6 +37,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+            cand methods 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one'
+            cand preflight 'Check a protocol or a method before the plate is fetched: validation, the estimate, free disk against the need, the devices, the lock and reservation, autofocus calibration — one report, nothing changed; exit 0 ready, 1 a blocker, 2 invalid'
             cand queue 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end'
             cand show 'Show one queued task: its settings, transitions and run'
             cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
@@ -50,6 +52,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand filter 'Turn the filter wheel to a position'
             cand act 'Do the action JSON describes (how a worker carries out an action task)'
             cand status 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault'
+            cand faults 'The fault history (what tasks, actions and emergency stops ended with), or with --codes every fault code with its category and advice'
             cand reserve 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it'
             cand stop 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`'
             cand reset 'Clear an emergency stop: the queue and actions may start again'
@@ -224,6 +227,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;emulate;help;help'= {
         }
         &'squidctl;submit'= {
+            cand --method 'Submit a stored method (`squidctl methods list`) instead of a file; `--set` overrides it (`--set plate.wells=A1:B3`, `--set output.directory=DIR`)'
             cand --microscope 'Microscope description YAML [default: the built-in simulated microscope]'
             cand --set 'Override a protocol value, e.g. --set time.count=3 (repeatable)'
             cand --priority 'Higher runs first (default 0)'
@@ -237,6 +241,90 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --again 'Submit the protocol snapshot of task ID again (as it was queued)'
             cand --hold 'Submit held: it starts only after `squidctl release ID`'
             cand --wait 'Wait for the task to end and exit with its run''s exit code'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;methods'= {
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Store FILE as method NAME (checked against the microscope first)'
+            cand list 'Every method with its estimate'
+            cand show 'One method: its summary and the protocol that runs'
+            cand rm 'Delete a method (refused while a queued task was submitted from it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;methods;add'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --force 'Replace the method if it exists'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;methods;list'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;methods;show'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;methods;rm'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;methods;help'= {
+            cand add 'Store FILE as method NAME (checked against the microscope first)'
+            cand list 'Every method with its estimate'
+            cand show 'One method: its summary and the protocol that runs'
+            cand rm 'Delete a method (refused while a queued task was submitted from it)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'squidctl;methods;help;add'= {
+        }
+        &'squidctl;methods;help;list'= {
+        }
+        &'squidctl;methods;help;show'= {
+        }
+        &'squidctl;methods;help;rm'= {
+        }
+        &'squidctl;methods;help;help'= {
+        }
+        &'squidctl;preflight'= {
+            cand --method 'A stored method instead of a file'
+            cand --set 'Override a protocol value (as for `acquire`), e.g. `--set plate.wells=A1:B3`'
+            cand --holder 'The reservation holder it would run as (`submit --holder`)'
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
             cand --json 'Print JSON on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -412,6 +500,19 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;status'= {
             cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
             cand --json 'Print JSON on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;faults'= {
+            cand --microscope 'Microscope description YAML whose queue this is [default: the built-in simulated microscope]'
+            cand --since 'Only faults after this sequence number (the last one you saw)'
+            cand --limit 'At most this many'
+            cand --json 'Print JSON on stdout'
+            cand --codes 'Print the table of fault codes (Markdown; with --json one object per code) instead'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand -q 'Less log detail (-q warnings only, -qq errors only)'
@@ -653,6 +754,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
+            cand methods 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one'
+            cand preflight 'Check a protocol or a method before the plate is fetched: validation, the estimate, free disk against the need, the devices, the lock and reservation, autofocus calibration — one report, nothing changed; exit 0 ready, 1 a blocker, 2 invalid'
             cand queue 'List a microscope''s queue: state, priority, what each task waits on, predicted start and end'
             cand show 'Show one queued task: its settings, transitions and run'
             cand cancel 'Cancel a task: at once if it has not started, else at the run''s next safe point'
@@ -666,6 +769,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand filter 'Turn the filter wheel to a position'
             cand act 'Do the action JSON describes (how a worker carries out an action task)'
             cand status 'The instrument''s state: idle, reserved, running, paused, error…, where the stage is, which lights are on, the running task, the reservation and the latest fault'
+            cand faults 'The fault history (what tasks, actions and emergency stops ended with), or with --codes every fault code with its category and advice'
             cand reserve 'Reserve the microscope for one client (only its tasks start) for a while; again to renew, --release to end it'
             cand stop 'Emergency stop: every light off at once, the running task stopped at the frame in flight, nothing starts again until `squidctl reset`'
             cand reset 'Clear an emergency stop: the queue and actions may start again'
@@ -707,6 +811,22 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         }
         &'squidctl;help;submit'= {
         }
+        &'squidctl;help;methods'= {
+            cand add 'Store FILE as method NAME (checked against the microscope first)'
+            cand list 'Every method with its estimate'
+            cand show 'One method: its summary and the protocol that runs'
+            cand rm 'Delete a method (refused while a queued task was submitted from it)'
+        }
+        &'squidctl;help;methods;add'= {
+        }
+        &'squidctl;help;methods;list'= {
+        }
+        &'squidctl;help;methods;show'= {
+        }
+        &'squidctl;help;methods;rm'= {
+        }
+        &'squidctl;help;preflight'= {
+        }
         &'squidctl;help;queue'= {
         }
         &'squidctl;help;show'= {
@@ -732,6 +852,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;act'= {
         }
         &'squidctl;help;status'= {
+        }
+        &'squidctl;help;faults'= {
         }
         &'squidctl;help;reserve'= {
         }

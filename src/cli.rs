@@ -284,7 +284,11 @@ pub struct MethodNameArgs {
 #[derive(Debug, Args)]
 pub struct PreflightArgs {
     /// Protocol file (or Squid's acquisition configuration)
-    #[arg(value_name = "FILE", required_unless_present = "method", conflicts_with = "method")]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "method",
+        conflicts_with = "method"
+    )]
     pub file: Option<PathBuf>,
     /// A stored method instead of a file
     #[arg(long, value_name = "NAME")]

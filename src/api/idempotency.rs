@@ -109,15 +109,24 @@ impl Store {
             .iter()
             .flat_map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes(), b"&"].concat())
             .collect();
-        let fingerprint = fnv(&[req.method.as_bytes(), req.path.as_bytes(), &query, &req.body]);
-        let file = self
-            .dir
-            .join(format!("{:016x}.json", fnv(&[who.as_bytes(), key.as_bytes()])));
+        let fingerprint = fnv(&[
+            req.method.as_bytes(),
+            req.path.as_bytes(),
+            &query,
+            &req.body,
+        ]);
+        let file = self.dir.join(format!(
+            "{:016x}.json",
+            fnv(&[who.as_bytes(), key.as_bytes()])
+        ));
         let io = |e: std::io::Error| {
             Response::fault(
                 &Fault::new(
                     crate::fault::io_code(&e.to_string()),
-                    format!("cannot keep the Idempotency-Key's answer in {}: {e}", self.dir.display()),
+                    format!(
+                        "cannot keep the Idempotency-Key's answer in {}: {e}",
+                        self.dir.display()
+                    ),
                 )
                 .component("spool"),
             )
@@ -142,7 +151,9 @@ impl Store {
             {
                 Ok(mut f) => {
                     use std::io::Write;
-                    f.write_all(&bytes).and_then(|()| f.sync_data()).map_err(io)?;
+                    f.write_all(&bytes)
+                        .and_then(|()| f.sync_data())
+                        .map_err(io)?;
                     return Ok(Begin::New(file));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -176,11 +187,8 @@ impl Store {
                         // Its server died before answering: answer it now.
                         Some(_) => {}
                         None => {
-                            let mut resp = Response::bytes(
-                                r.status,
-                                "application/json",
-                                r.body.into_bytes(),
-                            );
+                            let mut resp =
+                                Response::bytes(r.status, "application/json", r.body.into_bytes());
                             resp.headers = r.headers;
                             return Ok(Begin::Done(resp.with("Idempotent-Replayed", "true")));
                         }
@@ -213,7 +221,10 @@ impl Store {
         if let Ok(bytes) = serde_json::to_vec(&r)
             && let Err(e) = crate::fsutil::write_atomic(file, &bytes)
         {
-            tracing::warn!("cannot keep an Idempotency-Key's answer in {}: {e}", file.display());
+            tracing::warn!(
+                "cannot keep an Idempotency-Key's answer in {}: {e}",
+                file.display()
+            );
         }
     }
 }

@@ -112,7 +112,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 const STATES: [&str; 8] = [
@@ -232,7 +234,9 @@ impl Metrics {
                 for (c, b) in h.counts.iter().zip(BUCKETS) {
                     row(
                         "squidctl_step_seconds",
-                        format!("squidctl_step_seconds_bucket{{microscope=\"{name}\",step=\"{k}\",le=\"{b}\"}} {c}"),
+                        format!(
+                            "squidctl_step_seconds_bucket{{microscope=\"{name}\",step=\"{k}\",le=\"{b}\"}} {c}"
+                        ),
                     );
                 }
                 row(
@@ -247,21 +251,27 @@ impl Metrics {
                 let d = label(&d);
                 row(
                     "squidctl_link_resends_total",
-                    format!("squidctl_link_resends_total{{microscope=\"{name}\",device=\"{d}\"}} {resends}"),
+                    format!(
+                        "squidctl_link_resends_total{{microscope=\"{name}\",device=\"{d}\"}} {resends}"
+                    ),
                 );
                 row(
                     "squidctl_link_crc_errors_total",
-                    format!("squidctl_link_crc_errors_total{{microscope=\"{name}\",device=\"{d}\"}} {crc}"),
+                    format!(
+                        "squidctl_link_crc_errors_total{{microscope=\"{name}\",device=\"{d}\"}} {crc}"
+                    ),
                 );
             }
             let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
             let acc = faults.entry(m.spool.microscope.clone()).or_default();
-            if let Ok(next) = crate::queue::events::scan(&m.spool.events_path(), acc.offset, 0, |_, e| {
-                if let Some(c) = e.data.get("fault").and_then(|f| f["category"].as_str()) {
-                    *acc.by_category.entry(c.to_string()).or_default() += 1;
-                }
-                Ok(true)
-            }) {
+            if let Ok(next) =
+                crate::queue::events::scan(&m.spool.events_path(), acc.offset, 0, |_, e| {
+                    if let Some(c) = e.data.get("fault").and_then(|f| f["category"].as_str()) {
+                        *acc.by_category.entry(c.to_string()).or_default() += 1;
+                    }
+                    Ok(true)
+                })
+            {
                 acc.offset = next;
             }
             for c in crate::fault::Category::ALL {
@@ -287,17 +297,61 @@ impl Metrics {
             }
         }
         for (fam, kind, help) in [
-            ("squidctl_instrument_state", "gauge", "1 for the instrument's current state"),
-            ("squidctl_queue_tasks", "gauge", "tasks in the queue by state"),
-            ("squidctl_worker_up", "gauge", "1 while a worker serves the queue"),
-            ("squidctl_run_heartbeat_timestamp_seconds", "gauge", "the running run's last heartbeat (unix time)"),
-            ("squidctl_frames_total", "counter", "frames of the queue's runs: planned, acquired, saved, lost (acquired, not saved), skipped"),
-            ("squidctl_bytes_written_total", "counter", "bytes of the finished files of the queue's runs"),
-            ("squidctl_step_seconds", "histogram", "how long each device step took, by kind"),
-            ("squidctl_link_resends_total", "counter", "frames a device's serial link sent again"),
-            ("squidctl_link_crc_errors_total", "counter", "frames a device reported failing their checksum"),
-            ("squidctl_faults_total", "counter", "faults in the history (tasks, actions, emergency stops) by category"),
-            ("squidctl_output_free_bytes", "gauge", "free space on the disk of the latest run's output"),
+            (
+                "squidctl_instrument_state",
+                "gauge",
+                "1 for the instrument's current state",
+            ),
+            (
+                "squidctl_queue_tasks",
+                "gauge",
+                "tasks in the queue by state",
+            ),
+            (
+                "squidctl_worker_up",
+                "gauge",
+                "1 while a worker serves the queue",
+            ),
+            (
+                "squidctl_run_heartbeat_timestamp_seconds",
+                "gauge",
+                "the running run's last heartbeat (unix time)",
+            ),
+            (
+                "squidctl_frames_total",
+                "counter",
+                "frames of the queue's runs: planned, acquired, saved, lost (acquired, not saved), skipped",
+            ),
+            (
+                "squidctl_bytes_written_total",
+                "counter",
+                "bytes of the finished files of the queue's runs",
+            ),
+            (
+                "squidctl_step_seconds",
+                "histogram",
+                "how long each device step took, by kind",
+            ),
+            (
+                "squidctl_link_resends_total",
+                "counter",
+                "frames a device's serial link sent again",
+            ),
+            (
+                "squidctl_link_crc_errors_total",
+                "counter",
+                "frames a device reported failing their checksum",
+            ),
+            (
+                "squidctl_faults_total",
+                "counter",
+                "faults in the history (tasks, actions, emergency stops) by category",
+            ),
+            (
+                "squidctl_output_free_bytes",
+                "gauge",
+                "free space on the disk of the latest run's output",
+            ),
         ] {
             if let Some(lines) = rows.get(fam) {
                 family(&mut out, fam, kind, help);

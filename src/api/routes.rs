@@ -176,7 +176,10 @@ impl Ctx {
     /// again with the same key, the first answer comes back and nothing is done twice.
     fn route_idempotent(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
         use super::idempotency::{Begin, Store};
-        let (Some(g), true) = (grant, matches!(req.method.as_str(), "POST" | "PUT" | "DELETE" | "PATCH")) else {
+        let (Some(g), true) = (
+            grant,
+            matches!(req.method.as_str(), "POST" | "PUT" | "DELETE" | "PATCH"),
+        ) else {
             return self.route_one(req, grant, unix);
         };
         let key = match Store::key(req) {
@@ -191,7 +194,9 @@ impl Ctx {
                 let reply = self.route_one(req, grant, unix);
                 match &reply {
                     Reply::Done(r) => self.idempotency.finish(&file, r),
-                    Reply::Events { .. } => self.idempotency.finish(&file, &Response::error(500, "")),
+                    Reply::Events { .. } => {
+                        self.idempotency.finish(&file, &Response::error(500, ""))
+                    }
                 }
                 reply
             }
@@ -578,14 +583,13 @@ impl Ctx {
             let name = crate::human::clip(what, 60).to_string();
             crate::queue::methods::load_source(
                 &name,
-                &crate::queue::methods::Source::Squid(
-                    serde_saphyr::from_str(&text).map_err(|e| {
+                &crate::queue::methods::Source::Squid(serde_saphyr::from_str(&text).map_err(
+                    |e| {
                         Response::fault(
-                            &Fault::new(Code::BadValue, format!("{what}: {e}"))
-                                .component("method"),
+                            &Fault::new(Code::BadValue, format!("{what}: {e}")).component("method"),
                         )
-                    })?,
-                ),
+                    },
+                )?),
                 &microscope,
                 &body.set,
             )
@@ -621,7 +625,13 @@ impl Ctx {
                     };
                     let name: String = stem
                         .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
                         .collect();
                     return Ok((mic, squid(text, &name)?, path.display().to_string()));
                 }

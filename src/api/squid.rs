@@ -249,9 +249,17 @@ struct MethodBody {
     protocol: Option<String>,
 }
 
+/// An acquisition request as a task body, with the audit keys Squid's answer repeats.
+struct AcquisitionTask {
+    body: CreateBody,
+    experiment_id: Option<String>,
+    operator: Option<String>,
+    scheduler_job_id: Option<String>,
+}
+
 impl AcquisitionBody {
     /// The request as a task's body: its one source, and every override as a `--set`.
-    fn to_create(self, grant: Option<&Grant>) -> Result<(CreateBody, Option<String>, Option<String>, Option<String>), Response> {
+    fn into_task(self, grant: Option<&Grant>) -> Result<AcquisitionTask, Response> {
         let sources = [
             self.protocol.is_some(),
             self.method.is_some(),
@@ -291,7 +299,10 @@ impl AcquisitionBody {
                 Response::fault(
                     &Fault::new(
                         Code::NoEquivalent,
-                        format!("overrides.sample_format `{}` is not a multi-well plate", crate::human::clip(f, 60)),
+                        format!(
+                            "overrides.sample_format `{}` is not a multi-well plate",
+                            crate::human::clip(f, 60)
+                        ),
                     )
                     .component("plate")
                     .with("key", "overrides.sample_format"),
@@ -345,8 +356,8 @@ impl AcquisitionBody {
             None => self.protocol,
         };
         let label = self.scheduler_job_id.clone().or(self.experiment_id.clone());
-        Ok((
-            CreateBody {
+        Ok(AcquisitionTask {
+            body: CreateBody {
                 protocol,
                 protocol_path: self.yaml_path,
                 method: self.method,
@@ -355,10 +366,10 @@ impl AcquisitionBody {
                 holder: holder_of(self.holder, grant),
                 ..CreateBody::default()
             },
-            self.experiment_id,
-            self.operator,
-            self.scheduler_job_id,
-        ))
+            experiment_id: self.experiment_id,
+            operator: self.operator,
+            scheduler_job_id: self.scheduler_job_id,
+        })
     }
 }
 
@@ -392,13 +403,20 @@ impl Ctx {
             Ok(m) => m,
             Err(r) => return r,
         };
-        let loaded = self.load_protocol(req, grant, unix, body).map(|(_, l, _)| l).map_err(|r| {
-            serde_json::from_slice::<Value>(&r.body)
-                .ok()
-                .and_then(|v| serde_json::from_value::<Fault>(v["error"].clone()).ok())
-                .unwrap_or_else(|| Fault::new(Code::for_http(r.status), "the protocol does not load"))
-        });
-        let holder = holder.map(String::from).or_else(|| grant.map(|g| g.who.clone()));
+        let loaded = self
+            .load_protocol(req, grant, unix, body)
+            .map(|(_, l, _)| l)
+            .map_err(|r| {
+                serde_json::from_slice::<Value>(&r.body)
+                    .ok()
+                    .and_then(|v| serde_json::from_value::<Fault>(v["error"].clone()).ok())
+                    .unwrap_or_else(|| {
+                        Fault::new(Code::for_http(r.status), "the protocol does not load")
+                    })
+            });
+        let holder = holder
+            .map(String::from)
+            .or_else(|| grant.map(|g| g.who.clone()));
         let report = crate::queue::preflight::report(
             &mic.spool,
             loaded.as_ref(),
@@ -668,7 +686,12 @@ impl Ctx {
                 ("POST", ["v1", "acquisitions"]) => {
                     super::routes::need_submit(grant)?;
                     let b: AcquisitionBody = json_body(req)?;
-                    let (body, experiment_id, operator, scheduler_job_id) = b.to_create(grant)?;
+                    let AcquisitionTask {
+                        body,
+                        experiment_id,
+                        operator,
+                        scheduler_job_id,
+                    } = b.into_task(grant)?;
                     let (mic, task) = self.submit_protocol(req, grant, unix, &body)?;
                     let id = task.spec.id;
                     Ok(Response::json(
@@ -692,7 +715,7 @@ impl Ctx {
                     read(grant, "a preflight")?;
                     let b: AcquisitionBody = json_body(req)?;
                     let holder = b.holder.clone();
-                    let (body, ..) = b.to_create(grant)?;
+                    let body = b.into_task(grant)?.body;
                     Ok(self.preflight(req, grant, unix, &body, holder.as_deref()))
                 }
                 ("GET", ["v1", "methods"]) => {
@@ -705,7 +728,8 @@ impl Ctx {
                 }
                 ("GET", ["v1", "methods", name]) => {
                     read(grant, "a method")?;
-                    let m = crate::queue::methods::read(&mic.spool, name).map_err(|f| Response::fault(&f))?;
+                    let m = crate::queue::methods::read(&mic.spool, name)
+                        .map_err(|f| Response::fault(&f))?;
                     let text = crate::queue::methods::protocol_text(&mic.spool, name)
                         .map_err(|f| Response::fault(&f))?;
                     Ok(Response::json(
@@ -738,7 +762,9 @@ impl Ctx {
                     };
                     let source = match (b.config, b.protocol) {
                         (Some(c), None) => crate::queue::methods::Source::Squid(c),
-                        (None, Some(text)) => crate::queue::methods::Source::from_text(text, self.cwd.clone()),
+                        (None, Some(text)) => {
+                            crate::queue::methods::Source::from_text(text, self.cwd.clone())
+                        }
                         _ => {
                             return Err(Response::fault_as(
                                 422,
@@ -752,8 +778,14 @@ impl Ctx {
                     };
                     let microscope = crate::hardware::load(mic.file.as_deref())
                         .map_err(|d| super::routes::invalid_microscope(&d))?;
-                    let stored = crate::queue::methods::store(&mic.spool, &microscope, &name, source, replace)
-                        .map_err(|f| Response::fault(&f))?;
+                    let stored = crate::queue::methods::store(
+                        &mic.spool,
+                        &microscope,
+                        &name,
+                        source,
+                        replace,
+                    )
+                    .map_err(|f| Response::fault(&f))?;
                     let mut v = json!({"name": name, "method": method_summary(&stored)});
                     v[if replace { "updated" } else { "created" }] = json!(true);
                     Ok(Response::json(if replace { 200 } else { 201 }, &v)
@@ -761,7 +793,8 @@ impl Ctx {
                 }
                 ("DELETE", ["v1", "methods", name]) => {
                     super::routes::need_submit(grant)?;
-                    crate::queue::methods::remove(&mic.spool, name).map_err(|f| Response::fault(&f))?;
+                    crate::queue::methods::remove(&mic.spool, name)
+                        .map_err(|f| Response::fault(&f))?;
                     Ok(Response::json(200, &json!({"name": name, "deleted": true})))
                 }
                 ("POST", ["v1", "methods", name, "validate"]) => {

@@ -107,7 +107,10 @@ fn list(t: &QueueTarget) -> Exit {
         return Exit::Completed;
     }
     if all.is_empty() {
-        eprintln!("no methods on {}: `squidctl methods add NAME FILE` stores one", spool.microscope);
+        eprintln!(
+            "no methods on {}: `squidctl methods add NAME FILE` stores one",
+            spool.microscope
+        );
     }
     for m in &all {
         println!(
@@ -174,8 +177,11 @@ pub fn preflight(a: &PreflightArgs) -> Exit {
                 .map_or("protocol".into(), |s| s.to_string_lossy().to_string());
             match src {
                 Source::Protocol { .. } => {
-                    let p = crate::protocol::LoadedProtocol::load(&file.display().to_string(), &a.sets)
-                        .map_err(|d| d.fault(crate::fault::Code::InvalidProtocol, "protocol"))?;
+                    let p =
+                        crate::protocol::LoadedProtocol::load(&file.display().to_string(), &a.sets)
+                            .map_err(|d| {
+                                d.fault(crate::fault::Code::InvalidProtocol, "protocol")
+                            })?;
                     crate::session::Loaded::new(p, m.clone())
                         .map_err(|d| d.fault(crate::fault::Code::InvalidProtocol, "protocol"))
                 }
@@ -214,7 +220,11 @@ fn describe(r: &serde_json::Value) -> String {
     let mut out = format!(
         "{}: {}\n",
         r["microscope"].as_str().unwrap_or("?"),
-        if r["ready"] == true { "ready" } else { "NOT ready" }
+        if r["ready"] == true {
+            "ready"
+        } else {
+            "NOT ready"
+        }
     );
     if let Some(e) = r["estimate"].as_object() {
         out.push_str(&format!(
@@ -232,8 +242,14 @@ fn describe(r: &serde_json::Value) -> String {
         } else {
             "ok"
         };
-        let why = c["fault"]["message"].as_str().map(|m| format!(": {m}")).unwrap_or_default();
-        out.push_str(&format!("  {:<15} {mark}{why}\n", c["name"].as_str().unwrap_or("?")));
+        let why = c["fault"]["message"]
+            .as_str()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<15} {mark}{why}\n",
+            c["name"].as_str().unwrap_or("?")
+        ));
     }
     out
 }

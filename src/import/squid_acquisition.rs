@@ -315,7 +315,10 @@ pub fn import(dir: &Path, m: &MicroscopeConfig) -> Result<Imported, Diagnostics>
         &Stack {
             nz,
             dz_um: dz,
-            from: ("bottom", "Squid's Z_STACKING_CONFIG default: the focus is the lowest plane"),
+            from: (
+                "bottom",
+                "Squid's Z_STACKING_CONFIG default: the focus is the lowest plane",
+            ),
             nt,
             dt_s: dt,
             laser_af,

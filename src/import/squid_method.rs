@@ -6,9 +6,9 @@
 
 use serde_json::Value;
 
+use super::Imported;
 use super::squid_acquisition::{Channel, Stack, emit_stack};
 use super::yaml_out::{self as y, Doc};
-use super::Imported;
 use crate::fault::{Code, Fault};
 
 /// Squid's defaults for what a configuration leaves out (its `_def.py` and the Core
@@ -38,7 +38,10 @@ fn bad(key: &str, why: String) -> Fault {
         .with("key", key)
 }
 
-fn section<'a>(c: &'a Value, key: &str) -> Result<Option<&'a serde_json::Map<String, Value>>, Fault> {
+fn section<'a>(
+    c: &'a Value,
+    key: &str,
+) -> Result<Option<&'a serde_json::Map<String, Value>>, Fault> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -46,14 +49,23 @@ fn section<'a>(c: &'a Value, key: &str) -> Result<Option<&'a serde_json::Map<Str
     }
 }
 
-fn num(m: Option<&serde_json::Map<String, Value>>, sec: &str, key: &str) -> Result<Option<f64>, Fault> {
+fn num(
+    m: Option<&serde_json::Map<String, Value>>,
+    sec: &str,
+    key: &str,
+) -> Result<Option<f64>, Fault> {
     match m.and_then(|m| m.get(key)) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_f64()
             .filter(|x| x.is_finite() && *x >= 0.0)
             .map(Some)
-            .ok_or_else(|| bad(&format!("{sec}.{key}"), format!("`{v}` is not a number of 0 or more"))),
+            .ok_or_else(|| {
+                bad(
+                    &format!("{sec}.{key}"),
+                    format!("`{v}` is not a number of 0 or more"),
+                )
+            }),
     }
 }
 
@@ -61,7 +73,10 @@ fn flag(m: Option<&serde_json::Map<String, Value>>, sec: &str, key: &str) -> Res
     match m.and_then(|m| m.get(key)) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(bad(&format!("{sec}.{key}"), format!("`{v}` is not true or false"))),
+        Some(v) => Err(bad(
+            &format!("{sec}.{key}"),
+            format!("`{v}` is not true or false"),
+        )),
     }
 }
 
@@ -69,7 +84,10 @@ fn count(m: Option<&serde_json::Map<String, Value>>, sec: &str, key: &str) -> Re
     match num(m, sec, key)? {
         None => Ok(1),
         Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= 1e6 => Ok(v as u32),
-        Some(v) => Err(bad(&format!("{sec}.{key}"), format!("{v} is not a count of 1 or more"))),
+        Some(v) => Err(bad(
+            &format!("{sec}.{key}"),
+            format!("{v} is not a count of 1 or more"),
+        )),
     }
 }
 
@@ -81,31 +99,57 @@ fn wells(v: &Value) -> Result<String, Fault> {
             .iter()
             .map(|w| w.as_str().map(str::trim).map(String::from))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("wellplate_scan.wells", "a list of well names such as [A1, B2]".into()))?
+            .ok_or_else(|| {
+                bad(
+                    "wellplate_scan.wells",
+                    "a list of well names such as [A1, B2]".into(),
+                )
+            })?
             .join(", "),
-        other => return Err(bad("wellplate_scan.wells", format!("`{other}` is not wells such as \"A1:B3\""))),
+        other => {
+            return Err(bad(
+                "wellplate_scan.wells",
+                format!("`{other}` is not wells such as \"A1:B3\""),
+            ));
+        }
     };
     if text.is_empty() {
-        return Err(bad("wellplate_scan.wells", "empty: name the wells, e.g. \"A1:B3\"".into()));
+        return Err(bad(
+            "wellplate_scan.wells",
+            "empty: name the wells, e.g. \"A1:B3\"".into(),
+        ));
     }
     Ok(text.replace(',', ", ").replace(",  ", ", "))
 }
 
 /// The plate's format from Squid's name for it (`"96 well plate"`).
 pub fn plate_format(name: &str) -> Option<u32> {
-    let digits: String = name.trim().chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok().filter(|_| name.to_ascii_lowercase().contains("well"))
+    let digits: String = name
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .ok()
+        .filter(|_| name.to_ascii_lowercase().contains("well"))
 }
 
 /// Convert `config` (Squid's acquisition configuration) into protocol text named `name`.
 /// `fov_mm` is the microscope's field of view at the sample (to tile `scan_size_mm`).
 pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Imported, Fault> {
     if !config.is_object() {
-        return Err(bad("config", "Squid's acquisition configuration is a mapping of sections".into()));
+        return Err(bad(
+            "config",
+            "Squid's acquisition configuration is a mapping of sections".into(),
+        ));
     }
     let mut notes = Vec::new();
     let acq = section(config, "acquisition")?;
-    match acq.and_then(|a| a.get("widget_type")).and_then(Value::as_str) {
+    match acq
+        .and_then(|a| a.get("widget_type"))
+        .and_then(Value::as_str)
+    {
         None | Some("wellplate") => {}
         Some("flexible") => {
             return Err(no_equivalent(
@@ -113,16 +157,30 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
                 "squidctl images wells of a plate; give a wellplate configuration with `wellplate_scan.wells`",
             ));
         }
-        Some(o) => return Err(bad("acquisition.widget_type", format!("`{o}`: wellplate or flexible"))),
+        Some(o) => {
+            return Err(bad(
+                "acquisition.widget_type",
+                format!("`{o}`: wellplate or flexible"),
+            ));
+        }
     }
     if flag(acq, "acquisition", "skip_saving")? {
-        return Err(no_equivalent("acquisition.skip_saving", "squidctl always saves what it acquires"));
+        return Err(no_equivalent(
+            "acquisition.skip_saving",
+            "squidctl always saves what it acquires",
+        ));
     }
     if flag(section(config, "fluidics")?, "fluidics", "enabled")? {
-        return Err(no_equivalent("fluidics.enabled", "squidctl drives no fluidics"));
+        return Err(no_equivalent(
+            "fluidics.enabled",
+            "squidctl drives no fluidics",
+        ));
     }
     if section(config, "flexible_scan")?.is_some_and(|f| !f.is_empty()) {
-        return Err(no_equivalent("flexible_scan", "squidctl images wells of a plate"));
+        return Err(no_equivalent(
+            "flexible_scan",
+            "squidctl images wells of a plate",
+        ));
     }
     let sample = section(config, "sample")?;
     let format_name = sample
@@ -136,7 +194,10 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
         )
     })?;
     let scan = section(config, "wellplate_scan")?;
-    if scan.and_then(|s| s.get("regions")).is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty())) {
+    if scan
+        .and_then(|s| s.get("regions"))
+        .is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+    {
         return Err(no_equivalent(
             "wellplate_scan.regions",
             "regions placed by hand (their center_mm) are not wells of the plate; name the wells with `wellplate_scan.wells` (\"A1:B3\")",
@@ -153,7 +214,10 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
     };
     let overlap = num(scan, "wellplate_scan", "overlap_percent")?.unwrap_or(10.0);
     if overlap >= 100.0 {
-        return Err(bad("wellplate_scan.overlap_percent", format!("{overlap} %: less than 100")));
+        return Err(bad(
+            "wellplate_scan.overlap_percent",
+            format!("{overlap} %: less than 100"),
+        ));
     }
     // Squid tiles a square of `scan_size_mm` with FOVs stepped by (1 − overlap) × FOV.
     let scan_mm = num(scan, "wellplate_scan", "scan_size_mm")?.unwrap_or(0.0);
@@ -179,10 +243,18 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
         None | Some("FROM BOTTOM") => ("bottom", "z_stack.config FROM BOTTOM"),
         Some("FROM CENTER") => ("center", "z_stack.config FROM CENTER"),
         Some("FROM TOP") => ("top", "z_stack.config FROM TOP"),
-        Some(o) => return Err(bad("z_stack.config", format!("`{o}`: FROM BOTTOM, FROM CENTER or FROM TOP"))),
+        Some(o) => {
+            return Err(bad(
+                "z_stack.config",
+                format!("`{o}`: FROM BOTTOM, FROM CENTER or FROM TOP"),
+            ));
+        }
     };
     if flag(z, "z_stack", "use_piezo")? {
-        return Err(no_equivalent("z_stack.use_piezo", "squidctl steps z with the stage"));
+        return Err(no_equivalent(
+            "z_stack.use_piezo",
+            "squidctl steps z with the stage",
+        ));
     }
     let t = section(config, "time_series")?;
     let nt = count(t, "time_series", "nt")?;
@@ -229,14 +301,25 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
         _ => return Err(bad("channels", "name at least one channel".into())),
     }
     let mut d = Doc::default();
-    d.comment(0, "Converted from Squid's acquisition configuration (a Core Service method).");
+    d.comment(
+        0,
+        "Converted from Squid's acquisition configuration (a Core Service method).",
+    );
     d.kv(0, "name", &y::text(name), "");
-    if let Some(o) = section(config, "objective")?.and_then(|o| o.get("name")).and_then(Value::as_str) {
+    if let Some(o) = section(config, "objective")?
+        .and_then(|o| o.get("name"))
+        .and_then(Value::as_str)
+    {
         d.line(0, "metadata:");
         d.kv(2, "objective", &y::text(o), "objective.name");
     }
     d.line(0, "plate:");
-    d.kv(2, "format", &format.to_string(), &format!("sample.wellplate_format {format_name}"));
+    d.kv(
+        2,
+        "format",
+        &format.to_string(),
+        &format!("sample.wellplate_format {format_name}"),
+    );
     d.kv(2, "wells", &y::text(&wells), "wellplate_scan.wells");
     if rows * columns > 1 {
         d.line(0, "fov:");
@@ -246,7 +329,12 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
             &format!("{rows}x{columns}"),
             &format!("wellplate_scan.scan_size_mm {} mm tiled", y::num(scan_mm)),
         );
-        d.kv(2, "overlap", &y::pct(overlap), "wellplate_scan.overlap_percent");
+        d.kv(
+            2,
+            "overlap",
+            &y::pct(overlap),
+            "wellplate_scan.overlap_percent",
+        );
     }
     emit_stack(
         &mut d,
@@ -287,7 +375,11 @@ mod tests {
         });
         let i = convert(&c, "m", (0.7, 0.7)).expect("converts");
         assert!(i.text.contains("format: 96"), "{}", i.text);
-        assert!(i.text.contains("wells: \"A1:B3\"") || i.text.contains("wells: A1:B3"), "{}", i.text);
+        assert!(
+            i.text.contains("wells: \"A1:B3\"") || i.text.contains("wells: A1:B3"),
+            "{}",
+            i.text
+        );
         assert!(i.text.contains("grid: 3x3"), "{}", i.text);
         assert!(i.text.contains("count: 5"), "{}", i.text);
         assert!(i.text.contains("method: laser"), "{}", i.text);
@@ -299,6 +391,9 @@ mod tests {
         assert_eq!(f.detail["key"], "wellplate_scan.regions");
         let mut piezo = c;
         piezo["z_stack"]["use_piezo"] = json!(true);
-        assert_eq!(convert(&piezo, "m", (0.7, 0.7)).err().map(|f| f.code), Some(3006));
+        assert_eq!(
+            convert(&piezo, "m", (0.7, 0.7)).err().map(|f| f.code),
+            Some(3006)
+        );
     }
 }

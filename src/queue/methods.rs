@@ -81,7 +81,10 @@ fn spool_fault(e: SpoolError) -> Fault {
 pub fn check_name(name: &str) -> Result<(), Fault> {
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -119,18 +122,21 @@ pub fn load_source(
             (i.text, std::env::temp_dir(), i.notes)
         }
     };
-    let protocol = LoadedProtocol::from_source(
-        SourceFile::new(&format!("method {name}"), text),
-        base,
-        sets,
-    )
-    .map_err(|d| d.fault(Code::InvalidProtocol, "method"))?;
+    let protocol =
+        LoadedProtocol::from_source(SourceFile::new(format!("method {name}"), text), base, sets)
+            .map_err(|d| d.fault(Code::InvalidProtocol, "method"))?;
     let loaded = Loaded::new(protocol, microscope.clone())
         .map_err(|d| d.fault(Code::InvalidProtocol, "method"))?;
     Ok((loaded, notes))
 }
 
-fn summary(name: &str, form: &str, l: &Loaded, config: Option<Value>, notes: Vec<String>) -> Method {
+fn summary(
+    name: &str,
+    form: &str,
+    l: &Loaded,
+    config: Option<Value>,
+    notes: Vec<String>,
+) -> Method {
     let plan = &l.plan;
     let now = WallTime::now().rfc3339();
     Method {
@@ -217,12 +223,16 @@ pub fn read(spool: &Spool, name: &str) -> Result<Method, Fault> {
         if e.kind() == std::io::ErrorKind::NotFound {
             Fault::new(
                 Code::UnknownResource,
-                format!("no method `{name}` on {}: `squidctl methods list` names them", spool.microscope),
+                format!(
+                    "no method `{name}` on {}: `squidctl methods list` names them",
+                    spool.microscope
+                ),
             )
             .component("methods")
             .with("method", name)
         } else {
-            Fault::new(Code::IoError, format!("cannot read {}: {e}", p.display())).component("methods")
+            Fault::new(Code::IoError, format!("cannot read {}: {e}", p.display()))
+                .component("methods")
         }
     })?;
     serde_json::from_slice(&bytes).map_err(|e| {
@@ -261,27 +271,30 @@ pub fn list(spool: &Spool) -> Vec<Method> {
 pub fn remove(spool: &Spool, name: &str) -> Result<(), Fault> {
     read(spool, name)?;
     (|| {
-            let _guard = spool.lock()?;
-            let users: Vec<u64> = spool
-                .tasks()
-                .into_iter()
-                .filter(|t| !t.status.state.terminal() && t.spec.method.as_deref() == Some(name))
-                .map(|t| t.spec.id)
-                .collect();
-            if !users.is_empty() {
-                return Err(SpoolError::Refused(format!(
-                    "method `{name}` is used by queued task{} {}: cancel {} first, or let {} end",
-                    if users.len() > 1 { "s" } else { "" },
-                    users.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-                    if users.len() > 1 { "them" } else { "it" },
-                    if users.len() > 1 { "them" } else { "it" },
-                )));
-            }
-            std::fs::remove_dir_all(dir(spool, name)).map_err(|e| {
-                SpoolError::Io(format!("cannot remove method `{name}`: {e}"))
-            })
-        })()
-        .map_err(spool_fault)
+        let _guard = spool.lock()?;
+        let users: Vec<u64> = spool
+            .tasks()
+            .into_iter()
+            .filter(|t| !t.status.state.terminal() && t.spec.method.as_deref() == Some(name))
+            .map(|t| t.spec.id)
+            .collect();
+        if !users.is_empty() {
+            return Err(SpoolError::Refused(format!(
+                "method `{name}` is used by queued task{} {}: cancel {} first, or let {} end",
+                if users.len() > 1 { "s" } else { "" },
+                users
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if users.len() > 1 { "them" } else { "it" },
+                if users.len() > 1 { "them" } else { "it" },
+            )));
+        }
+        std::fs::remove_dir_all(dir(spool, name))
+            .map_err(|e| SpoolError::Io(format!("cannot remove method `{name}`: {e}")))
+    })()
+    .map_err(spool_fault)
 }
 
 /// A method's protocol as a sent protocol (nothing opened but what the method keeps).
@@ -294,6 +307,9 @@ pub fn loaded(
     let path = protocol_path(spool, name)?;
     let p = LoadedProtocol::load(&path.display().to_string(), sets)
         .map_err(|d| d.fault(Code::InvalidProtocol, "method"))?;
-    let p = LoadedProtocol { files: Files::Disk, ..p };
+    let p = LoadedProtocol {
+        files: Files::Disk,
+        ..p
+    };
     Loaded::new(p, microscope.clone()).map_err(|d| d.fault(Code::InvalidProtocol, "method"))
 }

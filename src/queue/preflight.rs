@@ -181,8 +181,11 @@ fn instrument(r: &mut Report, spool: &Spool, holder: Option<&str>) {
             "emergency_stop",
             json!({"since": e.at}),
             Some(
-                Fault::new(Code::EmergencyStopped, crate::instrument::estop::refusal(&e))
-                    .component("emergency_stop"),
+                Fault::new(
+                    Code::EmergencyStopped,
+                    crate::instrument::estop::refusal(&e),
+                )
+                .component("emergency_stop"),
             ),
         );
     } else {
@@ -194,7 +197,10 @@ fn instrument(r: &mut Report, spool: &Spool, holder: Option<&str>) {
             json!({"held_by": h.what, "pid": h.pid}),
             Fault::new(
                 Code::WrongState,
-                format!("the microscope is busy ({}): a queued run waits for it", h.what),
+                format!(
+                    "the microscope is busy ({}): a queued run waits for it",
+                    h.what
+                ),
             )
             .component("lock"),
         ),
@@ -215,12 +221,19 @@ fn instrument(r: &mut Report, spool: &Spool, holder: Option<&str>) {
     }
     let lease = super::lease::current(spool);
     match super::lease::admits(lease.as_ref(), holder) {
-        Ok(()) => r.check("reservation", json!({"holder": lease.map(|l| l.holder)}), None),
+        Ok(()) => r.check(
+            "reservation",
+            json!({"holder": lease.map(|l| l.holder)}),
+            None,
+        ),
         Err(why) => r.warn(
             "reservation",
             json!({"holder": lease.map(|l| l.holder)}),
-            Fault::new(Code::Reserved, format!("{why}: the run waits until it ends"))
-                .component("reservation"),
+            Fault::new(
+                Code::Reserved,
+                format!("{why}: the run waits until it ends"),
+            )
+            .component("reservation"),
         ),
     }
 }

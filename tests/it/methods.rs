@@ -23,7 +23,11 @@ fn methods_are_stored_checked_listed_submitted_and_kept_while_used() {
     for (name, file) in [("daily", &squid), ("run", &ours)] {
         let r = api.run(&["methods", "add", name, file, "--json"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        assert!(r.json()["method"]["estimated_duration_s"].as_f64() > Some(0.0), "{}", r.stdout);
+        assert!(
+            r.json()["method"]["estimated_duration_s"].as_f64() > Some(0.0),
+            "{}",
+            r.stdout
+        );
     }
     let l = api.run(&["methods", "list", "--json"]).json();
     let forms: Vec<(Value, Value)> = l["methods"]
@@ -32,20 +36,45 @@ fn methods_are_stored_checked_listed_submitted_and_kept_while_used() {
         .iter()
         .map(|m| (m["name"].clone(), m["form"].clone()))
         .collect();
-    assert_eq!(forms, [(json!("daily"), json!("squid")), (json!("run"), json!("squidctl"))]);
+    assert_eq!(
+        forms,
+        [
+            (json!("daily"), json!("squid")),
+            (json!("run"), json!("squidctl"))
+        ]
+    );
     assert_eq!(l["methods"][0]["frames"], 4, "2 wells × 2 planes: {l}");
     // Stored twice is refused, --force replaces; a protocol that does not fit is never stored.
     assert_eq!(api.run(&["methods", "add", "daily", &squid]).code, 1);
-    assert_eq!(api.run(&["methods", "add", "daily", &squid, "--force"]).code, 0);
-    let bad = write(api.path(), "bad.yaml", &SQUID_CONFIG.replace("name: BF", "name: UV"));
+    assert_eq!(
+        api.run(&["methods", "add", "daily", &squid, "--force"])
+            .code,
+        0
+    );
+    let bad = write(
+        api.path(),
+        "bad.yaml",
+        &SQUID_CONFIG.replace("name: BF", "name: UV"),
+    );
     let r = api.run(&["methods", "add", "uv", &bad, "--json"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.json()["fault"]["code"], 2003, "{}", r.stdout);
     let r = api.run(&["methods", "add", "../escape", &squid, "--json"]);
-    assert_eq!((r.code, r.json()["fault"]["code"].clone()), (2, json!(2002)));
+    assert_eq!(
+        (r.code, r.json()["fault"]["code"].clone()),
+        (2, json!(2002))
+    );
     assert_eq!(api.run(&["methods", "show", "uv"]).code, 2);
     // Submitted by name with an override; the method stays while a task of it waits.
-    let s = api.run(&["submit", "--method", "daily", "--set", "plate.wells=B2", "--hold", "--json"]);
+    let s = api.run(&[
+        "submit",
+        "--method",
+        "daily",
+        "--set",
+        "plate.wells=B2",
+        "--hold",
+        "--json",
+    ]);
     assert_eq!(s.code, 0, "{}", s.stderr);
     let id = s.json()["task"].as_u64().expect("id");
     let t = api.run(&["show", &id.to_string(), "--json"]).json();
@@ -55,7 +84,12 @@ fn methods_are_stored_checked_listed_submitted_and_kept_while_used() {
     assert_ne!(r.code, 0);
     assert_eq!(r.json()["fault"]["code"], 1002, "{}", r.stdout);
     let r = api.call("DELETE", "/v1/methods/daily", Some(ADMIN), None);
-    assert_eq!((r.status, r.json()["error"]["code"].clone()), (409, json!(1002)), "{}", r.text);
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (409, json!(1002)),
+        "{}",
+        r.text
+    );
     assert_eq!(api.run(&["cancel", &id.to_string()]).code, 0);
     assert_eq!(api.run(&["methods", "rm", "daily"]).code, 0);
     let r = api.call("GET", "/v1/methods/daily", Some(READ), None);
@@ -93,10 +127,24 @@ fn preflight_refuses_a_plate_for_disk_space_the_same_in_the_cli_and_the_api() {
     assert_eq!(cli["ready"], false);
     assert_eq!(cli["faults"][0]["code"], 7004, "{cli}");
     assert_eq!(cli["faults"][0]["scheduler_action"], "PAUSE_INSTRUMENT");
-    let disk = &cli["checks"].as_array().expect("checks").iter().find(|c| c["name"] == "disk").cloned().expect("disk check");
-    assert!(disk["detail"]["need_bytes"].as_u64() > disk["detail"]["free_bytes"].as_u64(), "{disk}");
+    let disk = &cli["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "disk")
+        .cloned()
+        .expect("disk check");
+    assert!(
+        disk["detail"]["need_bytes"].as_u64() > disk["detail"]["free_bytes"].as_u64(),
+        "{disk}"
+    );
     let web = api
-        .call("POST", "/v1/acquisitions/preflight", Some(READ), Some(json!({"protocol": HUGE})))
+        .call(
+            "POST",
+            "/v1/acquisitions/preflight",
+            Some(READ),
+            Some(json!({"protocol": HUGE})),
+        )
         .json();
     assert_eq!(web["ok"], false, "{web}");
     assert_eq!(web["faults"][0]["code"], 7004, "{web}");
@@ -126,12 +174,21 @@ fn preflight_refuses_a_laser_autofocus_without_its_calibration() {
     );
     let m = m.display().to_string();
     let r = Run::from(
-        queue_cmd(dir.path(), &dir.path().join("locks"), &m, &["preflight", &p, "--json"])
-            .output()
-            .expect("spawn"),
+        queue_cmd(
+            dir.path(),
+            &dir.path().join("locks"),
+            &m,
+            &["preflight", &p, "--json"],
+        )
+        .output()
+        .expect("spawn"),
     );
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let f = &r.json()["faults"][0];
-    assert_eq!((f["code"].clone(), f["component"].clone()), (json!(8002), json!("autofocus.laser")), "{f}");
+    assert_eq!(
+        (f["code"].clone(), f["component"].clone()),
+        (json!(8002), json!("autofocus.laser")),
+        "{f}"
+    );
     assert_eq!(f["scheduler_action"], "ESCALATE_OPERATOR");
 }
