@@ -18,6 +18,7 @@ pub mod run_view;
 pub mod squid;
 pub mod state_cache;
 pub mod stream;
+mod websocket;
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -490,10 +491,36 @@ impl Server {
                         break;
                     }
                 }
-                Reply::Events { hub, since, task } => {
+                Reply::Events {
+                    hub,
+                    since,
+                    task,
+                    hello,
+                    websocket: None,
+                } => {
                     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
                     if out.write_all(head.as_bytes()).is_ok() {
-                        let _ = hub.stream(&mut out, since, task, self.ctx.heartbeat);
+                        let _ = hub.stream(
+                            &mut stream::Sse(&mut out),
+                            since,
+                            task,
+                            self.ctx.heartbeat,
+                            &hello,
+                        );
+                    }
+                    break;
+                }
+                Reply::Events {
+                    hub,
+                    since,
+                    task,
+                    hello,
+                    websocket: Some(key),
+                } => {
+                    // Reads look for the client's close between events, briefly.
+                    out.read_timeout(Duration::from_millis(5));
+                    if let Ok(mut ws) = websocket::accept(out, &key) {
+                        let _ = hub.stream(&mut ws, since, task, self.ctx.heartbeat, &hello);
                     }
                     break;
                 }

@@ -56,7 +56,23 @@ pub enum Reply {
         hub: Arc<Hub>,
         since: u64,
         task: Option<u64>,
+        /// Squid's `session_started`, the stream's first message.
+        hello: Value,
+        /// A WebSocket's `Sec-WebSocket-Key`; `None`: Server-Sent Events.
+        websocket: Option<String>,
     },
+}
+
+/// This server's session, as Squid's streams name it: a new one at each start.
+fn session_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        format!(
+            "{}-{}",
+            std::process::id(),
+            crate::clock::WallTime::now().unix_s as u64
+        )
+    })
 }
 
 impl From<Response> for Reply {
@@ -232,8 +248,26 @@ impl Ctx {
                 need_submit(grant)?;
                 self.create(req, grant, unix).map(Reply::from)
             }
-            ("GET", ["v1", "events"]) => {
+            ("GET", ["v1", stream @ ("events" | "ws")]) => {
                 read(grant, "the event stream")?;
+                let websocket = match *stream {
+                    "ws" => Some(super::websocket::handshake_key(req)?),
+                    // An upgrade sent here would otherwise wait for an SSE reply it cannot read.
+                    _ if req
+                        .header("upgrade")
+                        .is_some_and(|u| u.eq_ignore_ascii_case("websocket")) =>
+                    {
+                        return Err(Response::fault_as(
+                            400,
+                            &Fault::new(
+                                Code::SchemaViolation,
+                                "/v1/events is Server-Sent Events, not a WebSocket: connect WebSockets to /v1/ws",
+                            )
+                            .component("api"),
+                        ));
+                    }
+                    _ => None,
+                };
                 let mic = self.microscope(req, None)?;
                 let since = req
                     .header("last-event-id")
@@ -249,10 +283,17 @@ impl Ctx {
                     .transpose()?
                     .unwrap_or(0);
                 let task = self.task_param(req)?;
+                let hello = json!({
+                    "session_id": session_id(),
+                    "current_state": mic.state.get()["squid_state"],
+                    "last_event_id": crate::queue::events::last(&mic.spool.events_path()),
+                });
                 Ok(Reply::Events {
                     hub: mic.hub.clone(),
                     since,
                     task,
+                    hello,
+                    websocket,
                 })
             }
             ("POST", ["v1", "queue", verb @ ("hold" | "release")]) => {

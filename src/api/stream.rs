@@ -155,51 +155,96 @@ impl Hub {
         self.subs.lock().map(|s| s.len()).unwrap_or(0)
     }
 
-    /// Stream events with `seq > since` (optionally of one task) until the client goes away.
-    /// The caller has written the response head.
+    /// Stream events with `seq > since` (optionally of one task) to `sink` until the client
+    /// goes away: first `hello` (Squid's `session_started`), then the replay, then the live
+    /// events, each once and in order. The caller has written the response head.
     pub fn stream(
         &self,
-        w: &mut impl Write,
+        sink: &mut dyn Sink,
         since: u64,
         task: Option<u64>,
         heartbeat: Duration,
+        hello: &serde_json::Value,
     ) -> std::io::Result<()> {
         // Subscribe before the replay: an event is then either in what we read or sent to us.
         let live = self.subscribe();
         let mut last = since;
-        w.write_all(b"retry: 2000\n\n")?;
+        sink.hello(hello)?;
+        let of_task = |e: &Event| task.is_none_or(|t| e.task == Some(t));
         self.replay(since, |e| {
             last = e.seq;
-            send(w, e, task)
+            if of_task(e) { sink.event(e) } else { Ok(()) }
         })?;
-        w.flush()?;
+        sink.flush()?;
+        // Look at the client this often (a WebSocket's close or ping), heartbeat or not.
+        let look = heartbeat.min(Duration::from_millis(250));
+        let mut quiet = Duration::ZERO;
         loop {
-            match live.recv_timeout(heartbeat) {
+            match live.recv_timeout(look) {
                 Ok(e) if e.seq > last => {
-                    send(w, &e, task)?;
+                    if of_task(&e) {
+                        sink.event(&e)?;
+                    }
                     last = e.seq;
-                    w.flush()?;
+                    sink.flush()?;
+                    quiet = Duration::ZERO;
                 }
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout) => {
-                    w.write_all(b": heartbeat\n\n")?;
-                    w.flush()?;
+                    quiet += look;
+                    if quiet >= heartbeat {
+                        sink.heartbeat()?;
+                        sink.flush()?;
+                        quiet = Duration::ZERO;
+                    }
                 }
                 // Dropped for falling behind: the client reconnects and replays.
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            if !sink.alive()? {
+                return Ok(());
             }
         }
     }
 }
 
-/// One event as SSE: `id:` is its sequence number, `event:` its type, `data:` the JSON
-/// object `squidctl events --json` prints.
-fn send(w: &mut impl Write, e: &Event, task: Option<u64>) -> std::io::Result<()> {
-    if task.is_some_and(|t| e.task != Some(t)) {
-        return Ok(());
+/// Where a stream's events go: an SSE response or a WebSocket.
+pub trait Sink {
+    fn hello(&mut self, v: &serde_json::Value) -> std::io::Result<()>;
+    fn event(&mut self, e: &Event) -> std::io::Result<()>;
+    fn heartbeat(&mut self) -> std::io::Result<()>;
+    fn flush(&mut self) -> std::io::Result<()>;
+    /// Whether the client is still there (a WebSocket reads its close here).
+    fn alive(&mut self) -> std::io::Result<bool> {
+        Ok(true)
     }
-    let data = serde_json::to_string(e).unwrap_or_default();
-    write!(w, "id: {}\nevent: {}\ndata: {data}\n\n", e.seq, e.kind)
+}
+
+/// Server-Sent Events: `id:` is the event's sequence number, `event:` its type, `data:` the
+/// JSON object `squidctl events --json` prints. `session_started` has no `id:` (it is not
+/// in the log, so a reconnecting client's Last-Event-ID stays the log's).
+pub struct Sse<'a, W: Write>(pub &'a mut W);
+
+impl<W: Write> Sink for Sse<'_, W> {
+    fn hello(&mut self, v: &serde_json::Value) -> std::io::Result<()> {
+        write!(
+            self.0,
+            "retry: 2000\n\nevent: session_started\ndata: {v}\n\n"
+        )
+    }
+
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        let data = serde_json::to_string(e).unwrap_or_default();
+        write!(self.0, "id: {}\nevent: {}\ndata: {data}\n\n", e.seq, e.kind)
+    }
+
+    fn heartbeat(&mut self) -> std::io::Result<()> {
+        self.0.write_all(b": heartbeat\n\n")
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 #[cfg(test)]
@@ -220,7 +265,15 @@ mod tests {
         // A client that saw seq 1 replays 2, then gets 3 live; a writer into a pipe.
         let (mut r, mut w) = std::io::pipe().expect("pipe");
         let h = hub.clone();
-        let t = std::thread::spawn(move || h.stream(&mut w, 1, None, Duration::from_millis(50)));
+        let t = std::thread::spawn(move || {
+            h.stream(
+                &mut Sse(&mut w),
+                1,
+                None,
+                Duration::from_millis(50),
+                &json!({"session_id": "s"}),
+            )
+        });
         std::thread::sleep(Duration::from_millis(100));
         add("c");
         let mut got = String::new();
@@ -235,6 +288,10 @@ mod tests {
         add("d"); // the write fails: the stream ends
         let ids: Vec<&str> = got.lines().filter(|l| l.starts_with("id: ")).collect();
         assert_eq!(ids, ["id: 2", "id: 3"], "{got}");
+        assert!(
+            got.starts_with("retry: 2000\n\nevent: session_started\n"),
+            "{got}"
+        );
         assert!(got.contains(": heartbeat"), "{got}");
         let ended = t.join().expect("joins");
         assert!(

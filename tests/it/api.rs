@@ -309,7 +309,14 @@ fn sse(
         if let Some(v) = l.strip_prefix("id: ") {
             id = v.parse().ok();
         } else if let Some(k) = l.strip_prefix("event: ") {
-            got.push((id.take().expect("id before event"), k.to_string()));
+            match id.take() {
+                Some(i) => got.push((i, k.to_string())),
+                // Squid's opening event is not in the log, so it has no id; it comes first.
+                None => assert!(
+                    k == "session_started" && got.is_empty(),
+                    "{k} without an id"
+                ),
+            }
         } else if l == ": heartbeat" {
             heartbeats += 1;
         }

@@ -25,6 +25,7 @@ const LAYERS: &[(u32, &[&str])] = &[
             "fsutil",
             "diagnostic",
             "exit",
+            "fault",
             "clock",
             "human",
             "suggest",

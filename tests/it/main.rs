@@ -35,3 +35,4 @@ mod squid_driver;
 mod squid_process;
 mod terminal;
 mod validate;
+mod websocket;

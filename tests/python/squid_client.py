@@ -6,6 +6,7 @@ nothing changed but the base URL and the token.
 usage: squid_client.py BASE_URL TOKEN
 """
 
+import json
 import sys
 import time
 
@@ -140,6 +141,18 @@ fault(api.get("/v1/methods/daily_scan"), 404, "PROTOCOL")
 
 # Aborting a finished job is harmless; an unknown job is a PROTOCOL fault.
 fault(api.get("/v1/jobs/999999"), 404, "PROTOCOL")
+
+# The event stream opens with session_started (then replays from Last-Event-Id).
+with api.stream("GET", "/v1/events", headers={"Last-Event-Id": "0"}) as r:
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream"), r
+    data = None
+    for line in r.iter_lines():
+        if line.startswith("event:"):
+            assert line == "event: session_started", line
+        elif line.startswith("data:"):
+            data = json.loads(line[5:])
+            break
+    assert {"session_id", "current_state", "last_event_id"} <= set(data), data
 
 if reserved:
     ok(api.post("/v1/system/release", json={}))
