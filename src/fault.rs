@@ -9,7 +9,19 @@ use serde_json::{Map, Value};
 
 use crate::exit::Exit;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Category {
     Protocol,
@@ -49,7 +61,7 @@ impl Category {
 }
 
 /// What an automated scheduler should do about a fault; it never changes what was done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SchedulerAction {
     /// Send the same request again (after a pause); the cause passes by itself.
@@ -568,7 +580,7 @@ impl Code {
 }
 
 /// One fault, in the shape of Squid's `Fault` (`{"error": Fault}` in the API), plus `name`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fault {
     pub category: Category,
     pub code: u32,

@@ -8,6 +8,7 @@
 
 mod action_body;
 pub mod auth;
+mod catalog;
 pub mod http;
 mod idempotency;
 mod limits;

@@ -178,6 +178,34 @@ impl Ctx {
     }
 
     pub fn route(&self, req: &Request, grant: Option<&Grant>, unix: bool) -> Reply {
+        // Only what the catalog lists is a route (and is in /openapi.json).
+        match super::catalog::find(&req.method, &req.path) {
+            Ok(()) => {}
+            Err((404, _)) => {
+                return Response::error(
+                    404,
+                    format!(
+                        "no route {} {}: /openapi.json lists them",
+                        req.method,
+                        crate::human::clip(&req.path, 120)
+                    ),
+                )
+                .into();
+            }
+            Err((status, allowed)) => {
+                return Response::error(
+                    status,
+                    format!(
+                        "{} {} is not a route: it takes {}",
+                        req.method,
+                        crate::human::clip(&req.path, 120),
+                        allowed.join(", ")
+                    ),
+                )
+                .with("Allow", allowed.join(", "))
+                .into();
+            }
+        }
         let reply = self.route_idempotent(req, grant, unix);
         // A change made here is in the state the next read gets (strangers change nothing).
         if req.method != "GET" && grant.is_some() {
@@ -227,6 +255,7 @@ impl Ctx {
         let m = req.method.as_str();
         let r: Result<Reply, Response> = (|| match (m, parts.as_slice()) {
             ("GET", ["v1", "health"]) => Ok(self.health().into()),
+            ("GET", ["openapi.json"]) => Ok(Response::json(200, &super::catalog::openapi()).into()),
             ("GET", ["metrics"]) => {
                 read(grant, "the metrics")?;
                 Ok(Response::bytes(
@@ -932,22 +961,23 @@ pub(super) fn json_body<T: for<'de> Deserialize<'de> + Default>(
         .map_err(|e| Response::error(422, format!("request body: {e}")))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NoteBody {
+pub(super) struct NoteBody {
     note: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PauseBody {
+pub(super) struct PauseBody {
     at: Option<PauseAt>,
     reason: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "TaskMoveBody")]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub(super) struct MoveBody {
     #[serde(default)]
     front: bool,
     #[serde(default)]
@@ -979,7 +1009,7 @@ impl MoveBody {
     }
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateBody {
     pub(super) protocol: Option<String>,
@@ -1018,7 +1048,7 @@ pub(super) struct CreateBody {
     pub(super) method: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum OnReserved {
     Wait,

@@ -53,9 +53,10 @@ fn position(v: &Value) -> Value {
     }
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MotionMoveBody")]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub(super) struct MoveBody {
     mode: Option<String>,
     x: Option<f64>,
     y: Option<f64>,
@@ -66,9 +67,9 @@ struct MoveBody {
     holder: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AcquireBody {
+pub(super) struct AcquireBody {
     channel: Option<String>,
     save_path: Option<String>,
     exposure_ms: Option<f64>,
@@ -76,62 +77,62 @@ struct AcquireBody {
     holder: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AutofocusBody {
+pub(super) struct AutofocusBody {
     mode: Option<String>,
     target_um: Option<f64>,
     holder: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct InitializeBody {
+pub(super) struct InitializeBody {
     #[serde(default)]
     home: bool,
     holder: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct HomeBody {
+pub(super) struct HomeBody {
     holder: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ReserveBody {
+pub(super) struct ReserveBody {
     holder: Option<String>,
     ttl_s: Option<f64>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ReleaseBody {
+pub(super) struct ReleaseBody {
     holder: Option<String>,
     /// The operator's override: end anyone's reservation.
     #[serde(default)]
     force: bool,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct StopBody {
+pub(super) struct StopBody {
     reason: Option<String>,
     #[serde(default)]
     cut_motors: bool,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AbortBody {
+pub(super) struct AbortBody {
     timeout_s: Option<f64>,
 }
 
 /// Squid's inline grid scan: wells, channels by name, an nx × ny grid of fields per well.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct GridBody {
+pub(super) struct GridBody {
     wells: String,
     channels: Vec<String>,
     #[serde(default = "two")]
@@ -196,9 +197,9 @@ fn grid_protocol(g: &GridBody, name: &str) -> Result<String, Response> {
     ))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AcquisitionBody {
+pub(super) struct AcquisitionBody {
     /// squidctl: the protocol's YAML text (or Squid's configuration as text).
     protocol: Option<String>,
     /// A stored method's name (`/v1/methods`).
@@ -219,9 +220,9 @@ struct AcquisitionBody {
     z_reference: Option<Value>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Overrides {
+pub(super) struct Overrides {
     /// squidctl: `--set` overrides of the protocol (`plate.wells=B2:B5`).
     #[serde(default)]
     set: Vec<String>,
@@ -233,17 +234,17 @@ struct Overrides {
     metadata: serde_json::Map<String, Value>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AfOverride {
+pub(super) struct AfOverride {
     reflection: Option<bool>,
     contrast: Option<bool>,
 }
 
 /// `POST /v1/methods`, `PUT /v1/methods/NAME`: Squid's `config`, or squidctl's `protocol`.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct MethodBody {
+pub(super) struct MethodBody {
     name: Option<String>,
     config: Option<Value>,
     protocol: Option<String>,
@@ -443,7 +444,11 @@ impl Ctx {
                     "system" | "motion" | "imaging" | "autofocus" | "jobs",
                     ..
                 ]
-                | ["v1", "acquisitions" | "methods", ..]
+                | [
+                    "v1",
+                    "acquisitions" | "methods" | "debug" | "sample_formats",
+                    ..
+                ]
         );
         if !known {
             return None;
@@ -843,10 +848,13 @@ impl Ctx {
                     501,
                     "shutdown: stop `squidctl serve` and the worker through their service manager",
                 )),
-                _ => Err(Response::error(
-                    404,
-                    format!("no route {m} {}: see the README's API section", req.path),
-                )),
+                (_, path) => match not_implemented(path) {
+                    Some(why) => Err(Response::error(501, why)),
+                    None => Err(Response::error(
+                        404,
+                        format!("no route {m} {}: see /openapi.json", req.path),
+                    )),
+                },
             }
         })();
         Some(r.unwrap_or_else(|e| e))
@@ -913,6 +921,37 @@ impl Ctx {
             }).unwrap_or(Value::Null),
         ))
     }
+}
+
+/// Squid's routes squidctl answers with a 501 and what to do instead (as Squid answers its
+/// own deferred routes): the route is in /openapi.json and a driver gets a fault, not a 404.
+fn not_implemented(path: &[&str]) -> Option<&'static str> {
+    Some(match path {
+        ["v1", "sample_formats"] => {
+            "plate formats: a protocol's `plate.format` (6 to 1536 wells) or `plate.custom`"
+        }
+        ["v1", "imaging", "channel" | "exposure" | "intensity"] => {
+            "squidctl keeps no selected channel: give channel, exposure_ms and intensity to /v1/imaging/acquire (or in the protocol)"
+        }
+        ["v1", "imaging", "illumination", "on" | "off"] => {
+            "lights: queue the `lights` action (POST /v1/tasks {\"action\": \"lights\", \"parameters\": {\"on\": true, \"channel\": …, \"for_s\": …}}); a light is never left on without a limit"
+        }
+        ["v1", "imaging", "objective" | "objectives"] => {
+            "a microscope description has one objective: describe each objective setup as its own microscope"
+        }
+        ["v1", "imaging", "live", "start" | "stop"] => {
+            "no live view: snap with /v1/imaging/acquire"
+        }
+        [
+            "v1",
+            "autofocus",
+            "status" | "store_reference" | "correct" | "acquire_image",
+        ] => {
+            "the laser autofocus is calibrated with `squidctl calibrate-af` on the rig and used by /v1/autofocus/run and protocols; preflight says whether it is calibrated"
+        }
+        ["v1", "debug", ..] => "squidctl runs no code sent to it",
+        _ => return None,
+    })
 }
 
 /// A blocking action's reply: its result shaped by `shape`, or its fault; still running

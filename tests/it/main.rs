@@ -24,6 +24,7 @@ mod layers;
 mod methods;
 mod metrics;
 mod ome_zarr;
+mod openapi;
 mod plan_and_estimate;
 mod queue;
 mod readme;

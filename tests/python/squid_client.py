@@ -34,6 +34,10 @@ def fault(r, status, category):
 
 # Meta and system.
 assert ok(httpx.get(f"{BASE}/v1/healthz"))["alive"] is True  # open, no token
+spec = ok(httpx.get(f"{BASE}/openapi.json"))  # open, as Squid's
+for path in ("/v1/system/status", "/v1/motion/move", "/v1/acquisitions", "/v1/jobs/{job_id}",
+             "/v1/methods", "/v1/methods/{name}", "/v1/acquisitions/preflight", "/v1/events"):
+    assert path in spec["paths"], path
 status = ok(api.get("/v1/system/status"))
 assert status["state"] in ("UNINITIALIZED", "INITIALIZED"), status
 for key in ("current_job_id", "latest_fault", "last_acquisition", "session_id", "server_time"):

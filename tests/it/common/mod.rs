@@ -394,6 +394,13 @@ pub fn python_httpx() -> Command {
     python_with(&READY, "pyhttpx")
 }
 
+/// `python3` able to import openapi-spec-validator and schemathesis (the API's contract test).
+#[allow(dead_code)]
+pub fn python_openapi() -> Command {
+    static READY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    python_with(&READY, "pyopenapi")
+}
+
 /// An exclusive flock on `path` (created if need be), held until the file is dropped: how
 /// test processes, and `.ci/run`, take turns at a shared install or device.
 pub fn hold_lock(path: &Path) -> std::fs::File {
