@@ -5,13 +5,13 @@
 use super::*;
 
 /// One keep-alive HTTP/1.1 connection: requests answered in turn.
-struct Conn {
+pub(crate) struct Conn {
     r: BufReader<std::net::TcpStream>,
     token: String,
 }
 
 impl Conn {
-    fn open(addr: &str, token: &str) -> Option<Conn> {
+    pub(crate) fn open(addr: &str, token: &str) -> Option<Conn> {
         let s = std::net::TcpStream::connect(addr).ok()?;
         let _ = s.set_nodelay(true);
         Some(Conn {
@@ -21,7 +21,7 @@ impl Conn {
     }
 
     /// (status, body).
-    fn call(&mut self, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    pub(crate) fn call(&mut self, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
         use std::io::{Read, Write};
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

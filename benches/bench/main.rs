@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod api;
+mod contract;
 #[cfg(feature = "genicam")]
 mod genicam;
 mod instrument;
@@ -21,6 +22,7 @@ mod simulator;
 mod squid;
 
 use api::*;
+use contract::*;
 #[cfg(feature = "genicam")]
 use genicam::*;
 use instrument::*;
@@ -227,6 +229,9 @@ fn main() {
     }
     if want("instrument") {
         instrument(&mut rows);
+    }
+    if want("contract") {
+        contract(&mut rows);
     }
     #[cfg(feature = "genicam")]
     if want("genicam") {

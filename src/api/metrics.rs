@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::routes::Microscope;
+use crate::queue::task::Status;
 use crate::run_dir::journal::Record;
 
 /// Step latency buckets, in seconds (a capture is milliseconds, a move up to a minute).
@@ -104,6 +105,67 @@ struct FaultAcc {
 pub struct Metrics {
     runs: Mutex<HashMap<PathBuf, RunAcc>>,
     faults: Mutex<HashMap<String, FaultAcc>>,
+    /// Each task's status as last read, by microscope and id, with its file's stamp: a
+    /// scrape reads again only the status files that changed (a stat each, not a parse).
+    statuses: Mutex<HashMap<String, Statuses>>,
+    /// A finished run's counts never change: read once.
+    ended: Mutex<HashMap<PathBuf, crate::run_dir::Counts>>,
+}
+
+type Stamp = (std::time::SystemTime, u64);
+/// One queue's task statuses by id, each with the stamp of the file it was read from.
+type Statuses = HashMap<u64, (Stamp, Status)>;
+
+fn stamp(p: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+impl Metrics {
+    /// Every task's status, read only where its file changed since the last scrape.
+    fn statuses(&self, spool: &crate::queue::spool::Spool) -> Vec<(u64, Status)> {
+        let mut all = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        let known = all.entry(spool.microscope.clone()).or_default();
+        let ids = spool.ids();
+        known.retain(|id, _| ids.binary_search(id).is_ok());
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let file = spool.task_dir(id).join(crate::queue::spool::TASK_STATE);
+            let Some(st) = stamp(&file) else { continue };
+            match known.get(&id) {
+                Some((s, status)) if *s == st => out.push((id, status.clone())),
+                _ => {
+                    if let Ok(status) = spool.status(id) {
+                        known.insert(id, (st, status.clone()));
+                        out.push((id, status));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A run's counts and heartbeat: an ended run's from memory.
+    fn counts(&self, dir: &Path, ended: bool) -> Option<(crate::run_dir::Counts, f64)> {
+        if ended
+            && let Some(c) = self
+                .ended
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(dir)
+        {
+            return Some((c.clone(), 0.0));
+        }
+        let rec = crate::run_dir::record::RunRecord::read(dir)?;
+        let mut kept = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        if ended && rec.state != crate::run_dir::RunState::Running {
+            kept.insert(dir.to_path_buf(), rec.counts.clone());
+        } else {
+            // Running again (a retry, a resume): read it each time until it ends.
+            kept.remove(dir);
+        }
+        Some((rec.counts, rec.heartbeat_unix))
+    }
 }
 
 /// `# HELP` and `# TYPE` once per family.
@@ -147,13 +209,13 @@ impl Metrics {
                     ),
                 );
             }
-            let tasks = m.spool.tasks();
+            let tasks = self.statuses(&m.spool);
             let mut by_state: BTreeMap<&str, u64> = crate::queue::task::State::ALL
                 .iter()
                 .map(|s| (s.name(), 0))
                 .collect();
-            for t in &tasks {
-                *by_state.entry(t.status.state.name()).or_default() += 1;
+            for (_, st) in &tasks {
+                *by_state.entry(st.state.name()).or_default() += 1;
             }
             for (s, n) in by_state {
                 row(
@@ -174,14 +236,13 @@ impl Metrics {
             let mut links: BTreeMap<String, (u64, u64)> = BTreeMap::new();
             let mut last_dir: Option<PathBuf> = None;
             let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-            for t in &tasks {
-                let Some(dir) = t.status.run_dir.as_ref() else {
+            for (id, st) in &tasks {
+                let Some(dir) = st.run_dir.as_ref() else {
                     continue;
                 };
-                let Some(rec) = crate::run_dir::record::RunRecord::read(dir) else {
+                let Some((c, heartbeat)) = self.counts(dir, st.state.terminal()) else {
                     continue;
                 };
-                let c = &rec.counts;
                 for (f, v) in frames
                     .iter_mut()
                     .zip([c.planned, c.acquired, c.saved, c.lost, c.skipped])
@@ -204,12 +265,11 @@ impl Metrics {
                     l.0 += r;
                     l.1 += e;
                 }
-                if t.status.state.active() {
+                if st.state.active() {
                     row(
                         "squidctl_run_heartbeat_timestamp_seconds",
                         format!(
-                            "squidctl_run_heartbeat_timestamp_seconds{{microscope=\"{name}\",task=\"{}\"}} {}",
-                            t.spec.id, rec.heartbeat_unix
+                            "squidctl_run_heartbeat_timestamp_seconds{{microscope=\"{name}\",task=\"{id}\"}} {heartbeat}"
                         ),
                     );
                 }

@@ -192,3 +192,67 @@ fn every_code_has_a_row_and_the_cli_prints_them() {
         .collect();
     assert_eq!(cats.len(), 8, "every category has codes: {cats:?}");
 }
+
+/// A camera error its retries do not clear, under `then: abort`: HARDWARE_FAULT for the
+/// camera in `--json`, the journal's abort and end; under `skip-fov` the run completes with
+/// errors, ACQUISITION_PARTIAL, and each skip carries the camera's fault.
+#[test]
+fn a_device_error_is_a_hardware_fault_and_skipped_fields_make_a_partial_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = microscope(
+        dir.path(),
+        0.0,
+        &["{call: capture, at: 3, kind: error, message: sensor fault}"],
+    );
+    let abort = write(
+        dir.path(),
+        "abort.yaml",
+        &RUN.replace(
+            "on_error: {retries: 2, backoff: 10ms}",
+            "on_error: {retries: 0, then: abort}",
+        ),
+    );
+    let out = dir.path().join("abort");
+    let r = run(&[
+        "acquire",
+        &abort,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = r.json()["fault"].clone();
+    assert_documented(&f, 5001, "ESCALATE_OPERATOR");
+    assert_eq!(f["component"], "camera");
+    let j = journal(&run_dir(&out));
+    assert_eq!(key(&kinds(&j, "abort")[0]["fault"]), key(&f));
+    assert_eq!(key(&kinds(&j, "end")[0]["fault"]), key(&f));
+    assert_eq!(
+        kinds(&j, "step_error")[0]["fault"]["detail"]["step"],
+        "capture"
+    );
+    let skip = write(
+        dir.path(),
+        "skip.yaml",
+        &RUN.replace(
+            "on_error: {retries: 2, backoff: 10ms}",
+            "on_error: {retries: 0, then: skip-fov}",
+        ),
+    );
+    let out = dir.path().join("skip");
+    let r = run(&[
+        "acquire",
+        &skip,
+        "--microscope",
+        &m,
+        "--output",
+        &out.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_documented(&r.json()["fault"], 6003, "ESCALATE_OPERATOR");
+    let j = journal(&run_dir(&out));
+    assert_eq!(kinds(&j, "fov_skipped")[0]["fault"]["code"], 5001);
+}

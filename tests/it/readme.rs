@@ -190,6 +190,12 @@ fn readme_commands_run() {
         .replace("binning: 1", "binning: 8");
     let fast_path = work.path().join("fast-microscope.yaml");
     std::fs::write(&fast_path, fast).expect("write");
+    // The API examples' Python clients (httpx, websockets) as the tests install them.
+    let pythonpath = python_httpx()
+        .get_envs()
+        .find(|(k, _)| *k == "PYTHONPATH")
+        .and_then(|(_, v)| v.map(std::ffi::OsStr::to_os_string))
+        .unwrap_or_default();
     for script in scripts {
         let out = std::process::Command::new("sh")
             .args(["-c", &format!("set -e\n{script}")])
@@ -200,6 +206,7 @@ fn readme_commands_run() {
             .env_remove("SQUIDCTL_SPOOL")
             .env("SQUIDCTL_LOCK_DIR", private_lock_dir())
             .env("SQUIDCTL_MICROSCOPE", &fast_path)
+            .env("PYTHONPATH", &pythonpath)
             .output()
             .expect("sh");
         assert!(
