@@ -497,32 +497,23 @@ impl Server {
                     since,
                     task,
                     hello,
-                    websocket: None,
+                    websocket,
                 } => {
-                    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
-                    if out.write_all(head.as_bytes()).is_ok() {
-                        let _ = hub.stream(
-                            &mut stream::Sse(&mut out),
-                            since,
-                            task,
-                            self.ctx.heartbeat,
-                            &hello,
-                        );
-                    }
-                    break;
-                }
-                Reply::Events {
-                    hub,
-                    since,
-                    task,
-                    hello,
-                    websocket: Some(key),
-                } => {
-                    // Reads look for the client's close between events, briefly.
-                    out.read_timeout(Duration::from_millis(5));
-                    if let Ok(mut ws) = websocket::accept(out, &key) {
-                        let _ = hub.stream(&mut ws, since, task, self.ctx.heartbeat, &hello);
-                    }
+                    let beat = self.ctx.heartbeat;
+                    let _ = match websocket {
+                        None => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+                            out.write_all(head.as_bytes()).and_then(|()| {
+                                hub.stream(&mut stream::Sse(&mut out), since, task, beat, &hello)
+                            })
+                        }
+                        Some(key) => {
+                            // Reads look for the client's close between events, briefly.
+                            out.read_timeout(Duration::from_millis(5));
+                            websocket::accept(out, &key)
+                                .and_then(|mut ws| hub.stream(&mut ws, since, task, beat, &hello))
+                        }
+                    };
                     break;
                 }
             }
