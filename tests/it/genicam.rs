@@ -543,18 +543,16 @@ fn the_laser_autofocus_calibrates_and_holds_focus_on_the_emulated_rig() {
         uncalibrated.stderr
     );
 
-    // A focus asked before calibrating is AUTOFOCUS_NOT_READY: a person must calibrate.
-    let f = run(&["focus", "--microscope", &m, "--json"]);
-    assert_eq!(f.code, 1, "{}{}", f.stdout, f.stderr);
-    let fault = &f.json()["fault"];
-    assert_eq!(
-        (fault["code"].clone(), fault["scheduler_action"].clone()),
-        (
-            serde_json::json!(8002),
-            serde_json::json!("ESCALATE_OPERATOR")
-        ),
-        "{fault}"
+    // Preflight says so before any device is opened: AUTOFOCUS_NOT_READY, a person must
+    // calibrate (tests/it/methods.rs has the whole report).
+    let p = write(
+        dir.path(),
+        "af.yaml",
+        "name: af\nplate: {format: 96, wells: \"A1\"}\nchannels: [{name: BF, exposure: 10ms, intensity: 10%}]\nautofocus: {method: laser, every: well}\n",
     );
+    let f = run(&["preflight", &p, "--microscope", &m, "--json"]);
+    assert_eq!(f.code, 1, "{}{}", f.stdout, f.stderr);
+    assert_eq!(f.json()["faults"][0]["code"], 8002, "{}", f.stdout);
 
     // The README's calibration: at the plate's middle, where the surface is at focus_z.
     let focus = scene.surface_at(60.0, 40.0);
