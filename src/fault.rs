@@ -672,6 +672,17 @@ impl Fault {
         Some(Fault::new(code, message).with("exit_code", exit.code()))
     }
 
+    /// The exit a command ends with for this fault when nothing more precise decides it:
+    /// a wrong request (or an unknown name) is invalid input, a disk fault an output error.
+    pub fn exit(&self) -> Exit {
+        match self.category {
+            Category::InvalidParam | Category::Config => Exit::Invalid,
+            Category::Protocol if self.code() == Some(Code::UnknownResource) => Exit::Invalid,
+            Category::Io => Exit::OutputError,
+            _ => Exit::Failed,
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }

@@ -15,7 +15,7 @@ pub use request::{Action, FocusRequest, LightsRequest, MoveRequest, SnapRequest}
 
 use crate::clock::WallTime;
 use crate::exit::Exit;
-use crate::fault::{Category, Code, Fault};
+use crate::fault::{Code, Fault};
 use crate::hardware::{self, BuildOptions};
 use crate::instrument::{self, ActionEntry, ActionLog, InstrumentState, state::LastAction};
 use crate::microscope::MicroscopeConfig;
@@ -55,13 +55,8 @@ impl Failure {
 
     /// A failure whose fault is known; the exit follows from the fault's category.
     fn of(fault: Fault) -> Failure {
-        let exit = match fault.category {
-            Category::InvalidParam | Category::Config => Exit::Invalid,
-            Category::Io => Exit::OutputError,
-            _ => Exit::Failed,
-        };
         Failure {
-            exit,
+            exit: fault.exit(),
             message: fault.message.clone(),
             fault,
         }

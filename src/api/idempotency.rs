@@ -202,10 +202,15 @@ impl Store {
         Err(io(std::io::Error::other("the key's slot stayed busy")))
     }
 
+    /// Keep no answer for the key: the client may send it again and be answered afresh.
+    pub fn forget(&self, file: &Path) {
+        let _ = std::fs::remove_file(file);
+    }
+
     /// Keep `resp` as the key's answer (a 5xx is not kept: the client may retry).
     pub fn finish(&self, file: &Path, resp: &Response) {
         if resp.status >= 500 {
-            let _ = std::fs::remove_file(file);
+            self.forget(file);
             return;
         }
         let Some(mut r) = std::fs::read(file)

@@ -85,18 +85,12 @@ impl From<Response> for Reply {
 pub(super) const MAX_WAIT: Duration = Duration::from_secs(3600);
 
 pub(super) fn spool_error(e: SpoolError) -> Response {
-    let code = match &e {
-        SpoolError::NotFound(_) => Code::UnknownResource,
-        SpoolError::Refused(_) => Code::WrongState,
-        SpoolError::Invalid(_) => Code::SchemaViolation,
-        SpoolError::Io(m) => crate::fault::io_code(m),
-    };
     let component = if matches!(e, SpoolError::Io(_)) {
         "spool"
     } else {
         "queue"
     };
-    Response::fault(&Fault::new(code, e.to_string()).component(component))
+    Response::fault(&e.fault(component))
 }
 
 /// 401 without a grant, 403 with one that lacks the scope `name`.
@@ -238,9 +232,8 @@ impl Ctx {
                 let reply = self.route_one(req, grant, unix);
                 match &reply {
                     Reply::Done(r) => self.idempotency.finish(&file, r),
-                    Reply::Events { .. } => {
-                        self.idempotency.finish(&file, &Response::error(500, ""))
-                    }
+                    // A stream is not an answer to keep.
+                    Reply::Events { .. } => self.idempotency.forget(&file),
                 }
                 reply
             }
@@ -648,62 +641,58 @@ impl Ctx {
                 .map_err(|f| Response::fault(&f))?;
             return Ok((mic, l, format!("method {name}")));
         }
-        // Squid's acquisition configuration, sent or named: converted, then checked.
-        let squid = |text: String, what: &str| -> Result<Loaded, Response> {
+        // Squid's acquisition configuration, sent or named: converted, then checked. `None`:
+        // the text is squidctl's protocol.
+        let squid = |text: &str, what: &str| -> Option<Result<Loaded, Response>> {
+            use crate::queue::methods::{Source, load_source};
+            let Source::Squid(config) = Source::from_text(text.to_string(), self.cwd.clone())
+            else {
+                return None;
+            };
             let name = crate::human::clip(what, 60).to_string();
-            crate::queue::methods::load_source(
-                &name,
-                &crate::queue::methods::Source::Squid(serde_saphyr::from_str(&text).map_err(
-                    |e| {
-                        Response::fault(
-                            &Fault::new(Code::BadValue, format!("{what}: {e}")).component("method"),
-                        )
-                    },
-                )?),
-                &microscope,
-                &body.set,
+            Some(
+                load_source(&name, &Source::Squid(config), &microscope, &body.set)
+                    .map(|(l, _)| l)
+                    .map_err(|f| Response::fault(&f)),
             )
-            .map(|(l, _)| l)
-            .map_err(|f| Response::fault(&f))
-        };
-        let is_squid = |text: &str| {
-            serde_saphyr::from_str::<Value>(text)
-                .is_ok_and(|v| crate::import::squid_method::is_squid_form(&v))
         };
         match (&body.protocol, &body.protocol_path) {
-            (Some(text), None) if is_squid(text) => {
-                let label = body.label.clone().unwrap_or_else(|| "squid".into());
-                return Ok((mic, squid(text.clone(), &label)?, SENT_PROTOCOL.into()));
+            (Some(text), None) => {
+                let label = body.label.as_deref().unwrap_or("squid");
+                if let Some(l) = squid(text, label) {
+                    return Ok((mic, l?, SENT_PROTOCOL.into()));
+                }
             }
             (None, Some(p)) => {
                 if let Err(m) = super::auth::may_open_files(grant.and_then(|g| g.uid)) {
                     return Err(Response::error(if unix { 403 } else { 422 }, m));
                 }
                 let path = self.cwd.join(p);
+                // Squid names the file `acquisition.yaml` in the experiment's folder.
+                let stem = path
+                    .file_stem()
+                    .map_or("squid".into(), |s| s.to_string_lossy().to_string());
+                let stem = if stem == "acquisition" {
+                    path.parent()
+                        .and_then(|d| d.file_name())
+                        .map_or(stem.clone(), |d| d.to_string_lossy().to_string())
+                } else {
+                    stem
+                };
+                let name: String = stem
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
                 if let Ok(text) = std::fs::read_to_string(&path)
-                    && is_squid(&text)
+                    && let Some(l) = squid(&text, &name)
                 {
-                    let stem = path
-                        .file_stem()
-                        .map_or("squid".into(), |s| s.to_string_lossy().to_string());
-                    let stem = if stem == "acquisition" {
-                        path.parent()
-                            .and_then(|d| d.file_name())
-                            .map_or(stem.clone(), |d| d.to_string_lossy().to_string())
-                    } else {
-                        stem
-                    };
-                    let name: String = stem
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    return Ok((mic, squid(text, &name)?, path.display().to_string()));
+                    return Ok((mic, l?, path.display().to_string()));
                 }
             }
             _ => {}

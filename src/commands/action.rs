@@ -102,15 +102,10 @@ fn fail(exit: Exit, message: &str) -> Exit {
     exit
 }
 
-fn fail_with(f: &crate::actions::Failure) -> Exit {
-    crate::fault::remember(&f.fault);
-    fail(f.exit, &f.message)
-}
-
 fn run(t: &ActionTarget, action: &Action) -> Exit {
     let config = match crate::hardware::load(t.microscope.as_deref()) {
         Ok(c) => c,
-        Err(d) => return invalid_microscope(&d),
+        Err(d) => return super::invalid_microscope(&d),
     };
     // A reservation keeps everyone but its holder off (the worker checks its own tasks).
     if let Ok(spool) = crate::queue::spool::Spool::open(&config.desc.name)
@@ -126,11 +121,6 @@ fn run(t: &ActionTarget, action: &Action) -> Exit {
     perform(t, &config, action, None)
 }
 
-fn invalid_microscope(d: &crate::diagnostic::Diagnostics) -> Exit {
-    crate::fault::remember(&d.fault(Code::InvalidMicroscope, "microscope"));
-    super::invalid(d)
-}
-
 /// `squidctl act JSON`: what a worker runs for an action task.
 pub fn act(a: &ActArgs) -> Exit {
     let action: Action = match serde_json::from_str(&a.action) {
@@ -139,7 +129,7 @@ pub fn act(a: &ActArgs) -> Exit {
     };
     let config = match crate::hardware::load(a.target.microscope.as_deref()) {
         Ok(c) => c,
-        Err(d) => return invalid_microscope(&d),
+        Err(d) => return super::invalid_microscope(&d),
     };
     perform(&a.target, &config, &action, a.result.as_deref())
 }
@@ -163,7 +153,7 @@ fn perform(
                     }),
                 );
             }
-            return fail_with(&f);
+            return super::fault_exit(&f.fault, f.exit);
         }
     };
     // A Ctrl-C that came during the action (signals wait while it runs, so its lights are

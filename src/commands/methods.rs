@@ -7,7 +7,7 @@ use super::print_json;
 use super::queue::spool_fail;
 use crate::cli::{MethodAddArgs, MethodNameArgs, MethodsCommand, PreflightArgs, QueueTarget};
 use crate::exit::Exit;
-use crate::fault::{Category, Fault};
+use crate::fault::Fault;
 use crate::microscope::MicroscopeConfig;
 use crate::queue::methods::{self, Source};
 use crate::queue::spool::Spool;
@@ -23,25 +23,15 @@ pub fn run(c: &MethodsCommand) -> Exit {
 
 /// The microscope and its queue.
 fn open(t: &QueueTarget) -> Result<(MicroscopeConfig, Spool), Exit> {
-    let m = crate::hardware::load(t.microscope.as_deref()).map_err(|d| {
-        crate::fault::remember(&d.fault(crate::fault::Code::InvalidMicroscope, "microscope"));
-        super::invalid(&d)
-    })?;
+    let m = crate::hardware::load(t.microscope.as_deref())
+        .map_err(|d| super::invalid_microscope(&d))?;
     let s = Spool::open(&m.desc.name).map_err(spool_fail)?;
     Ok((m, s))
 }
 
 /// Say a fault and give the exit its category means.
 fn fail(f: &Fault) -> Exit {
-    crate::fault::remember(f);
-    eprintln!("error: {}", f.message);
-    super::remember_error(&f.message);
-    match f.category {
-        Category::InvalidParam | Category::Config => Exit::Invalid,
-        Category::Protocol if f.code == 1001 => Exit::Invalid,
-        Category::Io => Exit::OutputError,
-        _ => Exit::Failed,
-    }
+    super::fault_exit(f, f.exit())
 }
 
 fn read_source(file: &std::path::Path) -> Result<Source, Fault> {
@@ -64,15 +54,10 @@ fn add(a: &MethodAddArgs) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let stored = read_source(&a.file)
-        .and_then(|src| methods::store(&spool, &m, &a.name, src, false))
-        .or_else(|f| {
-            if a.force && f.code == 1002 {
-                read_source(&a.file).and_then(|src| methods::store(&spool, &m, &a.name, src, true))
-            } else {
-                Err(f)
-            }
-        });
+    // --force replaces a method that exists, and creates one that does not.
+    let replace = a.force && methods::read(&spool, &a.name).is_ok();
+    let stored =
+        read_source(&a.file).and_then(|src| methods::store(&spool, &m, &a.name, src, replace));
     match stored {
         Ok(method) => {
             for n in &method.notes {

@@ -49,6 +49,20 @@ pub fn invalid(d: &Diagnostics) -> Exit {
     Exit::Invalid
 }
 
+/// The microscope description does not load: say so (exit 2), its fault first.
+pub fn invalid_microscope(d: &Diagnostics) -> Exit {
+    crate::fault::remember(&d.fault(crate::fault::Code::InvalidMicroscope, "microscope"));
+    invalid(d)
+}
+
+/// Say a fault on stderr, keep it for `--json`, and give `exit`.
+pub fn fault_exit(f: &crate::fault::Fault, exit: Exit) -> Exit {
+    crate::fault::remember(f);
+    eprintln!("error: {}", f.message);
+    remember_error(&f.message);
+    exit
+}
+
 /// One run directory and whether to print JSON: what `verify` and `report` do for each.
 pub struct Single<'a> {
     pub run_dir: &'a std::path::Path,

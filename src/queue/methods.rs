@@ -17,7 +17,7 @@ use crate::clock::WallTime;
 use crate::diagnostic::SourceFile;
 use crate::fault::{Code, Fault};
 use crate::microscope::MicroscopeConfig;
-use crate::protocol::{Files, LoadedProtocol};
+use crate::protocol::LoadedProtocol;
 use crate::session::Loaded;
 
 const DIR: &str = "methods";
@@ -66,16 +66,6 @@ impl Source {
             _ => Source::Protocol { text, base },
         }
     }
-}
-
-fn spool_fault(e: SpoolError) -> Fault {
-    let code = match &e {
-        SpoolError::NotFound(_) => Code::UnknownResource,
-        SpoolError::Refused(_) => Code::WrongState,
-        SpoolError::Invalid(_) => Code::BadValue,
-        SpoolError::Io(m) => crate::fault::io_code(m),
-    };
-    Fault::new(code, e.to_string()).component("methods")
 }
 
 pub fn check_name(name: &str) -> Result<(), Fault> {
@@ -178,41 +168,47 @@ pub fn store(
         Source::Squid(c) => ("squid", Some(c)),
     };
     let mut m = summary(name, form, &loaded, config, notes);
-    (|| {
-            let _guard = spool.lock()?;
-            let d = dir(spool, name);
-            let old = read(spool, name).ok();
-            match (&old, replace) {
-                (Some(_), false) => {
-                    return Err(SpoolError::Refused(format!(
-                        "a method `{name}` exists: replace it with PUT /v1/methods/{name} (or `methods add --force`)"
-                    )));
-                }
-                (None, true) => {
-                    return Err(SpoolError::Invalid(format!(
-                        "there is no method `{name}` to replace: create it with POST /v1/methods (or `methods add`)"
-                    )));
-                }
-                _ => {}
-            }
-            if let Some(o) = old {
-                m.created = o.created;
-            }
-            let io = |what: &str, e: std::io::Error| {
-                SpoolError::Io(format!("cannot write the method's {what} in {}: {e}", d.display()))
-            };
-            std::fs::create_dir_all(&d).map_err(|e| io("folder", e))?;
-            let text = crate::session::standalone_copy(&loaded, &d).map_err(|e| match e {
-                crate::session::CopyError::Csv(e) => io("positions CSV", e),
-                crate::session::CopyError::Yaml(m) => SpoolError::Io(m),
-            })?;
-            crate::fsutil::write_durable(&d.join(PROTOCOL), text.as_bytes())
-                .map_err(|e| io("protocol", e))?;
-            let meta = serde_json::to_vec_pretty(&m).map_err(|e| SpoolError::Io(e.to_string()))?;
-            crate::fsutil::write_durable(&d.join(META), &meta).map_err(|e| io("summary", e))?;
-            Ok(())
-        })()
-        .map_err(spool_fault)?;
+    let _guard = spool.lock().map_err(|e| e.fault("methods"))?;
+    let d = dir(spool, name);
+    let old = read(spool, name).ok();
+    let refuse = |code, m: String| Err(Fault::new(code, m).component("methods"));
+    match (&old, replace) {
+        (Some(_), false) => {
+            return refuse(
+                Code::WrongState,
+                format!(
+                    "a method `{name}` exists: replace it with PUT /v1/methods/{name} (or `methods add --force`)"
+                ),
+            );
+        }
+        (None, true) => {
+            return refuse(
+                Code::BadValue,
+                format!(
+                    "there is no method `{name}` to replace: create it with POST /v1/methods (or `methods add`)"
+                ),
+            );
+        }
+        _ => {}
+    }
+    if let Some(o) = old {
+        m.created = o.created;
+    }
+    let io = |what: &str, e: &dyn std::fmt::Display| {
+        let msg = format!("cannot write the method's {what} in {}: {e}", d.display());
+        Fault::new(crate::fault::io_code(&msg), msg).component("methods")
+    };
+    std::fs::create_dir_all(&d).map_err(|e| io("folder", &e))?;
+    let text = crate::session::standalone_copy(&loaded, &d).map_err(|e| match e {
+        crate::session::CopyError::Csv(e) => io("positions CSV", &e),
+        crate::session::CopyError::Yaml(m) => {
+            Fault::new(crate::fault::io_code(&m), m).component("methods")
+        }
+    })?;
+    crate::fsutil::write_durable(&d.join(PROTOCOL), text.as_bytes())
+        .map_err(|e| io("protocol", &e))?;
+    let meta = serde_json::to_vec_pretty(&m).map_err(|e| io("summary", &e))?;
+    crate::fsutil::write_durable(&d.join(META), &meta).map_err(|e| io("summary", &e))?;
     Ok(m)
 }
 
@@ -270,34 +266,34 @@ pub fn list(spool: &Spool) -> Vec<Method> {
 /// Delete a method no waiting or running task was submitted from.
 pub fn remove(spool: &Spool, name: &str) -> Result<(), Fault> {
     read(spool, name)?;
-    (|| {
-        let _guard = spool.lock()?;
-        let users: Vec<u64> = spool
-            .tasks()
-            .into_iter()
-            .filter(|t| !t.status.state.terminal() && t.spec.method.as_deref() == Some(name))
-            .map(|t| t.spec.id)
-            .collect();
-        if !users.is_empty() {
-            return Err(SpoolError::Refused(format!(
-                "method `{name}` is used by queued task{} {}: cancel {} first, or let {} end",
-                if users.len() > 1 { "s" } else { "" },
-                users
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if users.len() > 1 { "them" } else { "it" },
-                if users.len() > 1 { "them" } else { "it" },
-            )));
-        }
-        std::fs::remove_dir_all(dir(spool, name))
-            .map_err(|e| SpoolError::Io(format!("cannot remove method `{name}`: {e}")))
-    })()
-    .map_err(spool_fault)
+    let _guard = spool.lock().map_err(|e| e.fault("methods"))?;
+    let users: Vec<u64> = spool
+        .tasks()
+        .into_iter()
+        .filter(|t| !t.status.state.terminal() && t.spec.method.as_deref() == Some(name))
+        .map(|t| t.spec.id)
+        .collect();
+    if !users.is_empty() {
+        let many = users.len() > 1;
+        return Err(SpoolError::Refused(format!(
+            "method `{name}` is used by queued task{} {}: cancel {} first, or let {} end",
+            if many { "s" } else { "" },
+            users
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if many { "them" } else { "it" },
+            if many { "them" } else { "it" },
+        ))
+        .fault("methods"));
+    }
+    std::fs::remove_dir_all(dir(spool, name))
+        .map_err(|e| SpoolError::Io(format!("cannot remove method `{name}`: {e}")).fault("methods"))
 }
 
-/// A method's protocol as a sent protocol (nothing opened but what the method keeps).
+/// A method's stored protocol, loaded from its folder (so its positions CSV is the copy kept
+/// beside it) and checked against the microscope.
 pub fn loaded(
     spool: &Spool,
     name: &str,
@@ -307,9 +303,5 @@ pub fn loaded(
     let path = protocol_path(spool, name)?;
     let p = LoadedProtocol::load(&path.display().to_string(), sets)
         .map_err(|d| d.fault(Code::InvalidProtocol, "method"))?;
-    let p = LoadedProtocol {
-        files: Files::Disk,
-        ..p
-    };
     Loaded::new(p, microscope.clone()).map_err(|d| d.fault(Code::InvalidProtocol, "method"))
 }

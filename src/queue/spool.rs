@@ -46,6 +46,21 @@ pub enum SpoolError {
     Invalid(String),
 }
 
+impl SpoolError {
+    /// As a fault of `component`: a missing task, a verb that does not apply now, a request
+    /// the queue refuses, or the disk (its own I/O code).
+    pub fn fault(&self, component: &str) -> crate::fault::Fault {
+        use crate::fault::{Code, Fault, io_code};
+        let code = match self {
+            SpoolError::NotFound(_) => Code::UnknownResource,
+            SpoolError::Refused(_) => Code::WrongState,
+            SpoolError::Invalid(_) => Code::SchemaViolation,
+            SpoolError::Io(m) => io_code(m),
+        };
+        Fault::new(code, self.to_string()).component(component)
+    }
+}
+
 impl std::fmt::Display for SpoolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
