@@ -635,6 +635,7 @@ pub fn openapi() -> Value {
         })
         .into_generator();
     let fault = g.subschema_for::<Fault>();
+    let event = g.subschema_for::<crate::queue::events::QueueEvent>();
     let mut paths = Map::new();
     let error = json!({
         "description": "a fault: `{\"error\": Fault}` (see the fault table); the status is advice",
@@ -718,9 +719,11 @@ pub fn openapi() -> Value {
                 json!({"description": "a PNG", "content": {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}})
             }
             Reply::EventStream => {
-                json!({"description": "Server-Sent Events until the client goes", "content": {"text/event-stream": {"schema": {"type": "string"}}}})
+                json!({"description": "Server-Sent Events until the client goes: `id` is the event's `seq`, `event` its `type`, `data` an Event (#/components/schemas/Event)", "content": {"text/event-stream": {"schema": {"type": "string"}}}})
             }
-            Reply::WebSocket => json!({"description": "switching to the WebSocket protocol"}),
+            Reply::WebSocket => {
+                json!({"description": "switching to the WebSocket protocol: each text message is an Event (#/components/schemas/Event)"})
+            }
             Reply::NotImplemented => Value::Null,
         };
         let mut responses = Map::new();
@@ -741,6 +744,18 @@ pub fn openapi() -> Value {
         entry[r.method.to_ascii_lowercase()] = Value::Object(op);
     }
     let mut schemas: Map<String, Value> = g.take_definitions(true).into_iter().collect();
+    // One line of the event log, as every stream sends it: the envelope and one typed event.
+    // A client must accept a `type` it does not know (a newer squidctl's) and skip it.
+    schemas.insert(
+        "Event".into(),
+        json!({"allOf": [
+            {"type": "object", "required": ["seq", "time", "unix", "microscope", "type"],
+             "properties": {"seq": {"type": "integer", "minimum": 1}, "time": {"type": "string"},
+                            "unix": {"type": "number"}, "microscope": {"type": "string"},
+                            "task": {"type": "integer", "minimum": 0}}},
+            event,
+        ]}),
+    );
     schemas.insert(
         "FaultEnvelope".into(),
         json!({"type": "object", "required": ["error"], "properties": {"error": fault}}),

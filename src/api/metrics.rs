@@ -326,8 +326,10 @@ impl Metrics {
             let acc = faults.entry(m.spool.microscope.clone()).or_default();
             if let Ok(next) =
                 crate::queue::events::scan(&m.spool.events_path(), acc.offset, 0, |_, e| {
-                    if let Some(c) = e.data.get("fault").and_then(|f| f["category"].as_str()) {
-                        *acc.by_category.entry(c.to_string()).or_default() += 1;
+                    if let Some(f) = e.event.fault() {
+                        *acc.by_category
+                            .entry(f.category.name().to_string())
+                            .or_default() += 1;
                     }
                     Ok(true)
                 })

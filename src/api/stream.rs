@@ -235,7 +235,12 @@ impl<W: Write> Sink for Sse<'_, W> {
 
     fn event(&mut self, e: &Event) -> std::io::Result<()> {
         let data = serde_json::to_string(e).unwrap_or_default();
-        write!(self.0, "id: {}\nevent: {}\ndata: {data}\n\n", e.seq, e.kind)
+        write!(
+            self.0,
+            "id: {}\nevent: {}\ndata: {data}\n\n",
+            e.seq,
+            e.event.name()
+        )
     }
 
     fn heartbeat(&mut self) -> std::io::Result<()> {
@@ -257,7 +262,7 @@ mod tests {
         let d = tempfile::tempdir().expect("tempdir");
         let p = d.path().join("events.ndjson");
         let add = |k: &str| {
-            events::append(&p, "m", vec![events::new(k, Some(1), json!({}))]).expect("append")
+            events::append(&p, "m", vec![events::other(k, Some(1), json!({}))]).expect("append")
         };
         add("a");
         add("b");
@@ -305,7 +310,7 @@ mod tests {
         let d = tempfile::tempdir().expect("tempdir");
         let p = d.path().join("events.ndjson");
         let batch: Vec<_> = (0..3000)
-            .map(|i| events::new("e", Some(i), json!({})))
+            .map(|i| events::other("e", Some(i), json!({})))
             .collect();
         events::append(&p, "m", batch).expect("append");
         let hub = Hub {

@@ -59,27 +59,20 @@ pub fn faults(a: &FaultsArgs) -> Exit {
     };
     for f in &list {
         if a.target.json {
-            print_json(f);
+            print_json(&f.to_value());
         } else {
             println!(
                 "{:>6}  {}  task {:<5} {} ({}, {}): {}",
-                f["sequence"],
-                f["timestamp"].as_str().unwrap_or(""),
-                f["detail"]["task"]
-                    .as_u64()
+                f.sequence,
+                f.timestamp,
+                f.detail
+                    .get("task")
+                    .and_then(|t| t.as_u64())
                     .map_or("-".into(), |t| t.to_string()),
-                f["name"].as_str().unwrap_or(""),
-                f["code"],
-                f["scheduler_action"].as_str().unwrap_or(""),
-                crate::human::clip(
-                    f["message"]
-                        .as_str()
-                        .unwrap_or("")
-                        .lines()
-                        .next()
-                        .unwrap_or(""),
-                    160
-                )
+                f.name,
+                f.code,
+                f.scheduler_action.name(),
+                crate::human::clip(f.message.lines().next().unwrap_or(""), 160)
             );
         }
     }

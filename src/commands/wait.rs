@@ -115,9 +115,10 @@ fn event_line(e: &events::Event) -> String {
         w.second,
         e.seq,
         e.task.map_or(String::new(), |t| format!("task {t}")),
-        e.kind
+        e.event.name()
     );
-    for (k, v) in &e.data {
+    let fields = e.event.parts().map(|(_, f)| f).unwrap_or_default();
+    for (k, v) in &fields {
         let v = match v {
             serde_json::Value::Null => continue,
             serde_json::Value::String(s) => s.clone(),

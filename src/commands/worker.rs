@@ -101,7 +101,7 @@ pub fn worker(a: &WorkerArgs) -> Exit {
     let _ = spool.emit(vec![
         events::QueueEvent::WorkerStopped {
             pid: info.pid,
-            signal: (sig != 0).then(|| crate::supervisor::signals::signal_name(sig)),
+            signal: (sig != 0).then(|| crate::supervisor::signals::signal_name(sig).into()),
         }
         .about(None),
     ]);

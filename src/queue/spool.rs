@@ -277,7 +277,8 @@ impl Spool {
             };
             let made = self.task_dir(pe.id).join(TASK_SPEC).exists();
             if made && !self.logged_submit(pe.id, pe.log_len) {
-                let ev = events::new(pe.kind.clone(), Some(pe.id), Value::Object(pe.data));
+                let ev =
+                    events::QueueEvent::from_parts(pe.kind.clone(), pe.data).about(Some(pe.id));
                 if let Err(e) = self.emit_locked(vec![ev]) {
                     tracing::warn!(
                         "task {}: its submitted event is still not logged: {e}",
@@ -308,7 +309,8 @@ impl Spool {
     fn logged_submit(&self, id: u64, from: u64) -> bool {
         let mut found = false;
         let _ = events::scan(&self.events_path(), from, 0, |_, e| {
-            found = e.task == Some(id) && e.kind == "task_submitted";
+            found =
+                e.task == Some(id) && matches!(e.event, events::QueueEvent::TaskSubmitted { .. });
             Ok(!found)
         });
         found
@@ -434,11 +436,15 @@ impl Spool {
         // The event waits beside the queue until it is in the log.
         let pending_dir = self.dir.join(PENDING);
         let marker = pending_dir.join(format!("{id}.json"));
+        let (kind, data) = ev
+            .event
+            .parts()
+            .map_err(|e| SpoolError::Io(e.to_string()))?;
         let pe = PendingEvent {
             id,
             log_len: std::fs::metadata(self.events_path()).map_or(0, |m| m.len()),
-            kind: ev.kind.clone(),
-            data: ev.data.clone(),
+            kind,
+            data,
         };
         let undo = |e: SpoolError| {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -633,11 +639,14 @@ mod tests {
         let log = std::fs::read_to_string(s.events_path()).expect("log");
         let first = log.lines().next().expect("line").to_string() + "\n";
         std::fs::write(s.events_path(), &first).expect("drop the second event");
+        let dropped: events::Event =
+            serde_json::from_str(log.lines().nth(1).expect("second line")).expect("an event");
+        let (kind, data) = dropped.event.parts().expect("parts");
         let pe = PendingEvent {
             id: 2,
             log_len: first.len() as u64,
-            kind: "task_submitted".into(),
-            data: serde_json::Map::new(),
+            kind,
+            data,
         };
         std::fs::create_dir_all(s.dir.join(PENDING)).expect("pending");
         write_json(&s.dir.join(PENDING).join("2.json"), &pe).expect("marker");
@@ -656,7 +665,7 @@ mod tests {
         let (evs, _) = events::read_from(&s.events_path(), 0, 0).expect("events");
         let submitted: Vec<_> = evs
             .iter()
-            .filter(|e| e.kind == "task_submitted")
+            .filter(|e| matches!(e.event, events::QueueEvent::TaskSubmitted { .. }))
             .map(|e| e.task)
             .collect();
         assert_eq!(submitted, [Some(1), Some(2)], "task 2 got its event, once");

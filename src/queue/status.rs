@@ -166,10 +166,9 @@ pub fn publish_change(spool: &Spool) -> Result<Value, SpoolError> {
                 state: v["state"].as_str().unwrap_or("").to_string(),
                 previous: last.and_then(|l| l["state"].as_str().map(String::from)),
                 lights_on: v["lights_on"].clone(),
-                task: v["running"]["task"].as_u64(),
                 reservation: v["reservation"]["holder"].as_str().map(String::from),
             }
-            .about(None),
+            .about(v["running"]["task"].as_u64()),
         ])?;
     }
     Ok(v)

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::clock::WallTime;
 
 /// Where a task stands. Stored states only: "waiting" is worked out when the queue is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Held,
@@ -125,7 +127,7 @@ impl PauseAt {
 }
 
 /// Who submitted a task, from where.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Submitter {
     pub uid: u32,
     pub user: String,

@@ -62,10 +62,11 @@ pub fn cancel(spool: &Spool, id: u64, now: bool) -> Result<Changed, SpoolError> 
             Ok((
                 format!("task {id} cancelled"),
                 vec![
-                    QueueEvent::TaskCancelled {
+                    QueueEvent::TaskCancelled(super::events::End {
                         exit_code: st.exit_code,
                         fault: st.fault.clone(),
-                    }
+                        ..Default::default()
+                    })
                     .about(Some(id)),
                 ],
             ))
@@ -259,7 +260,7 @@ pub fn pause(
                 ),
                 vec![
                     QueueEvent::TaskPausing {
-                        at: at_name,
+                        at: at_name.into(),
                         reason,
                     }
                     .about(Some(id)),

@@ -4,7 +4,7 @@
 //! the next worker through `resume`. The microscope lock is taken by each run only, so a
 //! manual `acquire` between tasks still works: the worker waits for it.
 
-use crate::queue::events::QueueEvent;
+use crate::queue::events::{End, QueueEvent};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -189,13 +189,15 @@ fn classify(
         st.exit_code = code.map(|c| c as u8).or(Some(1));
         st.fault = task_fault(st, run_fault);
         evs.push(
-            QueueEvent::Ended {
-                state: st.state,
-                exit_code: st.exit_code,
-                run_dir: st.run_dir.clone(),
-                why: st.note.clone(),
-                fault: st.fault.clone(),
-            }
+            QueueEvent::ended(
+                st.state,
+                End {
+                    exit_code: st.exit_code,
+                    run_dir: st.run_dir.clone(),
+                    why: st.note.clone(),
+                    fault: st.fault.clone(),
+                },
+            )
             .about(Some(id)),
         );
     }
@@ -291,7 +293,7 @@ impl Worker {
             .status(&format!("task {id} waits for the microscope"));
         self.emit(vec![
             QueueEvent::TaskWaiting {
-                on: "the microscope lock",
+                on: "the microscope lock".into(),
                 holder: holder.to_string(),
             }
             .about(Some(id)),
@@ -392,11 +394,12 @@ impl Worker {
             Ok((
                 (),
                 vec![
-                    QueueEvent::EndedUnrun {
-                        state: State::Skipped,
-                        why: why.clone(),
+                    QueueEvent::TaskSkipped(End {
+                        exit_code: st.exit_code,
+                        why: Some(why.clone()),
                         fault: st.fault.clone(),
-                    }
+                        run_dir: None,
+                    })
                     .about(Some(id)),
                 ],
             ))
@@ -467,11 +470,13 @@ impl Worker {
                 st.go(state, Some(why.clone()));
                 st.exit_code = Some(1);
                 st.fault = task_fault(st, None);
-                let fault = st.fault.clone();
-                Ok((
-                    (),
-                    vec![QueueEvent::EndedUnrun { state, why, fault }.about(Some(id))],
-                ))
+                let end = End {
+                    exit_code: st.exit_code,
+                    why: Some(why),
+                    fault: st.fault.clone(),
+                    run_dir: None,
+                };
+                Ok(((), vec![QueueEvent::ended(state, end).about(Some(id))]))
             })?;
         }
         Ok(match start {
@@ -566,7 +571,7 @@ impl Worker {
         let pid = child.id();
         let started = task.spec.action.as_ref().map(|a| {
             QueueEvent::ActionStarted {
-                action: a.name(),
+                action: a.name().into(),
                 attempt: task.status.attempts,
                 pid,
             }
@@ -798,7 +803,7 @@ mod tests {
         let (evs, hold) = classify(1, &mut s, 2, Some(1), false, &opts(false), None);
         assert_eq!(s.state, State::Queued, "retried");
         assert!(s.retry_after_unix.is_some() && hold.is_none());
-        assert_eq!(evs[0].kind, "task_retrying");
+        assert!(matches!(evs[0].event, QueueEvent::TaskRetrying { .. }));
         let mut s = st();
         classify(1, &mut s, 0, Some(143), true, &opts(false), None);
         assert_eq!(s.state, State::Interrupted, "the worker's own stop");

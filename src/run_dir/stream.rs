@@ -1,11 +1,11 @@
 //! One run's typed records, emitted once and fanned out: first to the journal file (what
 //! `resume`, `verify` and `report` read back), then to every subscriber — the log lines, the
 //! progress display, the queue — each saying the same fact its own way. A subscriber is
-//! called on the emitting thread, in order, so what it does (a queue state change, a line in
-//! the log) happens before the emitter goes on.
+//! called on the emitting thread, in the journal's order, so what it does (a queue state
+//! change, a line in the log) happens before the emitter goes on. A subscriber must not emit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::journal::{Journal, Record};
 
@@ -20,6 +20,9 @@ pub struct Records {
     subscribers: RwLock<Vec<Arc<dyn Subscriber>>>,
     /// The journal could not be written once: said once, not at every frame.
     warned: AtomicBool,
+    /// Held from the journal line to the last subscriber, so records emitted at once from
+    /// the runner and the savers are heard in the order the journal keeps them.
+    order: Mutex<()>,
 }
 
 impl Records {
@@ -29,6 +32,7 @@ impl Records {
             journal: OnceLock::new(),
             subscribers: RwLock::new(Vec::new()),
             warned: AtomicBool::new(false),
+            order: Mutex::new(()),
         };
         if let Some(j) = journal {
             let _ = r.journal.set(j);
@@ -57,6 +61,7 @@ impl Records {
     /// Journal the record, then tell every subscriber. Never fails: a journal that cannot
     /// be written is said once and acquisition goes on (the files and `verify` still tell).
     pub fn emit(&self, r: Record) {
+        let _in_order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(j) = self.journal.get()
             && let Err(e) = j.write(&r)
             && !self.warned.swap(true, Ordering::Relaxed)

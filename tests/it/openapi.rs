@@ -76,12 +76,33 @@ fn the_openapi_document_is_valid_lists_squids_routes_and_survives_fuzzing() {
         (r.status, r.json()["error"]["code"].as_u64()),
         (501, Some(1006))
     );
-    // The independent validator, then the fuzzer (its case count and time in the log).
+    // A log with most kinds of event in it: a run to its end, a task cancelled before it
+    // ran, the queue held and released, a reservation, the instrument's state changes.
+    let p = write(api.path(), "p.yaml", RUN);
+    let out = api.path().join("out").display().to_string();
+    let set = format!("output.directory={out}");
+    assert_eq!(api.run(&["submit", &p, "--set", &set]).code, 0);
+    let held = api.run(&["submit", &p, "--hold", "--json"]).json()["task"].clone();
+    for args in [
+        vec!["move", &*held.to_string(), "--priority", "3"],
+        vec!["cancel", &*held.to_string()],
+        vec!["hold", "--queue", "--note", "lunch"],
+        vec!["release", "--queue"],
+        vec!["reserve", "robot", "--ttl", "60s"],
+        vec!["reserve", "robot", "--release"],
+    ] {
+        let r = api.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    let _ = api.worker().wait();
+    // The independent validator, then every logged event against the document's Event
+    // schema, then the fuzzer (its case count and time in the log).
     let out = python_openapi()
         .arg(repo().join("tests/python/openapi_check.py"))
         .arg(format!("http://{}", api.addr()))
         .arg(ADMIN)
         .arg("8")
+        .arg(api.path().join("spool/squid-sim/events.ndjson"))
         .output()
         .expect("python");
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
