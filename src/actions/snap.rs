@@ -71,7 +71,7 @@ pub fn save(
     };
     let write = || -> std::io::Result<()> {
         let mut t = TiffFile::create(&partial, false, Compression::None)?;
-        t.write_page(&frame.pixels, frame.width, frame.height)?;
+        t.write_page(&frame.pixels, frame.width, frame.height, None)?;
         t.finish(&meta.to_xml())?;
         std::fs::File::open(&partial)?.sync_all()?;
         std::fs::rename(&partial, &path)

@@ -225,6 +225,17 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
         record.counts.retries,
         skipped.len()
     ));
+    let longest_wait = journal_of!(journal, BackPressure)
+        .map(|b| b.waited_s)
+        .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))));
+    if record.counts.backpressure_waits > 0 {
+        t.push_str(&format!(
+            "savers      {} frames waited for room in the savers' queue, {} in all{} (back-pressure: the disk was slower than the camera)\n",
+            human::count(record.counts.backpressure_waits),
+            human::duration(record.counts.backpressure_s),
+            longest_wait.map_or(String::new(), |l| format!(", longest {}", human::duration(l)))
+        ));
+    }
     let links = crate::run_dir::journal::records::link_totals(&journal);
     for (device, h) in &links {
         t.push_str(&format!("link        {device}: {}\n", h.summary()));
@@ -280,6 +291,7 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "retries": record.counts.retries,
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
+            "backpressure": {"waits": record.counts.backpressure_waits, "waited_s": record.counts.backpressure_s, "longest_s": longest_wait},
             "links": links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
             "time_points": rounds.iter().map(|r| json!({"t": r.t, "late_s": r.late_s, "skipped": r.skipped, "continued_late_s": r.continued_late_s})).collect::<Vec<_>>(),
             "record": record,

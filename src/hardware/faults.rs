@@ -145,6 +145,14 @@ pub struct FaultInjector {
     state: Mutex<State>,
 }
 
+impl std::fmt::Debug for FaultInjector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultInjector")
+            .field("specs", &self.specs)
+            .finish_non_exhaustive()
+    }
+}
+
 impl FaultInjector {
     pub fn new(specs: Vec<FaultSpec>) -> Self {
         let rngs = specs

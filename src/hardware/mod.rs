@@ -39,9 +39,13 @@ pub enum CallKind {
     Capture,
     Illumination,
     Autofocus,
+    /// A saver writing one plane: not a device, but scripted the same way (`call: save`) to
+    /// rehearse a slow, failing or hung disk.
+    Save,
 }
 
 impl CallKind {
+    /// The calls devices make (a saver's `save` is not one).
     pub const ALL: [CallKind; 5] = [
         CallKind::MoveXy,
         CallKind::MoveZ,
@@ -57,6 +61,7 @@ impl CallKind {
             CallKind::Capture => "capture",
             CallKind::Illumination => "illumination",
             CallKind::Autofocus => "autofocus",
+            CallKind::Save => "save",
         }
     }
 }
@@ -391,6 +396,8 @@ impl Microscope {
                 .and(lights)
                 .and(z)
             }
+            // Savers have no link to reopen.
+            CallKind::Save => Ok(()),
         }
     }
 }

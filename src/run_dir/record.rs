@@ -52,6 +52,12 @@ pub struct Counts {
     /// Frames acquired but not written (saving failed or a forced stop ran out of time).
     pub lost: u64,
     pub autofocus_runs: u64,
+    /// Frames that found the savers' queue full and waited (back-pressure), and the time they
+    /// waited in all: the disk was slower than the camera. Not a failure.
+    #[serde(default)]
+    pub backpressure_waits: u64,
+    #[serde(default)]
+    pub backpressure_s: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -9,11 +9,16 @@ use crate::run_dir::journal::{LockEvent, Record};
 
 pub struct LogLines {
     plan: Arc<Plan>,
+    /// Back-pressure is said once a run (the journal and the counts keep every wait).
+    said_backpressure: std::sync::atomic::AtomicBool,
 }
 
 impl LogLines {
     pub fn new(plan: Arc<Plan>) -> Arc<LogLines> {
-        Arc::new(LogLines { plan })
+        Arc::new(LogLines {
+            plan,
+            said_backpressure: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     fn region(&self, i: u32) -> String {
@@ -75,6 +80,18 @@ impl Subscriber for LogLines {
             Record::Timeout(t) => {
                 tracing::error!("HUNG: {}", t.summary());
                 eprintln!("{}", t.dump);
+            }
+            Record::BackPressure(b)
+                if !self
+                    .said_backpressure
+                    .swap(true, std::sync::atomic::Ordering::Relaxed) =>
+            {
+                tracing::warn!(
+                    "the savers are behind the camera: frame {} waited {:.1} s for room in their queue ({} frames); acquisition goes on at the disk's pace (back-pressure, not a fault)",
+                    b.seq,
+                    b.waited_s,
+                    b.queued
+                )
             }
             Record::Lock(l) if l.event == LockEvent::Retaken => tracing::warn!("{}", l.describe()),
             Record::Lock(l) => tracing::error!("{}", l.describe()),

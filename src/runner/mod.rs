@@ -208,6 +208,8 @@ pub fn run(input: RunInput, mut on_tick: impl FnMut(&Tick<'_>)) -> RunOutcome {
         retries: stats.retries.load(Ordering::SeqCst),
         lost: 0,
         autofocus_runs: stats.autofocus_runs.load(Ordering::SeqCst),
+        backpressure_waits: report.as_ref().map_or(0, |r| r.waits),
+        backpressure_s: report.as_ref().map_or(0.0, |r| r.waited.as_secs_f64()),
     };
     if report.is_some() {
         counts.lost = acquired.saturating_sub(saved);

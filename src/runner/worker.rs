@@ -49,6 +49,9 @@ pub struct LinkWatch {
     warned: Vec<String>,
 }
 
+/// A wait for the savers this long is journaled (shorter ones are only counted).
+const BACKPRESSURE_NOTED: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Look at the links every this many frames (a lock and a few counters).
 const LINK_CHECK_FRAMES: u64 = 50;
 /// A rate is only meaningful over this many frames sent.
@@ -659,8 +662,18 @@ impl Worker {
                         }
                         if let Output::Savers(s) = &self.output {
                             let cancel = self.cancel.clone();
+                            let seq = ev.seq;
                             match s.send(frame, &|| cancel.fast()) {
-                                Ok(()) => {}
+                                Ok(waited) if waited >= BACKPRESSURE_NOTED => {
+                                    self.records.emit(Record::BackPressure(
+                                        records::BackPressure {
+                                            seq,
+                                            waited_s: waited.as_secs_f64(),
+                                            queued: s.shared.queued.load(Ordering::SeqCst),
+                                        },
+                                    ));
+                                }
+                                Ok(_) => {}
                                 Err(SinkError::Failed(f)) => {
                                     break 'events WorkerEnd::OutputFailed(f);
                                 }

@@ -6,6 +6,7 @@
 pub mod coordinates;
 pub mod layout;
 pub mod ome_xml;
+pub mod running_crc;
 pub mod thumbnail;
 pub mod tiff_file;
 pub mod verify;
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, bounded};
 
+use crate::hardware::CallKind;
+use crate::hardware::faults::FaultInjector;
 use crate::plan::Event;
 use crate::supervisor::registry;
 pub use coordinates::Coordinates;
@@ -56,6 +59,8 @@ pub struct PoolConfig {
     pub capacity: usize,
     /// Savers making no progress for this long while the queue is full is a hang.
     pub save_deadline: Duration,
+    /// The microscope's scripted `call: save` faults (a slow, failing or hung disk).
+    pub faults: Option<Arc<crate::hardware::faults::FaultInjector>>,
 }
 
 impl PoolConfig {
@@ -69,6 +74,7 @@ impl PoolConfig {
             savers: cores.max(2),
             capacity: ((budget / frame_bytes.max(1)) as usize).max(4),
             save_deadline: Duration::from_secs(60),
+            faults: None,
         }
     }
 }
@@ -103,6 +109,10 @@ pub struct PoolShared {
     pub bytes_written: AtomicU64,
     pub queued: AtomicU64,
     pub lost: AtomicU64,
+    /// Frames that found the queue full and waited for a saver (back-pressure), and the
+    /// time they waited in all (ns): not device time, and never against a device deadline.
+    pub waits: AtomicU64,
+    pub waited_ns: AtomicU64,
     failure: Mutex<Option<SaveFailure>>,
     stop: AtomicBool,
     abort: AtomicBool,
@@ -146,6 +156,10 @@ pub type OnFile = Arc<dyn Fn(&FileDone) + Send + Sync>;
 
 pub struct SaverPool {
     handles: Vec<std::thread::JoinHandle<()>>,
+    /// Each saver's finished files not yet journaled: a saver that hangs in a write leaves
+    /// its batch here, and `finish` journals it (those files were complete before the hang).
+    pending: Vec<Arc<Mutex<Pending>>>,
+    on_file: OnFile,
     pub shared: Arc<PoolShared>,
     coords: Option<Arc<Coordinates>>,
 }
@@ -180,19 +194,34 @@ fn route(key: &FileKey, n: usize) -> usize {
 }
 
 impl Sink {
-    /// Queue a frame. Waits while the queue is full (back-pressure); the wait counts as the
-    /// `save` step, whose deadline restarts whenever the savers make progress.
-    pub fn send(&self, f: FrameMsg, forced: &dyn Fn() -> bool) -> Result<(), SinkError> {
+    /// Queue a frame. Waits while the queue is full (back-pressure) and says how long: the
+    /// wait is the `save` step, whose deadline restarts whenever the savers make progress, so
+    /// only savers that write nothing for that long are a hang.
+    pub fn send(&self, f: FrameMsg, forced: &dyn Fn() -> bool) -> Result<Duration, SinkError> {
         let key = self.layout.key(&f.ev);
         let idx = route(&key, self.txs.len());
         let detail = format!("queueing frame {} for saver {idx}", f.ev.seq);
-        let mut msg = SaverMsg::Frame(Box::new(f));
+        let msg = SaverMsg::Frame(Box::new(f));
         if let Some(e) = self.shared.failure() {
             return Err(SinkError::Failed(e));
         }
         self.shared.queued.fetch_add(1, Ordering::SeqCst);
         let mut crumb = false;
         let mut progress = self.shared.planes_written.load(Ordering::SeqCst);
+        let msg = match self.txs[idx].try_send(msg) {
+            Ok(()) => return Ok(Duration::ZERO),
+            Err(crossbeam_channel::TrySendError::Full(m)) => m,
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+                return Err(SinkError::Failed(SaveFailure {
+                    message: "the savers stopped".into(),
+                    path: None,
+                    free_bytes: None,
+                }));
+            }
+        };
+        let mut msg = msg;
+        let waiting = Instant::now();
         let result = loop {
             match self.txs[idx].send_timeout(msg, Duration::from_millis(20)) {
                 Ok(()) => break Ok(()),
@@ -226,10 +255,18 @@ impl Sink {
         if crumb {
             registry::clear_crumb();
         }
-        if result.is_err() {
-            self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+        let waited = waiting.elapsed();
+        self.shared.waits.fetch_add(1, Ordering::SeqCst);
+        self.shared
+            .waited_ns
+            .fetch_add(waited.as_nanos() as u64, Ordering::SeqCst);
+        match result {
+            Ok(()) => Ok(waited),
+            Err(e) => {
+                self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+                Err(e)
+            }
         }
-        result
     }
 
     /// Tell the savers a FOV visit was cut short (its files are final as they are).
@@ -270,19 +307,27 @@ impl SaverPool {
         let per = (cfg.capacity / n).max(1);
         let mut txs = Vec::new();
         let mut handles = Vec::new();
+        let mut pendings = Vec::new();
         for i in 0..n {
             let (tx, rx) = bounded::<SaverMsg>(per);
             txs.push(tx);
+            let pending = Arc::new(Mutex::new(Pending {
+                files: Vec::new(),
+                since: None,
+                dir: layout.root().to_path_buf(),
+            }));
+            pendings.push(pending.clone());
             let (layout, shared, on_file, coords) = (
                 layout.clone(),
                 shared.clone(),
                 on_file.clone(),
                 coords.clone(),
             );
+            let faults = cfg.faults.clone();
             handles.push(crate::supervisor::spawn(
                 &format!("saver-{i}"),
                 move || {
-                    saver_loop(rx, layout, shared, on_file, coords);
+                    saver_loop(rx, layout, shared, on_file, coords, faults, pending);
                 },
             )?);
         }
@@ -295,6 +340,8 @@ impl SaverPool {
         Ok((
             SaverPool {
                 handles,
+                pending: pendings,
+                on_file,
                 shared,
                 coords,
             },
@@ -319,12 +366,17 @@ impl SaverPool {
         // Savers notice `abort` within a write; a saver stuck in a dead disk is not waited for
         // beyond the grace period.
         let deadline = grace.map(|g| g + Duration::from_secs(5));
-        for h in self.handles {
+        for (h, pending) in self.handles.into_iter().zip(&self.pending) {
             if let Some(d) = deadline {
                 while !h.is_finished() && start.elapsed() < d {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 if !h.is_finished() {
+                    // Hung: the files it finished before are synced and journaled here
+                    // (unless it hangs in that very sync, holding them).
+                    if let Ok(mut p) = pending.try_lock() {
+                        p.flush(&self.shared, &self.on_file);
+                    }
                     continue;
                 }
             }
@@ -337,6 +389,8 @@ impl SaverPool {
             bytes_written: self.shared.bytes_written.load(Ordering::SeqCst),
             lost: self.shared.lost.load(Ordering::SeqCst)
                 + self.shared.queued.load(Ordering::SeqCst),
+            waits: self.shared.waits.load(Ordering::SeqCst),
+            waited: Duration::from_nanos(self.shared.waited_ns.load(Ordering::SeqCst)),
             failure: self.shared.failure(),
             files: self.shared.files(),
             coords_error,
@@ -352,6 +406,9 @@ pub struct PoolReport {
     pub bytes_written: u64,
     /// Frames acquired but not written (saving failed, or a forced stop ran out of time).
     pub lost: u64,
+    /// Frames that waited for room in the queue, and for how long in all.
+    pub waits: u64,
+    pub waited: Duration,
     pub failure: Option<SaveFailure>,
     pub files: Vec<FileDone>,
     pub coords_error: Option<String>,
@@ -452,6 +509,14 @@ impl Pending {
     }
 }
 
+/// A scripted `call: save` fault, carried out in the saver as a disk would: a delay, an
+/// error, a panic, or a write that never returns (a saver hang, on this thread's stack).
+fn scripted(inj: &FaultInjector) -> std::io::Result<()> {
+    let action = inj.on_call(CallKind::Save, "saver");
+    inj.apply(action)
+        .map_err(|e| std::io::Error::other(e.message))
+}
+
 struct Open {
     writer: Box<dyn StackWriter>,
     expected: u32,
@@ -464,20 +529,18 @@ fn saver_loop(
     shared: Arc<PoolShared>,
     on_file: OnFile,
     coords: Option<Arc<Coordinates>>,
+    faults: Option<Arc<FaultInjector>>,
+    pending: Arc<Mutex<Pending>>,
 ) {
     let mut open: HashMap<FileKey, Open> = HashMap::new();
     let mut tick: u64 = 0;
-    let pending = std::cell::RefCell::new(Pending {
-        files: Vec::new(),
-        since: None,
-        dir: layout.root().to_path_buf(),
-    });
+    let pending = || pending.lock().unwrap_or_else(|p| p.into_inner());
     let finish = |key: FileKey, o: Open, shared: &PoolShared| {
         let path = o.writer.temp_path().to_path_buf();
         let _ = key;
         let r = crate::supervisor::panics::catch(move || o.writer.finish());
         match r {
-            Ok(Ok(done)) => pending.borrow_mut().push(done),
+            Ok(Ok(done)) => pending().push(done),
             Ok(Err(e)) => shared.fail(io_failure(&e, Some(path), "finish the file")),
             Err(p) => shared.fail(SaveFailure {
                 message: format!("a saver {p}"),
@@ -490,8 +553,11 @@ fn saver_loop(
         if shared.abort.load(Ordering::SeqCst) {
             break;
         }
-        if pending.borrow().due() {
-            pending.borrow_mut().flush(&shared, &on_file);
+        {
+            let mut p = pending();
+            if p.due() {
+                p.flush(&shared, &on_file);
+            }
         }
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(SaverMsg::Frame(mut f)) => {
@@ -533,7 +599,13 @@ fn saver_loop(
                 };
                 o.last_used = tick;
                 let crc = layout::pixel_crc(&f.pixels);
-                match crate::supervisor::panics::catch(|| o.writer.add(&f, crc)) {
+                let add = || {
+                    if let Some(inj) = &faults {
+                        scripted(inj)?;
+                    }
+                    o.writer.add(&f, crc)
+                };
+                match crate::supervisor::panics::catch(add) {
                     Ok(Ok(())) => {
                         shared.planes_written.fetch_add(1, Ordering::SeqCst);
                         shared
@@ -618,5 +690,5 @@ fn saver_loop(
             finish(k, o, &shared);
         }
     }
-    pending.borrow_mut().flush(&shared, &on_file);
+    pending().flush(&shared, &on_file);
 }

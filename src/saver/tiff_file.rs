@@ -16,6 +16,8 @@ use rayon::prelude::*;
 use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel, Lzw};
 
 use crate::protocol::schema::Compression;
+use crate::saver::running_crc::RunningCrc;
+use crate::supervisor::pools::Work;
 
 /// Pixels as little-endian bytes: the memory itself on little-endian machines.
 pub fn le_bytes(pixels: &[u16]) -> Cow<'_, [u8]> {
@@ -53,6 +55,9 @@ pub struct TiffFile {
     /// Where the first IFD's ImageDescription entry is, to fill in at the end.
     desc_entry: Option<u64>,
     pages: u32,
+    /// The file's CRC-32 as written; None once a write went where it was not expected
+    /// (then the finished file is read back instead).
+    crc: Option<RunningCrc>,
 }
 
 struct Entry {
@@ -93,6 +98,11 @@ impl TiffFile {
             h
         };
         file.write_all(&header)?;
+        // The first IFD's offset is filled in when the first page is linked.
+        let link_at = if big { 8 } else { 4 };
+        let mut crc = RunningCrc::default();
+        crc.append(&header[..link_at]);
+        crc.append_hole(&header[link_at..]);
         Ok(TiffFile {
             path: path.to_path_buf(),
             file: Some(file),
@@ -103,6 +113,7 @@ impl TiffFile {
             prev_next_ptr: if big { 8 } else { 4 },
             desc_entry: None,
             pages: 0,
+            crc: Some(crc),
         })
     }
 
@@ -160,30 +171,41 @@ impl TiffFile {
         let rows = ROWS_PER_STRIP.min(height).max(1);
         let chunks: Vec<&[u16]> = pixels.chunks(w * rows as usize).collect();
         let comp = self.compression;
-        let strips: io::Result<Vec<Cow<'p, [u8]>>> = chunks
-            .par_iter()
-            .map(|chunk| {
-                let mut bytes = Vec::with_capacity(chunk.len() * 2);
-                for row in chunk.chunks(w) {
-                    let mut prev = 0u16;
-                    for &v in row {
-                        bytes.extend_from_slice(&v.wrapping_sub(prev).to_le_bytes());
-                        prev = v;
+        let encode = || {
+            chunks
+                .par_iter()
+                .map(|chunk| {
+                    let mut bytes = Vec::with_capacity(chunk.len() * 2);
+                    for row in chunk.chunks(w) {
+                        let mut prev = 0u16;
+                        for &v in row {
+                            bytes.extend_from_slice(&v.wrapping_sub(prev).to_le_bytes());
+                            prev = v;
+                        }
                     }
-                }
-                let mut out = Vec::with_capacity(bytes.len() / 2);
-                match comp {
-                    Compression::Lzw => Lzw.write_to(&mut out, &bytes)?,
-                    _ => Deflate::with_level(DeflateLevel::Fast).write_to(&mut out, &bytes)?,
-                };
-                Ok(Cow::Owned(out))
-            })
-            .collect();
+                    let mut out = Vec::with_capacity(bytes.len() / 2);
+                    match comp {
+                        Compression::Lzw => Lzw.write_to(&mut out, &bytes)?,
+                        _ => Deflate::with_level(DeflateLevel::Fast).write_to(&mut out, &bytes)?,
+                    };
+                    Ok(Cow::Owned(out))
+                })
+                .collect::<io::Result<Vec<Cow<'p, [u8]>>>>()
+        };
+        let strips = crate::supervisor::pools::on(Work::Encode, encode);
         Ok((rows, strips?))
     }
 
-    /// Append one page; returns the bytes the page took.
-    pub fn write_page(&mut self, pixels: &[u16], width: u32, height: u32) -> io::Result<u64> {
+    /// Append one page; returns the bytes the page took. `pixels_crc`, the CRC-32 of the
+    /// pixels' little-endian bytes when the caller has it, saves hashing an uncompressed
+    /// plane twice.
+    pub fn write_page(
+        &mut self,
+        pixels: &[u16],
+        width: u32,
+        height: u32,
+        pixels_crc: Option<u32>,
+    ) -> io::Result<u64> {
         if pixels.len() != width as usize * height as usize {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -336,6 +358,30 @@ impl TiffFile {
         }
         debug_assert_eq!(self.pos + buf.len() as u64, data_start);
         let start = self.pos;
+        if let Some(c) = &mut self.crc {
+            // The page's own holes: its link to the next page, and (first page) the
+            // description entry filled in by `finish`.
+            let rel = |at: u64| (at - start) as usize;
+            let mut from = 0;
+            let holes = desc_entry
+                .map(|d| (rel(d), entry_size))
+                .into_iter()
+                .chain([(rel(next_ptr), next_size)]);
+            for (at, len) in holes {
+                c.append(&buf[from..at]);
+                c.append_hole(&buf[at..at + len]);
+                from = at + len;
+            }
+            c.append(&buf[from..]);
+            for s in &strips {
+                match pixels_crc {
+                    Some(h) if self.compression == Compression::None => {
+                        c.append_hashed(h, s.len() as u64)
+                    }
+                    _ => c.append(s),
+                }
+            }
+        }
         let prev = self.prev_next_ptr;
         let link = self.offset_bytes(ifd_start);
         let f = self.file()?;
@@ -356,6 +402,13 @@ impl TiffFile {
                 libc::SYNC_FILE_RANGE_WRITE,
             );
         }
+        if let Some(c) = &mut self.crc {
+            if c.fill(prev, &link) {
+                c.settle(prev);
+            } else {
+                self.crc = None;
+            }
+        }
         let total = p - start;
         self.pos = p;
         self.prev_next_ptr = next_ptr;
@@ -366,9 +419,10 @@ impl TiffFile {
         Ok(total)
     }
 
-    /// Write the description (UTF-8, NUL-terminated). Durability is the saver's job: it
-    /// syncs finished files in batches before reporting them saved.
-    pub fn finish(mut self, description: &str) -> io::Result<u64> {
+    /// Write the description (UTF-8, NUL-terminated); the file's length and, unless a
+    /// write went astray, its CRC-32 as written. Durability is the saver's job: it syncs
+    /// finished files in batches before reporting them saved.
+    pub fn finish(mut self, description: &str) -> io::Result<(u64, Option<u32>)> {
         if let Some(entry) = self.desc_entry {
             let mut bytes = description.as_bytes().to_vec();
             bytes.push(0);
@@ -389,9 +443,22 @@ impl TiffFile {
             let f = self.file()?;
             f.write_all_at(&bytes, at)?;
             f.write_all_at(&field, entry)?;
+            if let Some(c) = &mut self.crc {
+                // An odd length leaves one unwritten byte before the text: it reads as 0.
+                c.append(&vec![0; (at - self.pos) as usize]);
+                c.append(&bytes);
+                if !c.fill(entry, &field) {
+                    self.crc = None;
+                }
+            }
             self.pos = at + bytes.len() as u64;
         }
-        Ok(self.pos)
+        let crc = self
+            .crc
+            .take()
+            .filter(|c| c.len() == self.pos)
+            .map(RunningCrc::finish);
+        Ok((self.pos, crc))
     }
 }
 
@@ -420,12 +487,23 @@ mod tests {
             for comp in [Compression::None, Compression::Deflate, Compression::Lzw] {
                 let p = dir.path().join(format!("t-{big}-{comp:?}.tif"));
                 let mut t = TiffFile::create(&p, big, comp).expect("create");
-                for pg in &pages {
-                    t.write_page(pg, w, h).expect("page");
+                for (i, pg) in pages.iter().enumerate() {
+                    // Hashed by the caller or by the writer; a handle closed between pages.
+                    let known = (i % 2 == 0).then(|| crate::saver::layout::pixel_crc(pg));
+                    t.write_page(pg, w, h, known).expect("page");
+                    t.close_handle();
                 }
-                t.finish("<?xml version=\"1.0\"?><OME>µm</OME>")
+                let (len, crc) = t
+                    .finish("<?xml version=\"1.0\"?><OME>µm</OME>")
                     .expect("finish");
                 assert_eq!(read_back(&p), pages, "big={big} {comp:?}");
+                // The CRC kept while writing is the file's, as a read-back computes it.
+                assert_eq!(len, std::fs::metadata(&p).expect("stat").len());
+                assert_eq!(
+                    crc,
+                    Some(crate::saver::layout::file_crc(&p).expect("read back")),
+                    "big={big} {comp:?}"
+                );
                 let mut d = tiff::decoder::Decoder::new(std::fs::File::open(&p).expect("open"))
                     .expect("dec");
                 let desc = d
@@ -442,9 +520,9 @@ mod tests {
         let p = dir.path().join("r.tif");
         let mut t = TiffFile::create(&p, false, Compression::Deflate).expect("create");
         let a: Vec<u16> = (0..64 * 64).map(|i| i as u16).collect();
-        t.write_page(&a, 64, 64).expect("1");
+        t.write_page(&a, 64, 64, None).expect("1");
         t.close_handle();
-        t.write_page(&a, 64, 64).expect("2");
+        t.write_page(&a, 64, 64, None).expect("2");
         t.finish("x").expect("finish");
         assert_eq!(read_back(&p).len(), 2);
     }

@@ -210,10 +210,20 @@ pub fn run(
         carried.schedule_origin_s = -(state.clock_s + state.gap_s * scale);
     }
     took("run directory prepared");
+    let mut saver_config = PoolConfig::default_for(plan.frame.bytes());
+    saver_config.save_deadline = deadlines.save();
+    saver_config.faults = save_faults(&l.microscope);
     let (savers, done_filter, queue_capacity) = match &prepared {
         Some(p) => {
-            let (pool, done, capacity) =
-                start_savers(p, &plan, &target, settings, &started, &deadlines, &records)?;
+            let (pool, done, capacity) = start_savers(
+                p,
+                &plan,
+                &target,
+                settings,
+                &started,
+                saver_config,
+                &records,
+            )?;
             took("savers started");
             (Some(pool), done, capacity)
         }
@@ -463,6 +473,16 @@ fn prepare_dir(
     ))
 }
 
+/// The microscope's scripted `call: save` faults, for the savers (the devices take the rest).
+fn save_faults(m: &MicroscopeConfig) -> Option<Arc<crate::hardware::faults::FaultInjector>> {
+    let specs: Vec<_> = crate::hardware::faults::specs(m)
+        .ok()?
+        .into_iter()
+        .filter(|s| s.call == crate::hardware::CallKind::Save)
+        .collect();
+    (!specs.is_empty()).then(|| Arc::new(crate::hardware::faults::FaultInjector::new(specs)))
+}
+
 /// The saver pool and its sink, what a resumed run skips, and the pool's queue length.
 type Started = (
     (SaverPool, crate::saver::Sink),
@@ -478,7 +498,7 @@ fn start_savers(
     target: &Target,
     settings: &Settings,
     started: &WallTime,
-    deadlines: &Deadlines,
+    mut cfg: PoolConfig,
     records: &Arc<Records>,
 ) -> Result<Started, Refusal> {
     let refuse = |exit: Exit, message: String| Err(Refusal { exit, message });
@@ -524,8 +544,6 @@ fn start_savers(
             );
         }
     };
-    let mut cfg = PoolConfig::default_for(plan.frame.bytes());
-    cfg.save_deadline = deadlines.save();
     if let Some(n) = settings.savers {
         cfg.savers = n.max(1);
     }
@@ -547,10 +565,12 @@ fn start_savers(
         Err(e) => return refuse(Exit::Failed, format!("cannot start the savers: {e}")),
     };
     tracing::info!(
-        "run directory {} ({} savers, queue of {} frames)",
+        "run directory {} ({} saver{}, queue of {} frame{})",
         p.rd.root.display(),
         cfg.savers,
-        cfg.capacity
+        if cfg.savers == 1 { "" } else { "s" },
+        cfg.capacity,
+        if cfg.capacity == 1 { "" } else { "s" }
     );
     Ok((pool, done_filter, cfg.capacity as u64))
 }
@@ -571,6 +591,8 @@ fn record_end(
         c.retries += prior.retries;
         c.failed += prior.failed;
         c.autofocus_runs += prior.autofocus_runs;
+        c.backpressure_waits += prior.backpressure_waits;
+        c.backpressure_s += prior.backpressure_s;
         let journal = run_dir::journal::read(&rd.path(run_dir::JOURNAL)).unwrap_or_default();
         let layout = crate::saver::layout::for_plan(plan, rd.root.clone(), &rec.started);
         c.saved = crate::saver::verify::saved_planes(&journal, layout.as_ref());

@@ -3,6 +3,7 @@
 
 pub mod dump;
 pub mod panics;
+pub mod pools;
 pub mod registry;
 pub mod safety;
 pub mod signals;

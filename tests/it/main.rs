@@ -6,6 +6,7 @@ mod common;
 
 mod actions;
 mod api;
+mod backpressure;
 mod cli;
 mod devices;
 mod disk;

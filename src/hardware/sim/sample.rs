@@ -174,8 +174,15 @@ impl Sample {
         }
     }
 
-    /// Render a frame into `out` (width × height after ROI and binning).
+    /// Render a frame into `out` (width × height after ROI and binning), on the render
+    /// threads: never behind the savers' work.
     pub fn render(&self, shot: &Shot<'_>, out: &mut Vec<u16>) {
+        crate::supervisor::pools::on(crate::supervisor::pools::Work::Render, || {
+            self.render_here(shot, out)
+        })
+    }
+
+    fn render_here(&self, shot: &Shot<'_>, out: &mut Vec<u16>) {
         let (rx, ry, rw, rh) = shot.roi;
         let b = shot.binning.max(1);
         let (w, h) = ((rw / b) as usize, (rh / b) as usize);

@@ -203,6 +203,7 @@ fn every_nth_and_each_call_kind() {
                 CallKind::Capture => m.camera.snap().is_ok(),
                 CallKind::Illumination => m.illumination.set("laser-488", 5.0).is_ok(),
                 CallKind::Autofocus => m.run_autofocus(&contrast_request(4.0)).is_ok(),
+                CallKind::Save => unreachable!("not a device call"),
             })
             .collect();
         assert_eq!(

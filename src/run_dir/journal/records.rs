@@ -56,6 +56,7 @@ pub enum Record {
     Suspended(Suspended),
     Recovered(Recovered),
     EmergencyStop(EmergencyStop),
+    BackPressure(BackPressure),
     End(End),
     /// A kind this version does not know (written by a newer one): kept out of every count.
     #[serde(other)]
@@ -262,6 +263,14 @@ pub struct Timeout {
 impl Timeout {
     /// The hang in one sentence: the log line, the run's end reason and `report` say it.
     pub fn summary(&self) -> String {
+        if self.step == "save" {
+            // The acquisition only waits here; what stopped is a saver.
+            return format!(
+                "saver hang: the savers wrote nothing for {:.2} s while the acquisition waited for room in their queue ({}); their stacks are in the thread dump",
+                self.deadline_s.unwrap_or(0.0),
+                self.detail
+            );
+        }
         format!(
             "step `{}` ({}) on thread \"{}\" missed its {:.2} s deadline (noticed after {:.2} s)",
             self.step,
@@ -345,6 +354,17 @@ pub struct Suspended {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Recovered {
     pub suspended_s: f64,
+}
+
+/// A frame waited this long for room in the savers' queue: the disk is slower than the
+/// camera. Not a device step and not a fault; the run goes on (the wait's own deadline,
+/// `timeouts.save`, only ends it when the savers write nothing at all for that long).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BackPressure {
+    pub seq: u64,
+    pub waited_s: f64,
+    /// Frames in the queue when it found room.
+    pub queued: u64,
 }
 
 /// How a session ended. A third signal exits before the counts are known.

@@ -251,7 +251,9 @@ struct OmeTiffStack {
 
 impl StackWriter for OmeTiffStack {
     fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()> {
-        self.tiff.file.write_page(&f.pixels, f.width, f.height)?;
+        self.tiff
+            .file
+            .write_page(&f.pixels, f.width, f.height, Some(crc))?;
         self.crcs.push(crc);
         let the_c = self
             .channel_ids

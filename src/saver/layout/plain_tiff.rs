@@ -119,7 +119,9 @@ struct PlainTiff {
 
 impl StackWriter for PlainTiff {
     fn add(&mut self, f: &FrameMsg, crc: u32) -> io::Result<()> {
-        self.tiff.file.write_page(&f.pixels, f.width, f.height)?;
+        self.tiff
+            .file
+            .write_page(&f.pixels, f.width, f.height, Some(crc))?;
         self.crc = Some(crc);
         self.description = serde_json::json!({
             "x_mm": f.stage_mm.0, "y_mm": f.stage_mm.1, "z_mm": f.stage_mm.2,

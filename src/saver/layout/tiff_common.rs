@@ -48,8 +48,12 @@ impl PartialTiff {
         plane_zc: Vec<(u32, u32)>,
     ) -> io::Result<FileDone> {
         let planes = self.file.pages();
-        let bytes = self.file.finish(description)?;
-        let file_crc32 = Some(file_crc(&self.tmp)?);
+        let (bytes, crc) = self.file.finish(description)?;
+        // Hashed as written; read back only if the writer lost track.
+        let file_crc32 = Some(match crc {
+            Some(c) => c,
+            None => file_crc(&self.tmp)?,
+        });
         std::fs::rename(&self.tmp, &self.path)?;
         Ok(FileDone {
             path: rel(&self.root, &self.path),

@@ -239,13 +239,16 @@ impl ShardWriter {
                 .then(|| px.get(start..start + rows * g.width as usize))
                 .flatten()
         };
-        let encoded: Vec<io::Result<std::borrow::Cow<[u8]>>> = tiles
-            .par_iter()
-            .map(|&(ty, tx)| match band(ty) {
-                Some(rows) => Ok(crate::saver::tiff_file::le_bytes(rows)),
-                None => codec.encode(g.cut(px, ty, tx)).map(std::borrow::Cow::Owned),
-            })
-            .collect();
+        let encoded: Vec<io::Result<std::borrow::Cow<[u8]>>> =
+            crate::supervisor::pools::on(crate::supervisor::pools::Work::Encode, || {
+                tiles
+                    .par_iter()
+                    .map(|&(ty, tx)| match band(ty) {
+                        Some(rows) => Ok(crate::saver::tiff_file::le_bytes(rows)),
+                        None => codec.encode(g.cut(px, ty, tx)).map(std::borrow::Cow::Owned),
+                    })
+                    .collect()
+            });
         for (&(ty, tx), bytes) in tiles.iter().zip(encoded) {
             let bytes = bytes?;
             self.write(&bytes)?;
