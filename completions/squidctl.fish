@@ -92,7 +92,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l write -d 
 complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l time-scale -d 'Real seconds per simulated second (0: as fast as possible)' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l savers -d 'Saver threads [default: one per core, at least 2]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l queue-frames -d 'Most frames waiting to be written [default: from available memory]' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 512 MiB]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand simulate" -l progress -d 'Progress bars: on a terminal (auto), always, or never (plain lines)' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 always\t'Bars even when stderr is not a terminal'
 never\t'Never bars: plain lines only'"
@@ -109,7 +109,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l output -d 
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l wait-lock -d 'When another run holds the microscope, wait for it (as long as DURATION, or forever)' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l savers -d 'Saver threads [default: one per core, at least 2]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l queue-frames -d 'Most frames waiting to be written [default: from available memory]' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 512 MiB]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand acquire" -l progress -d 'Progress bars: on a terminal (auto), always, or never (plain lines)' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 always\t'Bars even when stderr is not a terminal'
 never\t'Never bars: plain lines only'"
@@ -129,7 +129,7 @@ complete -c squidctl -n "__fish_squidctl_using_subcommand devices" -s h -l help 
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l wait-lock -d 'When another run holds the microscope, wait for it (as long as DURATION, or forever)' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l savers -d 'Saver threads [default: one per core, at least 2]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l queue-frames -d 'Most frames waiting to be written [default: from available memory]' -r
-complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]' -r
+complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l queue-memory -d 'Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 512 MiB]' -r
 complete -c squidctl -n "__fish_squidctl_using_subcommand resume" -l progress -d 'Progress bars: on a terminal (auto), always, or never (plain lines)' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 always\t'Bars even when stderr is not a terminal'
 never\t'Never bars: plain lines only'"

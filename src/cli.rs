@@ -42,7 +42,7 @@ pub struct SaverArgs {
     /// Most frames waiting to be written [default: from available memory]
     #[arg(long, value_name = "N")]
     pub queue_frames: Option<usize>,
-    /// Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 2 GiB]
+    /// Most memory the waiting frames may take, e.g. 2GiB [default: 1/8 of available memory, at most 512 MiB]
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub queue_memory: Option<u64>,
 }

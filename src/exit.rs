@@ -58,7 +58,9 @@ impl Exit {
             }
             Exit::Invalid => "invalid input or usage: protocol, microscope file or command line",
             Exit::CompletedWithErrors => "completed with errors: some fields of view were skipped",
-            Exit::Hung => "a step hung past its deadline; a thread dump was written",
+            Exit::Hung => {
+                "a step hung past its deadline, or the savers wrote nothing for the save deadline (a saver hang); a thread dump was written. Waiting for slow savers is back-pressure, not a hang: it is counted and the run goes on"
+            }
             Exit::OutputError => "output error: disk full, permission denied or another I/O error",
             Exit::Busy => {
                 "the microscope is busy (another run or action holds its lock) or emergency-stopped"

@@ -43,7 +43,7 @@ pub(crate) fn start_serve(dir: &Path, m: &Path) -> Option<(std::process::Child, 
 pub(crate) fn api(rows: &mut Vec<Row>) {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
-    let dir = repo().join("target/bench-api");
+    let dir = scratch().join("bench-api");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let m = microscope_file("api", 0.0, 4, "");
@@ -108,7 +108,7 @@ pub(crate) fn api(rows: &mut Vec<Row>) {
                 };
                 let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(200)));
                 let last = std::fs::read_to_string(
-                    repo().join("target/bench-api/spool/squid-sim/events.ndjson"),
+                    scratch().join("bench-api/spool/squid-sim/events.ndjson"),
                 )
                 .map(|t| t.lines().count())
                 .unwrap_or(0);

@@ -20,7 +20,7 @@ output: {directory: runs}
 ";
 
 pub(crate) fn contract(rows: &mut Vec<Row>) {
-    let dir = repo().join("target/bench-contract");
+    let dir = scratch().join("bench-contract");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let m = microscope_file("contract", 0.0, 8, "");
@@ -85,7 +85,7 @@ pub(crate) fn contract(rows: &mut Vec<Row>) {
 fn websockets(rows: &mut Vec<Row>, addr: &str, cmd: &dyn Fn(&[&str]) -> Command, run: &Path) {
     use tungstenite::client::IntoClientRequest;
     let since = squidctl::queue::events::last(
-        &repo().join("target/bench-contract/spool/squid-sim/events.ndjson"),
+        &scratch().join("bench-contract/spool/squid-sim/events.ndjson"),
     );
     let (tx, rx) = std::sync::mpsc::channel::<Vec<f64>>();
     let ready = std::sync::Arc::new(std::sync::Barrier::new(51));

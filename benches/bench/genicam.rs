@@ -18,7 +18,7 @@ pub(crate) fn genicam(rows: &mut Vec<Row>) {
             "camera:\n  driver: {name: genicam, address: 127.0.0.1, pixel_format: Mono16, buffers: 8}\n",
         )
         .replace("bit_depth: 12", "bit_depth: 16");
-    let m = repo().join("target/bench-genicam.yaml");
+    let m = scratch().join("bench-genicam.yaml");
     let _ = std::fs::write(&m, text);
     let out = bench_out();
     let cpu = || {

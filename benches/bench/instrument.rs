@@ -60,7 +60,7 @@ pub(crate) fn instrument(rows: &mut Vec<Row>) {
 
 /// On the simulator, through `serve` and a worker.
 fn instrument_api(rows: &mut Vec<Row>) {
-    let dir = repo().join("target/bench-instrument");
+    let dir = scratch().join("bench-instrument");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let m = microscope_file("instrument", 0.0, 4, "");

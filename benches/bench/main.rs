@@ -49,8 +49,24 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where the benches write (cargo's scratch directory for benches, wherever the target
+/// directory is), made if missing: a bench that cannot write must not print NaN silently.
+fn scratch() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if let Err(e) = std::fs::create_dir_all(&p) {
+        eprintln!("cannot make {}: {e}", p.display());
+    }
+    p
+}
+
 /// Run to completion; (wall seconds, peak RSS in MB) from the kernel's accounting.
 fn run_measured(args: &[&str]) -> (f64, f64) {
+    let (wall, rss, _) = run_cpu(args);
+    (wall, rss)
+}
+
+/// Run to completion; (wall seconds, peak RSS in MB, CPU seconds: user + system).
+fn run_cpu(args: &[&str]) -> (f64, f64, f64) {
     let start = Instant::now();
     let child = Command::new(bin())
         .args(args)
@@ -59,14 +75,59 @@ fn run_measured(args: &[&str]) -> (f64, f64) {
         .stderr(Stdio::null())
         .spawn();
     let Ok(child) = child else {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     };
     let mut status = 0;
     // SAFETY: wait4 fills the zeroed rusage we own for our own child.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = child.id() as libc::pid_t;
     unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    (start.elapsed().as_secs_f64(), ru.ru_maxrss as f64 / 1024.0)
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        start.elapsed().as_secs_f64(),
+        ru.ru_maxrss as f64 / 1024.0,
+        secs(ru.ru_utime) + secs(ru.ru_stime),
+    )
+}
+
+/// Busy loops on all cores but one until dropped: the CPU hog of a microscope PC that is
+/// also running a viewer, an analysis or a virus scan.
+struct Hog {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Hog {
+    fn start() -> Hog {
+        let n =
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 1u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        for _ in 0..10_000 {
+                            x = std::hint::black_box(
+                                x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                            );
+                        }
+                    }
+                })
+            })
+            .collect();
+        Hog { stop, threads }
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Seconds until the first line of stdout arrives; the child is then dropped.
@@ -127,13 +188,13 @@ fn microscope_file(name: &str, time_scale: f64, binning: u32, faults: &str) -> P
         .replace("time_scale: 0.1", &format!("time_scale: {time_scale}"))
         .replace("binning: 1", &format!("binning: {binning}"))
         .replace("\nfaults: []", &format!("\nfaults: [{faults}]"));
-    let p = repo().join("target").join(format!("bench-{name}.yaml"));
+    let p = scratch().join(format!("bench-{name}.yaml"));
     let _ = std::fs::write(&p, text);
     p
 }
 
 fn bench_out() -> PathBuf {
-    let p = repo().join("target/bench-runs");
+    let p = scratch().join("bench-runs");
     let _ = std::fs::remove_dir_all(&p);
     let _ = std::fs::create_dir_all(&p);
     p
@@ -184,14 +245,14 @@ fn main() {
         .collect();
     let want = |g: &str| only.is_empty() || only.iter().any(|o| o == g);
     let mut rows = Vec::new();
-    let target = repo().join("target");
+    let target = scratch();
     if want("planning") {
         planning(&mut rows);
     }
     if want("simulator") {
         let disk = dd_rate(&target, 1024);
         rows.push(Row {
-            name: "dd with fsync into target/ (reference)".into(),
+            name: "dd with fsync into the scratch directory (reference)".into(),
             value: disk,
             unit: "MB/s",
             goal: String::new(),
@@ -201,6 +262,9 @@ fn main() {
     }
     if want("saving") {
         saving(&mut rows);
+    }
+    if want("busy") {
+        saving_busy(&mut rows);
     }
     if want("overhead") {
         overhead(&mut rows);

@@ -40,7 +40,7 @@ pub(crate) fn queue_cmd(dir: &Path, spool: &str, m: &Path, args: &[&str]) -> Com
 /// The queue: `submit` latency, `queue` over 1,000 tasks, and submit → first frame with an
 /// idle worker against `acquire` → first frame (the microscope's own start-up).
 pub(crate) fn queue(rows: &mut Vec<Row>) {
-    let dir = repo().join("target/bench-queue");
+    let dir = scratch().join("bench-queue");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let m = microscope_file("queue", 0.1, 1, "");
@@ -131,7 +131,7 @@ pub(crate) fn queue(rows: &mut Vec<Row>) {
         let _ = w.wait();
     }
     if own.is_empty() || queued.is_empty() {
-        eprintln!("queue: no first frame seen; see target/bench-queue/worker-*.log");
+        eprintln!("queue: no first frame seen; see target/tmp/bench-queue/worker-*.log");
         return;
     }
     let own_s = median(own);

@@ -15,8 +15,9 @@ pub(crate) const SAVING_ROUNDS: usize = 3;
 pub(crate) const THROUGHPUT_FOVS: usize = 120;
 
 /// One throughput run: image MB/s from the first frame to the end of the run (all synced),
-/// and how many files the images took (TIFFs, or everything in an OME-Zarr store).
-pub(crate) fn saving_run(microscope: &str, format: &str, compression: &str) -> (f64, usize) {
+/// how many files the images took (TIFFs, or everything in an OME-Zarr store), and the CPU
+/// the whole process spent per frame in ms (the simulated camera's rendering included).
+pub(crate) fn saving_run(microscope: &str, format: &str, compression: &str) -> (f64, usize, f64) {
     let out = bench_out();
     let fmt = format!("output.format={format}");
     let comp = format!("output.compression={compression}");
@@ -38,7 +39,7 @@ pub(crate) fn saving_run(microscope: &str, format: &str, compression: &str) -> (
             "channels[0].exposure=20ms",
         ]);
     }
-    let _ = run_measured(&args);
+    let (_, _, cpu) = run_cpu(&args);
     let rd = newest_run(&out);
     let j = rd.as_deref().map(journal).unwrap_or_default();
     let files = rd.map_or(0, |rd| {
@@ -61,7 +62,7 @@ pub(crate) fn saving_run(microscope: &str, format: &str, compression: &str) -> (
         (Some(a), Some(b)) if b > a => bytes / 1e6 / (b - a),
         _ => f64::NAN,
     };
-    (rate, files)
+    (rate, files, cpu * 1000.0 / THROUGHPUT_FRAMES as f64)
 }
 
 /// Saving throughput against `dd` into the same directory, side by side: each run sits
@@ -69,7 +70,7 @@ pub(crate) fn saving_run(microscope: &str, format: &str, compression: &str) -> (
 pub(crate) fn saving(rows: &mut Vec<Row>) {
     let m = microscope_file("zero", 0.0, 1, "");
     let m = m.display().to_string();
-    let target = repo().join("target");
+    let target = scratch();
     for (format, compression) in [
         ("ome-tiff", "none"),
         ("tiff", "none"),
@@ -88,7 +89,7 @@ pub(crate) fn saving(rows: &mut Vec<Row>) {
         let (mut rates, mut dds, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let mut files = 0;
         for _ in 0..rounds {
-            let (rate, n) = saving_run(&m, format, compression);
+            let (rate, n, _) = saving_run(&m, format, compression);
             files = n;
             let dd_next = dd_rate(&target, THROUGHPUT_MB);
             let dd = (dd_prev + dd_next) / 2.0;
@@ -122,5 +123,69 @@ pub(crate) fn saving(rows: &mut Vec<Row>) {
                 ok: None,
             });
         }
+    }
+}
+
+/// Saving with a CPU hog on every other core, beside `dd` under the same hog on the same
+/// disk: MB/s and CPU ms per frame, medians of alternating rounds. The camera is the
+/// simulator at full speed; its rendering is in the CPU figures (dark frames: a copy from a
+/// noise bank; lit cells for the compressed runs, about 10 ms a frame of the total).
+pub(crate) fn saving_busy(rows: &mut Vec<Row>) {
+    let m = microscope_file("zero", 0.0, 1, "");
+    let m = m.display().to_string();
+    let target = scratch();
+    for (format, compression) in [
+        ("ome-tiff", "none"),
+        ("ome-zarr", "none"),
+        ("ome-tiff", "lzw"),
+        ("ome-tiff", "zstd"),
+    ] {
+        let (mut rates, mut cpus, mut ratios, mut quiet_cpus) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let rounds = if compression == "none" {
+            SAVING_ROUNDS
+        } else {
+            1
+        };
+        for _ in 0..rounds {
+            quiet_cpus.push(saving_run(&m, format, compression).2);
+            let hog = Hog::start();
+            let dd = dd_rate(&target, THROUGHPUT_MB);
+            let (rate, _, cpu) = saving_run(&m, format, compression);
+            drop(hog);
+            rates.push(rate);
+            cpus.push(cpu);
+            ratios.push(rate / dd);
+        }
+        let tag = if compression == "none" {
+            String::new()
+        } else {
+            ", cells".into()
+        };
+        let ratio = median(ratios);
+        rows.push(Row {
+            name: format!("CPU per frame, {format} {compression}{tag}, quiet (median of {rounds})"),
+            value: median(quiet_cpus),
+            unit: "ms",
+            goal: String::new(),
+            ok: None,
+        });
+        rows.push(Row {
+            name: format!(
+                "busy machine: saving {format} {compression}{tag} ({:.0}% of dd under the same hog)",
+                ratio * 100.0
+            ),
+            value: median(rates),
+            unit: "MB/s",
+            goal: String::new(),
+            ok: None,
+        });
+        rows.push(Row {
+            name: format!("busy machine: CPU per frame, {format} {compression}{tag}"),
+            value: median(cpus),
+            unit: "ms",
+            goal: String::new(),
+            ok: None,
+        });
     }
 }

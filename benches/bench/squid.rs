@@ -63,7 +63,7 @@ pub(crate) fn squid(rows: &mut Vec<Row>) {
 
     // The quick start at the shipped speeds, wall time with connect and homing, against the
     // estimate (which includes them).
-    let dir = repo().join("target/bench-squid");
+    let dir = scratch().join("bench-squid");
     let _ = std::fs::create_dir_all(&dir);
     let link = dir.join("ttySquid");
     let Some(mut child) = emulated_board(&link, None) else {
@@ -230,7 +230,7 @@ pub(crate) fn squid_shipped(rows: &mut Vec<Row>) {
     });
 }
 
-/// An emulated board at the shipped speeds in `target/bench-NAME`, logging to `log`, and the
+/// An emulated board at the shipped speeds in `<scratch>/bench-NAME`, logging to `log`, and the
 /// shipped description pointing at it (`m`).
 pub(crate) struct BoardRig {
     pub dir: PathBuf,
@@ -240,7 +240,7 @@ pub(crate) struct BoardRig {
 }
 
 pub(crate) fn board_rig(name: &str) -> Option<BoardRig> {
-    let dir = repo().join(format!("target/bench-{name}"));
+    let dir = scratch().join(format!("bench-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let link = dir.join("ttySquid");

@@ -7,18 +7,12 @@ impl Builder<'_> {
     pub(super) fn output(&mut self) {
         let o = &self.lp.spec.output;
         use crate::protocol::schema::{BigTiff, Compression, ImageFormat};
-        match (o.format, o.compression) {
-            (ImageFormat::OmeZarr, Compression::Lzw) => self.err_help(
+        if (o.format, o.compression) == (ImageFormat::OmeZarr, Compression::Lzw) {
+            self.err_help(
                 "output.compression",
                 "LZW is a TIFF compression; Zarr has no LZW codec",
                 "use `deflate` (Zarr's gzip codec) or `zstd` for `format: ome-zarr`",
-            ),
-            (ImageFormat::OmeTiff | ImageFormat::Tiff, Compression::Zstd) => self.err_help(
-                "output.compression",
-                "zstd is offered for `format: ome-zarr` only: Fiji's TIFF reader cannot open zstd TIFFs",
-                "use `deflate` or `lzw` for TIFF, or `format: ome-zarr` to keep zstd",
-            ),
-            _ => {}
+            );
         }
         if o.format == ImageFormat::OmeZarr && o.bigtiff == BigTiff::Always {
             self.err_help(

@@ -740,6 +740,7 @@ pub enum Compression {
     None,
     Deflate,
     Lzw,
-    /// OME-Zarr only.
+    /// TIFF code 50000 (libtiff, tifffile; not Fiji's or Bio-Formats' TIFF readers), or
+    /// Zarr's zstd codec.
     Zstd,
 }

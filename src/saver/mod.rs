@@ -5,6 +5,7 @@
 
 pub mod coordinates;
 pub mod layout;
+pub mod lzw;
 pub mod ome_xml;
 pub mod running_crc;
 pub mod thumbnail;
@@ -65,11 +66,14 @@ pub struct PoolConfig {
 
 impl PoolConfig {
     /// Defaults: one saver per core (at least 2), and a queue of at most 1/8 of the available
-    /// memory or 2 GiB, whichever is smaller, at least 4 frames.
+    /// memory or 512 MiB, whichever is smaller, at least 4 frames. A bigger queue only
+    /// postpones back-pressure when the disk is slower than the camera, and every frame it
+    /// holds is a fresh buffer the kernel must zero (2 GiB of them doubled the CPU a frame
+    /// cost with LZW on a busy machine); it is for bursts, not for outrunning the disk.
     pub fn default_for(frame_bytes: u64) -> PoolConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let avail = crate::fsutil::available_memory().unwrap_or(4 << 30);
-        let budget = (avail / 8).min(2 << 30);
+        let budget = (avail / 8).min(512 << 20);
         PoolConfig {
             savers: cores.max(2),
             capacity: ((budget / frame_bytes.max(1)) as usize).max(4),

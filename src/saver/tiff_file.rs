@@ -13,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel, Lzw};
+use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel};
 
 use crate::protocol::schema::Compression;
 use crate::saver::running_crc::RunningCrc;
@@ -38,6 +38,14 @@ const SHORT: u16 = 3;
 const LONG: u16 = 4;
 const ASCII: u16 = 2;
 const LONG8: u16 = 16;
+
+/// zstd's fastest level with a gain (as for OME-Zarr): the savers must keep up.
+const ZSTD_LEVEL: i32 = 1;
+
+thread_local! {
+    /// Each encoding thread's LZW table, reused strip after strip.
+    static LZW: std::cell::RefCell<crate::saver::lzw::Lzw> = Default::default();
+}
 
 /// Rows per strip when compressing: 64 rows of 2048 px is 256 KB, enough strips to keep
 /// every core busy.
@@ -185,8 +193,13 @@ impl TiffFile {
                     }
                     let mut out = Vec::with_capacity(bytes.len() / 2);
                     match comp {
-                        Compression::Lzw => Lzw.write_to(&mut out, &bytes)?,
-                        _ => Deflate::with_level(DeflateLevel::Fast).write_to(&mut out, &bytes)?,
+                        Compression::Lzw => LZW.with(|e| e.borrow_mut().encode(&bytes, &mut out)),
+                        Compression::Zstd => {
+                            out = zstd::bulk::compress(&bytes, ZSTD_LEVEL)?;
+                        }
+                        _ => {
+                            Deflate::with_level(DeflateLevel::Fast).write_to(&mut out, &bytes)?;
+                        }
                     };
                     Ok(Cow::Owned(out))
                 })
@@ -216,7 +229,9 @@ impl TiffFile {
         let compression_code: u16 = match self.compression {
             Compression::None => 1,
             Compression::Lzw => 5,
-            _ => 8,
+            // As libtiff and tifffile number it.
+            Compression::Zstd => 50000,
+            Compression::Deflate => 8,
         };
         let first = self.pages == 0;
         let off_ty = if self.big { LONG8 } else { LONG };
@@ -484,7 +499,12 @@ mod tests {
             })
             .collect();
         for big in [false, true] {
-            for comp in [Compression::None, Compression::Deflate, Compression::Lzw] {
+            for comp in [
+                Compression::None,
+                Compression::Deflate,
+                Compression::Lzw,
+                Compression::Zstd,
+            ] {
                 let p = dir.path().join(format!("t-{big}-{comp:?}.tif"));
                 let mut t = TiffFile::create(&p, big, comp).expect("create");
                 for (i, pg) in pages.iter().enumerate() {

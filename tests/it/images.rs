@@ -62,9 +62,12 @@ fn ome_tiff_stacks_read_back_exactly() {
 
 #[test]
 fn compressed_stacks_read_back_exactly() {
-    for c in ["deflate", "lzw"] {
+    for c in ["deflate", "lzw", "zstd"] {
         let (_d, rd) = acquire_with(&format!("output: {{compression: {c}}}\n"));
         check(&rd, ome_expect());
+        // squidctl's own reader too: verify decodes every plane.
+        let v = run(&["verify", &rd.display().to_string()]);
+        assert_eq!(v.code, 0, "{c}: {}{}", v.stdout, v.stderr);
         let raw = 1024 * 1024 * 2 * 4;
         let size = std::fs::metadata(rd.join("0/C3_0_GFP.ome.tiff"))
             .expect("file")

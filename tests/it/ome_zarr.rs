@@ -226,10 +226,6 @@ fn settings_that_do_not_fit_the_format_are_refused_where_written() {
             "Zarr has no LZW codec",
         ),
         (
-            "output: {format: ome-tiff, compression: zstd}\n",
-            "zstd is offered for `format: ome-zarr` only",
-        ),
-        (
             "output: {format: ome-zarr, bigtiff: always}\n",
             "`bigtiff` is a TIFF setting",
         ),

@@ -113,15 +113,74 @@ pub fn each_page(path: &Path, mut page: impl FnMut(String, Vec<u16>)) -> Result<
         let desc = d
             .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
             .unwrap_or_default();
-        match d.read_image().map_err(|e| e.to_string())? {
-            DecodingResult::U16(v) => page(desc, v),
-            _ => return Err("not a 16-bit image".into()),
+        if d.get_tag_u32(tiff::tags::Tag::Compression).ok() == Some(ZSTD) {
+            page(desc, zstd_page(path, &mut d)?);
+        } else {
+            match d.read_image().map_err(|e| e.to_string())? {
+                DecodingResult::U16(v) => page(desc, v),
+                _ => return Err("not a 16-bit image".into()),
+            }
         }
         if !d.more_images() {
             return Ok(());
         }
         d.next_image().map_err(|e| e.to_string())?;
     }
+}
+
+/// TIFF's zstd compression number (libtiff's, tifffile's).
+const ZSTD: u32 = 50000;
+
+/// A zstd page as squidctl writes it (16-bit, one sample, strips, horizontal predictor):
+/// the `tiff` crate does not decode zstd, so its directory is read with it and the strips
+/// here.
+fn zstd_page<R: io::Read + io::Seek>(
+    path: &Path,
+    d: &mut tiff::decoder::Decoder<R>,
+) -> Result<Vec<u16>, String> {
+    use std::os::unix::fs::FileExt;
+    use tiff::tags::Tag;
+    let bad = |what: &str| format!("{}: {what}", path.display());
+    let (w, h) = d.dimensions().map_err(|e| e.to_string())?;
+    let bits = d
+        .get_tag_u32(Tag::BitsPerSample)
+        .map_err(|e| e.to_string())?;
+    if bits != 16 {
+        return Err(bad("not a 16-bit image"));
+    }
+    let predictor = d.get_tag_u32(Tag::Predictor).unwrap_or(1);
+    let offsets = d
+        .get_tag_u64_vec(Tag::StripOffsets)
+        .map_err(|e| e.to_string())?;
+    let counts = d
+        .get_tag_u64_vec(Tag::StripByteCounts)
+        .map_err(|e| e.to_string())?;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let want = w as usize * h as usize * 2;
+    let mut bytes = Vec::with_capacity(want);
+    for (&at, &n) in offsets.iter().zip(&counts) {
+        let mut strip = vec![0u8; n as usize];
+        file.read_exact_at(&mut strip, at)
+            .map_err(|e| bad(&format!("strip at {at}: {e}")))?;
+        let raw = zstd::bulk::decompress(&strip, want - bytes.len())
+            .map_err(|e| bad(&format!("strip at {at} does not decompress: {e}")))?;
+        bytes.extend_from_slice(&raw);
+    }
+    if bytes.len() != want {
+        return Err(bad("the strips hold fewer pixels than the image has"));
+    }
+    let mut px: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    if predictor == 2 {
+        for row in px.chunks_mut(w as usize) {
+            for i in 1..row.len() {
+                row[i] = row[i].wrapping_add(row[i - 1]);
+            }
+        }
+    }
+    Ok(px)
 }
 
 /// A TIFF read back: its planes, and its first page's description checked by the format's
@@ -147,6 +206,9 @@ pub fn last_page(path: &Path) -> Result<Vec<u16>, String> {
     let mut d = Decoder::new(std::io::BufReader::new(f)).map_err(|e| e.to_string())?;
     while d.more_images() {
         d.next_image().map_err(|e| e.to_string())?;
+    }
+    if d.get_tag_u32(tiff::tags::Tag::Compression).ok() == Some(ZSTD) {
+        return zstd_page(path, &mut d);
     }
     match d.read_image().map_err(|e| e.to_string())? {
         DecodingResult::U16(v) => Ok(v),
