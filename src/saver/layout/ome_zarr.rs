@@ -577,7 +577,7 @@ impl StackWriter for ZarrStack {
             Some(_) => 0,
             None => f.ev.channel,
         };
-        self.writer.add(c, f.ev.z, &f.pixels)?;
+        self.writer.add(c, f.ev.z, &f.pixels, Some(crc))?;
         self.crcs.push(crc);
         self.zc.push((f.ev.z, c));
         Ok(())
