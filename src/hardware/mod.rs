@@ -437,8 +437,8 @@ pub struct BuildOptions {
     pub time_scale: Option<f64>,
     /// Skip rendering images (a dry run that keeps no frames only needs the timing).
     pub skip_images: bool,
-    /// The light sources the run will use, so a driver can get ready for just those
-    /// (the simulator builds their textures); `None`: all of them.
+    /// The light sources the run will turn on (above 0 %), so a driver can get ready for
+    /// just those (the simulator builds their textures); `None`: all of them.
     pub sources: Option<Vec<String>>,
     /// Where the stage was last left (x, y, z in mm), for a device that cannot ask its
     /// hardware: the simulator starts there, so actions in separate processes follow on

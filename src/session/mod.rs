@@ -348,7 +348,15 @@ fn open_devices(
     records: &Records,
     took: &dyn Fn(&str),
 ) -> Result<hardware::Microscope, Refusal> {
-    let mut sources: Vec<String> = plan.channels.iter().map(|c| c.source.clone()).collect();
+    // A channel at 0 % lights nothing: its source needs no getting ready (the simulator
+    // would build a texture no frame shows).
+    let mut sources: Vec<String> = plan
+        .channels
+        .iter()
+        .filter(|c| c.intensity_pct > 0.0)
+        .map(|c| c.source.clone())
+        .collect();
+    sources.sort();
     sources.dedup();
     let opts = BuildOptions {
         time_scale: settings.time_scale,

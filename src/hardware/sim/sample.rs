@@ -83,7 +83,12 @@ pub struct Sample {
     center: (f64, f64),
     textures: [OnceLock<Texture>; 4],
     noise: Vec<i16>,
+    /// The last dark frames' noisy rows, for their shading: built once, not per frame.
+    dark_bank: std::sync::Mutex<Option<DarkBank>>,
 }
+
+/// Dark pixels for each noise sample, and the shading (its bits) they were made for.
+type DarkBank = ([u32; 3], std::sync::Arc<Vec<u16>>);
 
 fn mix(mut h: u64, v: u64) -> u64 {
     h ^= v
@@ -120,6 +125,27 @@ impl Sample {
             center,
             textures: Default::default(),
             noise,
+            dark_bank: Default::default(),
+        }
+    }
+
+    /// Dark pixels (offset and read noise) for each noise sample, as this shading makes them.
+    fn dark_bank(&self, shading: &Shading) -> std::sync::Arc<Vec<u16>> {
+        let key = [
+            shading.dark.to_bits(),
+            shading.read2.to_bits(),
+            shading.max.to_bits(),
+        ];
+        let mut cached = self.dark_bank.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cached {
+            Some((k, bank)) if *k == key => bank.clone(),
+            _ => {
+                let bank: std::sync::Arc<Vec<u16>> = std::sync::Arc::new(
+                    self.noise.iter().map(|&n| shading.pixel(0.0, n)).collect(),
+                );
+                *cached = Some((key, bank.clone()));
+                bank
+            }
         }
     }
 
@@ -251,7 +277,7 @@ impl Sample {
         if tex.is_none() {
             // A dark frame (light off or zero intensity) is offset plus read noise only: copy
             // each row from a precomputed noisy bank at a seeded offset — as fast as memory.
-            let bank: Vec<u16> = noise.iter().map(|&n| shading.pixel(0.0, n)).collect();
+            let bank = self.dark_bank(&shading);
             out.par_chunks_mut(w * ROWS_PER_TASK)
                 .enumerate()
                 .for_each(|(band, rows)| {
