@@ -542,6 +542,12 @@ fn saver_loop(
     let finish = |key: FileKey, o: Open, shared: &PoolShared| {
         let path = o.writer.temp_path().to_path_buf();
         let _ = key;
+        // Its first plane never got in (the disk filled during it): the file holds nothing
+        // to keep, and finished it would be a TIFF without a page. `resume` writes it anew.
+        if o.writer.planes() == 0 {
+            let _ = std::fs::remove_file(&path);
+            return;
+        }
         let r = crate::supervisor::panics::catch(move || o.writer.finish());
         match r {
             Ok(Ok(done)) => pending().push(done),
