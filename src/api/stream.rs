@@ -234,13 +234,8 @@ impl<W: Write> Sink for Sse<'_, W> {
     }
 
     fn event(&mut self, e: &Event) -> std::io::Result<()> {
-        let data = serde_json::to_string(e).unwrap_or_default();
-        write!(
-            self.0,
-            "id: {}\nevent: {}\ndata: {data}\n\n",
-            e.seq,
-            e.event.name()
-        )
+        let (kind, data) = e.typed_line().map_err(std::io::Error::other)?;
+        write!(self.0, "id: {}\nevent: {kind}\ndata: {data}\n\n", e.seq)
     }
 
     fn heartbeat(&mut self) -> std::io::Result<()> {

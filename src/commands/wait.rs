@@ -108,6 +108,7 @@ pub fn events(a: &EventsArgs) -> Exit {
 /// `04:02:50  #41  task 2  progress  t=0 well=A1 fov=0 frames=4 …`
 fn event_line(e: &events::Event) -> String {
     let w = crate::clock::WallTime::from_unix(e.unix);
+    let (kind, fields) = e.event.parts().unwrap_or_default();
     let mut s = format!(
         "{:02}:{:02}:{:02}  #{:<5} {:<8} {}",
         w.hour,
@@ -115,9 +116,8 @@ fn event_line(e: &events::Event) -> String {
         w.second,
         e.seq,
         e.task.map_or(String::new(), |t| format!("task {t}")),
-        e.event.name()
+        kind
     );
-    let fields = e.event.parts().map(|(_, f)| f).unwrap_or_default();
     for (k, v) in &fields {
         let v = match v {
             serde_json::Value::Null => continue,

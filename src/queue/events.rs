@@ -271,14 +271,6 @@ impl QueueEvent {
         Ok((kind, fields))
     }
 
-    /// The type's name: `task_paused`, `progress`, …
-    pub fn name(&self) -> String {
-        match self {
-            QueueEvent::Other { kind, .. } => kind.clone(),
-            e => e.parts().map(|(k, _)| k).unwrap_or_default(),
-        }
-    }
-
     /// Read back from its parts: a type this version does not know, or whose fields it cannot
     /// read, is kept as [`QueueEvent::Other`] so nothing in the log is lost in the reading.
     pub fn from_parts(kind: String, mut fields: Map<String, Value>) -> QueueEvent {
@@ -323,22 +315,53 @@ impl From<Wire> for Event {
     }
 }
 
-impl Serialize for Event {
+impl Event {
+    /// The event's type and its line, from one serialization (a stream names each event).
+    pub fn typed_line(&self) -> Result<(String, String), serde_json::Error> {
+        let (kind, fields) = self.event.parts()?;
+        let line = serde_json::to_string(&Flat {
+            e: self,
+            kind: &kind,
+            fields: &fields,
+        })?;
+        Ok((kind, line))
+    }
+}
+
+/// An event with its parts worked out, as the log writes it.
+struct Flat<'a> {
+    e: &'a Event,
+    kind: &'a str,
+    fields: &'a Map<String, Value>,
+}
+
+impl Serialize for Flat<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (kind, fields) = self.event.parts().map_err(S::Error::custom)?;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("seq", &self.seq)?;
-        m.serialize_entry("time", &self.time)?;
-        m.serialize_entry("unix", &self.unix)?;
-        m.serialize_entry("microscope", &self.microscope)?;
-        if let Some(t) = self.task {
+        m.serialize_entry("seq", &self.e.seq)?;
+        m.serialize_entry("time", &self.e.time)?;
+        m.serialize_entry("unix", &self.e.unix)?;
+        m.serialize_entry("microscope", &self.e.microscope)?;
+        if let Some(t) = self.e.task {
             m.serialize_entry("task", &t)?;
         }
-        m.serialize_entry("type", &kind)?;
-        for (k, v) in &fields {
+        m.serialize_entry("type", self.kind)?;
+        for (k, v) in self.fields {
             m.serialize_entry(k, v)?;
         }
         m.end()
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (kind, fields) = self.event.parts().map_err(S::Error::custom)?;
+        Flat {
+            e: self,
+            kind: &kind,
+            fields: &fields,
+        }
+        .serialize(s)
     }
 }
 
@@ -479,6 +502,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn name(e: &QueueEvent) -> String {
+        e.parts().expect("parts").0
+    }
+
     fn line(e: &Event) -> String {
         serde_json::to_string(e).expect("serialize")
     }
@@ -502,13 +529,13 @@ mod tests {
             (k.as_str(), Value::Object(f).to_string()),
             ("task_moved", r#"{"order":1.5,"priority":2}"#.into())
         );
-        assert_eq!(QueueEvent::TaskReleased {}.name(), "task_released");
+        assert_eq!(name(&QueueEvent::TaskReleased {}), "task_released");
         let end = End {
             exit_code: Some(3),
             ..End::default()
         };
         let e = QueueEvent::ended(State::CompletedWithErrors, end.clone());
-        assert_eq!(e.name(), "task_completed_with_errors");
+        assert_eq!(name(&e), "task_completed_with_errors");
         assert_eq!(
             Value::Object(e.parts().expect("parts").1).to_string(),
             r#"{"exit_code":3,"fault":null,"run_dir":null,"why":null}"#
@@ -521,7 +548,7 @@ mod tests {
             (State::Skipped, "task_skipped"),
         ] {
             let e = QueueEvent::ended(state, end.clone());
-            assert_eq!((e.name().as_str(), e.end()), (name, Some(&end)));
+            assert_eq!((self::name(&e).as_str(), e.end()), (name, Some(&end)));
         }
     }
 
@@ -622,7 +649,7 @@ mod tests {
         let (all, end) = read_from(&p, 0, 0).expect("read");
         assert_eq!(
             all.iter()
-                .map(|e| (e.seq, e.event.name()))
+                .map(|e| (e.seq, name(&e.event)))
                 .collect::<Vec<_>>(),
             [(1, "a".into()), (2, "b".into()), (3, "c".into())]
         );
@@ -649,6 +676,6 @@ mod tests {
         append(&p, "m", vec![other("c", None, json!({}))]).expect("append");
         let (all, _) = read_from(&p, 0, 0).expect("a bad byte is not an error");
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
-        assert_eq!(all[1].event.name(), "b\u{fffd}");
+        assert_eq!(name(&all[1].event), "b\u{fffd}");
     }
 }

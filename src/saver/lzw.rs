@@ -12,7 +12,8 @@ const FULL: u32 = 4094;
 const MIN_BITS: u32 = 9;
 
 /// Slots of the hash table: twice the most codes it holds, so probes stay short.
-const SLOTS: usize = 1 << 13;
+const SLOT_BITS: u32 = 13;
+const SLOTS: usize = 1 << SLOT_BITS;
 /// A slot's key: generation (high 12 bits) and the (prefix, byte) pair (low 20 bits).
 const PAIR_BITS: u32 = 20;
 const GENERATIONS: u32 = 1 << (32 - PAIR_BITS);
@@ -71,7 +72,7 @@ impl Lzw {
 
     #[inline]
     fn slot(pair: u32) -> usize {
-        (pair.wrapping_mul(0x9E37_79B1) >> (32 - 13)) as usize
+        (pair.wrapping_mul(0x9E37_79B1) >> (32 - SLOT_BITS)) as usize
     }
 
     /// Append `data` LZW-encoded to `out`, as TIFF compression 5 (a clear code first, an

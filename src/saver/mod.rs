@@ -61,7 +61,7 @@ pub struct PoolConfig {
     /// Savers making no progress for this long while the queue is full is a hang.
     pub save_deadline: Duration,
     /// The microscope's scripted `call: save` faults (a slow, failing or hung disk).
-    pub faults: Option<Arc<crate::hardware::faults::FaultInjector>>,
+    pub faults: Option<Arc<FaultInjector>>,
 }
 
 impl PoolConfig {
@@ -185,6 +185,15 @@ pub enum SinkError {
     Cancelled,
 }
 
+/// Every saver thread is gone: nothing will write this frame.
+fn savers_stopped() -> SinkError {
+    SinkError::Failed(SaveFailure {
+        message: "the savers stopped".into(),
+        path: None,
+        free_bytes: None,
+    })
+}
+
 fn route(key: &FileKey, n: usize) -> usize {
     let h = (key.t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (key.region as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
@@ -212,19 +221,14 @@ impl Sink {
         self.shared.queued.fetch_add(1, Ordering::SeqCst);
         let mut crumb = false;
         let mut progress = self.shared.planes_written.load(Ordering::SeqCst);
-        let msg = match self.txs[idx].try_send(msg) {
+        let mut msg = match self.txs[idx].try_send(msg) {
             Ok(()) => return Ok(Duration::ZERO),
             Err(crossbeam_channel::TrySendError::Full(m)) => m,
             Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
                 self.shared.queued.fetch_sub(1, Ordering::SeqCst);
-                return Err(SinkError::Failed(SaveFailure {
-                    message: "the savers stopped".into(),
-                    path: None,
-                    free_bytes: None,
-                }));
+                return Err(savers_stopped());
             }
         };
-        let mut msg = msg;
         let waiting = Instant::now();
         let result = loop {
             match self.txs[idx].send_timeout(msg, Duration::from_millis(20)) {
@@ -247,13 +251,7 @@ impl Sink {
                         registry::touch_crumb();
                     }
                 }
-                Err(SendTimeoutError::Disconnected(_)) => {
-                    break Err(SinkError::Failed(SaveFailure {
-                        message: "the savers stopped".into(),
-                        path: None,
-                        free_bytes: None,
-                    }));
-                }
+                Err(SendTimeoutError::Disconnected(_)) => break Err(savers_stopped()),
             }
         };
         if crumb {

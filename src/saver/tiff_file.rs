@@ -468,6 +468,8 @@ impl TiffFile {
             }
             self.pos = at + bytes.len() as u64;
         }
+        // A page whose write failed part-way was hashed but not kept (the file may hold some
+        // of it past the end): then only a read-back tells what the file holds.
         let crc = self
             .crc
             .take()
