@@ -17,6 +17,9 @@ struct Check {
     detail: String,
 }
 
+/// How long closing the devices may take once they answered.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn run(args: &DevicesArgs) -> Exit {
     let config = match hardware::load(args.microscope.as_deref()) {
         Ok(c) => c,
@@ -25,11 +28,14 @@ pub fn run(args: &DevicesArgs) -> Exit {
     let mut text = Vec::new();
     let _ = describe(&mut text, &config);
     let (tx, rx) = mpsc::channel::<Check>();
+    // Disconnected once the thread has closed the devices (its sender is dropped last).
+    let (closed_tx, closed_rx) = mpsc::channel::<()>();
     let cfg = config.clone();
     // Devices are checked on their own thread so a hung device cannot hang this command.
     let spawned = std::thread::Builder::new()
         .name("device-check".into())
         .spawn(move || {
+            let _closed = closed_tx;
             let m = match crate::supervisor::panics::catch(|| {
                 hardware::build(
                     &cfg,
@@ -126,6 +132,9 @@ pub fn run(args: &DevicesArgs) -> Exit {
     } else {
         let _ = std::io::stdout().write_all(&text);
     }
+    if hung.is_none() {
+        wait_closed(&closed_rx);
+    }
     match (hung, all_ok) {
         (Some(_), _) => {
             // The hung thread cannot be joined; leave without waiting for it.
@@ -134,6 +143,17 @@ pub fn run(args: &DevicesArgs) -> Exit {
         }
         (None, true) => Exit::Completed,
         (None, false) => Exit::Failed,
+    }
+}
+
+/// Waits for the devices to be let go: a GigE camera left open stays held by this process's
+/// address until its heartbeat runs out (3 s or more), and the next command must wait that out.
+fn wait_closed(closed: &mpsc::Receiver<()>) {
+    if let Err(mpsc::RecvTimeoutError::Timeout) = closed.recv_timeout(CLOSE_WAIT) {
+        eprintln!(
+            "warning: the devices did not close within {} s; a camera may stay held until its heartbeat runs out",
+            CLOSE_WAIT.as_secs()
+        );
     }
 }
 

@@ -237,7 +237,16 @@ impl LaserAutofocus for ReflectionAf {
                 failure = Some(e);
                 break;
             }
-            match self.spot(lights) {
+            let spot = match self.spot(lights) {
+                // A frame the camera never delivered (its driver re-arms the stream) is taken
+                // once more; a spot that is not there is not.
+                Err(e) if e.device != DEVICE && e.kind == crate::hardware::ErrorKind::Failed => {
+                    tracing::warn!("at z {dz_um:+.1} um from focus: {e}; taking the spot again");
+                    self.spot(lights)
+                }
+                r => r,
+            };
+            match spot {
                 Ok(px) => points.push((dz_um, px)),
                 Err(e) => {
                     failure = Some(DeviceError {

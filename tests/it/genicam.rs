@@ -141,6 +141,29 @@ fn a_frame_that_never_comes_fails_naming_the_camera() {
     c.snap().expect("frames again once the packets flow");
 }
 
+/// The fake's AcquisitionStart/Stop register.
+const ACQUISITION: u32 = 0x124;
+/// GigE Vision's control channel privilege register (non-zero while a program controls).
+const CONTROL: u32 = 0xa00;
+
+/// A camera that stopped acquiring on its own (a power dip, another tool) sends nothing more
+/// on the stream: the snap that waits in vain fails, and the next one arms a new stream and
+/// gets its frame.
+#[test]
+fn a_camera_that_stopped_acquiring_is_armed_again_by_the_next_snap() {
+    let _l = exclusive();
+    let f = fake();
+    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    c.set_exposure(0.02).expect("exposure");
+    c.snap().expect("first frame");
+    f.fake_camera()
+        .expect("the fake's camera model")
+        .write_register(ACQUISITION, 0);
+    let e = c.snap().expect_err("nothing is streamed");
+    assert!(e.message.contains("no frame within"), "{e}");
+    c.snap().expect("a new stream, and its frame");
+}
+
 #[test]
 fn with_five_percent_packet_loss_no_frame_is_damaged_and_every_loss_is_counted() {
     let _l = exclusive();
@@ -222,15 +245,32 @@ fn a_camera_that_goes_away_is_disconnected_and_reconnect_recovers_it() {
 #[test]
 fn the_quick_start_runs_through_the_genicam_driver() {
     let _l = exclusive();
-    let _f = fake();
+    let f = fake();
     let dir = tempfile::tempdir().expect("tmp");
     let m = fake_camera_microscope(dir.path());
+    // Every command lets go of the camera before it exits: stopped, and control released
+    // (a camera left held keeps the next command waiting for its heartbeat to run out).
+    let released = |what: &str| {
+        let model = f.fake_camera().expect("the fake's camera model");
+        assert_eq!(
+            (
+                model.read_register(CONTROL),
+                model.read_register(ACQUISITION)
+            ),
+            (Some(0), Some(0)),
+            "after {what}"
+        );
+    };
+    let d = run(&["devices", "--microscope", &m]);
+    assert_eq!(d.code, 0, "{}{}", d.stdout, d.stderr);
+    released("devices");
     let (rd, stderr) = acquire_verified(dir.path(), "protocols/quickstart.yaml", &m);
     assert!(
         stderr.contains("Aravis Fake (serial SQ-FAKE-1) at 127.0.0.1, Mono16"),
         "{stderr}"
     );
     assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+    released("acquire");
 }
 
 /// `acquire PROTOCOL` into `dir/out` on `microscope`: it must complete and `verify` must pass.
@@ -267,6 +307,37 @@ fn fake_camera_microscope(dir: &std::path::Path) -> String {
         .replace("bit_depth: 12", "bit_depth: 16");
     assert!(text.contains("name: genicam"));
     write(dir, "fake-camera.yaml", &text)
+}
+
+/// A run killed in the middle leaves the camera acquiring, streaming to a port nobody reads,
+/// and held by a controller that is gone until its heartbeat runs out. The next run waits
+/// that out, stops the stale acquisition and gets every frame.
+#[test]
+fn a_run_killed_mid_acquisition_leaves_the_camera_fit_for_the_next_run() {
+    let _l = exclusive();
+    let _f = fake();
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = fake_camera_microscope(dir.path());
+    let first = dir.path().join("first");
+    let mut child = start_run(
+        &[
+            "acquire",
+            "protocols/quickstart.yaml",
+            "--microscope",
+            &m,
+            "--output",
+            &first.display().to_string(),
+        ],
+        &first,
+    );
+    wait_for_frames(&first, 6);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let (rd, _) = acquire_verified(dir.path(), "protocols/quickstart.yaml", &m);
+    assert_eq!(run_json(&rd)["counts"]["saved"], 72);
+    // Not one frame missed and retried: the stale acquisition was stopped before arming.
+    let errors = kinds(&journal(&rd), "step_error");
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 /// The camera goes away in the middle of a run: the capture fails as `Disconnected` (no hang,

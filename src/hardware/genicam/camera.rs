@@ -162,6 +162,9 @@ impl GenicamCamera {
         {
             take_control(&gv, &format!("camera {}", self.locator_text()))?;
         }
+        // A program that died while acquiring leaves the camera streaming to its old address
+        // (and a real camera refuses a new region while it acquires): stop it first.
+        let _ = cam.stop_acquisition();
         let lost = self.lost.clone();
         lost.store(false, Ordering::SeqCst);
         if let Some(d) = cam.device() {
@@ -314,7 +317,13 @@ impl GenicamCamera {
         fire()?;
         let wait_s = self.applied.exposure_s + self.settings.frame_timeout.secs();
         let Some(buf) = stream.timeout_pop_buffer((wait_s * 1e6) as u64) else {
-            return Err(self.diagnose_timeout(wait_s));
+            let e = self.diagnose_timeout(wait_s);
+            if e.kind == ErrorKind::Failed {
+                // The camera answers but its stream delivered nothing: the next frame arms a
+                // new stream rather than wait on this one again.
+                self.stop_stream();
+            }
+            return Err(e);
         };
         let status = buf.status();
         let (w, h) = (
