@@ -306,6 +306,37 @@ fn signal(child: &std::process::Child, sig: i32) {
     }
 }
 
+/// The child's stderr, line by line as it comes (the child's own pipe is taken).
+fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("a piped stderr");
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Lines into `seen` until one contains `what`.
+fn await_line(lines: &std::sync::mpsc::Receiver<String>, what: &str, seen: &mut Vec<String>) {
+    loop {
+        match lines.recv_timeout(Duration::from_secs(60)) {
+            Ok(l) => {
+                let hit = l.contains(what);
+                seen.push(l);
+                if hit {
+                    return;
+                }
+            }
+            Err(_) => panic!("no line with {what:?} in:\n{}", seen.join("\n")),
+        }
+    }
+}
+
 fn finish(child: std::process::Child) -> Run {
     Run::from(child.wait_with_output().expect("wait"))
 }
@@ -453,7 +484,7 @@ fn a_third_sigint_exits_at_once_and_resume_completes_the_run() {
         0.0,
         &[],
     );
-    let child = squidctl(&[
+    let mut child = squidctl(&[
         "acquire",
         &p,
         "--microscope",
@@ -469,15 +500,19 @@ fn a_third_sigint_exits_at_once_and_resume_completes_the_run() {
     .stderr(Stdio::piped())
     .spawn()
     .expect("spawn");
+    let lines = stderr_lines(&mut child);
     wait_frames(&c, 20);
-    // Close together, so all three land while the first one's drain is still going on a
-    // machine whose savers keep up with the camera (then there is little to drain); far
-    // enough apart that the signal thread takes each one (signals of one kind merge).
-    for _ in 0..3 {
+    // Each signal once the run said it took the one before (signals of one kind merge), and
+    // no later: all three land while the first one's drain is still going.
+    let mut seen = Vec::new();
+    for ack in ["SIGINT received: stopping", "SIGINT received again"] {
         signal(&child, libc::SIGINT);
-        std::thread::sleep(Duration::from_millis(15));
+        await_line(&lines, ack, &mut seen);
     }
-    let r = finish(child);
+    signal(&child, libc::SIGINT);
+    let mut r = finish(child);
+    seen.extend(lines.iter());
+    r.stderr = seen.join("\n");
     assert_eq!(r.code, 130, "{}", r.stderr);
     assert!(
         r.stderr
