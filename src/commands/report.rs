@@ -225,6 +225,18 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
         record.counts.retries,
         skipped.len()
     ));
+    let focus = crate::run_dir::focus::of(&journal);
+    if let Some(q) = &focus {
+        t.push_str(&format!(
+            "focus       {:.1} % of {} fields within the depth of field (±{:.2} µm); |error| p50 {:.2}, p90 {:.2}, max {:.2} µm (against the simulated surface)\n",
+            q.in_focus_fraction * 100.0,
+            q.fields,
+            q.depth_of_field_um / 2.0,
+            q.abs_error_p50_um,
+            q.abs_error_p90_um,
+            q.abs_error_max_um
+        ));
+    }
     let longest_wait = journal_of!(journal, BackPressure)
         .map(|b| b.waited_s)
         .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))));
@@ -291,6 +303,8 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "retries": record.counts.retries,
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
+            "in_focus_fraction": focus.as_ref().map(|q| q.in_focus_fraction),
+            "focus": focus,
             "backpressure": {"waits": record.counts.backpressure_waits, "waited_s": record.counts.backpressure_s, "longest_s": longest_wait},
             "links": links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
             "time_points": rounds.iter().map(|r| json!({"t": r.t, "late_s": r.late_s, "skipped": r.skipped, "continued_late_s": r.continued_late_s})).collect::<Vec<_>>(),

@@ -284,6 +284,31 @@ pub struct ObjectiveDesc {
     #[serde(default)]
     pub name: String,
     pub magnification: f64,
+    /// Numerical aperture: sets the depth of field that decides whether a field was in focus.
+    /// Absent, it is read from a name like `20x/0.75`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub na: Option<f64>,
+}
+
+impl ObjectiveDesc {
+    pub fn numerical_aperture(&self) -> Option<f64> {
+        self.na.or_else(|| {
+            let (_, after) = self.name.split_once('/')?;
+            let digits: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            digits.parse().ok().filter(|na| *na > 0.0 && *na <= 1.7)
+        })
+    }
+
+    /// Depth of field (µm) for green light in air: the wave-optical term λ/NA² plus the
+    /// geometric one a camera pixel adds (pixel / (M·NA)); `None` without an NA.
+    pub fn depth_of_field_um(&self, pixel_um: f64) -> Option<f64> {
+        const GREEN_UM: f64 = 0.55;
+        let na = self.numerical_aperture()?;
+        Some(GREEN_UM / (na * na) + pixel_um / (self.magnification * na))
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

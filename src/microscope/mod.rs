@@ -185,6 +185,12 @@ impl MicroscopeConfig {
                 "binning must be 1 or more and divide the sensor size",
             ));
         }
+        if d.objective.na.is_some_and(|na| !(na > 0.0 && na <= 1.7)) {
+            out.push(self.error_at(
+                "objective.na",
+                "the numerical aperture must be above 0 and at most 1.7",
+            ));
+        }
         if d.objective.magnification <= 0.0 {
             out.push(self.error_at("objective.magnification", "magnification must be positive"));
         }

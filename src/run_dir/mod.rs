@@ -2,6 +2,7 @@
 //! `run.json` (state, counts, heartbeat; replaced atomically), `journal.jsonl` (append-only),
 //! the log, `coordinates.csv`, thread dumps, the images, and `.done` when complete.
 
+pub mod focus;
 pub mod journal;
 pub mod liveness;
 pub mod lock;

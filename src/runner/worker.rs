@@ -426,6 +426,10 @@ impl Worker {
                 channel: ev.channel,
                 clock_s: self.m.clock.now_s(),
                 steps,
+                focus_error_um: frame
+                    .meta
+                    .defocus_um
+                    .map(|d| ((d - ev.z_offset_um) * 1e4).round() / 1e4),
             }));
         }
         let wall = std::time::SystemTime::now()

@@ -172,6 +172,11 @@ pub(super) fn new_run(
         coords: true,
         protocol_crc32: Some(crc32fast::hash(protocol_yaml.as_bytes())),
         microscope_crc32: Some(crc32fast::hash(microscope_yaml.as_bytes())),
+        depth_of_field_um: l
+            .microscope
+            .desc
+            .objective
+            .depth_of_field_um(l.microscope.desc.camera.pixel_size.um()),
     }));
     let record = RunRecord {
         squidctl_version: env!("CARGO_PKG_VERSION").into(),

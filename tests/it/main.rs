@@ -13,6 +13,7 @@ mod disk;
 mod emulator;
 mod fault_matrix;
 mod faults;
+mod focus;
 #[cfg(feature = "genicam")]
 mod genicam;
 mod hardening;

@@ -365,6 +365,7 @@ impl GenicamCamera {
                 exposure_s: self.applied.exposure_s,
                 gain: self.applied.gain,
                 bit_depth: self.format.bit_depth(),
+                defocus_um: None,
             },
         })
     }

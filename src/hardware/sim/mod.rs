@@ -398,6 +398,7 @@ impl Camera for SimCamera {
                 exposure_s,
                 gain,
                 bit_depth: self.sh.bit_depth,
+                defocus_um: Some((z - self.sh.sample.focus_at(x, y)) * 1000.0),
             },
         })
     }

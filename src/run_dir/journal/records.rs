@@ -90,6 +90,9 @@ pub struct Start {
     pub protocol_crc32: Option<u32>,
     #[serde(default)]
     pub microscope_crc32: Option<u32>,
+    /// The objective's depth of field (µm), which `report` judges focus errors by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth_of_field_um: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -123,6 +126,10 @@ pub struct Frame {
     /// Seconds each step of this frame took, by step name.
     #[serde(default)]
     pub steps: BTreeMap<String, f64>,
+    /// The field's focus against the sample's true surface (µm): the camera's defocus less
+    /// the plane's planned offset. Only on the simulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_error_um: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -499,4 +506,8 @@ pub struct FrameMeta {
     pub exposure_s: f64,
     pub gain: f64,
     pub bit_depth: u32,
+    /// How far the focal plane was from the sample's surface (µm, positive above it): only a
+    /// simulated camera knows, so focus methods can be judged against the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defocus_um: Option<f64>,
 }
