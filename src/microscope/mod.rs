@@ -419,4 +419,24 @@ mod tests {
         assert!((m.pixel_um() - 0.325).abs() < 1e-12);
         assert!(m.channel("GFP").is_some());
     }
+
+    #[test]
+    fn the_depth_of_field_comes_from_the_na_or_the_objectives_name() {
+        let m = MicroscopeConfig::builtin().expect("builtin");
+        let dof = m.desc.objective.depth_of_field_um(6.5).expect("an NA");
+        assert!((dof - (0.55 / 0.5625 + 6.5 / 15.0)).abs() < 1e-9, "{dof}");
+        let named = |name: &str| description::ObjectiveDesc {
+            name: name.into(),
+            magnification: 40.0,
+            na: None,
+        };
+        assert_eq!(named("40x/0.95 air").numerical_aperture(), Some(0.95));
+        assert_eq!(named("40x oil").numerical_aperture(), None);
+        assert_eq!(named("40x/9").numerical_aperture(), None);
+        let bad = BUILTIN_YAML.replace("na: 0.75", "na: 2.5");
+        let e = MicroscopeConfig::from_source(SourceFile::new("m.yaml", bad))
+            .err()
+            .expect("refused");
+        assert!(format!("{e:?}").contains("objective.na"), "{e:?}");
+    }
 }
