@@ -174,6 +174,31 @@ pub fn plan_rows(
             }
         },
     ));
+    if let Some(fm) = &plan.focus_map {
+        let method = match fm.autofocus.method {
+            AfMethod::Contrast => "contrast",
+            _ => "laser",
+        };
+        rows.push((
+            "focus map",
+            format!(
+                "{} at {} ({}), {method} autofocus, within {} um, {}",
+                fm.surface.name(),
+                human::count(fm.points.len() as u64),
+                fm.points
+                    .iter()
+                    .map(|p| p.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                fmt_num(fm.max_residual_um),
+                match fm.every {
+                    0 => "measured once".to_string(),
+                    1 => "measured every time point".to_string(),
+                    n => format!("measured every {n} time points"),
+                }
+            ),
+        ));
+    }
     rows
 }
 

@@ -225,6 +225,32 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
         record.counts.retries,
         skipped.len()
     ));
+    let maps: Vec<_> = journal_of!(journal, FocusMap).collect();
+    for m in &maps {
+        let measured = m.points.iter().filter(|p| p.z_mm.is_some()).count();
+        t.push_str(&format!(
+            "focus map   t={}: {measured} of {} points{}{}\n",
+            m.t,
+            m.points.len(),
+            match (&m.surface, m.rms_um, m.max_residual_um) {
+                (Some(s), Some(rms), Some(max)) => format!(
+                    ", {} with residuals rms {rms:.2} µm, max {max:.2} µm",
+                    s.kind.name()
+                ),
+                _ => String::new(),
+            },
+            m.failed
+                .as_ref()
+                .map_or_else(String::new, |f| format!("; FAILED: {f}"))
+        ));
+        for p in m.points.iter().filter(|p| p.error.is_some()) {
+            t.push_str(&format!(
+                "              {} dropped: {}\n",
+                p.well,
+                p.error.as_deref().unwrap_or("")
+            ));
+        }
+    }
     let focus = crate::run_dir::focus::of(&journal);
     if let Some(q) = &focus {
         t.push_str(&format!(
@@ -303,6 +329,7 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "retries": record.counts.retries,
             "skipped_fovs": skipped.len(),
             "timeouts": timeouts,
+            "focus_maps": maps,
             "in_focus_fraction": focus.as_ref().map(|q| q.in_focus_fraction),
             "focus": focus,
             "backpressure": {"waits": record.counts.backpressure_waits, "waited_s": record.counts.backpressure_s, "longest_s": longest_wait},

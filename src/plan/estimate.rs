@@ -168,7 +168,7 @@ impl Plan {
         let mut tracker = VisitTracker::new(plan);
         let interval = plan.time.interval.secs();
         let af = &plan.autofocus;
-        let af_cost = match af.method {
+        let cost_of = |af: &super::AutofocusPlan| match af.method {
             AfMethod::None => 0.0,
             AfMethod::Contrast => timing.contrast_af_s(
                 af.range_um,
@@ -179,6 +179,8 @@ impl Plan {
             ),
             AfMethod::Laser => timing.laser_af_s(),
         };
+        let af_cost = cost_of(af);
+        let mut map_period: Option<u32> = None;
         // The runner starts each autofocus from the region's last focus: a laser then only
         // confirms it (a contrast scan covers its whole range either way).
         let refocus_cost = match af.method {
@@ -247,6 +249,27 @@ impl Plan {
             }
             if skipping {
                 continue;
+            }
+            // A focus map due: every point visited and focused before the first field.
+            if let Some(fm) = &plan.focus_map
+                && map_period != Some(fm.period(c[T]))
+            {
+                map_period = Some(fm.period(c[T]));
+                let cost = cost_of(&fm.autofocus);
+                for &(_, x, y, r) in &fm.points {
+                    let (px, py, pz, pch) =
+                        prev.unwrap_or((x, y, plan.regions[r as usize].z_mm, u32::MAX));
+                    let xy = timing.xy_move_s(x - px, y - py);
+                    bd.stage_xy_s += xy;
+                    bd.autofocus_s += cost;
+                    now += xy + cost;
+                    est.autofocus_runs += 1;
+                    if let Some(r) = &mut round {
+                        r.autofocus_runs += 1;
+                        r.autofocus_s += cost;
+                    }
+                    prev = Some((x, y, pz, pch));
+                }
             }
             let region = &plan.regions[c[P] as usize];
             let (x, y) = region.fovs[c[G] as usize];

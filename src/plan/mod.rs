@@ -6,12 +6,14 @@ mod autofocus;
 mod channels;
 pub mod estimate;
 pub mod events;
+pub mod focus_map;
 pub mod fov;
 pub mod names;
 mod output;
 pub mod plate;
 mod regions;
 pub mod round;
+pub mod surface;
 mod time;
 mod travel;
 pub mod wells;
@@ -70,6 +72,7 @@ pub struct Plan {
     pub time: TimePlan,
     pub order: [Axis; 5],
     pub autofocus: AutofocusPlan,
+    pub focus_map: Option<focus_map::FocusMapPlan>,
     pub frame: FrameSpec,
     pub timeouts: Timeouts,
     pub on_error: OnError,
@@ -267,6 +270,10 @@ impl Builder<'_> {
         if self.check_names {
             self.file_names(&regions, &channels);
         }
+        let focus_map = {
+            let rs: Vec<&Region> = regions.iter().map(|(r, _)| r).collect();
+            self.focus_map(&rs, &autofocus)
+        };
         let z_ref = z::reference_index(&z_offsets_um);
         if !regions.is_empty() && !channels.is_empty() {
             self.travel(&regions, &z_offsets_um, &channels, &autofocus);
@@ -290,6 +297,7 @@ impl Builder<'_> {
             time,
             order: p.order.0,
             autofocus,
+            focus_map,
             frame,
             timeouts: p.timeouts.clone(),
             on_error: p.on_error.clone(),

@@ -40,6 +40,10 @@ pub struct Protocol {
     pub time: TimeSpec,
     #[serde(default)]
     pub autofocus: AutofocusSpec,
+    /// Focus measured at a few points before imaging and fitted as a surface that every
+    /// field's z comes from.
+    #[serde(default)]
+    pub focus_map: Option<FocusMapSpec>,
     #[serde(default)]
     pub order: Order,
     #[serde(default)]
@@ -405,6 +409,109 @@ pub struct AutofocusSpec {
     /// The channel contrast autofocus images with (default: the first channel).
     #[serde(default)]
     pub channel: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FocusMapSpec {
+    /// How many points, spread over the imaged wells, or the wells to measure at.
+    pub points: FocusPoints,
+    #[serde(default)]
+    pub surface: SurfaceKind,
+    /// A point further than this from the fitted surface fails the plate before imaging.
+    #[serde(default)]
+    pub max_residual: Option<Length>,
+    /// Measure the map again every this many time points (0: once, before the first).
+    #[serde(default)]
+    pub every: u32,
+    /// The autofocus that measures each point (default: the protocol's autofocus method,
+    /// else the microscope's laser autofocus, else contrast).
+    #[serde(default)]
+    pub method: Option<AfMethod>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SurfaceKind {
+    /// z = a + b·x + c·y: a tilted plate.
+    #[default]
+    Plane,
+    /// Adds x², x·y and y²: a plate that also bows or sags.
+    Quadratic,
+}
+
+impl SurfaceKind {
+    pub fn terms(self) -> usize {
+        match self {
+            SurfaceKind::Plane => 3,
+            SurfaceKind::Quadratic => 6,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SurfaceKind::Plane => "plane",
+            SurfaceKind::Quadratic => "quadratic",
+        }
+    }
+}
+
+/// A number of points, or the wells to measure at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FocusPoints {
+    Count(u32),
+    Wells(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for FocusPoints {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FocusPoints;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of points or a list of wells")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FocusPoints, E> {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .map(FocusPoints::Count)
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "`{v}` is not a number of points\nhelp: e.g. `points: 9`, or a list of wells: `points: [A1, A12, H1, H12, D6]`"
+                        ))
+                    })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FocusPoints, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FocusPoints, E> {
+                match v.trim().parse::<i64>() {
+                    Ok(n) => self.visit_i64(n),
+                    Err(_) => Ok(FocusPoints::Wells(
+                        v.split(',').map(|w| w.trim().to_string()).collect(),
+                    )),
+                }
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FocusPoints, A::Error> {
+                let mut wells = Vec::new();
+                while let Some(w) = seq.next_element::<String>()? {
+                    wells.push(w);
+                }
+                Ok(FocusPoints::Wells(wells))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for FocusPoints {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FocusPoints::Count(n) => s.serialize_u32(*n),
+            FocusPoints::Wells(w) => w.serialize(s),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -97,12 +97,16 @@ impl Deadlines {
     }
 
     pub fn autofocus(&self) -> Duration {
-        let modelled = match self.af.method {
+        self.autofocus_of(&self.af, self.af_exposure_s)
+    }
+
+    /// An autofocus other than the protocol's own (a focus map's).
+    pub fn autofocus_of(&self, af: &AutofocusPlan, exposure_s: f64) -> Duration {
+        let modelled = match af.method {
             AfMethod::None => 0.0,
-            AfMethod::Contrast => {
-                self.timing
-                    .contrast_af_s(self.af.range_um, self.af.step_um, self.af_exposure_s)
-            }
+            AfMethod::Contrast => self
+                .timing
+                .contrast_af_s(af.range_um, af.step_um, exposure_s),
             AfMethod::Laser => self.timing.laser_af_s() * 2.0,
         };
         self.overrides

@@ -12,8 +12,10 @@ use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
 use crate::fault::{Code, Fault};
 use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
+use crate::plan::focus_map::FocusMapPlan;
 use crate::plan::round::Round;
-use crate::plan::{Event, Plan};
+use crate::plan::surface::Surface;
+use crate::plan::{AutofocusPlan, Event, Plan};
 use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
 use crate::run_dir::Records;
 use crate::run_dir::journal::{Record, records};
@@ -288,8 +290,7 @@ impl Worker {
         }
     }
 
-    fn af_request(&self, reference_z: f64) -> AfRequest {
-        let af = &self.plan.autofocus;
+    fn af_request(&self, af: &AutofocusPlan, reference_z: f64) -> AfRequest {
         let ch = &self.plan.channels[af.channel.min(self.plan.channels.len().saturating_sub(1))];
         AfRequest {
             method: HwAf::of_plan(af),
@@ -301,16 +302,23 @@ impl Worker {
         }
     }
 
-    /// Acquire one event; returns the frame.
+    /// Acquire one event; returns the frame. With a focus `map`, `focus` holds each region's
+    /// correction to the map (mm) rather than its focus.
     fn acquire(
         &mut self,
         ev: &Event,
         hw: &mut Hw,
         focus: &mut HashMap<u32, f64>,
+        map: Option<&Surface>,
         round: &mut Round,
     ) -> Result<Option<FrameMsg>, StepFailure> {
         let plan = self.plan.clone();
         let region = &plan.regions[ev.region as usize];
+        let on_map = map.map(|s| s.at(ev.x_mm, ev.y_mm));
+        let base = |focus: &HashMap<u32, f64>| match on_map {
+            Some(m) => m + focus.get(&ev.region).copied().unwrap_or(0.0),
+            None => focus.get(&ev.region).copied().unwrap_or(region.z_mm),
+        };
         let mut times = Vec::with_capacity(5);
         if hw.xy != Some((ev.x_mm, ev.y_mm)) {
             let d = self
@@ -326,9 +334,9 @@ impl Worker {
             && let Some(&z) = self.known_focus.get(&(ev.t, ev.region, ev.fov))
         {
             // Measured by an earlier session of this run: use it as it was.
-            focus.insert(ev.region, z);
+            focus.insert(ev.region, on_map.map_or(z, |m| z - m));
         } else if ev.autofocus && plan.autofocus.method != AfMethod::None {
-            let reference = focus.get(&ev.region).copied().unwrap_or(region.z_mm);
+            let reference = base(focus);
             if hw.z != Some(reference) {
                 let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
                 hw.z = None;
@@ -337,7 +345,7 @@ impl Worker {
                 })?;
                 hw.z = Some(reference);
             }
-            let req = self.af_request(reference);
+            let req = self.af_request(&plan.autofocus, reference);
             let t0 = self.m.clock.now_s();
             let d = self.deadlines.autofocus();
             hw.z = None;
@@ -349,7 +357,7 @@ impl Worker {
             round.autofocus_s += self.m.clock.now_s() - t0;
             round.autofocus_runs += 1;
             hw.z = Some(r.z_mm);
-            focus.insert(ev.region, r.z_mm);
+            focus.insert(ev.region, on_map.map_or(r.z_mm, |m| r.z_mm - m));
             self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
             self.records.emit(Record::Autofocus(records::Autofocus {
                 seq: ev.seq,
@@ -359,9 +367,10 @@ impl Worker {
                 z_mm: r.z_mm,
                 samples: r.samples,
                 from_z_mm: reference,
+                from_map_um: on_map.map(|m| ((r.z_mm - m) * 1e7).round() / 1e4),
             }));
         }
-        let z = focus.get(&ev.region).copied().unwrap_or(region.z_mm) + ev.z_offset_um / 1000.0;
+        let z = base(focus) + ev.z_offset_um / 1000.0;
         if hw.z != Some(z) {
             let d = self.deadlines.move_z(hw.z.map(|from| z - from));
             hw.z = None;
@@ -519,10 +528,161 @@ impl Worker {
         }
     }
 
+    /// One focus-map point: to the well's centre, z to `reference`, and an autofocus.
+    fn map_point(
+        &mut self,
+        fm: &FocusMapPlan,
+        ev: &Event,
+        hw: &mut Hw,
+        reference: f64,
+        round: &mut Round,
+    ) -> Result<f64, StepFailure> {
+        let mut times = Vec::new();
+        if hw.xy != Some((ev.x_mm, ev.y_mm)) {
+            let d = self
+                .deadlines
+                .move_xy(hw.xy.map(|(x, y)| (ev.x_mm - x, ev.y_mm - y)));
+            hw.xy = None;
+            self.step(CallKind::MoveXy, ev, d, &mut times, |m| {
+                m.xy.move_to(ev.x_mm, ev.y_mm)
+            })?;
+            hw.xy = Some((ev.x_mm, ev.y_mm));
+        }
+        if hw.z != Some(reference) {
+            let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
+            hw.z = None;
+            self.step(CallKind::MoveZ, ev, d, &mut times, |m| {
+                m.z.move_to(reference)
+            })?;
+            hw.z = Some(reference);
+        }
+        let req = self.af_request(&fm.autofocus, reference);
+        let ch = fm
+            .autofocus
+            .channel
+            .min(self.plan.channels.len().saturating_sub(1));
+        let d = self
+            .deadlines
+            .autofocus_of(&fm.autofocus, self.plan.channels[ch].exposure.secs());
+        let t0 = self.m.clock.now_s();
+        hw.z = None;
+        hw.light = None;
+        hw.exposure = None;
+        let r = self.step(CallKind::Autofocus, ev, d, &mut times, |m| {
+            m.run_autofocus(&req)
+        })?;
+        round.autofocus_s += self.m.clock.now_s() - t0;
+        round.autofocus_runs += 1;
+        self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
+        hw.z = Some(r.z_mm);
+        Ok(r.z_mm)
+    }
+
+    /// Measure the focus map before time point `at.t` is imaged and fit its surface; `Err`
+    /// with why the plate cannot be imaged from it (`None`: cancelled).
+    fn measure_map(
+        &mut self,
+        fm: &FocusMapPlan,
+        at: &Event,
+        hw: &mut Hw,
+        previous: Option<&Surface>,
+        round: &mut Round,
+    ) -> Result<Surface, Option<String>> {
+        let mut points = Vec::new();
+        let mut measured = Vec::new();
+        for (well, x, y, region) in &fm.points {
+            if self.cancel.requested() {
+                return Err(None);
+            }
+            let ev = Event {
+                region: *region,
+                fov: 0,
+                x_mm: *x,
+                y_mm: *y,
+                autofocus: true,
+                ..at.clone()
+            };
+            let reference =
+                previous.map_or(self.plan.regions[*region as usize].z_mm, |s| s.at(*x, *y));
+            let r = self.map_point(fm, &ev, hw, reference, round);
+            if r.is_err() && self.cancel.requested() {
+                return Err(None);
+            }
+            if let Ok(z) = r {
+                measured.push((*x, *y, z));
+            }
+            points.push(records::FocusMapPoint {
+                well: well.clone(),
+                x_mm: *x,
+                y_mm: *y,
+                z_mm: r.as_ref().ok().copied(),
+                residual_um: None,
+                error: r.err().map(|f| f.message),
+            });
+        }
+        let surface = Surface::fit(fm.surface, &measured);
+        let mut record = records::FocusMap {
+            t: at.t,
+            points,
+            surface: surface.clone(),
+            rms_um: None,
+            max_residual_um: None,
+            failed: None,
+        };
+        let failed = match &surface {
+            None => Some(format!(
+                "focus map: {} of {} points measured, too few to fit a {} (it needs {} that are not all in a line)",
+                measured.len(),
+                fm.points.len(),
+                fm.surface.name(),
+                fm.surface.terms()
+            )),
+            Some(s) => {
+                let mut sum = 0.0;
+                let mut worst: (f64, &str) = (0.0, "");
+                for p in &mut record.points {
+                    if let Some(z) = p.z_mm {
+                        let r = (z - s.at(p.x_mm, p.y_mm)) * 1000.0;
+                        p.residual_um = Some((r * 1e4).round() / 1e4);
+                        sum += r * r;
+                        if r.abs() > worst.0 {
+                            worst = (r.abs(), &p.well);
+                        }
+                    }
+                }
+                record.rms_um = Some((sum / measured.len() as f64).sqrt());
+                record.max_residual_um = Some(worst.0);
+                (worst.0 > fm.max_residual_um).then(|| {
+                    format!(
+                        "focus map: {} is {:.2} µm from the fitted {} (the limit is {} µm); the sample is not the shape the map assumes, or a point focused on something else",
+                        worst.1,
+                        worst.0,
+                        fm.surface.name(),
+                        fm.max_residual_um
+                    )
+                })
+            }
+        };
+        record.failed = failed.clone();
+        self.records.emit(Record::FocusMap(record));
+        match (failed, surface) {
+            (None, Some(s)) => Ok(s),
+            (Some(why), _) => Err(Some(why)),
+            (None, None) => Err(Some("focus map: no surface".into())),
+        }
+    }
+
     pub fn run(mut self) -> WorkerEnd {
         let plan = self.plan.clone();
         let mut hw = Hw::default();
         let mut focus: HashMap<u32, f64> = std::mem::take(&mut self.initial_focus);
+        // The focus map the current time point is imaged from, with its period.
+        let mut map: Option<(u32, Surface)> = None;
+        if plan.focus_map.is_some() {
+            // Resumed runs measure their map again: the focus an earlier session kept is
+            // absolute, not a correction to it.
+            focus.clear();
+        }
         // An autofocus due on a skipped (already saved) event moves to the next one taken
         // in the same visit.
         let mut af_due = false;
@@ -648,7 +808,25 @@ impl Worker {
                     af_due = false;
                 }
                 let Some(r) = round.as_mut() else { continue };
-                match self.acquire(&ev, &mut hw, &mut focus, r) {
+                if let Some(fm) = &plan.focus_map
+                    && map.as_ref().is_none_or(|(p, _)| *p != fm.period(ev.t))
+                {
+                    let previous = map.take().map(|(_, s)| s);
+                    match self.measure_map(fm, &ev, &mut hw, previous.as_ref(), r) {
+                        Ok(s) => {
+                            // Corrections were to the old map.
+                            focus.clear();
+                            map = Some((fm.period(ev.t), s));
+                        }
+                        Err(None) => break 'events WorkerEnd::Cancelled,
+                        Err(Some(why)) => {
+                            let fault = Fault::new(Code::AutofocusFailed, why.clone())
+                                .component("focus_map");
+                            break 'events WorkerEnd::Aborted(why, Some(fault));
+                        }
+                    }
+                }
+                match self.acquire(&ev, &mut hw, &mut focus, map.as_ref().map(|(_, s)| s), r) {
                     Ok(Some(frame)) => {
                         if self
                             .stats

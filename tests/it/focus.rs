@@ -39,3 +39,147 @@ fn a_laser_autofocus_keeps_every_field_in_focus_and_focus_z_alone_does_not() {
         plain["focus"]
     );
 }
+
+/// The built-in microscope at full speed with a 256² camera (a 96-well plate in seconds),
+/// `faults` as YAML items.
+fn small_microscope(dir: &std::path::Path, faults: &[&str]) -> String {
+    let m = microscope(dir, 0.0, faults);
+    let text = std::fs::read_to_string(&m)
+        .expect("written")
+        .replace("width: 2048", "width: 256")
+        .replace("height: 2048", "height: 256");
+    write(dir, "microscope.yaml", &text)
+}
+
+/// `protocols/focus_map_96well.yaml` (96 wells × 4 fields × 2 channels) into `dir/name`.
+fn screen(dir: &std::path::Path, m: &str, name: &str, set: &[&str]) -> Run {
+    let out = dir.join(name).display().to_string();
+    let mut args = vec![
+        "acquire",
+        "protocols/focus_map_96well.yaml",
+        "--microscope",
+        m,
+        "--output",
+        &out,
+    ];
+    for s in set {
+        args.extend(["--set", s]);
+    }
+    run(&args)
+}
+
+fn report(dir: &std::path::Path) -> serde_json::Value {
+    let r = run(&["report", &run_dir(dir).display().to_string(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+/// The shipped focus-map screen on a sample that tilts and bows by several µm across the
+/// plate: every field within the depth of field; the same plate from `focus_z` alone mostly
+/// not. The map, its points and their residuals are in the journal and the report.
+#[test]
+fn a_plate_imaged_from_a_focus_map_is_in_focus_and_one_from_focus_z_is_not() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = small_microscope(dir.path(), &[]);
+    let r = screen(dir.path(), &m, "map", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&dir.path().join("map"));
+    assert_eq!(rep["focus"]["fields"], 384, "{}", rep["focus"]);
+    assert!(
+        rep["in_focus_fraction"].as_f64() >= Some(0.99),
+        "{}",
+        rep["focus"]
+    );
+    let map = &rep["focus_maps"][0];
+    assert_eq!(map["points"].as_array().map(Vec::len), Some(9), "{map}");
+    assert_eq!(map["surface"]["kind"], "quadratic", "{map}");
+    assert!(map["max_residual_um"].as_f64() < Some(2.0), "{map}");
+    assert!(map.get("failed").is_none(), "{map}");
+    // The laser autofocus every 4th field corrects on top and says by how much.
+    let j = journal(&run_dir(&dir.path().join("map")));
+    let corrections: Vec<f64> = kinds(&j, "autofocus")
+        .iter()
+        .filter_map(|a| a["from_map_um"].as_f64())
+        .collect();
+    assert_eq!(corrections.len(), 96, "one per well's first field");
+    assert!(corrections.iter().all(|c| c.abs() < 1.0), "{corrections:?}");
+
+    let plain = screen(
+        dir.path(),
+        &m,
+        "plain",
+        &["focus_map=null", "autofocus.method=none"],
+    );
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let rep = report(&dir.path().join("plain"));
+    assert!(
+        rep["in_focus_fraction"].as_f64() < Some(0.5),
+        "{}",
+        rep["focus"]
+    );
+}
+
+/// Points whose autofocus fails are dropped with their reason; too few left to fit the
+/// surface, or a point too far from it, fail the plate before any image is taken (exit 1,
+/// AUTOFOCUS_FAILED), never a plate of blur.
+#[test]
+fn failed_points_are_dropped_and_a_map_that_cannot_hold_fails_the_plate_before_imaging() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = [
+        "{call: autofocus, at: 2, kind: error, message: \"no reflection spot\"}",
+        "{call: autofocus, at: 5, kind: error, message: \"no reflection spot\"}",
+    ];
+    let m = small_microscope(dir.path(), &faults);
+    let no_retry = "on_error={retries: 0, then: skip-fov}";
+    let r = screen(dir.path(), &m, "dropped", &[no_retry, "fov.grid=1x1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&dir.path().join("dropped"));
+    let points = rep["focus_maps"][0]["points"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let dropped: Vec<&serde_json::Value> =
+        points.iter().filter(|p| p.get("z_mm").is_none()).collect();
+    assert_eq!(dropped.len(), 2, "{points:?}");
+    assert!(dropped.iter().all(|p| {
+        p["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no reflection"))
+    }));
+    assert!(
+        rep["in_focus_fraction"].as_f64() >= Some(0.99),
+        "{}",
+        rep["focus"]
+    );
+
+    // Seven points, two of them lost: five cannot fit a quadratic.
+    let few = screen(dir.path(), &m, "few", &[no_retry, "focus_map.points=7"]);
+    assert_eq!(few.code, 1, "{}", few.stderr);
+    assert!(
+        few.stderr.contains("too few to fit a quadratic"),
+        "{}",
+        few.stderr
+    );
+    let rd = run_dir(&dir.path().join("few"));
+    assert!(kinds(&journal(&rd), "frame").is_empty(), "nothing imaged");
+    let rep = report(&dir.path().join("few"));
+    assert_eq!(rep["fault"]["code"], 8001, "{}", rep["fault"]);
+
+    // A plane cannot follow the sample's 8 µm bow to within half a µm.
+    let m = small_microscope(dir.path(), &[]);
+    let flat = screen(
+        dir.path(),
+        &m,
+        "flat",
+        &["focus_map.surface=plane", "focus_map.max_residual=0.5um"],
+    );
+    assert_eq!(flat.code, 1, "{}", flat.stderr);
+    assert!(
+        flat.stderr.contains("from the fitted plane"),
+        "{}",
+        flat.stderr
+    );
+    let rd = run_dir(&dir.path().join("flat"));
+    assert!(kinds(&journal(&rd), "frame").is_empty(), "nothing imaged");
+    assert!(kinds(&journal(&rd), "focus_map")[0]["failed"].is_string());
+}

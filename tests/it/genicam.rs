@@ -44,7 +44,8 @@ fn settings(format: PixelFormat) -> GenicamSettings {
         device_id: None,
         pixel_format: Some(format),
         buffers: 4,
-        frame_timeout: squidctl::protocol::units::Duration::from_secs_f64(0.5),
+        // Ample for an 8 MB frame from the in-process fake while the whole suite runs.
+        frame_timeout: squidctl::protocol::units::Duration::from_secs_f64(3.0),
         trigger: Trigger::Software,
     }
 }
@@ -208,7 +209,12 @@ fn with_five_percent_packet_loss_no_frame_is_damaged_and_every_loss_is_counted()
 fn a_camera_that_goes_away_is_disconnected_and_reconnect_recovers_it() {
     let _l = exclusive();
     let f = fake();
-    let mut c = GenicamCamera::open(settings(PixelFormat::Mono16), 16).expect("opens");
+    // The shipped frame timeout: a camera that is gone is told within it plus one probe.
+    let s = GenicamSettings {
+        frame_timeout: squidctl::protocol::units::Duration::from_secs_f64(1.0),
+        ..settings(PixelFormat::Mono16)
+    };
+    let mut c = GenicamCamera::open(s, 16).expect("opens");
     c.set_exposure(0.015).expect("exposure");
     c.snap().expect("first frame");
     drop(f);

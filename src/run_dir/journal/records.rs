@@ -44,6 +44,7 @@ pub enum Record {
     Reconnect(Reconnect),
     Link(LinkReport),
     Autofocus(Autofocus),
+    FocusMap(FocusMap),
     FovSkipped(FovSkipped),
     Abort(Abort),
     Timeout(Timeout),
@@ -212,6 +213,43 @@ pub struct Autofocus {
     pub samples: u32,
     /// The focus it started from (the region's last, or the plan's).
     pub from_z_mm: f64,
+    /// With a focus map: how far the measured focus was from the map there (µm), the
+    /// correction the rest of the well's fields get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_map_um: Option<f64>,
+}
+
+/// A focus map measured before imaging time point `t`: its points, the surface through them,
+/// and whether the plate was imaged from it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FocusMap {
+    pub t: u32,
+    pub points: Vec<FocusMapPoint>,
+    /// The fitted surface; absent when too few points were measured to fit one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<crate::plan::surface::Surface>,
+    /// Root mean square and largest distance of the measured points from the surface (µm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rms_um: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_residual_um: Option<f64>,
+    /// Why the plate is not imaged from this map (too few points, a residual over the limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FocusMapPoint {
+    pub well: String,
+    pub x_mm: f64,
+    pub y_mm: f64,
+    /// The measured focus; absent when the autofocus failed there (`error` says how).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_mm: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_um: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
