@@ -302,6 +302,43 @@ impl Worker {
         }
     }
 
+    /// The stage to the event's x, y, unless it is there.
+    fn xy_to(
+        &mut self,
+        ev: &Event,
+        hw: &mut Hw,
+        times: &mut Vec<(CallKind, f64)>,
+    ) -> Result<(), StepFailure> {
+        if hw.xy != Some((ev.x_mm, ev.y_mm)) {
+            let d = self
+                .deadlines
+                .move_xy(hw.xy.map(|(x, y)| (ev.x_mm - x, ev.y_mm - y)));
+            hw.xy = None;
+            self.step(CallKind::MoveXy, ev, d, times, |m| {
+                m.xy.move_to(ev.x_mm, ev.y_mm)
+            })?;
+            hw.xy = Some((ev.x_mm, ev.y_mm));
+        }
+        Ok(())
+    }
+
+    /// The focus to `z`, unless it is there.
+    fn z_to(
+        &mut self,
+        ev: &Event,
+        hw: &mut Hw,
+        z: f64,
+        times: &mut Vec<(CallKind, f64)>,
+    ) -> Result<(), StepFailure> {
+        if hw.z != Some(z) {
+            let d = self.deadlines.move_z(hw.z.map(|from| z - from));
+            hw.z = None;
+            self.step(CallKind::MoveZ, ev, d, times, |m| m.z.move_to(z))?;
+            hw.z = Some(z);
+        }
+        Ok(())
+    }
+
     /// Acquire one event; returns the frame. With a focus `map`, `focus` holds each region's
     /// correction to the map (mm) rather than its focus.
     fn acquire(
@@ -320,16 +357,7 @@ impl Worker {
             None => focus.get(&ev.region).copied().unwrap_or(region.z_mm),
         };
         let mut times = Vec::with_capacity(5);
-        if hw.xy != Some((ev.x_mm, ev.y_mm)) {
-            let d = self
-                .deadlines
-                .move_xy(hw.xy.map(|(x, y)| (ev.x_mm - x, ev.y_mm - y)));
-            hw.xy = None;
-            self.step(CallKind::MoveXy, ev, d, &mut times, |m| {
-                m.xy.move_to(ev.x_mm, ev.y_mm)
-            })?;
-            hw.xy = Some((ev.x_mm, ev.y_mm));
-        }
+        self.xy_to(ev, hw, &mut times)?;
         if ev.autofocus
             && let Some(&z) = self.known_focus.get(&(ev.t, ev.region, ev.fov))
         {
@@ -337,14 +365,7 @@ impl Worker {
             focus.insert(ev.region, on_map.map_or(z, |m| z - m));
         } else if ev.autofocus && plan.autofocus.method != AfMethod::None {
             let reference = base(focus);
-            if hw.z != Some(reference) {
-                let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
-                hw.z = None;
-                self.step(CallKind::MoveZ, ev, d, &mut times, |m| {
-                    m.z.move_to(reference)
-                })?;
-                hw.z = Some(reference);
-            }
+            self.z_to(ev, hw, reference, &mut times)?;
             let req = self.af_request(&plan.autofocus, reference);
             let t0 = self.m.clock.now_s();
             let d = self.deadlines.autofocus();
@@ -371,12 +392,7 @@ impl Worker {
             }));
         }
         let z = base(focus) + ev.z_offset_um / 1000.0;
-        if hw.z != Some(z) {
-            let d = self.deadlines.move_z(hw.z.map(|from| z - from));
-            hw.z = None;
-            self.step(CallKind::MoveZ, ev, d, &mut times, |m| m.z.move_to(z))?;
-            hw.z = Some(z);
-        }
+        self.z_to(ev, hw, z, &mut times)?;
         let ch = &plan.channels[ev.channel as usize];
         let light = (ch.source.clone(), ch.intensity_pct);
         if hw.light.as_ref() != Some(&light) {
@@ -538,24 +554,8 @@ impl Worker {
         round: &mut Round,
     ) -> Result<f64, StepFailure> {
         let mut times = Vec::new();
-        if hw.xy != Some((ev.x_mm, ev.y_mm)) {
-            let d = self
-                .deadlines
-                .move_xy(hw.xy.map(|(x, y)| (ev.x_mm - x, ev.y_mm - y)));
-            hw.xy = None;
-            self.step(CallKind::MoveXy, ev, d, &mut times, |m| {
-                m.xy.move_to(ev.x_mm, ev.y_mm)
-            })?;
-            hw.xy = Some((ev.x_mm, ev.y_mm));
-        }
-        if hw.z != Some(reference) {
-            let d = self.deadlines.move_z(hw.z.map(|z| reference - z));
-            hw.z = None;
-            self.step(CallKind::MoveZ, ev, d, &mut times, |m| {
-                m.z.move_to(reference)
-            })?;
-            hw.z = Some(reference);
-        }
+        self.xy_to(ev, hw, &mut times)?;
+        self.z_to(ev, hw, reference, &mut times)?;
         let req = self.af_request(&fm.autofocus, reference);
         let ch = fm
             .autofocus
