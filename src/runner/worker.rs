@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::deadlines::Deadlines;
 use super::safe_point::{Boundary, Gate, Idle, SafePoint, Verdict};
 use crate::fault::{Code, Fault};
-use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest};
+use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, AfResult};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::focus_map::FocusMapPlan;
 use crate::plan::round::Round;
@@ -302,6 +302,31 @@ impl Worker {
         }
     }
 
+    /// One autofocus where the stage is, counted in the round; the light, exposure and z it
+    /// leaves are set again before the next frame.
+    fn autofocus_here(
+        &mut self,
+        ev: &Event,
+        hw: &mut Hw,
+        req: &AfRequest,
+        deadline: Duration,
+        times: &mut Vec<(CallKind, f64)>,
+        round: &mut Round,
+    ) -> Result<AfResult, StepFailure> {
+        let t0 = self.m.clock.now_s();
+        hw.z = None;
+        hw.light = None;
+        hw.exposure = None;
+        let r = self.step(CallKind::Autofocus, ev, deadline, times, |m| {
+            m.run_autofocus(req)
+        })?;
+        round.autofocus_s += self.m.clock.now_s() - t0;
+        round.autofocus_runs += 1;
+        self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
+        hw.z = Some(r.z_mm);
+        Ok(r)
+    }
+
     /// The stage to the event's x, y, unless it is there.
     fn xy_to(
         &mut self,
@@ -367,19 +392,9 @@ impl Worker {
             let reference = base(focus);
             self.z_to(ev, hw, reference, &mut times)?;
             let req = self.af_request(&plan.autofocus, reference);
-            let t0 = self.m.clock.now_s();
             let d = self.deadlines.autofocus();
-            hw.z = None;
-            hw.light = None;
-            hw.exposure = None;
-            let r = self.step(CallKind::Autofocus, ev, d, &mut times, |m| {
-                m.run_autofocus(&req)
-            })?;
-            round.autofocus_s += self.m.clock.now_s() - t0;
-            round.autofocus_runs += 1;
-            hw.z = Some(r.z_mm);
+            let r = self.autofocus_here(ev, hw, &req, d, &mut times, round)?;
             focus.insert(ev.region, on_map.map_or(r.z_mm, |m| r.z_mm - m));
-            self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
             self.records.emit(Record::Autofocus(records::Autofocus {
                 seq: ev.seq,
                 t: ev.t,
@@ -564,17 +579,7 @@ impl Worker {
         let d = self
             .deadlines
             .autofocus_of(&fm.autofocus, self.plan.channels[ch].exposure.secs());
-        let t0 = self.m.clock.now_s();
-        hw.z = None;
-        hw.light = None;
-        hw.exposure = None;
-        let r = self.step(CallKind::Autofocus, ev, d, &mut times, |m| {
-            m.run_autofocus(&req)
-        })?;
-        round.autofocus_s += self.m.clock.now_s() - t0;
-        round.autofocus_runs += 1;
-        self.stats.autofocus_runs.fetch_add(1, Ordering::SeqCst);
-        hw.z = Some(r.z_mm);
+        let r = self.autofocus_here(ev, hw, &req, d, &mut times, round)?;
         Ok(r.z_mm)
     }
 
