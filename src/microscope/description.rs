@@ -291,6 +291,11 @@ pub struct ObjectiveDesc {
 }
 
 impl ObjectiveDesc {
+    /// The NAs objectives have: above 0, up to 1.7 (high-index immersion).
+    pub fn na_is_plausible(na: f64) -> bool {
+        na > 0.0 && na <= 1.7
+    }
+
     pub fn numerical_aperture(&self) -> Option<f64> {
         self.na.or_else(|| {
             let (_, after) = self.name.split_once('/')?;
@@ -298,7 +303,7 @@ impl ObjectiveDesc {
                 .chars()
                 .take_while(|c| c.is_ascii_digit() || *c == '.')
                 .collect();
-            digits.parse().ok().filter(|na| *na > 0.0 && *na <= 1.7)
+            digits.parse().ok().filter(|na| Self::na_is_plausible(*na))
         })
     }
 

@@ -185,7 +185,10 @@ impl MicroscopeConfig {
                 "binning must be 1 or more and divide the sensor size",
             ));
         }
-        if d.objective.na.is_some_and(|na| !(na > 0.0 && na <= 1.7)) {
+        if d.objective
+            .na
+            .is_some_and(|na| !description::ObjectiveDesc::na_is_plausible(na))
+        {
             out.push(self.error_at(
                 "objective.na",
                 "the numerical aperture must be above 0 and at most 1.7",

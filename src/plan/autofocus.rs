@@ -13,6 +13,10 @@ pub struct AutofocusPlan {
     pub channel: usize,
 }
 
+/// A contrast scan's search range and step when the protocol gives none.
+pub(super) const CONTRAST_RANGE_UM: f64 = 40.0;
+pub(super) const CONTRAST_STEP_UM: f64 = 2.0;
+
 impl Builder<'_> {
     pub(super) fn autofocus(&mut self, channels: &[PlanChannel]) -> AutofocusPlan {
         let a = &self.lp.spec.autofocus;
@@ -27,8 +31,8 @@ impl Builder<'_> {
         match a.method {
             AfMethod::None => {}
             AfMethod::Contrast => {
-                plan.range_um = a.range.map_or(40.0, |r| r.um());
-                plan.step_um = a.step.map_or(2.0, |s| s.um());
+                plan.range_um = a.range.map_or(CONTRAST_RANGE_UM, |r| r.um());
+                plan.step_um = a.step.map_or(CONTRAST_STEP_UM, |s| s.um());
                 if plan.range_um <= 0.0 {
                     self.err("autofocus.range", "the search range must be positive");
                 }

@@ -1,7 +1,7 @@
 //! The focus map: where the focus is measured before imaging, with which autofocus, and how
 //! the surface through those points is judged.
 
-use super::autofocus::AutofocusPlan;
+use super::autofocus::{AutofocusPlan, CONTRAST_RANGE_UM, CONTRAST_STEP_UM};
 use super::surface::SurfaceKind;
 use super::*;
 use crate::protocol::schema::{AfMethod, FocusPoints};
@@ -63,8 +63,8 @@ impl Builder<'_> {
                 Some(_) => {}
             },
             AfMethod::Contrast if autofocus.method != AfMethod::Contrast => {
-                af.range_um = 40.0;
-                af.step_um = 2.0;
+                af.range_um = CONTRAST_RANGE_UM;
+                af.step_um = CONTRAST_STEP_UM;
                 af.channel = 0;
             }
             AfMethod::Contrast => {}

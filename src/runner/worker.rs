@@ -572,13 +572,7 @@ impl Worker {
         self.xy_to(ev, hw, &mut times)?;
         self.z_to(ev, hw, reference, &mut times)?;
         let req = self.af_request(&fm.autofocus, reference);
-        let ch = fm
-            .autofocus
-            .channel
-            .min(self.plan.channels.len().saturating_sub(1));
-        let d = self
-            .deadlines
-            .autofocus_of(&fm.autofocus, self.plan.channels[ch].exposure.secs());
+        let d = self.deadlines.autofocus_of(&fm.autofocus, req.exposure_s);
         let r = self.autofocus_here(ev, hw, &req, d, &mut times, round)?;
         Ok(r.z_mm)
     }
@@ -634,8 +628,8 @@ impl Worker {
             max_residual_um: None,
             failed: None,
         };
-        let failed = match &surface {
-            None => Some(format!(
+        let outcome = match surface {
+            None => Err(format!(
                 "focus map: {} of {} points measured, too few to fit a {} (it needs {} that are not all in a line)",
                 measured.len(),
                 fm.points.len(),
@@ -657,24 +651,22 @@ impl Worker {
                 }
                 record.rms_um = Some((sum / measured.len() as f64).sqrt());
                 record.max_residual_um = Some(worst.0);
-                (worst.0 > fm.max_residual_um).then(|| {
-                    format!(
+                if worst.0 > fm.max_residual_um {
+                    Err(format!(
                         "focus map: {} is {:.2} µm from the fitted {} (the limit is {} µm); the sample is not the shape the map assumes, or a point focused on something else",
                         worst.1,
                         worst.0,
                         fm.surface.name(),
                         fm.max_residual_um
-                    )
-                })
+                    ))
+                } else {
+                    Ok(s)
+                }
             }
         };
-        record.failed = failed.clone();
+        record.failed = outcome.as_ref().err().cloned();
         self.records.emit(Record::FocusMap(record));
-        match (failed, surface) {
-            (None, Some(s)) => Ok(s),
-            (Some(why), _) => Err(Some(why)),
-            (None, None) => Err(Some("focus map: no surface".into())),
-        }
+        outcome.map_err(Some)
     }
 
     pub fn run(mut self) -> WorkerEnd {

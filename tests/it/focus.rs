@@ -13,9 +13,14 @@ fn in_focus(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     args.extend_from_slice(extra);
     let r = run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = run(&["report", &run_dir(&out).display().to_string(), "--json"]);
-    assert_eq!(rep.code, 0, "{}", rep.stderr);
-    rep.json()
+    report(&out)
+}
+
+/// `report --json` of the run under `dir`.
+fn report(dir: &std::path::Path) -> serde_json::Value {
+    let r = run(&["report", &run_dir(dir).display().to_string(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
 }
 
 #[test]
@@ -66,12 +71,6 @@ fn screen(dir: &std::path::Path, m: &str, name: &str, set: &[&str]) -> Run {
         args.extend(["--set", s]);
     }
     run(&args)
-}
-
-fn report(dir: &std::path::Path) -> serde_json::Value {
-    let r = run(&["report", &run_dir(dir).display().to_string(), "--json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    r.json()
 }
 
 /// The shipped focus-map screen on a sample that tilts and bows by several µm across the
