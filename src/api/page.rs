@@ -27,13 +27,20 @@ pub fn page(req: &Request, grant: Option<&Grant>, tokens: Option<&Tokens>) -> Re
         };
     }
     match grant {
-        Some(g) if g.scopes.read => html(200, PAGE.to_string()),
+        Some(g) if g.scopes.read => html(200, filled()),
         Some(_) => refuse(403, "this token has no `read` scope"),
         None => refuse(
             401,
             "open the address `squidctl serve` printed, with ?token=TOKEN from its token file",
         ),
     }
+}
+
+/// The page with the event types it listens for.
+fn filled() -> String {
+    let names = crate::queue::events::QueueEvent::type_names();
+    let list = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+    PAGE.replacen("/*EVENT_TYPES*/[]", &list, 1)
 }
 
 fn html(status: u16, body: String) -> Response {
@@ -50,4 +57,16 @@ fn refuse(status: u16, why: &str) -> Response {
             "<!doctype html><meta charset=utf-8><title>squidctl</title><body style=\"font-family:sans-serif\"><h1>squidctl</h1><p>{why}</p>"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_page_listens_for_every_event_type() {
+        assert!(super::PAGE.contains("/*EVENT_TYPES*/[]"));
+        let page = super::filled();
+        for name in crate::queue::events::QueueEvent::type_names() {
+            assert!(page.contains(&format!("\"{name}\"")), "{name}");
+        }
+    }
 }

@@ -205,6 +205,31 @@ impl QueueEvent {
         NewEvent { task, event: self }
     }
 
+    /// Every type name this version writes, from the same definition the log serializes with
+    /// (the status page listens for each; a hand-kept list missed new ones).
+    pub fn type_names() -> Vec<String> {
+        let schema = schemars::schema_for!(QueueEvent);
+        let mut names = Vec::new();
+        let variants = schema
+            .get("oneOf")
+            .or_else(|| schema.get("anyOf"))
+            .and_then(Value::as_array);
+        for v in variants.into_iter().flatten() {
+            let ty = v.pointer("/properties/type");
+            let one = ty.and_then(|t| t.get("const")).and_then(Value::as_str);
+            let listed = ty.and_then(|t| t.get("enum")).and_then(Value::as_array);
+            names.extend(one.map(str::to_string));
+            names.extend(
+                listed
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string),
+            );
+        }
+        names
+    }
+
     /// The event that ends a task in `state` (a terminal state; any other is logged as
     /// `task_failed`, which is what a task stopped there would be).
     pub fn ended(state: State, end: End) -> QueueEvent {
@@ -594,6 +619,26 @@ mod tests {
         // What is read prints as it was written.
         let again: Event = serde_json::from_str(&line(&written[1])).expect("read");
         assert_eq!(line(&again), line(&written[1]));
+    }
+
+    #[test]
+    fn the_type_names_are_every_variant_written() {
+        let names = QueueEvent::type_names();
+        for e in [
+            QueueEvent::TaskReleased {},
+            QueueEvent::TaskInterrupted { why: "x".into() },
+            QueueEvent::TaskUnclaimable { why: "x".into() },
+            QueueEvent::ended(State::Skipped, End::default()),
+            QueueEvent::EmergencyReset {
+                by: "a".into(),
+                since: "t".into(),
+                cut_motors: false,
+            },
+        ] {
+            assert!(names.contains(&name(&e)), "{} not in {names:?}", name(&e));
+        }
+        assert!(!names.iter().any(|n| n == "other"), "{names:?}");
+        assert_eq!(names.len(), 33, "{names:?}");
     }
 
     #[test]
