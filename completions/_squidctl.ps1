@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
             [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
+            [CompletionResult]::new('calibrate-plate', 'calibrate-plate', [CompletionResultType]::ParameterValue, 'Calibrate where a plate sits: find 2–3 reference wells'' edges in bright field (or take the stage positions you jogged to), fit offset, rotation and scale, and store them beside the microscope description for every plan of that plate')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)')
             [CompletionResult]::new('methods', 'methods', [CompletionResultType]::ParameterValue, 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one')
@@ -196,6 +197,25 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('--xy', '--xy', [CompletionResultType]::ParameterName, 'Move the stage here first, e.g. 20mm,15mm [default: where it is after connecting]')
             [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Positions on each side of the focus')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Distance between positions')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less log detail (-q warnings only, -qq errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'squidctl;calibrate-plate' {
+            [CompletionResult]::new('--microscope', '--microscope', [CompletionResultType]::ParameterName, 'Microscope description YAML (the calibration is stored beside it)')
+            [CompletionResult]::new('--plate', '--plate', [CompletionResultType]::ParameterName, 'The plate format: 6, 12, 24, 48, 96, 384 or 1536')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'Calibrate the plate this protocol images (its `format` or `custom` plate)')
+            [CompletionResult]::new('--wells', '--wells', [CompletionResultType]::ParameterName, 'Reference wells to find [default: three corners, e.g. A1,A12,H1]')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'A well''s centre you jogged to with `squidctl move`, e.g. A1=14.5mm,11.3mm (repeat for 2–3 wells); nothing is moved')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Bright-field channel to find the wells'' edges in [default: BF, else the first channel]')
+            [CompletionResult]::new('--exposure', '--exposure', [CompletionResultType]::ParameterName, 'exposure')
+            [CompletionResult]::new('--intensity', '--intensity', [CompletionResultType]::ParameterName, 'Light intensity, percent')
+            [CompletionResult]::new('--z', '--z', [CompletionResultType]::ParameterName, 'Height to image at [default: the description''s stage.focus_z]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer')
@@ -819,6 +839,7 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that every file of a run is present, readable and intact')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Summarise a run, finished or still running')
             [CompletionResult]::new('calibrate-af', 'calibrate-af', [CompletionResultType]::ParameterValue, 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names')
+            [CompletionResult]::new('calibrate-plate', 'calibrate-plate', [CompletionResultType]::ParameterValue, 'Calibrate where a plate sits: find 2–3 reference wells'' edges in bright field (or take the stage positions you jogged to), fit offset, rotation and scale, and store them beside the microscope description for every plan of that plate')
             [CompletionResult]::new('emulate', 'emulate', [CompletionResultType]::ParameterValue, 'Emulate hardware on this machine, to rehearse squidctl without it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)')
             [CompletionResult]::new('methods', 'methods', [CompletionResultType]::ParameterValue, 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one')
@@ -879,6 +900,9 @@ Register-ArgumentCompleter -Native -CommandName 'squidctl' -ScriptBlock {
             break
         }
         'squidctl;help;calibrate-af' {
+            break
+        }
+        'squidctl;help;calibrate-plate' {
             break
         }
         'squidctl;help;emulate' {

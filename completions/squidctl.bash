@@ -25,6 +25,9 @@ _squidctl() {
             squidctl,calibrate-af)
                 cmd="squidctl__subcmd__calibrate__subcmd__af"
                 ;;
+            squidctl,calibrate-plate)
+                cmd="squidctl__subcmd__calibrate__subcmd__plate"
+                ;;
             squidctl,cancel)
                 cmd="squidctl__subcmd__cancel"
                 ;;
@@ -162,6 +165,9 @@ _squidctl() {
                 ;;
             squidctl__subcmd__help,calibrate-af)
                 cmd="squidctl__subcmd__help__subcmd__calibrate__subcmd__af"
+                ;;
+            squidctl__subcmd__help,calibrate-plate)
+                cmd="squidctl__subcmd__help__subcmd__calibrate__subcmd__plate"
                 ;;
             squidctl__subcmd__help,cancel)
                 cmd="squidctl__subcmd__help__subcmd__cancel"
@@ -365,7 +371,7 @@ _squidctl() {
 
     case "${cmd}" in
         squidctl)
-            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
+            opts="-v -q -h -V --verbose --quiet --help --version validate plan simulate acquire devices resume verify report calibrate-af calibrate-plate emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +492,56 @@ _squidctl() {
                     return 0
                     ;;
                 --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__calibrate__subcmd__plate)
+            opts="-v -q -h --microscope --plate --protocol --wells --at --channel --exposure --intensity --z --json --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --microscope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wells)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exposure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --intensity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --z)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -799,7 +855,7 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help)
-            opts="validate plan simulate acquire devices resume verify report calibrate-af emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
+            opts="validate plan simulate acquire devices resume verify report calibrate-af calibrate-plate emulate submit methods preflight queue show cancel hold release move home snap focus lights filter act status faults reserve stop reset pause unpause wait events history gc worker serve import completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,6 +897,20 @@ _squidctl() {
             return 0
             ;;
         squidctl__subcmd__help__subcmd__calibrate__subcmd__af)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        squidctl__subcmd__help__subcmd__calibrate__subcmd__plate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
+            cand calibrate-plate 'Calibrate where a plate sits: find 2–3 reference wells'' edges in bright field (or take the stage positions you jogged to), fit offset, rotation and scale, and store them beside the microscope description for every plan of that plate'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
             cand methods 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one'
@@ -184,6 +185,24 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand --xy 'Move the stage here first, e.g. 20mm,15mm [default: where it is after connecting]'
             cand --steps 'Positions on each side of the focus'
             cand --step 'Distance between positions'
+            cand --json 'Print one JSON summary on stdout'
+            cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
+            cand -q 'Less log detail (-q warnings only, -qq errors only)'
+            cand --quiet 'Less log detail (-q warnings only, -qq errors only)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'squidctl;calibrate-plate'= {
+            cand --microscope 'Microscope description YAML (the calibration is stored beside it)'
+            cand --plate 'The plate format: 6, 12, 24, 48, 96, 384 or 1536'
+            cand --protocol 'Calibrate the plate this protocol images (its `format` or `custom` plate)'
+            cand --wells 'Reference wells to find [default: three corners, e.g. A1,A12,H1]'
+            cand --at 'A well''s centre you jogged to with `squidctl move`, e.g. A1=14.5mm,11.3mm (repeat for 2–3 wells); nothing is moved'
+            cand --channel 'Bright-field channel to find the wells'' edges in [default: BF, else the first channel]'
+            cand --exposure 'exposure'
+            cand --intensity 'Light intensity, percent'
+            cand --z 'Height to image at [default: the description''s stage.focus_z]'
             cand --json 'Print one JSON summary on stdout'
             cand -v 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
             cand --verbose 'More log detail (-v debug, -vv trace); `SQUIDCTL_LOG` filters finer'
@@ -752,6 +771,7 @@ set edit:completion:arg-completer[squidctl] = {|@words|
             cand verify 'Check that every file of a run is present, readable and intact'
             cand report 'Summarise a run, finished or still running'
             cand calibrate-af 'Calibrate the laser autofocus: step z around the focus, fit the spot''s shift per µm and write the calibration file the description names'
+            cand calibrate-plate 'Calibrate where a plate sits: find 2–3 reference wells'' edges in bright field (or take the stage positions you jogged to), fit offset, rotation and scale, and store them beside the microscope description for every plan of that plate'
             cand emulate 'Emulate hardware on this machine, to rehearse squidctl without it'
             cand submit 'Queue a protocol on its microscope (checked now: a bad protocol fails here, not at 3 a.m.)'
             cand methods 'Named protocols stored with a microscope''s queue (squidctl YAML or Squid''s acquisition configuration), checked and estimated when stored; `submit --method NAME` runs one'
@@ -803,6 +823,8 @@ set edit:completion:arg-completer[squidctl] = {|@words|
         &'squidctl;help;report'= {
         }
         &'squidctl;help;calibrate-af'= {
+        }
+        &'squidctl;help;calibrate-plate'= {
         }
         &'squidctl;help;emulate'= {
             cand mcu 'The Squid microcontroller board (firmware 1.x) on a pseudo-terminal: prints the port''s path as its first line, serves until SIGINT or SIGTERM'

@@ -168,6 +168,10 @@ pub enum Command {
     /// Calibrate the laser autofocus: step z around the focus, fit the spot's shift per µm
     /// and write the calibration file the description names
     CalibrateAf(CalibrateAfArgs),
+    /// Calibrate where a plate sits: find 2–3 reference wells' edges in bright field (or take
+    /// the stage positions you jogged to), fit offset, rotation and scale, and store them
+    /// beside the microscope description for every plan of that plate
+    CalibratePlate(CalibratePlateArgs),
     /// Emulate hardware on this machine, to rehearse squidctl without it
     #[command(subcommand)]
     Emulate(EmulateCommand),
@@ -498,6 +502,46 @@ pub struct CalibrateAfArgs {
     /// Distance between positions
     #[arg(long, value_name = "LENGTH", default_value = "1um", value_parser = parse_length)]
     pub step: Length,
+    /// Print one JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["plate", "protocol"])))]
+pub struct CalibratePlateArgs {
+    /// Microscope description YAML (the calibration is stored beside it)
+    #[arg(long, env = "SQUIDCTL_MICROSCOPE", value_name = "FILE")]
+    pub microscope: Option<PathBuf>,
+    /// The plate format: 6, 12, 24, 48, 96, 384 or 1536
+    #[arg(long, value_name = "WELLS")]
+    pub plate: Option<String>,
+    /// Calibrate the plate this protocol images (its `format` or `custom` plate)
+    #[arg(long, value_name = "FILE", conflicts_with = "plate")]
+    pub protocol: Option<String>,
+    /// Reference wells to find [default: three corners, e.g. A1,A12,H1]
+    #[arg(
+        long,
+        value_name = "WELLS",
+        value_delimiter = ',',
+        conflicts_with = "at"
+    )]
+    pub wells: Vec<String>,
+    /// A well's centre you jogged to with `squidctl move`, e.g. A1=14.5mm,11.3mm (repeat
+    /// for 2–3 wells); nothing is moved
+    #[arg(long, value_name = "WELL=X,Y")]
+    pub at: Vec<String>,
+    /// Bright-field channel to find the wells' edges in [default: BF, else the first channel]
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    #[arg(long, value_name = "DURATION", default_value = "5ms", value_parser = parse_duration)]
+    pub exposure: Duration,
+    /// Light intensity, percent
+    #[arg(long, value_name = "PCT", default_value_t = 50.0)]
+    pub intensity: f64,
+    /// Height to image at [default: the description's stage.focus_z]
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub z: Option<Length>,
     /// Print one JSON summary on stdout
     #[arg(long)]
     pub json: bool,

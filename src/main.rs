@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         Command::Acquire(a) => commands::acquire::run(a),
         Command::Devices(a) => commands::devices::run(a),
         Command::CalibrateAf(a) => commands::calibrate_af::run(a),
+        Command::CalibratePlate(a) => commands::calibrate_plate::run(a),
         Command::Resume(a) => commands::resume::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),

@@ -1,8 +1,5 @@
 //! `squidctl calibrate-af`: teach a reflection autofocus how its spot follows z, on the rig.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use super::print_json;
 use crate::cli::CalibrateAfArgs;
 use crate::exit::Exit;
@@ -45,68 +42,29 @@ pub fn run(args: &CalibrateAfArgs) -> Exit {
         return Exit::Invalid;
     }
     let name = config.desc.name.clone();
-    let _lock = match crate::run_dir::lock::acquire(
-        &name,
-        None,
-        &crate::run_dir::lock::owner_text("command", std::path::Path::new("calibrate-af")),
-        &|| None,
-    ) {
+    let _lock = match super::command_lock(&name, "calibrate-af", "calibrate") {
         Ok(l) => l,
-        Err(crate::run_dir::lock::LockError::Busy { holder, path }) => {
-            eprintln!(
-                "error: the microscope `{name}` is busy ({}; lock {}): calibrate when the run is over",
-                holder.replace('\n', ", ").trim_end_matches(", "),
-                path.display()
-            );
-            return Exit::Busy;
-        }
-        Err(e) => {
-            eprintln!("error: cannot take the microscope lock: {e:?}");
-            return Exit::Failed;
-        }
+        Err(exit) => return exit,
     };
     let z = args.z.map_or(config.desc.stage.focus_z.mm(), |z| z.mm());
     let xy = args.xy.map(|(x, y)| (x.mm(), y.mm()));
-    let (tx, rx) = mpsc::channel();
     let cfg = config.clone();
-    // On its own thread, so a device that hangs cannot hang the command.
-    let spawned = std::thread::Builder::new()
-        .name("calibrate-af".into())
-        .spawn(move || {
-            let r = crate::supervisor::panics::catch(|| calibrate(&cfg, xy, z, &plan))
-                .unwrap_or_else(|p| {
-                    Err(hardware::DeviceError::failed(
-                        "laser autofocus",
-                        format!("driver {p}"),
-                    ))
-                });
-            let _ = tx.send(r);
-        });
-    if let Err(e) = spawned {
-        eprintln!("error: cannot start the calibration: {e}");
-        return Exit::Failed;
-    }
     let limit = CONNECT_S + PER_POSITION_S * f64::from(2 * plan.steps + 1);
-    match rx.recv_timeout(Duration::from_secs_f64(limit)) {
-        Ok(Ok(c)) => {
+    match super::on_device_thread("calibrate-af", "laser autofocus", limit, move || {
+        calibrate(&cfg, xy, z, &plan)
+    }) {
+        Ok(c) => {
             report(&config, &c, args.json);
             Exit::Completed
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             eprintln!("error: calibration failed: {e}");
             if args.json {
                 print_json(
-                    &serde_json::json!({"command": "calibrate-af", "ok": false, "error": e.to_string()}),
+                    &serde_json::json!({"command": "calibrate-af", "ok": false, "error": e}),
                 );
             }
             Exit::Failed
-        }
-        Err(_) => {
-            crate::supervisor::safety::all_lights_off("the calibration hung");
-            eprintln!(
-                "error: the calibration did not finish within {limit:.0} s: a device hung; the previous calibration is unchanged"
-            );
-            std::process::exit(Exit::Hung.code() as i32);
         }
     }
 }

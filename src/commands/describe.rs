@@ -59,6 +59,9 @@ pub fn plan_rows(
         _ => human::plural(plan.regions.len() as u64, "position", "positions"),
     };
     rows.push(("where", where_));
+    if let Some(placed) = &plan.placement {
+        rows.push(("plate at", placed.describe()));
+    }
     let per = if plan
         .regions
         .iter()

@@ -3,6 +3,7 @@
 pub mod acquire;
 pub mod action;
 pub mod calibrate_af;
+pub mod calibrate_plate;
 pub mod completions;
 pub mod describe;
 pub mod devices;
@@ -38,6 +39,71 @@ pub fn load(file: &str, input: &ProtocolInput) -> Result<Loaded, Diagnostics> {
     })?;
     let protocol = LoadedProtocol::load(file, &input.sets)?;
     Loaded::new(protocol, microscope)
+}
+
+/// The microscope's lock for a command that drives it outside a run; a busy microscope is
+/// said and given its exit (`what` says when to try again: "calibrate when the run is over").
+pub fn command_lock(
+    name: &str,
+    command: &str,
+    what: &str,
+) -> Result<crate::run_dir::lock::MicroscopeLock, Exit> {
+    match crate::run_dir::lock::acquire(
+        name,
+        None,
+        &crate::run_dir::lock::owner_text("command", std::path::Path::new(command)),
+        &|| None,
+    ) {
+        Ok(l) => Ok(l),
+        Err(crate::run_dir::lock::LockError::Busy { holder, path }) => {
+            eprintln!(
+                "error: the microscope `{name}` is busy ({}; lock {}): {what} when the run is over",
+                holder.replace('\n', ", ").trim_end_matches(", "),
+                path.display()
+            );
+            Err(Exit::Busy)
+        }
+        Err(e) => {
+            eprintln!("error: cannot take the microscope lock: {e:?}");
+            Err(Exit::Failed)
+        }
+    }
+}
+
+/// Run a calibration's device work on its own thread, so a device that hangs cannot hang the
+/// command: past `limit_s` every light is turned off and the process exits `Hung`, the
+/// previous calibration unchanged. A driver's panic is an error naming `device`.
+pub fn on_device_thread<T: Send + 'static>(
+    thread: &str,
+    device: &'static str,
+    limit_s: f64,
+    f: impl FnOnce() -> crate::hardware::DeviceResult<T> + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(thread.into())
+        .spawn(move || {
+            let r = crate::supervisor::panics::catch(f).unwrap_or_else(|p| {
+                Err(crate::hardware::DeviceError::failed(
+                    device,
+                    format!("driver {p}"),
+                ))
+            });
+            let _ = tx.send(r);
+        });
+    if let Err(e) = spawned {
+        return Err(format!("cannot start the calibration: {e}"));
+    }
+    match rx.recv_timeout(std::time::Duration::from_secs_f64(limit_s)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => {
+            crate::supervisor::safety::all_lights_off("the calibration hung");
+            eprintln!(
+                "error: the calibration did not finish within {limit_s:.0} s: a device hung; the previous calibration is unchanged"
+            );
+            std::process::exit(Exit::Hung.code() as i32);
+        }
+    }
 }
 
 /// Print diagnostics to stderr and give the "invalid input" exit.

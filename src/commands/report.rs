@@ -263,6 +263,31 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             q.abs_error_max_um
         ));
     }
+    let placed = crate::run_dir::focus::placement_of(&journal);
+    let plate_at = journal_of!(journal, Start).find_map(|s| s.plate_placement.clone());
+    if let Some(p) = &plate_at {
+        let from = match p["from"].as_str() {
+            Some("calibration") => format!(
+                "calibration of {} ({})",
+                p["calibrated"].as_str().unwrap_or("?"),
+                p["file"].as_str().unwrap_or("?")
+            ),
+            Some("protocol") => "the protocol's a1_position".into(),
+            _ => "nominal (not calibrated)".into(),
+        };
+        t.push_str(&format!(
+            "plate at    A1 ({:.3}, {:.3}) mm, rotated {:+.3}°, from {from}\n",
+            p["a1_mm"][0].as_f64().unwrap_or(f64::NAN),
+            p["a1_mm"][1].as_f64().unwrap_or(f64::NAN),
+            p["rotation_deg"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    if let Some(q) = &placed {
+        t.push_str(&format!(
+            "placement   {} fields from their planned place on the well: p50 {:.1} µm, max {:.1} µm (against the simulated plate)\n",
+            q.fields, q.error_p50_um, q.error_max_um
+        ));
+    }
     let longest_wait = journal_of!(journal, BackPressure)
         .map(|b| b.waited_s)
         .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))));
@@ -332,6 +357,8 @@ fn one(run_dir: &std::path::Path, json: bool) -> Exit {
             "focus_maps": maps,
             "in_focus_fraction": focus.as_ref().map(|q| q.in_focus_fraction),
             "focus": focus,
+            "plate_placement": plate_at,
+            "placement": placed,
             "backpressure": {"waits": record.counts.backpressure_waits, "waited_s": record.counts.backpressure_s, "longest_s": longest_wait},
             "links": links.iter().map(|(d, h)| json!({"device": d, "health": h})).collect::<Vec<_>>(),
             "time_points": rounds.iter().map(|r| json!({"t": r.t, "late_s": r.late_s, "skipped": r.skipped, "continued_late_s": r.continued_late_s})).collect::<Vec<_>>(),

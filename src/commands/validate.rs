@@ -25,6 +25,10 @@ pub fn run(args: &ValidateArgs) -> Exit {
                     human::count(frames),
                     human::bytes(bytes)
                 );
+                let warnings = warnings(&l);
+                for w in &warnings {
+                    let _ = writeln!(err, "warning: {file}: {w}");
+                }
                 if !args.json && args.files.len() == 1 {
                     let _ = describe::print_rows(
                         &mut err,
@@ -40,6 +44,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
                     "frames": frames,
                     "bytes": bytes,
                     "errors": [],
+                    "warnings": warnings,
                 }));
             }
             Err(d) => {
@@ -75,4 +80,21 @@ pub fn run(args: &ValidateArgs) -> Exit {
     } else {
         Exit::Invalid
     }
+}
+
+/// What is valid but likely wrong on this microscope.
+fn warnings(l: &super::Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(g), Some(p)) = (&l.plan.plate, &l.plan.placement)
+        && p.source == crate::plan::PlacementSource::Nominal
+        && !l.microscope.builtin
+    {
+        out.push(format!(
+            "the {} plate has no calibration on {}: its wells are placed where the holder should put them; run `squidctl calibrate-plate --protocol {}` (or give `plate.a1_position`)",
+            g.label,
+            l.microscope.desc.name,
+            l.protocol.source.name,
+        ));
+    }
+    out
 }

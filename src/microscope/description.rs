@@ -26,6 +26,10 @@ pub struct MicroscopeDesc {
     /// from), so a robot's script says where, not numbers that differ per rig.
     #[serde(default)]
     pub positions: std::collections::BTreeMap<String, NamedPosition>,
+    /// Where `calibrate-plate` keeps the plate calibrations, relative to this file
+    /// (default: `<this file's stem>.plates.yaml` beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_calibration: Option<String>,
     /// The simulated world (clock, sample, focus surface): read and checked by the
     /// simulator's driver, which owns its settings.
     #[serde(default, skip_serializing)]

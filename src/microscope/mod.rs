@@ -3,6 +3,7 @@
 
 pub mod description;
 pub mod link_health;
+pub mod plate_calibration;
 pub mod timing;
 
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct MicroscopeConfig {
     pub root: Node,
     pub source: Arc<SourceFile>,
     pub builtin: bool,
+    /// The plate calibrations stored beside the description (none for the built-in one).
+    pub plates: plate_calibration::PlateCalibrations,
 }
 
 impl MicroscopeConfig {
@@ -53,7 +56,42 @@ impl MicroscopeConfig {
             return Self::builtin();
         };
         let text = crate::yaml::read_text(path)?;
-        Self::from_source(SourceFile::new(path.display().to_string(), text))
+        let mut m = Self::from_source(SourceFile::new(path.display().to_string(), text))?;
+        m.plates = m.load_plates()?;
+        Ok(m)
+    }
+
+    /// Where `calibrate-plate` stores this microscope's plate calibrations (none for the
+    /// built-in description: it has no file to sit beside).
+    pub fn plates_path(&self) -> Option<std::path::PathBuf> {
+        if self.builtin {
+            return None;
+        }
+        Some(plate_calibration::path_beside(
+            std::path::Path::new(&self.source.name),
+            self.desc.plate_calibration.as_deref(),
+        ))
+    }
+
+    fn load_plates(&self) -> Result<plate_calibration::PlateCalibrations, Diagnostics> {
+        let Some(path) = self.plates_path() else {
+            return Ok(Default::default());
+        };
+        if !path.exists() {
+            return Ok(Default::default());
+        }
+        let text = crate::yaml::read_text(&path)?;
+        let source = SourceFile::new(path.display().to_string(), text);
+        crate::yaml::load::<plate_calibration::PlateCalibrations>(&source)
+            .map(|(c, _)| c)
+            .map_err(|mut d| {
+                d.push(Diagnostic::new(format!(
+                    "the plate calibration {} cannot be read",
+                    path.display()
+                ))
+                .help("run `squidctl calibrate-plate` again, or remove the file to use the nominal plate positions"));
+                d
+            })
     }
 
     /// The description alone, parsed and checked. `hardware::load` also checks what belongs
@@ -65,6 +103,7 @@ impl MicroscopeConfig {
             root,
             source,
             builtin: false,
+            plates: Default::default(),
         };
         m.check()?;
         Ok(m)

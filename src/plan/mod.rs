@@ -31,10 +31,12 @@ use crate::protocol::units::Duration;
 use crate::protocol::{LoadedProtocol, template};
 use crate::suggest;
 
+use crate::microscope::plate_calibration::Placement;
 pub use autofocus::AutofocusPlan;
 pub use channels::PlanChannel;
 pub use events::{Event, Events};
 use plate::PlateGeometry;
+pub use plate::{PlacementSource, PlatePlacement};
 use regions::Origin;
 pub use regions::Region;
 pub use time::TimePlan;
@@ -63,6 +65,8 @@ pub struct Plan {
     pub description: String,
     pub metadata: serde_json::Map<String, serde_json::Value>,
     pub plate: Option<PlateGeometry>,
+    /// Where the plate's wells were placed from (none for positions).
+    pub placement: Option<PlatePlacement>,
     pub regions: Vec<Region>,
     pub max_fovs: u32,
     pub z_offsets_um: Vec<f64>,
@@ -88,6 +92,7 @@ impl Plan {
             m,
             errors: Diagnostics::default(),
             check_names: true,
+            placed: None,
         }
         .build()
     }
@@ -101,6 +106,7 @@ impl Plan {
             m,
             errors: Diagnostics::default(),
             check_names: false,
+            placed: None,
         }
         .build()
     }
@@ -193,6 +199,8 @@ struct Builder<'a> {
     m: &'a MicroscopeConfig,
     errors: Diagnostics,
     check_names: bool,
+    /// Where the plate was put, once its regions are laid out.
+    placed: Option<PlatePlacement>,
 }
 
 impl Builder<'_> {
@@ -288,6 +296,7 @@ impl Builder<'_> {
             description: p.description.clone(),
             metadata: p.metadata.clone(),
             plate,
+            placement: self.placed.take(),
             regions: regions.into_iter().map(|(r, _)| r).collect(),
             max_fovs,
             z_offsets_um,

@@ -1,5 +1,6 @@
 //! Plate geometry: where each well's centre is, from the SBS footprint or a custom plate.
 
+use crate::microscope::plate_calibration::Placement;
 use crate::protocol::schema::{CustomPlate, WellShape};
 
 use super::wells::Well;
@@ -65,12 +66,86 @@ impl PlateGeometry {
         }
     }
 
-    /// Stage position of a well's centre, given the stage position of A1's centre.
-    pub fn well_centre(&self, w: Well, a1_stage: (f64, f64)) -> (f64, f64) {
+    /// A well's centre on the plate, in mm from A1's centre.
+    pub fn from_a1(&self, w: Well) -> (f64, f64) {
         (
-            a1_stage.0 + w.col as f64 * self.spacing_x_mm,
-            a1_stage.1 + w.row as f64 * self.spacing_y_mm,
+            w.col as f64 * self.spacing_x_mm,
+            w.row as f64 * self.spacing_y_mm,
         )
+    }
+
+    /// Stage position of a well's centre on a plate placed so.
+    pub fn well_centre(&self, w: Well, at: &Placement) -> (f64, f64) {
+        at.to_stage(self.from_a1(w))
+    }
+}
+
+/// Where a plan put the plate, and on whose word: a run's record says which calibration its
+/// wells came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatePlacement {
+    pub placement: Placement,
+    pub source: PlacementSource,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlacementSource {
+    /// The protocol's `plate.a1_position`.
+    Protocol,
+    /// `calibrate-plate`'s result for this format.
+    Calibration {
+        file: String,
+        calibrated: String,
+        rms_um: f64,
+    },
+    /// The holder's `plate_origin` plus the format's nominal A1: nobody measured it.
+    Nominal,
+}
+
+impl PlatePlacement {
+    /// One line for people: what placed the plate.
+    pub fn describe(&self) -> String {
+        let p = &self.placement;
+        let at = format!("A1 at ({:.3}, {:.3}) mm", p.a1_mm.0, p.a1_mm.1);
+        match &self.source {
+            PlacementSource::Protocol => format!("{at}, from the protocol's a1_position"),
+            PlacementSource::Calibration {
+                file,
+                calibrated,
+                rms_um,
+            } => format!(
+                "{at}, rotated {:+.3}°, scale {:.5}: calibration of {calibrated} ({file}, RMS {rms_um:.1} µm)",
+                p.rotation_deg, p.scale
+            ),
+            PlacementSource::Nominal => {
+                format!("{at}, nominal (not calibrated: `squidctl calibrate-plate`)")
+            }
+        }
+    }
+
+    /// The record a run keeps of it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let p = &self.placement;
+        let mut v = serde_json::json!({
+            "a1_mm": [p.a1_mm.0, p.a1_mm.1],
+            "rotation_deg": p.rotation_deg,
+            "scale": p.scale,
+        });
+        let source = match &self.source {
+            PlacementSource::Protocol => serde_json::json!({"from": "protocol"}),
+            PlacementSource::Nominal => serde_json::json!({"from": "nominal"}),
+            PlacementSource::Calibration {
+                file,
+                calibrated,
+                rms_um,
+            } => serde_json::json!({
+                "from": "calibration", "file": file, "calibrated": calibrated, "rms_um": rms_um,
+            }),
+        };
+        if let (Some(m), serde_json::Value::Object(s)) = (v.as_object_mut(), source) {
+            m.extend(s);
+        }
+        v
     }
 }
 
@@ -83,7 +158,7 @@ mod tests {
     fn h12_is_99mm_right_and_63mm_below_a1() {
         let p = PlateGeometry::sbs(96).expect("96");
         let h12 = parse_well("H12").expect("well");
-        let (x, y) = p.well_centre(h12, (10.0, 20.0));
+        let (x, y) = p.well_centre(h12, &Placement::at((10.0, 20.0)));
         assert!((x - 10.0 - 99.0).abs() < 1e-9 && (y - 20.0 - 63.0).abs() < 1e-9);
     }
 
@@ -103,7 +178,7 @@ mod tests {
         let p = PlateGeometry::sbs(1536).expect("1536");
         let w = parse_well("AF48").expect("well");
         assert!(w.row < p.rows && w.col < p.cols);
-        let (x, y) = p.well_centre(w, (p.a1_x_mm, p.a1_y_mm));
+        let (x, y) = p.well_centre(w, &Placement::at((p.a1_x_mm, p.a1_y_mm)));
         assert!((x - (11.005 + 47.0 * 2.25)).abs() < 1e-9);
         assert!((y - (7.865 + 31.0 * 2.25)).abs() < 1e-9);
     }

@@ -47,6 +47,35 @@ pub fn of(journal: &[Entry]) -> Option<FocusQuality> {
     })
 }
 
+/// How close a run's fields came to where the plan meant them on their wells, judged
+/// against the simulated plate's truth: the figure plate calibrations are compared by.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PlacementQuality {
+    pub fields: usize,
+    pub error_p50_um: f64,
+    pub error_max_um: f64,
+}
+
+/// `None` when no frame knows its true place (a real camera, or no simulated plate).
+pub fn placement_of(journal: &[Entry]) -> Option<PlacementQuality> {
+    let mut by_field = BTreeMap::new();
+    for f in journal_of!(journal, Frame) {
+        if let Some(e) = f.placement_error_um {
+            by_field.insert((f.t, f.region, f.fov), e);
+        }
+    }
+    let mut errors: Vec<f64> = by_field.into_values().collect();
+    if errors.is_empty() {
+        return None;
+    }
+    errors.sort_by(f64::total_cmp);
+    Some(PlacementQuality {
+        fields: errors.len(),
+        error_p50_um: errors[(errors.len() - 1) / 2],
+        error_max_um: errors[errors.len() - 1],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +102,7 @@ mod tests {
             protocol_crc32: None,
             microscope_crc32: None,
             depth_of_field_um: dof,
+            plate_placement: None,
         }))
     }
 
@@ -87,7 +117,21 @@ mod tests {
             clock_s: 0.0,
             steps: BTreeMap::new(),
             focus_error_um: error,
+            placement_error_um: error.map(f64::abs),
         }))
+    }
+
+    #[test]
+    fn placement_counts_each_field_once_by_its_last_frame() {
+        let j = vec![
+            frame(0, 0, Some(50.0)),
+            frame(0, 1, Some(3.0)),
+            frame(1, 0, Some(-9.0)),
+            frame(2, 0, None),
+        ];
+        let q = placement_of(&j).expect("placement");
+        assert_eq!((q.fields, q.error_p50_um, q.error_max_um), (2, 3.0, 9.0));
+        assert!(placement_of(&j[3..]).is_none());
     }
 
     #[test]

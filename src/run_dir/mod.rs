@@ -21,6 +21,8 @@ pub const JOURNAL: &str = "journal.jsonl";
 pub const LOG: &str = "squidctl.log";
 pub const PROTOCOL_COPY: &str = "protocol.yaml";
 pub const MICROSCOPE_COPY: &str = "microscope.yaml";
+/// The plate calibrations the run was planned with, so a resume places the wells the same.
+pub const PLATES_COPY: &str = "plates.yaml";
 pub const DONE: &str = ".done";
 /// A positions CSV the protocol names, copied so the run directory stands alone.
 pub const POSITIONS_COPY: &str = "positions.csv";

@@ -470,6 +470,11 @@ impl Worker {
                     .meta
                     .defocus_um
                     .map(|d| ((d - ev.z_offset_um) * 1e4).round() / 1e4),
+                placement_error_um: frame.meta.well_offset_um.and_then(|[tx, ty]| {
+                    let c = self.plan.regions.get(ev.region as usize)?.centre;
+                    let planned = ((ev.x_mm - c.0) * 1e3, (ev.y_mm - c.1) * 1e3);
+                    Some(((tx - planned.0).hypot(ty - planned.1) * 10.0).round() / 10.0)
+                }),
             }));
         }
         let wall = std::time::SystemTime::now()

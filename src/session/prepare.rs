@@ -159,6 +159,12 @@ pub(super) fn new_run(
         .map_err(|e| out_err(run_dir::PROTOCOL_COPY, e))?;
     rd.write_atomic(run_dir::MICROSCOPE_COPY, microscope_yaml.as_bytes())
         .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
+    if !l.microscope.plates.plates.is_empty() {
+        let text = serde_saphyr::to_string(&l.microscope.plates)
+            .map_err(|e| out_err(run_dir::PLATES_COPY, std::io::Error::other(e)))?;
+        rd.write_atomic(run_dir::PLATES_COPY, text.as_bytes())
+            .map_err(|e| out_err(run_dir::PLATES_COPY, e))?;
+    }
     let journal =
         Arc::new(Journal::open(&rd.path(run_dir::JOURNAL)).map_err(|e| out_err("the journal", e))?);
     records.keep_in(journal);
@@ -177,6 +183,7 @@ pub(super) fn new_run(
             .desc
             .objective
             .depth_of_field_um(l.microscope.desc.camera.pixel_size.um()),
+        plate_placement: plan.placement.as_ref().map(|p| p.to_json()),
     }));
     let record = RunRecord {
         squidctl_version: env!("CARGO_PKG_VERSION").into(),

@@ -102,11 +102,21 @@ pub fn load_recorded(rd: &RunDir, journal: &[Entry]) -> Result<(RunRecord, Loade
     }
     let render =
         |d: crate::diagnostic::Diagnostics| Refusal::new(Exit::Invalid, d.render().trim_end());
-    let microscope = crate::hardware::from_source(SourceFile::new(
+    let mut microscope = crate::hardware::from_source(SourceFile::new(
         rd.path(run_dir::MICROSCOPE_COPY).display().to_string(),
         copies[1].clone(),
     ))
     .map_err(render)?;
+    // The wells go where they went before, whatever was calibrated since.
+    if let Ok(text) = std::fs::read_to_string(rd.path(run_dir::PLATES_COPY)) {
+        microscope.plates = serde_saphyr::from_str(&text).map_err(|e| {
+            invalid(format!(
+                "cannot read {} in {}: {e}; restore it from the microscope's calibration, or start a new run",
+                run_dir::PLATES_COPY,
+                dir.display()
+            ))
+        })?;
+    }
     let protocol = LoadedProtocol::from_source(
         SourceFile::new(
             rd.path(run_dir::PROTOCOL_COPY).display().to_string(),

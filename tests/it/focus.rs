@@ -46,9 +46,9 @@ fn a_laser_autofocus_keeps_every_field_in_focus_and_focus_z_alone_does_not() {
 }
 
 /// The built-in microscope at full speed with a 256² camera (a 96-well plate in seconds),
-/// `faults` as YAML items.
+/// `faults` as YAML items, and a plate that sits offset and rotated in its holder.
 fn small_microscope(dir: &std::path::Path, faults: &[&str]) -> String {
-    let m = microscope(dir, 0.0, faults);
+    let m = crate::plate::plated_microscope(dir, faults);
     let text = std::fs::read_to_string(&m)
         .expect("written")
         .replace("width: 2048", "width: 256")
@@ -74,16 +74,25 @@ fn screen(dir: &std::path::Path, m: &str, name: &str, set: &[&str]) -> Run {
 }
 
 /// The shipped focus-map screen on a sample that tilts and bows by several µm across the
-/// plate: every field within the depth of field; the same plate from `focus_z` alone mostly
+/// plate, which sits offset and rotated in its holder and is calibrated first: every field
+/// within the depth of field and within 20 µm of its planned place; the same plate from `focus_z` alone mostly
 /// not. The map, its points and their residuals are in the journal and the report.
 #[test]
 fn a_plate_imaged_from_a_focus_map_is_in_focus_and_one_from_focus_z_is_not() {
     let dir = tempfile::tempdir().expect("tmp");
     let m = small_microscope(dir.path(), &[]);
+    // Where the plate really is, from its wells' walls.
+    let c = run(&["calibrate-plate", "--microscope", &m, "--plate", "96"]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
     let r = screen(dir.path(), &m, "map", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rep = report(&dir.path().join("map"));
     assert_eq!(rep["focus"]["fields"], 384, "{}", rep["focus"]);
+    assert!(
+        rep["placement"]["error_max_um"].as_f64() < Some(20.0),
+        "{}",
+        rep["placement"]
+    );
     assert!(
         rep["in_focus_fraction"].as_f64() >= Some(0.99),
         "{}",

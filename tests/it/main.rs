@@ -28,6 +28,7 @@ mod metrics;
 mod ome_zarr;
 mod openapi;
 mod plan_and_estimate;
+mod plate;
 mod queue;
 mod readme;
 mod reliability;

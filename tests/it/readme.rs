@@ -184,6 +184,10 @@ fn readme_commands_run() {
         }
     }
     copy_tree(&repo().join("examples"), &work.path().join("examples"));
+    copy_tree(
+        &repo().join("microscopes"),
+        &work.path().join("microscopes"),
+    );
     // The built-in microscope, but instant and binned 8× so whole examples run in seconds.
     let fast = squidctl::microscope::BUILTIN_YAML
         .replace("time_scale: 0.1", "time_scale: 0")

@@ -366,6 +366,7 @@ impl GenicamCamera {
                 gain: self.applied.gain,
                 bit_depth: self.format.bit_depth(),
                 defocus_um: None,
+                well_offset_um: None,
             },
         })
     }

@@ -2,6 +2,7 @@
 //! clock, slept `time_scale` times as fast), see a synthetic sample, and fail exactly as the
 //! microscope description's `faults:` script says (through the wrapper every driver gets).
 
+pub mod plate;
 pub mod sample;
 pub mod settings;
 
@@ -178,7 +179,8 @@ impl SimShared {
                 d.stage.focus_z.mm(),
                 sim.focus,
                 center,
-            ),
+            )
+            .with_plate(sim_plate(config, &sim)),
             timing: Timing::new(d),
             travel,
             sensor: (d.camera.width, d.camera.height),
@@ -399,6 +401,7 @@ impl Camera for SimCamera {
                 gain,
                 bit_depth: self.sh.bit_depth,
                 defocus_um: Some((z - self.sh.sample.focus_at(x, y)) * 1000.0),
+                well_offset_um: self.sh.sample.well_offset_um(x, y),
             },
         })
     }
@@ -530,3 +533,25 @@ fn _assert_send() {
 
 #[cfg(test)]
 mod tests;
+
+/// The simulated world's plate, where `sim.plate` puts it.
+pub fn sim_plate(config: &MicroscopeConfig, sim: &SimSettings) -> Option<plate::SimPlate> {
+    let d = &config.desc;
+    let p = sim.plate.as_ref()?;
+    let geometry = crate::plan::plate::PlateGeometry::sbs(p.format.0)?;
+    let o = d.stage.plate_origin;
+    let a1 = p.a1.map_or(
+        (o.x.mm() + geometry.a1_x_mm, o.y.mm() + geometry.a1_y_mm),
+        |a| (a.x.mm(), a.y.mm()),
+    );
+    Some(plate::SimPlate {
+        geometry,
+        at: crate::microscope::plate_calibration::Placement {
+            a1_mm: a1,
+            rotation_deg: p.rotation_deg,
+            scale: p.scale,
+        },
+        pixel_mm: d.camera.pixel_size.mm() / d.objective.magnification.max(1e-9),
+        sensor: (d.camera.width, d.camera.height),
+    })
+}

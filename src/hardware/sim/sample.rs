@@ -85,6 +85,8 @@ pub struct Sample {
     noise: Vec<i16>,
     /// The last dark frames' noisy rows, for their shading: built once, not per frame.
     dark_bank: std::sync::Mutex<Option<DarkBank>>,
+    /// The plate whose walls bound the sample, if the world has one.
+    plate: Option<super::plate::SimPlate>,
 }
 
 /// Dark pixels for each noise sample, and the shading (its bits) they were made for.
@@ -126,7 +128,22 @@ impl Sample {
             textures: Default::default(),
             noise,
             dark_bank: Default::default(),
+            plate: None,
         }
+    }
+
+    /// The same sample inside a plate's wells.
+    pub fn with_plate(mut self, plate: Option<super::plate::SimPlate>) -> Self {
+        self.plate = plate;
+        self
+    }
+
+    /// How far the stage position is from the true centre of the well it is in (µm, stage
+    /// axes): the truth a plate's calibration is judged against.
+    pub fn well_offset_um(&self, x_mm: f64, y_mm: f64) -> Option<[f64; 2]> {
+        let o = self.plate.as_ref()?.locate((x_mm, y_mm));
+        let r = |v: f64| (v * 1e4).round() / 10.0;
+        Some([r(o.offset_mm.0), r(o.offset_mm.1)])
     }
 
     /// Dark pixels (offset and read noise) for each noise sample, as this shading makes them.
@@ -204,7 +221,13 @@ impl Sample {
     /// threads: never behind the savers' work.
     pub fn render(&self, shot: &Shot<'_>, out: &mut Vec<u16>) {
         crate::supervisor::pools::on(crate::supervisor::pools::Work::Render, || {
-            self.render_here(shot, out)
+            self.render_here(shot, out);
+            if let Some(p) = &self.plate
+                && shot.source.is_some()
+            {
+                let dark = DARK as f32 * 10f32.powf(shot.gain_db as f32 / 20.0);
+                p.shade_walls((shot.x_mm, shot.y_mm), shot.roi, shot.binning, dark, out);
+            }
         })
     }
 

@@ -23,6 +23,9 @@ pub struct SimSettings {
     /// The focal surface: tilted and curved like a real plate, so autofocus matters.
     #[serde(default)]
     pub focus: FocusSurfaceDesc,
+    /// A plate in the holder, truly placed (none: the sample has no walls).
+    #[serde(default)]
+    pub plate: Option<SimPlateDesc>,
     /// Moved to the top level (faults wrap every driver); kept only to say so.
     #[serde(default, skip_serializing)]
     pub faults: Option<serde::de::IgnoredAny>,
@@ -39,6 +42,7 @@ impl Default for SimSettings {
             seed: 0,
             sample: SampleKind::default(),
             focus: FocusSurfaceDesc::default(),
+            plate: None,
             faults: None,
         }
     }
@@ -98,6 +102,25 @@ impl Default for FocusSurfaceDesc {
             depth_of_field: default_dof(),
         }
     }
+}
+
+/// Where the simulated plate truly sits: what `calibrate-plate` must find.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimPlateDesc {
+    pub format: crate::protocol::schema::PlateFormat,
+    /// True stage position of A1's centre (default: where the holder should put it).
+    #[serde(default)]
+    pub a1: Option<XY>,
+    /// The plate's twist in the holder, degrees (positive turns x towards y).
+    #[serde(default)]
+    pub rotation_deg: f64,
+    #[serde(default = "unit")]
+    pub scale: f64,
+}
+
+fn unit() -> f64 {
+    1.0
 }
 
 /// A `sim` device takes no settings of its own: `driver: sim` or `driver: {name: sim}`.
@@ -167,6 +190,17 @@ impl SimSettings {
                 1000.0,
                 " µm",
             );
+        }
+        if let Some(p) = &sim.plate {
+            config.check_range(
+                &mut out,
+                "sim.plate.rotation_deg",
+                p.rotation_deg,
+                -10.0,
+                10.0,
+                "°",
+            );
+            config.check_range(&mut out, "sim.plate.scale", p.scale, 0.9, 1.1, "");
         }
         out.into_result(sim)
     }

@@ -94,6 +94,10 @@ pub struct Start {
     /// The objective's depth of field (µm), which `report` judges focus errors by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth_of_field_um: Option<f64>,
+    /// Where the plate's wells were placed from: the protocol, a calibration (which), or
+    /// the nominal holder position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_placement: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -131,6 +135,10 @@ pub struct Frame {
     /// the plane's planned offset. Only on the simulator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub focus_error_um: Option<f64>,
+    /// How far the field landed from where the plan meant it on its well (µm): the true
+    /// offset from the well's centre less the planned one. Only on a simulated plate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_error_um: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -548,4 +556,8 @@ pub struct FrameMeta {
     /// simulated camera knows, so focus methods can be judged against the truth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defocus_um: Option<f64>,
+    /// How far the field was from the true centre of its well (µm, x and y): only a simulated
+    /// plate knows, so a plate's calibration can be judged against the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub well_offset_um: Option<[f64; 2]>,
 }
