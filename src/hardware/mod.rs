@@ -12,6 +12,7 @@ pub mod clock;
 pub mod faults;
 pub mod frame_pool;
 pub mod genicam;
+pub mod piezo;
 pub mod reflection_af;
 pub mod sim;
 pub mod squid;

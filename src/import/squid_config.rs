@@ -375,7 +375,56 @@ fn stage(r: &Reader, d: &mut Doc, notes: &mut Vec<String>) {
                 or_default(settle.is_some(), &keys("scan_stabilization_time_ms_@"))
             ),
         );
+        if key == "z" {
+            piezo(r, d);
+        }
     }
+}
+
+/// The objective piezo, when the file says the rig has one (`z_motor_config: STEPPER +
+/// PIEZO`, or the older `has_objective_piezo`): its range, rest position, settle and direction.
+fn piezo(r: &Reader, d: &mut Doc) {
+    let config = r.ini.text(G, "z_motor_config");
+    let has = match &config {
+        Some(c) => c.to_ascii_uppercase().contains("PIEZO"),
+        None => r.flag(G, "has_objective_piezo").unwrap_or(false),
+    };
+    if !has {
+        return;
+    }
+    let range = r.num(G, "objective_piezo_range_um");
+    let home = r.num(G, "objective_piezo_home_um");
+    let settle = r.num(G, "multipoint_piezo_delay_ms");
+    let flip = r.flag(G, "objective_piezo_flip_dir");
+    d.line(4, "piezo:");
+    d.kv(
+        6,
+        "range",
+        &format!("{}um", y::num(range.unwrap_or(300.0))),
+        &or_default(range.is_some(), "objective_piezo_range_um"),
+    );
+    d.kv(
+        6,
+        "home",
+        &format!("{}um", y::num(home.unwrap_or(20.0))),
+        &or_default(home.is_some(), "objective_piezo_home_um"),
+    );
+    d.kv(
+        6,
+        "settle",
+        &y::ms(settle.unwrap_or(20.0)),
+        &or_default(settle.is_some(), "multipoint_piezo_delay_ms"),
+    );
+    d.kv(
+        6,
+        "flip",
+        if flip.unwrap_or(false) {
+            "true"
+        } else {
+            "false"
+        },
+        &or_default(flip.is_some(), "objective_piezo_flip_dir"),
+    );
 }
 
 /// The main camera: a known sensor at its crop, binning and bit depth.

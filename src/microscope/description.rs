@@ -239,6 +239,44 @@ pub struct AxisDesc {
     pub speed: Speed,
     pub acceleration: Accel,
     pub settle: Duration,
+    /// An objective piezo on the focus drive (`stage.z` only): small z moves go to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piezo: Option<PiezoDesc>,
+}
+
+/// The objective piezo of a Squid (driven by the board's DAC channel 7): z-stacks and focus
+/// offsets within its range move it, not the stepper — faster and without backlash.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PiezoDesc {
+    /// Its full travel (Squid: OBJECTIVE_PIEZO_RANGE_UM, 300 µm); the DAC's 0–65535 spans it.
+    pub range: Length,
+    /// Where it rests while the stepper focuses (Squid: OBJECTIVE_PIEZO_HOME_UM).
+    #[serde(default = "piezo_home")]
+    pub home: Length,
+    /// Time to settle after a step (Squid: MULTIPOINT_PIEZO_DELAY_MS).
+    #[serde(default = "piezo_settle")]
+    pub settle: Duration,
+    /// The DAC counts down as the objective rises (Squid: OBJECTIVE_PIEZO_FLIP_DIR).
+    #[serde(default)]
+    pub flip: bool,
+}
+
+fn piezo_home() -> Length {
+    Length(20.0)
+}
+
+fn piezo_settle() -> Duration {
+    Duration::from_secs_f64(0.02)
+}
+
+impl PiezoDesc {
+    /// The DAC value for a piezo position (µm from its zero), clamped to its range.
+    pub fn dac(&self, um: f64) -> u16 {
+        let f = (um / self.range.um().max(1e-9)).clamp(0.0, 1.0);
+        let v = (f * 65535.0).round() as u16;
+        if self.flip { 65535 - v } else { v }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -193,6 +193,45 @@ impl MicroscopeConfig {
                 ));
             }
         }
+        if d.stage.xy.piezo.is_some() {
+            out.push(
+                self.error_at(
+                    "stage.xy.piezo",
+                    "a piezo moves the objective: it belongs to `stage.z`",
+                )
+                .help("move `piezo:` under `stage.z`"),
+            );
+        }
+        if let Some(p) = &d.stage.z.piezo {
+            self.check_range(
+                &mut out,
+                "stage.z.piezo.range",
+                p.range.um(),
+                1.0,
+                2000.0,
+                " µm",
+            );
+            if p.home.um() < 0.0 || p.home.um() > p.range.um() {
+                out.push(
+                    self.error_at(
+                        "stage.z.piezo.home",
+                        format!(
+                            "home {} is outside the piezo's range 0 to {}",
+                            p.home, p.range
+                        ),
+                    )
+                    .help("Squid rests its piezo at 20um of 300um"),
+                );
+            }
+            self.check_range(
+                &mut out,
+                "stage.z.piezo.settle",
+                p.settle.secs(),
+                0.0,
+                1.0,
+                " s",
+            );
+        }
         let c = &d.camera;
         if c.width == 0 || c.height == 0 {
             out.push(self.error_at("camera", "the sensor must have at least one pixel"));

@@ -58,7 +58,31 @@ impl Timing {
         axis_move_secs(dx_mm, &self.xy).max(axis_move_secs(dy_mm, &self.xy)) + self.xy.settle.secs()
     }
 
+    /// A focus move: the piezo's settle when it can make it (a stack's step, a channel's
+    /// offset), else the stepper's.
     pub fn z_move_s(&self, dz_mm: f64) -> f64 {
+        match self.z.piezo {
+            Some(p) if dz_mm.abs() >= 1e-12 && self.piezo_reaches(dz_mm) => p.settle.secs(),
+            _ => self.stepper_z_move_s(dz_mm),
+        }
+    }
+
+    /// Whether a move of `dz_mm` from the piezo's home is within its range.
+    fn piezo_reaches(&self, dz_mm: f64) -> bool {
+        self.z.piezo.is_some_and(|p| {
+            let um = p.home.um() + dz_mm * 1000.0;
+            (0.0..=p.range.um()).contains(&um)
+        })
+    }
+
+    /// The longest a focus move can take, for its deadline: with a piezo, one move may return
+    /// the piezo home and then move the stepper.
+    pub fn z_move_worst_s(&self, dz_mm: f64) -> f64 {
+        self.stepper_z_move_s(dz_mm) + self.z.piezo.map_or(0.0, |p| p.settle.secs())
+    }
+
+    /// The stepper's own move and settle.
+    pub fn stepper_z_move_s(&self, dz_mm: f64) -> f64 {
         if dz_mm.abs() < 1e-12 {
             return 0.0;
         }
@@ -130,6 +154,7 @@ mod tests {
             speed: Speed(10.0),
             acceleration: Accel(100.0),
             settle: Duration(0),
+            piezo: None,
         }
     }
 

@@ -69,7 +69,7 @@ impl Deadlines {
         let dz = delta.unwrap_or(self.travel.2);
         self.overrides
             .move_z
-            .map_or_else(|| self.derived(self.timing.z_move_s(dz)), |d| d.std())
+            .map_or_else(|| self.derived(self.timing.z_move_worst_s(dz)), |d| d.std())
     }
 
     /// `camera_s`: how long past the exposure the camera waits before failing by itself;

@@ -191,3 +191,79 @@ fn failed_points_are_dropped_and_a_map_that_cannot_hold_fails_the_plate_before_i
     assert!(kinds(&journal(&rd), "frame").is_empty(), "nothing imaged");
     assert!(kinds(&journal(&rd), "focus_map")[0]["failed"].is_string());
 }
+
+/// A 5-plane stack with the objective piezo (`stage.z.piezo`) on the simulator: the planes
+/// land where the stepper's would (the same focus errors), in less time on the microscope's
+/// clock, and the estimate knows it.
+#[test]
+fn a_piezo_stack_focuses_like_the_stepper_in_less_time_and_the_estimate_knows() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let stepper = small_microscope(dir.path(), &[]);
+    let text = std::fs::read_to_string(&stepper).expect("written");
+    let z = "  z: {speed: 5mm/s, acceleration: 100mm/s2, settle: 10ms}";
+    assert!(text.contains(z), "the built-in z line moved");
+    let piezo = write(
+        dir.path(),
+        "piezo.yaml",
+        &text.replace(
+            z,
+            "  z: {speed: 5mm/s, acceleration: 100mm/s2, settle: 10ms, piezo: {range: 300um, home: 20um, settle: 2ms}}",
+        ),
+    );
+    let protocol = write(
+        dir.path(),
+        "stack.yaml",
+        "name: stack\nplate: {format: 96, wells: [A1, B2, C3]}\nfov: {grid: 2x2}\nz: {count: 5, step: 1um, from: center}\nchannels:\n  - {name: DAPI, exposure: 5ms, intensity: 50%}\n",
+    );
+    let mut seen = Vec::new();
+    for (name, m) in [("stepper", &stepper), ("piezo", &piezo)] {
+        let e = run(&[
+            "simulate",
+            "--estimate",
+            "--json",
+            &protocol,
+            "--microscope",
+            m,
+        ]);
+        assert_eq!(e.code, 0, "{}", e.stderr);
+        let estimate = e.json()["estimate"]["duration_s"]
+            .as_f64()
+            .expect("duration_s");
+        let out = dir.path().join(name);
+        let r = run(&[
+            "acquire",
+            &protocol,
+            "--microscope",
+            m,
+            "--output",
+            &out.display().to_string(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j = journal(&run_dir(&out));
+        let frames = kinds(&j, "frame");
+        let clock = frames
+            .iter()
+            .filter_map(|f| f["clock_s"].as_f64())
+            .fold(0.0, f64::max);
+        let errors: Vec<f64> = frames
+            .iter()
+            .filter_map(|f| f["focus_error_um"].as_f64())
+            .collect();
+        assert_eq!(errors.len(), 60, "{name}");
+        seen.push((estimate, clock, errors));
+    }
+    let (s, p) = (&seen[0], &seen[1]);
+    for (a, b) in s.2.iter().zip(&p.2) {
+        assert!(
+            (a - b).abs() < 0.01,
+            "the piezo's planes are the stepper's: {a} vs {b}"
+        );
+    }
+    assert!(
+        p.1 < s.1,
+        "the piezo stack is quicker on the clock: {} vs {}",
+        p.1,
+        s.1
+    );
+    assert!(p.0 < s.0, "and the estimate says so: {} vs {}", p.0, s.0);
+}

@@ -114,6 +114,54 @@ fn squid_config_becomes_a_microscope_and_names_every_key() {
     assert!(unused.contains(&format!("also {options} `_…_options` GUI lists")));
 }
 
+/// A rig whose z is a stepper and an objective piezo: Squid's piezo keys become
+/// `stage.z.piezo`, and a stepper-only rig has none.
+#[test]
+fn squid_config_reads_the_objective_piezo() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plain = std::fs::read_to_string(rig(dir.path())).expect("read");
+    assert!(!plain.contains("piezo:"), "{plain}");
+    let ini = std::fs::read_to_string(sample(RIG_INI))
+        .expect("ini")
+        .replace(
+            "Z_MOTOR_CONFIG = \"STEPPER\"",
+            "Z_MOTOR_CONFIG = \"STEPPER + PIEZO\"\nOBJECTIVE_PIEZO_RANGE_UM = 250\nOBJECTIVE_PIEZO_HOME_UM = 25\nMULTIPOINT_PIEZO_DELAY_MS = 15\nOBJECTIVE_PIEZO_FLIP_DIR = True",
+        );
+    assert!(
+        ini.contains("STEPPER + PIEZO"),
+        "the sample's z config moved"
+    );
+    let src = dir.path().join("configuration_piezo.ini");
+    std::fs::write(&src, ini).expect("write");
+    let out = dir.path().join("piezo.yaml");
+    let r = run(&[
+        "import",
+        "squid-config",
+        &src.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).expect("read");
+    assert_has(
+        &text,
+        &[
+            "    piezo:",
+            "range: 250um",
+            "home: 25um",
+            "settle: 15ms",
+            "flip: true",
+        ],
+    );
+    let p = write(
+        dir.path(),
+        "stack.yaml",
+        "name: stack\nplate: {format: 96, wells: [B2]}\nz: {count: 5, step: 1um}\nchannels:\n  - {name: Fluorescence 405 nm Ex, exposure: 10ms, intensity: 20%}\n",
+    );
+    let d = run(&["validate", &p, "--microscope", &out.display().to_string()]);
+    assert_eq!(d.code, 0, "the imported description loads: {}", d.stderr);
+}
+
 #[test]
 fn squid_config_channels_come_from_the_rig_table_or_squids_standard_one() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -556,3 +556,97 @@ fn cutting_the_motors_stops_a_move_and_loses_the_homing() {
     );
     assert_eq!(v["emergency_stop"]["cut_motors"], true);
 }
+
+/// A 5-plane stack on a Squid whose objective has a piezo (`stage.z.piezo`): the board's log
+/// shows the planes as writes to DAC channel 7, each plane's value where Squid's mapping puts
+/// it, and the z motor moves only to reach the field. The same stack without the piezo moves
+/// the motor for every plane.
+#[test]
+fn a_piezo_stack_on_the_emulated_board_steps_the_dac_not_the_motor() {
+    let protocol = "name: stack
+plate: {format: 96, wells: [B2]}
+fov: {grid: 1x1}
+z: {count: 5, step: 1um, from: center}
+channels:
+  - {name: DAPI, exposure: 5ms, intensity: 20%}
+";
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), "stack.yaml", protocol);
+    let z_line = "  z: {profile: s-curve, speed: 5mm/s, acceleration: 100mm/s2, settle: 25ms}";
+    let mut motor_moves = Vec::new();
+    for piezo in [true, false] {
+        let board = McuProcess::start(&[]);
+        let text = squid_microscope_shipped(&board.link.display().to_string(), "2s");
+        assert!(text.contains(z_line), "the shipped z line moved");
+        let text = if piezo {
+            text.replace(
+                z_line,
+                &format!(
+                    "{}, piezo: {{range: 300um, home: 20um, settle: 20ms}}}}",
+                    &z_line[..z_line.len() - 1]
+                ),
+            )
+        } else {
+            text
+        };
+        let m = write(dir.path(), "squid.yaml", &text);
+        let out = dir.path().join(format!("out-{piezo}"));
+        let r = run(&[
+            "acquire",
+            &p,
+            "--microscope",
+            &m,
+            "--output",
+            &out.display().to_string(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let events = board.events();
+        let is_z_move = |e: &serde_json::Value| {
+            e["kind"] == "exec"
+                && e["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("MoveTo { axis: Z"))
+        };
+        let is_dac = |e: &serde_json::Value| e["kind"] == "dac" && e["channel"] == 7;
+        // The motor's moves while the stack is taken: from the first plane's frame on.
+        let first_trigger = events
+            .iter()
+            .position(|e| e["kind"] == "trigger" || e["kind"] == "light")
+            .unwrap_or(0);
+        let last_dac = events.iter().rposition(is_dac).unwrap_or(events.len());
+        let z_moves = events[first_trigger..]
+            .iter()
+            .filter(|e| is_z_move(e))
+            .count();
+        let z_moves_in_stack = events[first_trigger..last_dac.max(first_trigger)]
+            .iter()
+            .filter(|e| is_z_move(e))
+            .count();
+        motor_moves.push(z_moves);
+        let dac: Vec<u64> = events
+            .iter()
+            .filter(|e| is_dac(e))
+            .filter_map(|e| e["value"].as_u64())
+            .collect();
+        if piezo {
+            // 18, 19, 20, 21, 22 µm of 300 µm (Squid's 65535 · um / range), less the stepper's
+            // rounding to a microstep (0.09 µm), which the piezo takes up.
+            assert_eq!(dac.len(), 5, "each plane one DAC write: {dac:?}");
+            for (v, um) in dac.iter().zip([18.0, 19.0, 20.0, 21.0, 22.0]) {
+                let want = um / 300.0 * 65535.0;
+                assert!((*v as f64 - want).abs() < 0.1 / 300.0 * 65535.0, "{dac:?}");
+            }
+            assert_eq!(
+                z_moves_in_stack, 0,
+                "the motor is still while the planes are taken"
+            );
+        } else {
+            assert!(dac.is_empty(), "{dac:?}");
+        }
+        board_ends_clean(&board);
+    }
+    assert!(
+        motor_moves[1] >= 4,
+        "without the piezo the motor steps: {motor_moves:?}"
+    );
+}

@@ -240,6 +240,8 @@ pub struct Firmware {
     strobe_off_at: Option<(f64, Option<usize>)>,
     /// The reflection-autofocus laser (a plain pin; boot leaves it low).
     af_laser: bool,
+    /// The onboard DAC's eight channels (boot: 0).
+    dac: [u16; 8],
     /// JSON lines of what happened, for a log and for tests.
     pub events: Vec<serde_json::Value>,
 }
@@ -275,6 +277,7 @@ impl Firmware {
             watchdog: None,
             strobe_off_at: None,
             af_laser: false,
+            dac: [0; 8],
             events: Vec::new(),
         }
     }
@@ -653,7 +656,22 @@ impl Firmware {
                 }
                 Outcome::Done
             }
+            Command::AnalogWriteDac { channel, value } => {
+                if let Some(d) = self.dac.get_mut(usize::from(channel)) {
+                    *d = value;
+                }
+                self.event(
+                    now,
+                    json!({"kind": "dac", "channel": channel, "value": value}),
+                );
+                Outcome::Done
+            }
         }
+    }
+
+    /// The onboard DAC's output on `channel` (channel 7: the objective piezo).
+    pub fn dac(&self, channel: usize) -> Option<u16> {
+        self.dac.get(channel).copied()
     }
 
     /// Make the current position 0, shifting the switches and range gate with it.

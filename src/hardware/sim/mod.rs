@@ -11,6 +11,7 @@ pub use settings::{FocusSurfaceDesc, SampleKind, SimDeviceSettings, SimSettings}
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::clock::{Clock, RealClock, VirtualClock};
+use super::piezo::{PiezoDac, PiezoZ};
 use super::{
     BuildOptions, Camera, DeviceError, DeviceKind, DeviceResult, Devices, Driver, FilterWheel,
     Frame, FrameMeta, Illumination, LaserAutofocus, Request, Roi, XyStage, ZStage,
@@ -74,8 +75,20 @@ impl Driver for SimDriver {
         Ok(Devices {
             xy: want(DeviceKind::XyStage)
                 .then(|| Box::new(SimXy { sh: shared.clone() }) as Box<dyn XyStage>),
-            z: want(DeviceKind::ZStage)
-                .then(|| Box::new(SimZ { sh: shared.clone() }) as Box<dyn ZStage>),
+            z: want(DeviceKind::ZStage).then(|| {
+                let stepper = Box::new(SimZ { sh: shared.clone() }) as Box<dyn ZStage>;
+                match d.stage.z.piezo {
+                    Some(p) => Box::new(PiezoZ::new(
+                        stepper,
+                        Box::new(SimPiezo {
+                            sh: shared.clone(),
+                            desc: p,
+                        }),
+                        p,
+                    )) as Box<dyn ZStage>,
+                    None => stepper,
+                }
+            }),
             camera: want(DeviceKind::Camera)
                 .then(|| Box::new(SimCamera { sh: shared.clone() }) as Box<dyn Camera>),
             illumination: want(DeviceKind::Illumination)
@@ -111,7 +124,9 @@ impl Driver for SimDriver {
 struct State {
     x: f64,
     y: f64,
+    /// The stepper's z; the focal plane is this plus the piezo's excursion from its home.
     z: f64,
+    piezo_mm: f64,
     source: Option<String>,
     wavelength_nm: Option<f64>,
     intensity: f64,
@@ -195,6 +210,7 @@ impl SimShared {
                 x: start.0.clamp(travel[0].0, travel[0].1),
                 y: start.1.clamp(travel[1].0, travel[1].1),
                 z: start.2.clamp(travel[2].0, travel[2].1),
+                piezo_mm: 0.0,
                 source: None,
                 wavelength_nm: None,
                 intensity: 0.0,
@@ -274,7 +290,7 @@ impl ZStage for SimZ {
             st.z = z_mm;
             d
         };
-        self.sh.clock.spend(self.sh.timing.z_move_s(dz));
+        self.sh.clock.spend(self.sh.timing.stepper_z_move_s(dz));
         Ok(())
     }
 
@@ -284,6 +300,21 @@ impl ZStage for SimZ {
 
     fn limits(&self) -> (f64, f64) {
         self.sh.travel[2]
+    }
+}
+
+/// The objective piezo: the focal plane follows it after its settle time.
+struct SimPiezo {
+    sh: Arc<SimShared>,
+    desc: crate::microscope::description::PiezoDesc,
+}
+
+impl PiezoDac for SimPiezo {
+    fn write_um(&mut self, um: f64) -> DeviceResult<()> {
+        let um = um.clamp(0.0, self.desc.range.um());
+        self.sh.lock().piezo_mm = (um - self.desc.home.um()) / 1000.0;
+        self.sh.clock.spend(self.desc.settle.secs());
+        Ok(())
     }
 }
 
@@ -356,7 +387,7 @@ impl Camera for SimCamera {
                 (
                     st.x,
                     st.y,
-                    st.z,
+                    st.z + st.piezo_mm,
                     if st.light_on { st.source.clone() } else { None },
                     st.wavelength_nm,
                     st.intensity,
@@ -497,7 +528,7 @@ impl LaserAutofocus for SimLaserAf {
     fn measure_um(&mut self, _lights: &mut dyn Illumination) -> DeviceResult<f64> {
         let (x, y, z) = {
             let st = self.sh.lock();
-            (st.x, st.y, st.z)
+            (st.x, st.y, st.z + st.piezo_mm)
         };
         self.sh.clock.spend(self.measure_s);
         let d = (self.sh.sample.focus_at(x, y) - z) * 1000.0;

@@ -737,6 +737,13 @@ impl Board {
         Ok(())
     }
 
+    /// Set the onboard DAC's `channel` (7: the objective piezo).
+    pub fn write_dac(&mut self, channel: u8, value: u16) -> DeviceResult<()> {
+        self.before_command()?;
+        self.ack(Command::AnalogWriteDac { channel, value })?;
+        Ok(())
+    }
+
     /// The reflection-autofocus laser on [`AF_LASER_PIN`].
     pub fn af_laser(&mut self, on: bool) -> DeviceResult<()> {
         self.before_command()?;

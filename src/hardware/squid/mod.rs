@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::assemble::{Devices, Request};
+use super::piezo::{PiezoDac, PiezoZ};
 use super::{
     BuildOptions, DeviceError, DeviceKind, DeviceResult, Driver, FilterWheel, Illumination,
     XyStage, ZStage,
@@ -144,8 +145,20 @@ impl Driver for SquidDriver {
         Ok(Devices {
             xy: want(DeviceKind::XyStage)
                 .then(|| Box::new(SquidXy(shared.clone())) as Box<dyn XyStage>),
-            z: want(DeviceKind::ZStage)
-                .then(|| Box::new(SquidZ(shared.clone())) as Box<dyn ZStage>),
+            z: want(DeviceKind::ZStage).then(|| {
+                let stepper = Box::new(SquidZ(shared.clone())) as Box<dyn ZStage>;
+                match config.desc.stage.z.piezo {
+                    Some(p) => Box::new(PiezoZ::new(
+                        stepper,
+                        Box::new(SquidPiezo {
+                            board: shared.clone(),
+                            desc: p,
+                        }),
+                        p,
+                    )) as Box<dyn ZStage>,
+                    None => stepper,
+                }
+            }),
             illumination: want(DeviceKind::Illumination)
                 .then(|| Box::new(SquidLights(shared.clone())) as Box<dyn Illumination>),
             filter_wheel: wheel
@@ -295,6 +308,26 @@ impl ZStage for SquidZ {
     }
     fn rehome(&mut self) -> DeviceResult<()> {
         self.0.rehome()
+    }
+}
+
+/// The objective piezo on the board's DAC channel 7 (Squid's `set_piezo_um`): the board does
+/// not say when it has settled, so the settle time is waited here.
+struct SquidPiezo {
+    board: Arc<Shared>,
+    desc: crate::microscope::description::PiezoDesc,
+}
+
+/// The onboard DAC channel of the objective piezo.
+const PIEZO_DAC_CHANNEL: u8 = 7;
+
+impl PiezoDac for SquidPiezo {
+    fn write_um(&mut self, um: f64) -> DeviceResult<()> {
+        self.board
+            .lock()?
+            .write_dac(PIEZO_DAC_CHANNEL, self.desc.dac(um))?;
+        std::thread::sleep(std::time::Duration::from_secs_f64(self.desc.settle.secs()));
+        Ok(())
     }
 }
 

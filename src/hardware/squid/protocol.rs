@@ -189,6 +189,11 @@ pub enum Command {
         pin: u8,
         level: u8,
     },
+    /// The board's own DAC; channel 7 drives the objective piezo.
+    AnalogWriteDac {
+        channel: u8,
+        value: u16,
+    },
     InitFilterWheel,
     Initialize,
     Reset,
@@ -228,6 +233,7 @@ pub mod code {
     pub const TURN_OFF_ALL_PORTS: u8 = 39;
     pub const SET_WATCHDOG_TIMEOUT: u8 = 40;
     pub const SET_PIN_LEVEL: u8 = 41;
+    pub const ANALOG_WRITE_ONBOARD_DAC: u8 = 15;
     pub const HEARTBEAT: u8 = 42;
     pub const MOVETO_W2: u8 = 43;
     pub const INITFILTERWHEEL: u8 = 253;
@@ -393,6 +399,11 @@ impl Command {
                 p[1] = level;
                 SET_PIN_LEVEL
             }
+            Command::AnalogWriteDac { channel, value } => {
+                p[0] = channel;
+                p[1..3].copy_from_slice(&value.to_be_bytes());
+                ANALOG_WRITE_ONBOARD_DAC
+            }
             Command::InitFilterWheel => INITFILTERWHEEL,
             Command::Initialize => INITIALIZE,
             Command::Reset => RESET,
@@ -534,6 +545,10 @@ impl Command {
             SET_PIN_LEVEL => Command::SetPinLevel {
                 pin: p[0],
                 level: p[1],
+            },
+            ANALOG_WRITE_ONBOARD_DAC => Command::AnalogWriteDac {
+                channel: p[0],
+                value: u16::from_be_bytes([p[1], p[2]]),
             },
             INITFILTERWHEEL => Command::InitFilterWheel,
             INITIALIZE => Command::Initialize,
@@ -835,6 +850,7 @@ mod tests {
             (Command::SetWatchdogTimeout { ms: 5000 }, 22, [22, 40, 0, 0, 0x13, 0x88, 0]),
             (Command::Heartbeat, 23, [23, 42, 0, 0, 0, 0, 0]),
             (Command::SetPinLevel { pin: 15, level: 1 }, 24, [24, 41, 15, 1, 0, 0, 0]),
+            (Command::AnalogWriteDac { channel: 7, value: 0x1112 }, 25, [25, 15, 7, 0x11, 0x12, 0, 0]),
             (Command::TurnOnIllumination, 25, [25, 10, 0, 0, 0, 0, 0]),
             (Command::TurnOffIllumination, 26, [26, 11, 0, 0, 0, 0, 0]),
             (Command::InitFilterWheel, 27, [27, 253, 0, 0, 0, 0, 0]),
