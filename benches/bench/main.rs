@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 mod api;
 mod contract;
+mod focus;
 #[cfg(feature = "genicam")]
 mod genicam;
 mod instrument;
@@ -23,6 +24,7 @@ mod squid;
 
 use api::*;
 use contract::*;
+use focus::*;
 #[cfg(feature = "genicam")]
 use genicam::*;
 use instrument::*;
@@ -296,6 +298,9 @@ fn main() {
     }
     if want("contract") {
         contract(&mut rows);
+    }
+    if want("focus") {
+        focus(&mut rows);
     }
     #[cfg(feature = "genicam")]
     if want("genicam") {

@@ -41,6 +41,8 @@ struct Run {
     started_unix: Option<f64>,
     ended_unix: Option<f64>,
     thumb: Option<(String, Vec<u8>)>,
+    /// The latest focus map measured, if the run has one.
+    map: Option<crate::run_dir::journal::records::FocusMap>,
 }
 
 /// Per run directory, what has been read of it so far.
@@ -72,6 +74,7 @@ fn run_of(views: &RunViews, dir: &Path) -> Result<Arc<Mutex<Run>>, String> {
         started_unix: None,
         ended_unix: None,
         thumb: None,
+        map: None,
     }));
     runs.insert(dir.to_path_buf(), run.clone());
     Ok(run)
@@ -140,6 +143,7 @@ impl Run {
                 }
             }
             Record::File(f) => self.last_file = Some(f),
+            Record::FocusMap(m) => self.map = Some(m),
             Record::End(e) => {
                 self.ended = true;
                 self.ended_unix = unix;
@@ -184,6 +188,10 @@ pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
                 "errors": w.errors,
                 "focus_z_mm": w.focus_z_mm,
                 "planned_z_mm": reg.z_mm,
+                // The focus map's surface under the well's centre (µm from the plan's z).
+                "map_um": r.map.as_ref().and_then(|m| m.surface.as_ref()).map(|s| {
+                    ((s.at(reg.centre.0, reg.centre.1) - reg.z_mm) * 1e4).round() / 10.0
+                }),
             })
         })
         .collect();
@@ -208,6 +216,13 @@ pub fn view(views: &RunViews, dir: &Path, live: bool) -> Result<Value, String> {
         "end": r.end_state,
         "free_bytes": crate::fsutil::free_space(dir).map(|f| f.0),
         "wells": wells,
+        "focus_map": r.map.as_ref().map(|m| json!({
+            "t": m.t,
+            "points": m.points,
+            "rms_um": m.rms_um,
+            "max_residual_um": m.max_residual_um,
+            "failed": m.failed,
+        })),
     }))
 }
 

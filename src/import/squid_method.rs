@@ -137,7 +137,12 @@ pub fn plate_format(name: &str) -> Option<u32> {
 
 /// Convert `config` (Squid's acquisition configuration) into protocol text named `name`.
 /// `fov_mm` is the microscope's field of view at the sample (to tile `scan_size_mm`).
-pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Imported, Fault> {
+pub fn convert(
+    config: &Value,
+    name: &str,
+    fov_mm: (f64, f64),
+    has_piezo: bool,
+) -> Result<Imported, Fault> {
     if !config.is_object() {
         return Err(bad(
             "config",
@@ -251,10 +256,15 @@ pub fn convert(config: &Value, name: &str, fov_mm: (f64, f64)) -> Result<Importe
         }
     };
     if flag(z, "z_stack", "use_piezo")? {
-        return Err(no_equivalent(
-            "z_stack.use_piezo",
-            "squidctl steps z with the stage",
-        ));
+        if !has_piezo {
+            return Err(no_equivalent(
+                "z_stack.use_piezo",
+                "this microscope describes no objective piezo (`stage.z.piezo`); its z-stacks step the stage",
+            ));
+        }
+        notes.push(
+            "z_stack.use_piezo: the microscope's objective piezo (stage.z.piezo) takes every plane within its reach".into(),
+        );
     }
     let t = section(config, "time_series")?;
     let nt = count(t, "time_series", "nt")?;
@@ -373,7 +383,7 @@ mod tests {
             "autofocus": {"contrast_af": false, "laser_af": true},
             "wellplate_scan": {"scan_size_mm": 1.5, "overlap_percent": 10, "wells": "A1:B3"}
         });
-        let i = convert(&c, "m", (0.7, 0.7)).expect("converts");
+        let i = convert(&c, "m", (0.7, 0.7), false).expect("converts");
         assert!(i.text.contains("format: 96"), "{}", i.text);
         assert!(
             i.text.contains("wells: \"A1:B3\"") || i.text.contains("wells: A1:B3"),
@@ -386,14 +396,20 @@ mod tests {
         assert!(i.notes.iter().any(|n| n.contains("`BF`")), "{:?}", i.notes);
         let mut regions = c.clone();
         regions["wellplate_scan"]["regions"] = json!([{"name": "A1", "center_mm": [1, 2, 3]}]);
-        let f = convert(&regions, "m", (0.7, 0.7)).err().expect("refused");
+        let f = convert(&regions, "m", (0.7, 0.7), false)
+            .err()
+            .expect("refused");
         assert_eq!(f.code, 3006);
         assert_eq!(f.detail["key"], "wellplate_scan.regions");
         let mut piezo = c;
         piezo["z_stack"]["use_piezo"] = json!(true);
         assert_eq!(
-            convert(&piezo, "m", (0.7, 0.7)).err().map(|f| f.code),
+            convert(&piezo, "m", (0.7, 0.7), false)
+                .err()
+                .map(|f| f.code),
             Some(3006)
         );
+        let on_piezo = convert(&piezo, "m", (0.7, 0.7), true).expect("a rig with a piezo");
+        assert!(on_piezo.notes.iter().any(|n| n.contains("stage.z.piezo")));
     }
 }

@@ -108,7 +108,12 @@ pub fn load_source(
     let (text, base, notes) = match source {
         Source::Protocol { text, base } => (text.clone(), base.clone(), Vec::new()),
         Source::Squid(config) => {
-            let i = crate::import::squid_method::convert(config, name, microscope.fov_mm())?;
+            let i = crate::import::squid_method::convert(
+                config,
+                name,
+                microscope.fov_mm(),
+                microscope.desc.stage.z.piezo.is_some(),
+            )?;
             (i.text, std::env::temp_dir(), i.notes)
         }
     };

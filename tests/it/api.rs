@@ -1007,7 +1007,7 @@ fn the_status_page_is_true_while_running_paused_and_after_the_end_and_a_failure(
     api.restart(&["--microscope", &a, "--microscope", &faulty]);
 
     let protocol = format!(
-        "{P}autofocus: {{method: contrast, channel: BF, every: well, range: 10um, step: 2.5um}}\n"
+        "{P}autofocus: {{method: contrast, channel: BF, every: well, range: 10um, step: 2.5um}}\nfocus_map: {{points: [B2, B4, C2, C4], surface: plane, max_residual: 5um}}\n"
     )
     .replace("B2:B3", "B2:C4");
     let r = api.raw(
@@ -1054,6 +1054,15 @@ fn the_status_page_is_true_while_running_paused_and_after_the_end_and_a_failure(
     eprintln!("status page: {seen}\nscreenshot: {}", shot.display());
     assert_eq!(seen["errors"], json!([]), "the page logged errors: {seen}");
     let (first, second) = (&seen["first"], &seen["second"]);
+    // The focus map over the plate: its surface under all six wells, the four measured ones
+    // outlined.
+    assert_eq!(first["map"], true, "{first}");
+    assert_eq!(
+        first["surface"],
+        json!(["B2:measured", "B4:measured", "C2:measured", "C4:measured"]),
+        "{first}"
+    );
+    assert_eq!(first["surfaced"], 6, "{first}");
     assert_eq!(
         first["url"], "/",
         "the token became a cookie and left the address"

@@ -77,6 +77,8 @@ fn every_key_is_documented() {
     keys.extend(fields::<m::AxisDesc>());
     keys.extend(fields::<m::IlluminationDesc>());
     keys.extend(fields::<m::FilterWheelDesc>());
+    keys.extend(fields::<m::PiezoDesc>());
+    keys.extend(fields::<squidctl::hardware::sim::SimPlateDesc>());
     keys.extend(fields::<squidctl::hardware::sim::SimSettings>());
     keys.extend(fields::<squidctl::hardware::sim::FocusSurfaceDesc>());
     keys.extend(fields::<squidctl::hardware::faults::FaultSpec>());

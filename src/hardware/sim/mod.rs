@@ -6,7 +6,7 @@ pub mod plate;
 pub mod sample;
 pub mod settings;
 
-pub use settings::{FocusSurfaceDesc, SampleKind, SimDeviceSettings, SimSettings};
+pub use settings::{FocusSurfaceDesc, SampleKind, SimDeviceSettings, SimPlateDesc, SimSettings};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
