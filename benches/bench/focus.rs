@@ -83,10 +83,11 @@ fn per_plane(m: &Path) -> f64 {
     let mut steps = Vec::new();
     let frames: Vec<&serde_json::Value> = j.iter().filter(|e| e["kind"] == "frame").collect();
     for w in frames.windows(2) {
-        if w[0]["region"] == w[1]["region"] && w[0]["fov"] == w[1]["fov"] {
-            if let (Some(a), Some(b)) = (w[0]["clock_s"].as_f64(), w[1]["clock_s"].as_f64()) {
-                steps.push(b - a);
-            }
+        if w[0]["region"] == w[1]["region"]
+            && w[0]["fov"] == w[1]["fov"]
+            && let (Some(a), Some(b)) = (w[0]["clock_s"].as_f64(), w[1]["clock_s"].as_f64())
+        {
+            steps.push(b - a);
         }
     }
     median(steps)
