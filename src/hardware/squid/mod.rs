@@ -312,7 +312,8 @@ impl ZStage for SquidZ {
 }
 
 /// The objective piezo on the board's DAC channel 7 (Squid's `set_piezo_um`): the board does
-/// not say when it has settled, so the settle time is waited here.
+/// not say when it has settled, so the settle time is waited here — counted from the send, as
+/// Squid does, so the command's round trip is not paid on top of it.
 struct SquidPiezo {
     board: Arc<Shared>,
     desc: crate::microscope::description::PiezoDesc,
@@ -323,10 +324,12 @@ const PIEZO_DAC_CHANNEL: u8 = 7;
 
 impl PiezoDac for SquidPiezo {
     fn write_um(&mut self, um: f64) -> DeviceResult<()> {
+        let sent = std::time::Instant::now();
         self.board
             .lock()?
             .write_dac(PIEZO_DAC_CHANNEL, self.desc.dac(um))?;
-        std::thread::sleep(std::time::Duration::from_secs_f64(self.desc.settle.secs()));
+        let settle = std::time::Duration::from_secs_f64(self.desc.settle.secs());
+        std::thread::sleep(settle.saturating_sub(sent.elapsed()));
         Ok(())
     }
 }
