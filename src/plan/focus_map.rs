@@ -80,6 +80,7 @@ impl Builder<'_> {
             .collect();
         let points = match &spec.points {
             FocusPoints::Count(n) => spread(&wells, *n as usize),
+            FocusPoints::Grid(rows, cols) => grid(&wells, *rows, *cols),
             FocusPoints::Wells(names) => {
                 let mut out = Vec::new();
                 for name in names {
@@ -163,9 +164,62 @@ fn spread(wells: &[(String, f64, f64, u32)], n: usize) -> Vec<(String, f64, f64,
     chosen
 }
 
+/// The imaged wells nearest the nodes of a `rows` × `cols` grid laid evenly over their
+/// extent (corners included), each well once.
+fn grid(wells: &[(String, f64, f64, u32)], rows: u32, cols: u32) -> Vec<(String, f64, f64, u32)> {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for w in wells {
+        (x0, x1, y0, y1) = (x0.min(w.1), x1.max(w.1), y0.min(w.2), y1.max(w.2));
+    }
+    let at = |i: u32, n: u32, lo: f64, hi: f64| {
+        if n <= 1 {
+            (lo + hi) / 2.0
+        } else {
+            lo + (hi - lo) * f64::from(i) / f64::from(n - 1)
+        }
+    };
+    let mut chosen: Vec<(String, f64, f64, u32)> = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let (x, y) = (at(c, cols, x0, x1), at(r, rows, y0, y1));
+            let near = wells.iter().min_by(|a, b| {
+                (a.1 - x)
+                    .hypot(a.2 - y)
+                    .total_cmp(&(b.1 - x).hypot(b.2 - y))
+            });
+            if let Some(w) = near
+                && !chosen.iter().any(|k| k.3 == w.3)
+            {
+                chosen.push(w.clone());
+            }
+        }
+    }
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_takes_the_wells_nearest_its_nodes_corners_included() {
+        let wells: Vec<_> = (0..8u32)
+            .flat_map(|r| (0..12u32).map(move |c| (r, c)))
+            .enumerate()
+            .map(|(i, (r, c))| {
+                let name = format!("{}{}", char::from(b'A' + r as u8), c + 1);
+                (name, 9.0 * f64::from(c), 9.0 * f64::from(r), i as u32)
+            })
+            .collect();
+        let names: Vec<String> = grid(&wells, 3, 4).into_iter().map(|w| w.0).collect();
+        assert_eq!(
+            names,
+            [
+                "A1", "A5", "A8", "A12", "D1", "D5", "D8", "D12", "H1", "H5", "H8", "H12"
+            ]
+        );
+        assert_eq!(grid(&wells[..2], 3, 3).len(), 2, "each well once");
+    }
 
     #[test]
     fn points_spread_to_the_corners_first() {

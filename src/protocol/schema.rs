@@ -456,10 +456,12 @@ impl SurfaceKind {
     }
 }
 
-/// A number of points, or the wells to measure at.
+/// A number of points, a grid of rows × columns over the imaged wells, or the wells to
+/// measure at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FocusPoints {
     Count(u32),
+    Grid(u32, u32),
     Wells(Vec<String>),
 }
 
@@ -469,7 +471,7 @@ impl<'de> Deserialize<'de> for FocusPoints {
         impl<'de> Visitor<'de> for V {
             type Value = FocusPoints;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number of points or a list of wells")
+                f.write_str("a number of points, `grid RxC` or a list of wells")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<FocusPoints, E> {
                 u32::try_from(v)
@@ -486,6 +488,20 @@ impl<'de> Deserialize<'de> for FocusPoints {
                 self.visit_i64(i64::try_from(v).unwrap_or(-1))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FocusPoints, E> {
+                if let Some(g) = v.trim().strip_prefix("grid") {
+                    let rc = g
+                        .trim()
+                        .split_once(['x', '×'])
+                        .and_then(|(r, c)| {
+                            Some((r.trim().parse::<u32>().ok()?, c.trim().parse::<u32>().ok()?))
+                        })
+                        .filter(|(r, c)| *r >= 1 && *c >= 1 && r * c <= 10_000);
+                    return rc.map(|(r, c)| FocusPoints::Grid(r, c)).ok_or_else(|| {
+                        E::custom(format!(
+                            "`{v}` is not a grid of points\nhelp: write rows x columns, e.g. `points: grid 3x4`"
+                        ))
+                    });
+                }
                 match v.trim().parse::<i64>() {
                     Ok(n) => self.visit_i64(n),
                     Err(_) => Ok(FocusPoints::Wells(
@@ -509,6 +525,7 @@ impl Serialize for FocusPoints {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             FocusPoints::Count(n) => s.serialize_u32(*n),
+            FocusPoints::Grid(r, c) => s.serialize_str(&format!("grid {r}x{c}")),
             FocusPoints::Wells(w) => w.serialize(s),
         }
     }

@@ -267,3 +267,30 @@ fn a_piezo_stack_focuses_like_the_stepper_in_less_time_and_the_estimate_knows() 
     );
     assert!(p.0 < s.0, "and the estimate says so: {} vs {}", p.0, s.0);
 }
+
+/// `points: grid 3x4` measures at the wells nearest a 3 × 4 grid over the imaged wells; a
+/// grid that is not one is refused where it is written.
+#[test]
+fn a_focus_map_on_a_grid_of_wells_and_a_bad_grid_refused() {
+    let r = run(&[
+        "validate",
+        "protocols/focus_map_96well.yaml",
+        "--set",
+        "focus_map.points=grid 3x4",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("quadratic at 12 (A1 A5 A8 A12 D1 D5 D8 D12 H1 H5 H8 H12)"),
+        "{}",
+        r.stderr
+    );
+    let bad = run(&[
+        "validate",
+        "protocols/focus_map_96well.yaml",
+        "--set",
+        "focus_map.points=grid 3by4",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("rows x columns"), "{}", bad.stderr);
+}
