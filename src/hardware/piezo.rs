@@ -24,6 +24,19 @@ pub struct PiezoZ {
     at_um: Option<f64>,
 }
 
+/// The focus drive a driver hands out: its stepper, behind the piezo when the description
+/// has one (`dac` opens the piezo's drive).
+pub fn focus_drive(
+    stepper: Box<dyn ZStage>,
+    piezo: Option<PiezoDesc>,
+    dac: impl FnOnce(PiezoDesc) -> Box<dyn PiezoDac>,
+) -> Box<dyn ZStage> {
+    match piezo {
+        Some(p) => Box::new(PiezoZ::new(stepper, dac(p), p)),
+        None => stepper,
+    }
+}
+
 impl PiezoZ {
     pub fn new(stepper: Box<dyn ZStage>, dac: Box<dyn PiezoDac>, desc: PiezoDesc) -> PiezoZ {
         PiezoZ {

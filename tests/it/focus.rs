@@ -17,7 +17,7 @@ fn in_focus(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
 }
 
 /// `report --json` of the run under `dir`.
-fn report(dir: &std::path::Path) -> serde_json::Value {
+pub(crate) fn report(dir: &std::path::Path) -> serde_json::Value {
     let r = run(&["report", &run_dir(dir).display().to_string(), "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.json()

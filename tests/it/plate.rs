@@ -32,13 +32,7 @@ fn placement(dir: &std::path::Path, m: &str, protocol: &str, name: &str) -> serd
     let out = dir.join(name).display().to_string();
     let r = run(&["acquire", protocol, "--microscope", m, "--output", &out]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rep = run(&[
-        "report",
-        &run_dir(&dir.join(name)).display().to_string(),
-        "--json",
-    ]);
-    assert_eq!(rep.code, 0, "{}", rep.stderr);
-    rep.json()
+    crate::focus::report(&dir.join(name))
 }
 
 #[test]
@@ -116,34 +110,28 @@ fn positions_the_user_jogged_to_calibrate_without_moving_and_nonsense_is_refused
     let dir = tempfile::tempdir().expect("tmp");
     let m = plated_microscope(dir.path(), &[]);
     let file = dir.path().join("microscope.plates.yaml");
-    let ok = run(&[
-        "calibrate-plate",
-        "--microscope",
-        &m,
-        "--plate",
-        "96",
-        "--at",
-        "A1=14.95mm,10.71mm",
-        "--at",
-        "A12=113.948mm,11.315mm",
-    ]);
+    // A1 where it truly is, and A12 at `a12`.
+    let jogged = |a12: &str| {
+        run(&[
+            "calibrate-plate",
+            "--microscope",
+            &m,
+            "--plate",
+            "96",
+            "--at",
+            "A1=14.95mm,10.71mm",
+            "--at",
+            a12,
+        ])
+    };
+    let ok = jogged("A12=113.948mm,11.315mm");
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let text = std::fs::read_to_string(&file).expect("stored");
     assert!(text.contains("method: given"), "{text}");
     assert!(text.contains("plate: 96-well"), "{text}");
 
     // A well named for another: the fit is implausible and nothing is stored.
-    let bad = run(&[
-        "calibrate-plate",
-        "--microscope",
-        &m,
-        "--plate",
-        "96",
-        "--at",
-        "A1=14.95mm,10.71mm",
-        "--at",
-        "A12=104.948mm,11.315mm",
-    ]);
+    let bad = jogged("A12=104.948mm,11.315mm");
     assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(
         bad.stderr.contains("mis-found or mis-named"),

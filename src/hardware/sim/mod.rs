@@ -11,7 +11,7 @@ pub use settings::{FocusSurfaceDesc, SampleKind, SimDeviceSettings, SimPlateDesc
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::clock::{Clock, RealClock, VirtualClock};
-use super::piezo::{PiezoDac, PiezoZ};
+use super::piezo::{PiezoDac, focus_drive};
 use super::{
     BuildOptions, Camera, DeviceError, DeviceKind, DeviceResult, Devices, Driver, FilterWheel,
     Frame, FrameMeta, Illumination, LaserAutofocus, Request, Roi, XyStage, ZStage,
@@ -76,18 +76,16 @@ impl Driver for SimDriver {
             xy: want(DeviceKind::XyStage)
                 .then(|| Box::new(SimXy { sh: shared.clone() }) as Box<dyn XyStage>),
             z: want(DeviceKind::ZStage).then(|| {
-                let stepper = Box::new(SimZ { sh: shared.clone() }) as Box<dyn ZStage>;
-                match d.stage.z.piezo {
-                    Some(p) => Box::new(PiezoZ::new(
-                        stepper,
+                focus_drive(
+                    Box::new(SimZ { sh: shared.clone() }),
+                    d.stage.z.piezo,
+                    |desc| {
                         Box::new(SimPiezo {
                             sh: shared.clone(),
-                            desc: p,
-                        }),
-                        p,
-                    )) as Box<dyn ZStage>,
-                    None => stepper,
-                }
+                            desc,
+                        })
+                    },
+                )
             }),
             camera: want(DeviceKind::Camera)
                 .then(|| Box::new(SimCamera { sh: shared.clone() }) as Box<dyn Camera>),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::assemble::{Devices, Request};
-use super::piezo::{PiezoDac, PiezoZ};
+use super::piezo::{PiezoDac, focus_drive};
 use super::{
     BuildOptions, DeviceError, DeviceKind, DeviceResult, Driver, FilterWheel, Illumination,
     XyStage, ZStage,
@@ -146,18 +146,16 @@ impl Driver for SquidDriver {
             xy: want(DeviceKind::XyStage)
                 .then(|| Box::new(SquidXy(shared.clone())) as Box<dyn XyStage>),
             z: want(DeviceKind::ZStage).then(|| {
-                let stepper = Box::new(SquidZ(shared.clone())) as Box<dyn ZStage>;
-                match config.desc.stage.z.piezo {
-                    Some(p) => Box::new(PiezoZ::new(
-                        stepper,
+                focus_drive(
+                    Box::new(SquidZ(shared.clone())),
+                    config.desc.stage.z.piezo,
+                    |desc| {
                         Box::new(SquidPiezo {
                             board: shared.clone(),
-                            desc: p,
-                        }),
-                        p,
-                    )) as Box<dyn ZStage>,
-                    None => stepper,
-                }
+                            desc,
+                        })
+                    },
+                )
             }),
             illumination: want(DeviceKind::Illumination)
                 .then(|| Box::new(SquidLights(shared.clone())) as Box<dyn Illumination>),
