@@ -188,11 +188,18 @@ pub fn plan_rows(
                 "{} at {} ({}), {method} autofocus, within {} um, {}",
                 fm.surface.name(),
                 human::count(fm.points.len() as u64),
-                fm.points
-                    .iter()
-                    .map(|p| p.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                {
+                    // Each well once (corners name it four times), the first dozen.
+                    let mut names: Vec<&str> = fm.points.iter().map(|p| p.0.as_str()).collect();
+                    names.dedup();
+                    let more = names.len().saturating_sub(12);
+                    names.truncate(12);
+                    let mut t = names.join(" ");
+                    if more > 0 {
+                        t.push_str(&format!(" and {more} more wells"));
+                    }
+                    t
+                },
                 fmt_num(fm.max_residual_um),
                 match fm.every {
                     0 => "measured once".to_string(),

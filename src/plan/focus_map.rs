@@ -81,6 +81,7 @@ impl Builder<'_> {
         let points = match &spec.points {
             FocusPoints::Count(n) => spread(&wells, *n as usize),
             FocusPoints::Grid(rows, cols) => grid(&wells, *rows, *cols),
+            FocusPoints::Corners => corners(regions, self.m.fov_mm()),
             FocusPoints::Wells(names) => {
                 let mut out = Vec::new();
                 for name in names {
@@ -99,6 +100,13 @@ impl Builder<'_> {
                 out
             }
         };
+        if spec.surface == SurfaceKind::Bilinear && spec.points != FocusPoints::Corners {
+            self.err_help(
+                "focus_map.surface",
+                "a bilinear surface per well is fitted to each well's four corners",
+                "add `points: corners`, or use `surface: plane` or `quadratic`",
+            );
+        }
         let need = spec.surface.terms();
         if !wells.is_empty() && points.len() < need {
             self.err_help(
@@ -162,6 +170,31 @@ fn spread(wells: &[(String, f64, f64, u32)], n: usize) -> Vec<(String, f64, f64,
         }
     }
     chosen
+}
+
+/// The four corners of each region's fields (inset a tenth of a field, so each point
+/// images the sample its fields do), named by the region.
+fn corners(regions: &[&Region], fov_mm: (f64, f64)) -> Vec<(String, f64, f64, u32)> {
+    let (hx, hy) = (fov_mm.0 * 0.4, fov_mm.1 * 0.4);
+    let mut out = Vec::new();
+    for (i, r) in regions.iter().enumerate() {
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for f in &r.fovs {
+            (x0, x1, y0, y1) = (x0.min(f.0), x1.max(f.0), y0.min(f.1), y1.max(f.1));
+        }
+        if r.fovs.is_empty() {
+            (x0, x1, y0, y1) = (r.centre.0, r.centre.0, r.centre.1, r.centre.1);
+        }
+        for (x, y) in [
+            (x0 - hx, y0 - hy),
+            (x1 + hx, y0 - hy),
+            (x0 - hx, y1 + hy),
+            (x1 + hx, y1 + hy),
+        ] {
+            out.push((r.name.clone(), x, y, i as u32));
+        }
+    }
+    out
 }
 
 /// The imaged wells nearest the nodes of a `rows` × `cols` grid laid evenly over their

@@ -12,6 +12,13 @@ pub struct Surface {
     pub origin_mm: (f64, f64),
     /// a, b, c[, d, e, f] in mm, mm/mm and 1/mm.
     pub coefficients: Vec<f64>,
+    /// Per well (`bilinear`): each well's own surface about its centroid; a point takes the
+    /// nearest well's, and this one (a plane through every point) where no well has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wells: Vec<Surface>,
+    /// A well's surface holds this far from its centroid (mm): half again its points' reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach_mm: Option<f64>,
 }
 
 impl Surface {
@@ -43,12 +50,55 @@ impl Surface {
             kind,
             origin_mm: origin,
             coefficients,
+            wells: Vec::new(),
+            reach_mm: None,
         })
+    }
+
+    /// A bilinear surface per well through each well's points (`(well, x, y, z)`), over a
+    /// plane through all of them for wells that have none (too few of their points measured).
+    pub fn fit_per_well(points: &[(u32, f64, f64, f64)]) -> Option<Surface> {
+        let all: Vec<(f64, f64, f64)> = points.iter().map(|p| (p.1, p.2, p.3)).collect();
+        let mut base = Surface::fit(SurfaceKind::Plane, &all)?;
+        let mut wells: Vec<u32> = points.iter().map(|p| p.0).collect();
+        wells.sort_unstable();
+        wells.dedup();
+        for w in wells {
+            let own: Vec<(f64, f64, f64)> = points
+                .iter()
+                .filter(|p| p.0 == w)
+                .map(|p| (p.1, p.2, p.3))
+                .collect();
+            if let Some(mut s) = Surface::fit(SurfaceKind::Bilinear, &own) {
+                let far = own
+                    .iter()
+                    .map(|p| (p.0 - s.origin_mm.0).hypot(p.1 - s.origin_mm.1))
+                    .fold(0.0, f64::max);
+                s.reach_mm = Some(far * 1.5);
+                base.wells.push(s);
+            }
+        }
+        base.kind = SurfaceKind::Bilinear;
+        Some(base)
     }
 
     /// The surface's z (mm) at (x, y).
     pub fn at(&self, x_mm: f64, y_mm: f64) -> f64 {
-        terms(self.kind, x_mm - self.origin_mm.0, y_mm - self.origin_mm.1)
+        let d = |s: &Surface| (s.origin_mm.0 - x_mm).hypot(s.origin_mm.1 - y_mm);
+        let near = self
+            .wells
+            .iter()
+            .filter(|w| d(w) <= w.reach_mm.unwrap_or(f64::INFINITY))
+            .min_by(|a, b| d(a).total_cmp(&d(b)));
+        if let Some(w) = near {
+            return w.at(x_mm, y_mm);
+        }
+        // A per-well map's own terms are its plane's.
+        let kind = match self.kind {
+            SurfaceKind::Bilinear if self.coefficients.len() == 3 => SurfaceKind::Plane,
+            k => k,
+        };
+        terms(kind, x_mm - self.origin_mm.0, y_mm - self.origin_mm.1)
             .iter()
             .zip(&self.coefficients)
             .map(|(t, c)| t * c)
@@ -60,6 +110,7 @@ fn terms(kind: SurfaceKind, dx: f64, dy: f64) -> Vec<f64> {
     match kind {
         SurfaceKind::Plane => vec![1.0, dx, dy],
         SurfaceKind::Quadratic => vec![1.0, dx, dy, dx * dx, dx * dy, dy * dy],
+        SurfaceKind::Bilinear => vec![1.0, dx, dy, dx * dy],
     }
 }
 
@@ -92,6 +143,36 @@ fn solve(mut m: Vec<Vec<f64>>) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_well_gets_its_own_bilinear_surface_and_the_rest_the_plane() {
+        // Two wells, each its own saddle-free tilt plus a twist; a third with one point.
+        let f = |w: u32, x: f64, y: f64| 4.0 + 0.001 * f64::from(w) + 0.0002 * x * y;
+        let mut pts = Vec::new();
+        for (w, cx) in [(0u32, 10.0), (1, 30.0)] {
+            for (dx, dy) in [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)] {
+                let (x, y) = (cx + dx, 10.0 + dy);
+                pts.push((w, x, y, f(w, x, y)));
+            }
+        }
+        pts.push((2, 50.0, 10.0, 4.01));
+        let s = Surface::fit_per_well(&pts).expect("fits");
+        assert_eq!(s.wells.len(), 2);
+        for (w, cx) in [(0u32, 10.0), (1, 30.0)] {
+            let (x, y) = (cx + 0.3, 10.0 - 0.6);
+            assert!((s.at(x, y) - f(w, x, y)).abs() < 1e-9);
+        }
+        // The lone point's well takes the plane through every point.
+        let plane = Surface::fit(
+            SurfaceKind::Plane,
+            &pts.iter().map(|p| (p.1, p.2, p.3)).collect::<Vec<_>>(),
+        )
+        .expect("plane");
+        assert!((s.at(50.0, 10.0) - plane.at(50.0, 10.0)).abs() < 1e-12);
+        let back: Surface =
+            serde_json::from_str(&serde_json::to_string(&s).expect("json")).expect("read");
+        assert_eq!(back, s);
+    }
 
     fn bowl(x: f64, y: f64) -> f64 {
         4.0 + 0.00015 * (x - 64.0) - 0.0001 * (y - 43.0)

@@ -438,6 +438,9 @@ pub enum SurfaceKind {
     Plane,
     /// Adds x², x·y and y²: a plate that also bows or sags.
     Quadratic,
+    /// z = a + b·x + c·y + d·x·y within each well, from its four corners (`points: corners`):
+    /// wells whose bottoms are not one surface.
+    Bilinear,
 }
 
 impl SurfaceKind {
@@ -445,6 +448,7 @@ impl SurfaceKind {
         match self {
             SurfaceKind::Plane => 3,
             SurfaceKind::Quadratic => 6,
+            SurfaceKind::Bilinear => 4,
         }
     }
 
@@ -452,6 +456,7 @@ impl SurfaceKind {
         match self {
             SurfaceKind::Plane => "plane",
             SurfaceKind::Quadratic => "quadratic",
+            SurfaceKind::Bilinear => "bilinear surface per well",
         }
     }
 }
@@ -462,6 +467,8 @@ impl SurfaceKind {
 pub enum FocusPoints {
     Count(u32),
     Grid(u32, u32),
+    /// The four corners of every imaged well's fields.
+    Corners,
     Wells(Vec<String>),
 }
 
@@ -471,7 +478,7 @@ impl<'de> Deserialize<'de> for FocusPoints {
         impl<'de> Visitor<'de> for V {
             type Value = FocusPoints;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number of points, `grid RxC` or a list of wells")
+                f.write_str("a number of points, `grid RxC`, `corners` or a list of wells")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<FocusPoints, E> {
                 u32::try_from(v)
@@ -488,6 +495,9 @@ impl<'de> Deserialize<'de> for FocusPoints {
                 self.visit_i64(i64::try_from(v).unwrap_or(-1))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FocusPoints, E> {
+                if v.trim() == "corners" {
+                    return Ok(FocusPoints::Corners);
+                }
                 if let Some(g) = v.trim().strip_prefix("grid") {
                     let rc = g
                         .trim()
@@ -526,6 +536,7 @@ impl Serialize for FocusPoints {
         match self {
             FocusPoints::Count(n) => s.serialize_u32(*n),
             FocusPoints::Grid(r, c) => s.serialize_str(&format!("grid {r}x{c}")),
+            FocusPoints::Corners => s.serialize_str("corners"),
             FocusPoints::Wells(w) => w.serialize(s),
         }
     }

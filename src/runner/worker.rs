@@ -14,7 +14,7 @@ use crate::hardware::autofocus::{AfMethod as HwAf, AfRequest, AfResult};
 use crate::hardware::{CallKind, DeviceError, ErrorKind, Microscope};
 use crate::plan::focus_map::FocusMapPlan;
 use crate::plan::round::Round;
-use crate::plan::surface::Surface;
+use crate::plan::surface::{Surface, SurfaceKind};
 use crate::plan::{AutofocusPlan, Event, Plan};
 use crate::protocol::schema::{AfMethod, ErrorAction, Overrun};
 use crate::run_dir::Records;
@@ -613,7 +613,7 @@ impl Worker {
                 return Err(None);
             }
             if let Ok(z) = r {
-                measured.push((*x, *y, z));
+                measured.push((*region, *x, *y, z));
             }
             points.push(records::FocusMapPoint {
                 well: well.clone(),
@@ -624,7 +624,13 @@ impl Worker {
                 error: r.err().map(|f| f.message),
             });
         }
-        let surface = Surface::fit(fm.surface, &measured);
+        let surface = match fm.surface {
+            SurfaceKind::Bilinear => Surface::fit_per_well(&measured),
+            kind => Surface::fit(
+                kind,
+                &measured.iter().map(|m| (m.1, m.2, m.3)).collect::<Vec<_>>(),
+            ),
+        };
         let mut record = records::FocusMap {
             t: at.t,
             points,

@@ -294,3 +294,41 @@ fn a_focus_map_on_a_grid_of_wells_and_a_bad_grid_refused() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("rows x columns"), "{}", bad.stderr);
 }
+
+/// `points: corners` with `surface: bilinear`: each well's own surface from its fields'
+/// four corners, and every field in focus from it on the tilted, bowed sample; a bilinear
+/// surface without corners is refused where it is written.
+#[test]
+fn a_bilinear_surface_per_well_from_its_corners_keeps_every_field_in_focus() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = small_microscope(dir.path(), &[]);
+    let per_well = "focus_map={points: corners, surface: bilinear}";
+    let r = screen(
+        dir.path(),
+        &m,
+        "corners",
+        &[per_well, "plate.wells=A1:B3", "autofocus.method=none"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&dir.path().join("corners"));
+    assert_eq!(rep["focus"]["fields"], 24, "{}", rep["focus"]);
+    assert_eq!(rep["in_focus_fraction"], 1.0, "{}", rep["focus"]);
+    let j = journal(&run_dir(&dir.path().join("corners")));
+    let map = &kinds(&j, "focus_map")[0];
+    assert_eq!(map["points"].as_array().map(Vec::len), Some(24), "{map}");
+    assert_eq!(map["surface"]["kind"], "bilinear", "{map}");
+    assert_eq!(
+        map["surface"]["wells"].as_array().map(Vec::len),
+        Some(6),
+        "{map}"
+    );
+
+    let bad = run(&[
+        "validate",
+        "protocols/focus_map_96well.yaml",
+        "--set",
+        "focus_map.surface=bilinear",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("points: corners"), "{}", bad.stderr);
+}
