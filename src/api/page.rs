@@ -36,11 +36,17 @@ pub fn page(req: &Request, grant: Option<&Grant>, tokens: Option<&Tokens>) -> Re
     }
 }
 
-/// The page with the event types it listens for.
+/// The page with the event types it listens for, made once (the schema does not change
+/// while the server runs).
 fn filled() -> String {
-    let names = crate::queue::events::QueueEvent::type_names();
-    let list = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
-    PAGE.replacen("/*EVENT_TYPES*/[]", &list, 1)
+    static FILLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILLED
+        .get_or_init(|| {
+            let names = crate::queue::events::QueueEvent::type_names();
+            let list = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+            PAGE.replacen("/*EVENT_TYPES*/[]", &list, 1)
+        })
+        .clone()
 }
 
 fn html(status: u16, body: String) -> Response {

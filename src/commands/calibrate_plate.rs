@@ -42,13 +42,8 @@ pub fn run(args: &CalibratePlateArgs) -> Exit {
         Ok(g) => g,
         Err(exit) => return exit,
     };
-    let start = match config.plates.of(&geom.label) {
-        Some(c) => c.placement(),
-        None => {
-            let o = config.desc.stage.plate_origin;
-            Placement::at((o.x.mm() + geom.a1_x_mm, o.y.mm() + geom.a1_y_mm))
-        }
-    };
+    // The search starts where plans would put the plate now.
+    let start = crate::plan::plate::place(&config, &geom, None).placement;
     let (method, found) = if args.at.is_empty() {
         let wells = match reference_wells(&args.wells, &geom) {
             Ok(w) => w,
@@ -264,8 +259,9 @@ impl Search {
             ));
         }
         let d = &config.desc;
-        let pixel_mm = d.camera.pixel_size.mm() / d.objective.magnification.max(1e-9);
-        let field_mm = pixel_mm * f64::from(d.camera.width.min(d.camera.height));
+        let pixel_mm = config.pixel_mm();
+        let (fw, fh) = config.fov_mm();
+        let field_mm = fw.min(fh);
         let radius_mm = geom.well_size_mm / 2.0;
         let tries = ((2.0 * radius_mm / (0.8 * field_mm.max(1e-6))).ceil() as u32 + 2)
             .clamp(TRIES_PER_EDGE, 400);
@@ -435,15 +431,10 @@ fn wall(
         } else if floor == 0 {
             -dir * step
         } else {
-            // The crossing nearest the middle on the well's side of it.
-            let idx: Vec<usize> = (0..n).collect();
-            let ordered: Box<dyn Iterator<Item = &usize>> = if dir > 0.0 {
-                Box::new(idx.iter())
-            } else {
-                Box::new(idx.iter().rev())
-            };
+            // Walk from the well's side outwards: the first wall pixel after a floor pixel.
             let mut last_floor = None;
-            for &i in ordered {
+            for k in 0..n {
+                let i = if dir > 0.0 { k } else { n - 1 - k };
                 if prof[i] > threshold {
                     last_floor = Some(i);
                 } else if let Some(f) = last_floor {

@@ -459,10 +459,15 @@ impl MicroscopeConfig {
         }
     }
 
+    /// One sensor pixel on the sample, in mm: pixel size ÷ magnification (unbinned).
+    pub fn pixel_mm(&self) -> f64 {
+        self.desc.camera.pixel_size.mm() / self.desc.objective.magnification
+    }
+
     /// Field of view on the sample, in mm: sensor pixels × pixel size ÷ magnification.
     pub fn fov_mm(&self) -> (f64, f64) {
         let c = &self.desc.camera;
-        let px_mm = c.pixel_size.mm() / self.desc.objective.magnification;
+        let px_mm = self.pixel_mm();
         (c.width as f64 * px_mm, c.height as f64 * px_mm)
     }
 

@@ -151,14 +151,20 @@ impl PlateCalibrations {
         self.plates.sort_by(|a, b| a.plate.cmp(&b.plate));
     }
 
-    /// Written atomically, so a crash never leaves half a calibration.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+    /// The file's text: what `save` writes, and a run keeps as its copy.
+    pub fn to_text(&self) -> std::io::Result<String> {
         let mut text = serde_saphyr::to_string(self).map_err(std::io::Error::other)?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        let head = "# Written by `squidctl calibrate-plate`: where each plate format sits on this stage.\n";
-        crate::fsutil::write_atomic(path, format!("{head}{text}").as_bytes())
+        Ok(format!(
+            "# Written by `squidctl calibrate-plate`: where each plate format sits on this stage.\n{text}"
+        ))
+    }
+
+    /// Written atomically, so a crash never leaves half a calibration.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        crate::fsutil::write_atomic(path, self.to_text()?.as_bytes())
     }
 }
 

@@ -172,19 +172,25 @@ fn spread(wells: &[(String, f64, f64, u32)], n: usize) -> Vec<(String, f64, f64,
     chosen
 }
 
+/// The bounding box of points: (min x, max x, min y, max y).
+fn extent(points: impl IntoIterator<Item = (f64, f64)>) -> (f64, f64, f64, f64) {
+    points.into_iter().fold(
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+        |(x0, x1, y0, y1), (x, y)| (x0.min(x), x1.max(x), y0.min(y), y1.max(y)),
+    )
+}
+
 /// The four corners of each region's fields (inset a tenth of a field, so each point
 /// images the sample its fields do), named by the region.
 fn corners(regions: &[&Region], fov_mm: (f64, f64)) -> Vec<(String, f64, f64, u32)> {
     let (hx, hy) = (fov_mm.0 * 0.4, fov_mm.1 * 0.4);
     let mut out = Vec::new();
     for (i, r) in regions.iter().enumerate() {
-        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for f in &r.fovs {
-            (x0, x1, y0, y1) = (x0.min(f.0), x1.max(f.0), y0.min(f.1), y1.max(f.1));
-        }
-        if r.fovs.is_empty() {
-            (x0, x1, y0, y1) = (r.centre.0, r.centre.0, r.centre.1, r.centre.1);
-        }
+        let (x0, x1, y0, y1) = if r.fovs.is_empty() {
+            extent([r.centre])
+        } else {
+            extent(r.fovs.iter().copied())
+        };
         for (x, y) in [
             (x0 - hx, y0 - hy),
             (x1 + hx, y0 - hy),
@@ -200,10 +206,7 @@ fn corners(regions: &[&Region], fov_mm: (f64, f64)) -> Vec<(String, f64, f64, u3
 /// The imaged wells nearest the nodes of a `rows` × `cols` grid laid evenly over their
 /// extent (corners included), each well once.
 fn grid(wells: &[(String, f64, f64, u32)], rows: u32, cols: u32) -> Vec<(String, f64, f64, u32)> {
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for w in wells {
-        (x0, x1, y0, y1) = (x0.min(w.1), x1.max(w.1), y0.min(w.2), y1.max(w.2));
-    }
+    let (x0, x1, y0, y1) = extent(wells.iter().map(|w| (w.1, w.2)));
     let at = |i: u32, n: u32, lo: f64, hi: f64| {
         if n <= 1 {
             (lo + hi) / 2.0

@@ -31,7 +31,6 @@ use crate::protocol::units::Duration;
 use crate::protocol::{LoadedProtocol, template};
 use crate::suggest;
 
-use crate::microscope::plate_calibration::Placement;
 pub use autofocus::AutofocusPlan;
 pub use channels::PlanChannel;
 pub use events::{Event, Events};

@@ -74,6 +74,14 @@ impl PlateGeometry {
         )
     }
 
+    /// Where the holder should put the plate: its `plate_origin` plus the format's A1.
+    pub fn nominal(&self, plate_origin: &crate::microscope::description::XY) -> Placement {
+        Placement::at((
+            plate_origin.x.mm() + self.a1_x_mm,
+            plate_origin.y.mm() + self.a1_y_mm,
+        ))
+    }
+
     /// Stage position of a well's centre on a plate placed so.
     pub fn well_centre(&self, w: Well, at: &Placement) -> (f64, f64) {
         at.to_stage(self.from_a1(w))
@@ -100,6 +108,38 @@ pub enum PlacementSource {
     },
     /// The holder's `plate_origin` plus the format's nominal A1: nobody measured it.
     Nominal,
+}
+
+/// The protocol's A1 (`a1`, stage mm) if it gives one, else this format's calibration on
+/// this microscope, else the holder's nominal position.
+pub fn place(
+    m: &crate::microscope::MicroscopeConfig,
+    geom: &PlateGeometry,
+    a1: Option<(f64, f64)>,
+) -> PlatePlacement {
+    if let Some(a1) = a1 {
+        return PlatePlacement {
+            placement: Placement::at(a1),
+            source: PlacementSource::Protocol,
+        };
+    }
+    if let Some(c) = m.plates.of(&geom.label) {
+        return PlatePlacement {
+            placement: c.placement(),
+            source: PlacementSource::Calibration {
+                file: m
+                    .plates_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                calibrated: c.calibrated.clone(),
+                rms_um: c.rms_um,
+            },
+        };
+    }
+    PlatePlacement {
+        placement: geom.nominal(&m.desc.stage.plate_origin),
+        source: PlacementSource::Nominal,
+    }
 }
 
 impl PlatePlacement {

@@ -97,7 +97,8 @@ impl Builder<'_> {
                     }
                 };
                 let ordered = wells::order_wells(&selected, spec.order == WellOrder::Serpentine);
-                let placed = self.placement(spec.a1_position, &geom);
+                let a1 = spec.a1_position.map(|pt| (pt.x.mm(), pt.y.mm()));
+                let placed = super::plate::place(self.m, &geom, a1);
                 let a1 = placed.placement;
                 self.placed = Some(placed);
                 let offsets = self.fov_offsets(fov_mm, Some(&geom));
@@ -122,40 +123,6 @@ impl Builder<'_> {
                 let offsets = self.fov_offsets(fov_mm, None);
                 (None, self.positions(spec, &offsets, focus))
             }
-        }
-    }
-
-    /// The protocol's A1 if it gives one, else this format's calibration on this
-    /// microscope, else the holder's nominal position.
-    fn placement(
-        &self,
-        a1_position: Option<crate::protocol::schema::Point>,
-        geom: &PlateGeometry,
-    ) -> PlatePlacement {
-        if let Some(pt) = a1_position {
-            return PlatePlacement {
-                placement: Placement::at((pt.x.mm(), pt.y.mm())),
-                source: PlacementSource::Protocol,
-            };
-        }
-        if let Some(c) = self.m.plates.of(&geom.label) {
-            return PlatePlacement {
-                placement: c.placement(),
-                source: PlacementSource::Calibration {
-                    file: self
-                        .m
-                        .plates_path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    calibrated: c.calibrated.clone(),
-                    rms_um: c.rms_um,
-                },
-            };
-        }
-        let o = self.m.desc.stage.plate_origin;
-        PlatePlacement {
-            placement: Placement::at((o.x.mm() + geom.a1_x_mm, o.y.mm() + geom.a1_y_mm)),
-            source: PlacementSource::Nominal,
         }
     }
 

@@ -23,18 +23,7 @@ pub struct FocusQuality {
 /// objective without an NA).
 pub fn of(journal: &[Entry]) -> Option<FocusQuality> {
     let dof = journal_of!(journal, Start).find_map(|s| s.depth_of_field_um)?;
-    // The last frame of each field visit: a resumed field is judged by how it was saved.
-    let mut by_field = BTreeMap::new();
-    for f in journal_of!(journal, Frame) {
-        if let Some(e) = f.focus_error_um {
-            by_field.insert((f.t, f.region, f.fov), e.abs());
-        }
-    }
-    let mut errors: Vec<f64> = by_field.into_values().collect();
-    if errors.is_empty() {
-        return None;
-    }
-    errors.sort_by(f64::total_cmp);
+    let errors = per_field(journal, |f| f.focus_error_um.map(f64::abs))?;
     let at = |p: f64| errors[((errors.len() - 1) as f64 * p).round() as usize];
     let within = errors.iter().filter(|e| **e <= dof / 2.0).count();
     Some(FocusQuality {
@@ -45,6 +34,23 @@ pub fn of(journal: &[Entry]) -> Option<FocusQuality> {
         abs_error_p90_um: at(0.9),
         abs_error_max_um: at(1.0),
     })
+}
+
+/// `value` of each field visit's last frame that has one (a resumed field is judged by how
+/// it was saved), sorted; `None` when no frame has one.
+fn per_field(
+    journal: &[Entry],
+    value: impl Fn(&super::journal::records::Frame) -> Option<f64>,
+) -> Option<Vec<f64>> {
+    let mut by_field = BTreeMap::new();
+    for f in journal_of!(journal, Frame) {
+        if let Some(v) = value(f) {
+            by_field.insert((f.t, f.region, f.fov), v);
+        }
+    }
+    let mut values: Vec<f64> = by_field.into_values().collect();
+    values.sort_by(f64::total_cmp);
+    (!values.is_empty()).then_some(values)
 }
 
 /// How close a run's fields came to where the plan meant them on their wells, judged
@@ -58,17 +64,7 @@ pub struct PlacementQuality {
 
 /// `None` when no frame knows its true place (a real camera, or no simulated plate).
 pub fn placement_of(journal: &[Entry]) -> Option<PlacementQuality> {
-    let mut by_field = BTreeMap::new();
-    for f in journal_of!(journal, Frame) {
-        if let Some(e) = f.placement_error_um {
-            by_field.insert((f.t, f.region, f.fov), e);
-        }
-    }
-    let mut errors: Vec<f64> = by_field.into_values().collect();
-    if errors.is_empty() {
-        return None;
-    }
-    errors.sort_by(f64::total_cmp);
+    let errors = per_field(journal, |f| f.placement_error_um)?;
     Some(PlacementQuality {
         fields: errors.len(),
         error_p50_um: errors[(errors.len() - 1) / 2],

@@ -160,8 +160,11 @@ pub(super) fn new_run(
     rd.write_atomic(run_dir::MICROSCOPE_COPY, microscope_yaml.as_bytes())
         .map_err(|e| out_err(run_dir::MICROSCOPE_COPY, e))?;
     if !l.microscope.plates.plates.is_empty() {
-        let text = serde_saphyr::to_string(&l.microscope.plates)
-            .map_err(|e| out_err(run_dir::PLATES_COPY, std::io::Error::other(e)))?;
+        let text = l
+            .microscope
+            .plates
+            .to_text()
+            .map_err(|e| out_err(run_dir::PLATES_COPY, e))?;
         rd.write_atomic(run_dir::PLATES_COPY, text.as_bytes())
             .map_err(|e| out_err(run_dir::PLATES_COPY, e))?;
     }

@@ -568,9 +568,8 @@ pub fn sim_plate(config: &MicroscopeConfig, sim: &SimSettings) -> Option<plate::
     let d = &config.desc;
     let p = sim.plate.as_ref()?;
     let geometry = crate::plan::plate::PlateGeometry::sbs(p.format.0)?;
-    let o = d.stage.plate_origin;
-    let a1 = p.a1.map_or(
-        (o.x.mm() + geometry.a1_x_mm, o.y.mm() + geometry.a1_y_mm),
+    let a1 = p.a1.map_or_else(
+        || geometry.nominal(&d.stage.plate_origin).a1_mm,
         |a| (a.x.mm(), a.y.mm()),
     );
     Some(plate::SimPlate {
@@ -580,7 +579,7 @@ pub fn sim_plate(config: &MicroscopeConfig, sim: &SimSettings) -> Option<plate::
             rotation_deg: p.rotation_deg,
             scale: p.scale,
         },
-        pixel_mm: d.camera.pixel_size.mm() / d.objective.magnification.max(1e-9),
+        pixel_mm: config.pixel_mm(),
         sensor: (d.camera.width, d.camera.height),
     })
 }
